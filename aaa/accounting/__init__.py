@@ -1,0 +1,1 @@
+"""Accounting sessions, the stale-session reaper, connection history and the auth log."""

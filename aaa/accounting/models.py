@@ -1,0 +1,83 @@
+"""Accounting sessions and the authentication log (seeds: Extrato de Conexões, Log de Autenticações)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
+
+
+class ClosedBy(StrEnum):
+    STOP = "stop"
+    NAS_REBOOT = "nas_reboot"  # Accounting-On / Accounting-Off from the NAS
+    TIMEOUT = "timeout"  # the reaper: no update for too long
+
+
+class AcctSession(Base):
+    """One PPP session as the NAS reported it. History is never deleted."""
+
+    __tablename__ = "acct_session"
+    __table_args__ = (
+        # Acct-Session-Id is only unique per NAS (and MikroTik may repeat it after reboots).
+        UniqueConstraint("nas_id", "acct_session_id", "login", name="uq_acct_session_key"),
+        Index("ix_acct_session_login_start", "login", "start_time"),
+        Index(
+            "ix_acct_session_open",
+            "nas_id",
+            postgresql_where=text("stop_time IS NULL"),
+            sqlite_where=text("stop_time IS NULL"),
+        ),
+        Index(
+            "ix_acct_session_open_update",
+            "last_update",
+            postgresql_where=text("stop_time IS NULL"),
+            sqlite_where=text("stop_time IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    nas_id: Mapped[int] = mapped_column(ForeignKey("nas.id"))
+    acct_session_id: Mapped[str] = mapped_column(String(64))
+    login: Mapped[str] = mapped_column(String(253))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"))
+    nas_port: Mapped[int | None] = mapped_column(BigInteger)
+    nas_port_id: Mapped[str | None] = mapped_column(String(253))
+    calling_station_id: Mapped[str | None] = mapped_column(String(64))
+    framed_ip: Mapped[str | None] = mapped_column(String(45))
+    start_time: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_update: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    stop_time: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    session_time: Mapped[int] = mapped_column(BigInteger, default=0)
+    input_octets: Mapped[int] = mapped_column(BigInteger, default=0)  # from the subscriber (upload)
+    output_octets: Mapped[int] = mapped_column(BigInteger, default=0)  # to the subscriber (download)
+    input_packets: Mapped[int] = mapped_column(BigInteger, default=0)
+    output_packets: Mapped[int] = mapped_column(BigInteger, default=0)
+    terminate_cause: Mapped[str | None] = mapped_column(String(32))
+    closed_by: Mapped[ClosedBy | None] = mapped_column(str_enum(ClosedBy, "closed_by"))
+
+
+class AuthResult(StrEnum):
+    ACCEPT = "accept"
+    REJECT = "reject"
+
+
+class AuthLog(Base):
+    __tablename__ = "auth_log"
+    __table_args__ = (Index("ix_auth_log_login_time", "login", "time"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    time: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    nas_id: Mapped[int | None] = mapped_column(ForeignKey("nas.id"))
+    login: Mapped[str] = mapped_column(String(253))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"))
+    method: Mapped[str] = mapped_column(String(16))
+    mac: Mapped[str | None] = mapped_column(String(64))
+    nas_port_id: Mapped[str | None] = mapped_column(String(253))
+    result: Mapped[AuthResult] = mapped_column(str_enum(AuthResult, "auth_result"))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    mac_differs: Mapped[bool] = mapped_column(Boolean, default=False)
+    interface_differs: Mapped[bool] = mapped_column(Boolean, default=False)

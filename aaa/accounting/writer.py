@@ -1,0 +1,132 @@
+"""Background writers: accounting group commit, and the batched auth log.
+
+Accounting is answered only after its transaction commits. Records that arrive while a
+commit is running form the next batch, so the batch size follows the load with no timer:
+one record per commit when idle, hundreds under a storm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from aaa import metrics
+from aaa.accounting.models import AuthLog
+from aaa.accounting.records import AcctRecord
+from aaa.accounting.store import apply_records
+from aaa.nas import service as nas_service
+from aaa.subscribers import service as subscriber_service
+
+log = logging.getLogger(__name__)
+
+
+class AcctWriter:
+    def __init__(self, factory: sessionmaker[Session], batch_max: int):
+        self._factory = factory
+        self._batch_max = batch_max
+        self._queue: asyncio.Queue[tuple[AcctRecord, asyncio.Future[None]]] = asyncio.Queue()
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="acct-commit")
+        self._busy = False
+
+    def submit(self, record: AcctRecord) -> asyncio.Future[None]:
+        """The future resolves once the record is committed, or fails if the commit failed."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((record, future))
+        metrics.ACCT_QUEUE.inc()
+        return future
+
+    @property
+    def idle(self) -> bool:
+        return self._queue.empty() and not self._busy
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._batch_max and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            self._busy = True
+            metrics.ACCT_QUEUE.dec(len(batch))
+            metrics.ACCT_BATCH.observe(len(batch))
+            try:
+                await loop.run_in_executor(self._executor, self._commit, [rec for rec, _ in batch])
+            except Exception as exc:
+                metrics.ACCT_FAILURES.inc()
+                log.error("accounting commit of %d records failed, not acknowledged: %s", len(batch), exc)
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+            else:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
+            finally:
+                self._busy = False
+
+    def _commit(self, records: list[AcctRecord]) -> None:
+        with self._factory.begin() as session:
+            apply_records(session, records)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+
+
+class AuthRecorder:
+    """Collects what the request path must not write itself and writes it in batches:
+    auth log rows, MACs learned by MAC binding, and NASes that switched ``auto`` MA on."""
+
+    def __init__(self, factory: sessionmaker[Session], interval: float, max_rows: int = 100_000):
+        self._factory = factory
+        self._interval = interval
+        self._max_rows = max_rows
+        self._rows: list[dict[str, Any]] = []
+        self._macs: dict[str, str] = {}
+        self._ma_seen: set[int] = set()
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="auth-log")
+
+    def log(self, row: dict[str, Any]) -> None:
+        if len(self._rows) >= self._max_rows:
+            metrics.AUTHLOG_DROPPED.inc()
+            return
+        self._rows.append(row)
+
+    def learn_mac(self, login: str, mac: str) -> None:
+        self._macs.setdefault(login, mac)
+
+    def nas_ma_seen(self, nas_id: int) -> None:
+        self._ma_seen.add(nas_id)
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            await self.flush()
+
+    async def flush(self) -> None:
+        if not (self._rows or self._macs or self._ma_seen):
+            return
+        rows, macs, seen = self._rows, self._macs, self._ma_seen
+        self._rows, self._macs, self._ma_seen = [], {}, set()
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._write, rows, macs, seen)
+        except Exception as exc:
+            log.warning("auth log write of %d rows failed, will retry: %s", len(rows), exc)
+            self._rows[:0] = rows[: self._max_rows - len(self._rows)]
+            self._macs = {**macs, **self._macs}
+            self._ma_seen |= seen
+
+    def _write(self, rows: list[dict[str, Any]], macs: dict[str, str], seen: set[int]) -> None:
+        with self._factory.begin() as session:
+            if rows:
+                session.execute(insert(AuthLog), rows)
+            for login, mac in macs.items():
+                subscriber_service.learn_mac(session, login, mac)
+            for nas_id in seen:
+                nas_service.mark_ma_seen(session, nas_id)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)

@@ -1,0 +1,63 @@
+"""A worker's view of the change feed: the database poll, plus Redis when configured."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from aaa.changes.feed import Change, ChangeCursor, latest_id
+from aaa.changes.redis_bus import RedisBus
+
+log = logging.getLogger(__name__)
+
+
+class ChangeListener:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        apply: Callable[[list[Change]], None],
+        poll_interval: float,
+        bus: RedisBus | None = None,
+    ):
+        self._factory = factory
+        self._apply = apply
+        self._interval = poll_interval
+        self._bus = bus
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="change-poll")
+        self._stop = threading.Event()
+        self.cursor: ChangeCursor | None = None
+
+    def start_position(self) -> None:
+        """Take the feed's end before loading anything, so no change can fall in between."""
+        with self._factory() as session:
+            self.cursor = ChangeCursor(latest_id(session))
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self.cursor is None:
+            await loop.run_in_executor(self._executor, self.start_position)
+        if self._bus is not None:
+            self._bus.listen(lambda changes: loop.call_soon_threadsafe(self._apply, changes), self._stop)
+        while not self._stop.is_set():
+            await asyncio.sleep(self._interval)
+            try:
+                changes = await loop.run_in_executor(self._executor, self._poll)
+            except Exception as exc:
+                log.warning("change feed poll failed: %s", exc)
+                continue
+            if changes:
+                self._apply(changes)
+
+    def _poll(self) -> list[Change]:
+        assert self.cursor is not None
+        with self._factory() as session:
+            return self.cursor.poll(session)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._executor.shutdown(wait=False)

@@ -1,0 +1,26 @@
+"""The change_event table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from aaa.db.base import Base, UtcDateTime, utcnow
+
+
+class ChangeKind(StrEnum):
+    SERVICE = "service"  # key: login; the subscriber snapshot changed
+    SESSION = "session"  # key: login; its open sessions changed
+    NAS = "nas"  # key: NAS id; the NAS registry changed
+
+
+class ChangeEvent(Base):
+    __tablename__ = "change_event"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(253))

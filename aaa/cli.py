@@ -1,0 +1,382 @@
+"""The `aaa` command: database, servers, and enough management to try it before the admin API."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from aaa.errors import DomainError
+from aaa.settings import Settings, SettingsError, load_settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(args.config)
+
+
+def _session(settings: Settings) -> Any:
+    from aaa.composition import build
+
+    return build(settings).factory.begin()
+
+
+def _require_current_schema(settings: Settings) -> None:
+    from aaa.db.engine import make_engine
+    from aaa.db.schema import is_current
+
+    engine = make_engine(settings.database_url)
+    try:
+        current = is_current(engine)
+    finally:
+        engine.dispose()
+    if not current:
+        raise SettingsError(
+            f"the database {engine.url!r} is not at the newest migration: run `aaa db upgrade`"
+        )
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from aaa.db.schema import upgrade
+
+    settings = _settings(args)
+    upgrade(settings.database_url)
+    print(f"database {settings.database_url} is at the newest migration")
+    return 0
+
+
+def cmd_radius(args: argparse.Namespace) -> int:
+    from aaa.composition import setup_logging
+    from aaa.radius import supervisor
+
+    settings = _settings(args)
+    setup_logging(settings)
+    _require_current_schema(settings)
+    return supervisor.run(settings)
+
+
+def cmd_nas_add(args: argparse.Namespace) -> int:
+    from aaa.nas.models import MaMode, VendorProfile
+    from aaa.nas.service import add_nas
+
+    with _session(_settings(args)) as session:
+        nas = add_nas(
+            session,
+            name=args.name,
+            address=args.address,
+            secret=args.secret,
+            vendor=VendorProfile(args.vendor),
+            coa_port=args.coa_port,
+            require_message_authenticator=MaMode(args.require_message_authenticator),
+            swap_octets=args.swap_octets,
+            interim_interval=args.interim_interval,
+        )
+        print(
+            f"NAS {nas.id} {nas.name} at {nas.address} ({nas.vendor.value}, CoA port {nas.coa_port}, "
+            f"require Message-Authenticator: {nas.require_message_authenticator.value})"
+        )
+    return 0
+
+
+def cmd_nas_list(args: argparse.Namespace) -> int:
+    from aaa.nas.service import list_nas
+
+    with _session(_settings(args)) as session:
+        rows = [
+            (
+                n.id,
+                n.name,
+                n.address,
+                n.vendor.value,
+                n.coa_port,
+                n.require_message_authenticator.value,
+                "yes" if n.swap_octets else "no",
+            )
+            for n in list_nas(session)
+        ]
+    _table(("id", "name", "address", "vendor", "coa_port", "require_ma", "swap_octets"), rows)
+    return 0
+
+
+def cmd_plan_add(args: argparse.Namespace) -> int:
+    from aaa.subscribers.service import add_plan
+
+    with _session(_settings(args)) as session:
+        plan = add_plan(
+            session,
+            name=args.name,
+            download_kbps=args.download,
+            upload_kbps=args.upload,
+            price=args.price,
+            burst_download_kbps=args.burst_download,
+            burst_upload_kbps=args.burst_upload,
+            burst_time_s=args.burst_time,
+        )
+        print(
+            f"plan {plan.id} {plan.name}: {plan.download_kbps}/{plan.upload_kbps} kbit/s, price {plan.price}"
+        )
+    return 0
+
+
+def cmd_plan_list(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from aaa.subscribers.models import Plan
+
+    with _session(_settings(args)) as session:
+        rows = [
+            (p.id, p.name, p.download_kbps, p.upload_kbps, p.price) for p in session.scalars(select(Plan))
+        ]
+    _table(("id", "name", "download_kbps", "upload_kbps", "price"), rows)
+    return 0
+
+
+def cmd_service_add(args: argparse.Namespace) -> int:
+    from aaa.subscribers.service import add_customer, add_service, get_plan
+    from aaa.subscribers.types import MacBinding, ServiceStatus
+
+    with _session(_settings(args)) as session:
+        customer = add_customer(session, name=args.customer or args.login)
+        service = add_service(
+            session,
+            customer=customer,
+            plan=get_plan(session, args.plan),
+            login=args.login,
+            password=args.password,
+            status=ServiceStatus(args.status),
+            simultaneous_use=args.simultaneous_use,
+            mac_binding=MacBinding(args.mac_binding),
+            mac=args.mac,
+            fixed_ipv4=args.ip,
+        )
+        print(
+            f"service {service.id} login {service.login} password {service.password} "
+            f"plan {service.plan.name} status {service.status.value}"
+            + (f" IP {service.fixed_ipv4}" if service.fixed_ipv4 else "")
+        )
+    return 0
+
+
+def cmd_service_set(args: argparse.Namespace) -> int:
+    from aaa.subscribers.service import get_plan, update_service
+    from aaa.subscribers.types import MacBinding, ServiceStatus
+
+    changes: dict[str, Any] = {}
+    with _session(_settings(args)) as session:
+        if args.password is not None:
+            changes["password"] = args.password
+        if args.status is not None:
+            changes["status"] = ServiceStatus(args.status)
+        if args.plan is not None:
+            changes["plan"] = get_plan(session, args.plan)
+        if args.mac_binding is not None:
+            changes["mac_binding"] = MacBinding(args.mac_binding)
+        if args.mac is not None:
+            changes["mac"] = args.mac or None
+        if args.simultaneous_use is not None:
+            changes["simultaneous_use"] = args.simultaneous_use
+        if not changes:
+            raise DomainError(
+                "nothing to change: give at least one of --password, --status, --plan, --mac, "
+                "--mac-binding, --simultaneous-use"
+            )
+        service = update_service(session, args.login, **changes)
+        print(f"service {service.id} login {service.login} updated: {', '.join(sorted(changes))}")
+    return 0
+
+
+def cmd_service_list(args: argparse.Namespace) -> int:
+    from aaa.subscribers.service import list_services
+
+    with _session(_settings(args)) as session:
+        rows = [
+            (
+                s.id,
+                s.login,
+                s.plan.name,
+                s.status.value,
+                s.fixed_ipv4 or "",
+                s.mac or "",
+                s.mac_binding.value,
+                s.simultaneous_use,
+            )
+            for s in list_services(session)
+        ]
+    _table(("id", "login", "plan", "status", "ip", "mac", "mac_binding", "sim_use"), rows)
+    return 0
+
+
+def cmd_sessions(args: argparse.Namespace) -> int:
+    from aaa.accounting.store import history
+
+    with _session(_settings(args)) as session:
+        rows = [
+            (
+                s.acct_session_id,
+                s.start_time,
+                s.stop_time or "online",
+                s.session_time,
+                s.input_octets,
+                s.output_octets,
+                s.framed_ip or "",
+                s.calling_station_id or "",
+                s.terminate_cause or "",
+            )
+            for s in history(session, args.login, args.limit)
+        ]
+    _table(
+        ("session", "start", "stop", "seconds", "upload_octets", "download_octets", "ip", "mac", "cause"),
+        rows,
+    )
+    return 0
+
+
+def cmd_authlog(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from aaa.accounting.models import AuthLog
+
+    with _session(_settings(args)) as session:
+        query = select(AuthLog).order_by(AuthLog.id.desc()).limit(args.limit)
+        if args.login:
+            query = query.where(AuthLog.login == args.login)
+        rows = [
+            (
+                r.time,
+                r.login,
+                r.method,
+                r.result.value,
+                r.mac or "",
+                r.nas_port_id or "",
+                "MAC!" if r.mac_differs else "",
+                "IF!" if r.interface_differs else "",
+                r.reason,
+            )
+            for r in session.scalars(query)
+        ]
+    _table(("time", "login", "method", "result", "mac", "interface", "", "", "reason"), rows)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from aaa.db.schema import upgrade
+    from aaa.demo import create_demo
+
+    settings = _settings(args)
+    upgrade(settings.database_url)
+    with _session(settings) as session:
+        lines = create_demo(session, settings)
+    print("\n".join(lines))
+    return 0
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    cells = [list(map(str, header))] + [[str(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a decimal amount (use 99.90)") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from aaa.nas.models import MaMode, VendorProfile
+    from aaa.subscribers.types import MacBinding, ServiceStatus
+
+    parser = argparse.ArgumentParser(prog="aaa", description="isp-aaa: RADIUS/AAA backend for ISPs")
+    parser.add_argument(
+        "--config",
+        "-c",
+        help="TOML settings file (default: $AAA_CONFIG, else built-in defaults; AAA_* variables override)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(
+        name: str, func: Callable[[argparse.Namespace], int], help: str, parent: Any = sub
+    ) -> argparse.ArgumentParser:
+        p = parent.add_parser(name, help=help, description=help)
+        p.set_defaults(func=func)
+        return p
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    command("upgrade", cmd_db_upgrade, "apply every migration (PostgreSQL or SQLite)", db)
+    command("serve", cmd_radius, "run everything that exists: RADIUS workers, reaper, /metrics")
+    command("radius", cmd_radius, "run the RADIUS server (auth + accounting workers)")
+
+    nas = sub.add_parser("nas", help="NAS registry").add_subparsers(dest="nas_command", required=True)
+    p = command("add", cmd_nas_add, "register a NAS (concentrator)", nas)
+    p.add_argument("--name", required=True)
+    p.add_argument("--address", required=True, help="source IP of its RADIUS packets, or a CIDR")
+    p.add_argument("--secret", required=True)
+    p.add_argument("--vendor", default="mikrotik", choices=[v.value for v in VendorProfile])
+    p.add_argument("--coa-port", type=int, help="default 1700 for MikroTik, 3799 otherwise")
+    p.add_argument("--require-message-authenticator", default="yes", choices=[m.value for m in MaMode])
+    p.add_argument("--swap-octets", action="store_true", help="the NAS reports octets from the client's view")
+    p.add_argument("--interim-interval", type=int, help="Acct-Interim-Interval sent to this NAS (seconds)")
+    command("list", cmd_nas_list, "list NASes", nas)
+
+    plan = sub.add_parser("plan", help="speed plans").add_subparsers(dest="plan_command", required=True)
+    p = command("add", cmd_plan_add, "create a plan", plan)
+    p.add_argument("--name", required=True)
+    p.add_argument("--download", type=int, required=True, help="kbit/s")
+    p.add_argument("--upload", type=int, required=True, help="kbit/s")
+    p.add_argument("--price", type=_decimal, default=Decimal("0.00"))
+    p.add_argument("--burst-download", type=int)
+    p.add_argument("--burst-upload", type=int)
+    p.add_argument("--burst-time", type=int)
+    command("list", cmd_plan_list, "list plans", plan)
+
+    svc = sub.add_parser("service", help="subscriber services").add_subparsers(
+        dest="service_command", required=True
+    )
+    p = command("add", cmd_service_add, "create a service (PPPoE login) for a new customer", svc)
+    p.add_argument("--login", required=True)
+    p.add_argument("--password", help="generated when omitted")
+    p.add_argument("--plan", required=True, help="plan name or id")
+    p.add_argument("--customer", help="customer name (default: the login)")
+    p.add_argument("--status", default="enabled", choices=[s.value for s in ServiceStatus])
+    p.add_argument("--ip", help="fixed IPv4 address")
+    p.add_argument("--mac")
+    p.add_argument("--mac-binding", default="off", choices=[m.value for m in MacBinding])
+    p.add_argument("--simultaneous-use", type=int, default=1, help="0 = no limit")
+    p = command("set", cmd_service_set, "change a service; online workers see it within a second", svc)
+    p.add_argument("login")
+    p.add_argument("--password")
+    p.add_argument("--status", choices=[s.value for s in ServiceStatus])
+    p.add_argument("--plan")
+    p.add_argument("--mac", help="registered MAC ('' clears it)")
+    p.add_argument("--mac-binding", choices=[m.value for m in MacBinding])
+    p.add_argument("--simultaneous-use", type=int)
+    command("list", cmd_service_list, "list services", svc)
+
+    p = command("sessions", cmd_sessions, "connection history of a login (newest first)")
+    p.add_argument("login")
+    p.add_argument("--limit", type=int, default=50)
+    p = command("authlog", cmd_authlog, "authentication log (newest first)")
+    p.add_argument("login", nargs="?")
+    p.add_argument("--limit", type=int, default=50)
+    command("demo", cmd_demo, "create a demo ISP (NAS 127.0.0.1, plans, subscribers) and print radtest lines")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SettingsError as exc:
+        print(f"aaa: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        print(f"aaa: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""The composition root: builds engine, sessions and the change bus from settings, once per process."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from aaa.changes.redis_bus import RedisBus
+from aaa.db.engine import make_engine, make_session_factory
+from aaa.settings import Settings
+
+
+@dataclass
+class Components:
+    settings: Settings
+    engine: Engine
+    factory: sessionmaker[Session]
+    bus: RedisBus | None
+
+    def close(self) -> None:
+        if self.bus is not None:
+            self.bus.close()
+        self.engine.dispose()
+
+
+def build(settings: Settings) -> Components:
+    engine = make_engine(settings.database_url)
+    bus = RedisBus(settings.redis_url) if settings.redis_url else None
+    return Components(settings, engine, make_session_factory(engine), bus)
+
+
+def setup_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s",
+    )

@@ -1,0 +1,90 @@
+"""A small demo ISP, so a fresh install answers `radtest` at once."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aaa.nas.models import MaMode, Nas, VendorProfile
+from aaa.nas.service import add_nas
+from aaa.settings import Settings
+from aaa.subscribers.models import Service
+from aaa.subscribers.service import add_customer, add_plan, add_service
+from aaa.subscribers.types import CustomerKind, ServiceStatus
+
+DEMO_SECRET = "demo-secret-change-me"
+
+PLANS = [
+    # name, download, upload (kbit/s), price, burst download/upload
+    ("Fibra 100M", 100_000, 50_000, Decimal("99.90"), None, None),
+    ("Fibra 300M", 300_000, 150_000, Decimal("129.90"), 400_000, 200_000),
+    ("Fibra 600M", 600_000, 300_000, Decimal("169.90"), None, None),
+]
+
+SUBSCRIBERS = [
+    # login, password, plan, status, fixed IP, customer
+    ("maria", "maria-pass", "Fibra 100M", ServiceStatus.ENABLED, None, "Maria da Silva"),
+    ("joao", "joao-pass", "Fibra 300M", ServiceStatus.ENABLED, "100.64.10.2", "João Souza"),
+    (
+        "padaria",
+        "padaria-pass",
+        "Fibra 600M",
+        ServiceStatus.ENABLED,
+        "100.64.10.3",
+        "Padaria Pão Quente LTDA",
+    ),
+    ("devedor", "devedor-pass", "Fibra 100M", ServiceStatus.SUSPENDED_DEBT, None, "Carlos Devedor"),
+]
+
+
+def create_demo(session: Session, settings: Settings) -> list[str]:
+    """Create what is missing (running it twice changes nothing) and return how to try it."""
+    if session.scalar(select(Nas).where(Nas.name == "demo-nas")) is None:
+        add_nas(
+            session,
+            name="demo-nas",
+            address="127.0.0.1",
+            secret=DEMO_SECRET,
+            vendor=VendorProfile.MIKROTIK,
+            require_message_authenticator=MaMode.YES,
+            description="demo: radtest on this machine",
+        )
+    if session.scalar(select(Service).where(Service.login == "maria")) is None:
+        plans = {}
+        for name, down, up, price, burst_down, burst_up in PLANS:
+            plans[name] = add_plan(
+                session,
+                name=name,
+                download_kbps=down,
+                upload_kbps=up,
+                price=price,
+                burst_download_kbps=burst_down,
+                burst_upload_kbps=burst_up,
+                burst_time_s=8 if burst_down else None,
+            )
+        for login, password, plan, status, ip, name in SUBSCRIBERS:
+            kind = CustomerKind.COMPANY if "LTDA" in name else CustomerKind.PERSON
+            customer = add_customer(session, name=name, kind=kind)
+            add_service(
+                session,
+                customer=customer,
+                plan=plans[plan],
+                login=login,
+                password=password,
+                status=status,
+                fixed_ipv4=ip,
+            )
+    port = settings.radius.auth_port
+    server = f"127.0.0.1:{port}"
+    return [
+        f"demo ISP ready in {settings.database_url}",
+        "NAS demo-nas 127.0.0.1, secret " + DEMO_SECRET,
+        "subscribers: maria/maria-pass (100M), joao/joao-pass (300M, fixed IP 100.64.10.2), "
+        "padaria/padaria-pass (600M), devedor/devedor-pass (suspended for debt)",
+        "try, with the server running (`aaa serve`):",
+        f"  radtest -t pap maria maria-pass {server} 0 {DEMO_SECRET}",
+        f"  radtest -t chap joao joao-pass {server} 0 {DEMO_SECRET}",
+        f"  radtest -t mschap padaria padaria-pass {server} 0 {DEMO_SECRET}",
+    ]

@@ -1,0 +1,19 @@
+"""Domain errors. They carry no transport: the CLI, the API and RADIUS each map them once."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base class; the message says what is wrong and what to do about it."""
+
+
+class NotFound(DomainError):
+    pass
+
+
+class Conflict(DomainError):
+    pass
+
+
+class Invalid(DomainError):
+    pass

@@ -1,0 +1,37 @@
+"""Every Prometheus metric, in one place. Labels are bounded: never a login, MAC or IP.
+
+With several worker processes, ``PROMETHEUS_MULTIPROC_DIR`` is set by the supervisor before
+any worker imports this module, and the metrics endpoint aggregates the per-process files.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+RADIUS_REQUESTS = Counter("aaa_radius_requests_total", "RADIUS requests answered", ["type", "outcome", "nas"])
+RADIUS_REJECTS = Counter("aaa_radius_rejects_total", "Access-Rejects by reason", ["reason", "nas"])
+RADIUS_DROPPED = Counter("aaa_radius_dropped_total", "Datagrams dropped without an answer", ["cause"])
+RADIUS_DUPLICATES = Counter(
+    "aaa_radius_duplicates_total",
+    "Retransmissions answered from the reply cache or ignored in flight",
+    ["type", "action"],
+)
+RADIUS_LATENCY = Histogram(
+    "aaa_radius_request_seconds",
+    "Time from datagram received to reply sent",
+    ["type"],
+    buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+)
+ACCT_BATCH = Histogram(
+    "aaa_acct_commit_batch_size",
+    "Accounting records per group commit",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
+)
+ACCT_QUEUE = Gauge(
+    "aaa_acct_queue_depth", "Accounting records waiting for commit", multiprocess_mode="livesum"
+)
+ACCT_FAILURES = Counter("aaa_acct_commit_failures_total", "Group commits that failed (no response sent)")
+CACHE_LOOKUPS = Counter("aaa_cache_lookups_total", "Subscriber snapshot lookups", ["result"])
+CACHE_INVALIDATIONS = Counter("aaa_cache_invalidations_total", "Cache entries invalidated", ["kind"])
+AUTHLOG_DROPPED = Counter("aaa_authlog_dropped_total", "Auth log rows dropped because the buffer was full")
+SESSIONS_REAPED = Counter("aaa_acct_sessions_reaped_total", "Sessions closed by the stale-session reaper")

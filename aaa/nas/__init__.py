@@ -1,0 +1,1 @@
+"""NAS registry: the concentrators allowed to talk RADIUS to us."""

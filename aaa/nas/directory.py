@@ -1,0 +1,76 @@
+"""Finding the NAS of a datagram by its source address, from an in-memory copy of the table."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, replace
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aaa.nas.models import MaMode, Nas, VendorProfile
+
+
+@dataclass(frozen=True, slots=True)
+class NasEntry:
+    id: int
+    name: str
+    secret: bytes
+    vendor: VendorProfile
+    ma_mode: MaMode
+    ma_seen: bool
+    swap_octets: bool
+    interim_interval: int | None
+
+    @property
+    def requires_ma(self) -> bool:
+        return self.ma_mode is MaMode.YES or (self.ma_mode is MaMode.AUTO and self.ma_seen)
+
+
+class NasDirectory:
+    """Exact addresses first, then the most specific CIDR (a NAS may be a whole /29 of BRASes)."""
+
+    def __init__(self) -> None:
+        self._exact: dict[str, NasEntry] = {}
+        self._networks: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, NasEntry]] = []
+
+    def load(self, session: Session) -> None:
+        exact: dict[str, NasEntry] = {}
+        networks = []
+        for nas in session.scalars(select(Nas)):
+            entry = NasEntry(
+                nas.id,
+                nas.name,
+                nas.secret.encode(),
+                nas.vendor,
+                nas.require_message_authenticator,
+                nas.ma_seen,
+                nas.swap_octets,
+                nas.interim_interval,
+            )
+            network = ipaddress.ip_network(nas.address, strict=False)
+            if network.num_addresses == 1:
+                exact[str(network.network_address)] = entry
+            else:
+                networks.append((network, entry))
+        networks.sort(key=lambda item: item[0].prefixlen, reverse=True)
+        self._exact, self._networks = exact, networks
+
+    def lookup(self, address: str) -> NasEntry | None:
+        entry = self._exact.get(address)
+        if entry is not None or not self._networks:
+            return entry
+        ip = ipaddress.ip_address(address)
+        for network, candidate in self._networks:
+            if ip in network:
+                return candidate
+        return None
+
+    def mark_ma_seen(self, nas_id: int) -> None:
+        """Apply ``auto`` mode locally at once; the DB row is updated off the request path."""
+
+        def flip(e: NasEntry) -> NasEntry:
+            return replace(e, ma_seen=True) if e.id == nas_id else e
+
+        self._exact = {k: flip(v) for k, v in self._exact.items()}
+        self._networks = [(n, flip(v)) for n, v in self._networks]

@@ -1,0 +1,46 @@
+"""The Nas table (seeds: Concentrador)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
+
+
+class VendorProfile(StrEnum):
+    MIKROTIK = "mikrotik"
+    ACCEL_PPP = "accel-ppp"
+    GENERIC = "generic"
+
+
+class MaMode(StrEnum):
+    """require_message_authenticator per NAS (BlastRADIUS, CVE-2024-3596)."""
+
+    YES = "yes"
+    NO = "no"
+    AUTO = "auto"  # required from the first Access-Request that carries one
+
+
+class Nas(Base):
+    __tablename__ = "nas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    address: Mapped[str] = mapped_column(String(43), unique=True)  # IP or CIDR
+    secret: Mapped[str] = mapped_column(String(128))
+    vendor: Mapped[VendorProfile] = mapped_column(
+        str_enum(VendorProfile, "vendor_profile"), default=VendorProfile.MIKROTIK
+    )
+    coa_port: Mapped[int] = mapped_column(Integer, default=1700)
+    require_message_authenticator: Mapped[MaMode] = mapped_column(
+        str_enum(MaMode, "ma_mode"), default=MaMode.YES
+    )
+    ma_seen: Mapped[bool] = mapped_column(Boolean, default=False)
+    swap_octets: Mapped[bool] = mapped_column(Boolean, default=False)
+    interim_interval: Mapped[int | None] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -1,0 +1,120 @@
+"""What a decision is made from and what it produces: plain immutable data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from aaa.policies.ratelimit import RateLimit
+from aaa.subscribers.types import MacBinding, ServiceStatus
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSpeed:
+    name: str
+    download_kbps: int
+    upload_kbps: int
+    burst_download_kbps: int | None = None
+    burst_upload_kbps: int | None = None
+    burst_threshold_download_kbps: int | None = None
+    burst_threshold_upload_kbps: int | None = None
+    burst_time_s: int | None = None
+
+    def rate_limit(self) -> RateLimit:
+        def bps(kbps: int | None) -> int | None:
+            return None if kbps is None else kbps * 1000
+
+        has_burst = self.burst_download_kbps is not None and self.burst_upload_kbps is not None
+        return RateLimit(
+            rx_rate=self.upload_kbps * 1000,  # rx = the subscriber's upload
+            tx_rate=self.download_kbps * 1000,
+            rx_burst_rate=bps(self.burst_upload_kbps) if has_burst else None,
+            tx_burst_rate=bps(self.burst_download_kbps) if has_burst else None,
+            rx_burst_threshold=bps(self.burst_threshold_upload_kbps) if has_burst else None,
+            tx_burst_threshold=bps(self.burst_threshold_download_kbps) if has_burst else None,
+            rx_burst_time=self.burst_time_s if has_burst else None,
+            tx_burst_time=self.burst_time_s if has_burst else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """The cached snapshot of one service: everything an Access-Request needs."""
+
+    service_id: int
+    login: str
+    password: str
+    status: ServiceStatus
+    plan: PlanSpeed
+    simultaneous_use: int = 1  # 0 = no limit
+    mac_binding: MacBinding = MacBinding.OFF
+    mac: str | None = None
+    nas_port_id: str | None = None
+    fixed_ipv4: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSession:
+    nas_id: int
+    acct_session_id: str
+    calling_station_id: str | None
+    nas_port_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFacts:
+    nas_id: int
+    calling_station_id: str | None
+    nas_port_id: str | None
+    interim_interval: int
+    open_sessions: tuple[OpenSession, ...] | None  # None: unknown (fail closed)
+
+
+class Outcome(StrEnum):
+    ACCEPT = "accept"
+    REJECT = "reject"
+
+
+class RejectReason(StrEnum):
+    """Why a request was rejected. The value is the auth-log text and a bounded metric label."""
+
+    UNKNOWN_LOGIN = "unknown_login"
+    WRONG_PASSWORD = "wrong_password"
+    UNSUPPORTED_METHOD = "unsupported_method"
+    NOT_ENABLED = "service_not_enabled"
+    SIMULTANEOUS_USE = "simultaneous_use"
+    SESSIONS_UNKNOWN = "sessions_unknown"
+    MAC_MISMATCH = "mac_mismatch"
+    UNAVAILABLE = "subscriber_unavailable"
+
+    @property
+    def message(self) -> str:
+        """The Reply-Message. Unknown login and wrong password read the same on purpose."""
+        return _MESSAGES[self]
+
+
+_MESSAGES = {
+    RejectReason.UNKNOWN_LOGIN: "Authentication failed: invalid login or password",
+    RejectReason.WRONG_PASSWORD: "Authentication failed: invalid login or password",
+    RejectReason.UNSUPPORTED_METHOD: "Authentication failed: unsupported authentication method",
+    RejectReason.NOT_ENABLED: "Service not enabled",
+    RejectReason.SIMULTANEOUS_USE: "Simultaneous use limit reached",
+    RejectReason.SESSIONS_UNKNOWN: "Simultaneous use cannot be checked now, try again",
+    RejectReason.MAC_MISMATCH: "Equipment (MAC address) not authorized for this login",
+    RejectReason.UNAVAILABLE: "Subscriber data unavailable, try again",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    outcome: Outcome
+    attributes: tuple[tuple[str, Any], ...] = ()
+    reasons: tuple[str, ...] = ()
+    reject: RejectReason | None = None
+    learn_mac: str | None = None  # MAC binding "learn": register this MAC
+    flags: frozenset[str] = field(default_factory=frozenset)  # "mac_differs", "interface_differs"
+
+    @property
+    def trace(self) -> str:
+        return " → ".join(self.reasons)

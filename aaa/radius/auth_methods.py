@@ -1,0 +1,135 @@
+"""Which authentication method a request uses, whether its credentials are right, and the
+method-specific reply attributes (MS-CHAP success/error, MPPE keys)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from aaa.radius import codec as c
+from aaa.radius import crypto
+from aaa.radius.codec import Request
+
+PAP, CHAP, MSCHAP1, MSCHAP2, NONE = "pap", "chap", "mschapv1", "mschapv2", "none"
+
+# FreeRADIUS rlm_mschap defaults: encryption allowed (1), 40- and 128-bit types (0x2 | 0x4).
+MPPE_POLICY = 1
+MPPE_TYPES = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    method: str
+    ok: bool
+    accept_attributes: tuple[tuple[str, Any], ...] = ()
+    reject_attributes: tuple[tuple[str, Any], ...] = ()
+
+
+def detect(req: Request) -> str:
+    if req.has(c.USER_PASSWORD):
+        return PAP
+    if req.has(c.CHAP_PASSWORD):
+        return CHAP
+    if req.has(c.MS_CHAP2_RESPONSE) and req.has(c.MS_CHAP_CHALLENGE):
+        return MSCHAP2
+    if req.has(c.MS_CHAP_RESPONSE) and req.has(c.MS_CHAP_CHALLENGE):
+        return MSCHAP1
+    return NONE
+
+
+def verify(req: Request, method: str, password: str | None, secret: bytes) -> Verdict:
+    """``password`` None means the login is unknown: the answer is a failure shaped exactly
+    like a wrong password, so the NAS user cannot tell the two apart."""
+    if method == PAP:
+        return _pap(req, password, secret)
+    if method == CHAP:
+        return _chap(req, password)
+    if method == MSCHAP2:
+        return _mschap2(req, password, secret)
+    if method == MSCHAP1:
+        return _mschap1(req, password, secret)
+    return Verdict(NONE, False)
+
+
+def _pap(req: Request, password: str | None, secret: bytes) -> Verdict:
+    try:
+        given = crypto.unhide_password(req.get(c.USER_PASSWORD) or b"", secret, req.authenticator)
+    except ValueError:
+        return Verdict(PAP, False)
+    ok = password is not None and crypto.constant_time_equal(given, password.encode())
+    return Verdict(PAP, ok)
+
+
+def _chap(req: Request, password: str | None) -> Verdict:
+    # RFC 2865 §2.2: CHAP-Challenge if present, else the Request Authenticator.
+    challenge = req.get(c.CHAP_CHALLENGE) or req.authenticator
+    chap_password = req.get(c.CHAP_PASSWORD) or b""
+    ok = password is not None and crypto.chap_verify(chap_password, password.encode(), challenge)
+    return Verdict(CHAP, ok)
+
+
+def _ms_error(ident: int, challenge: bytes | None = None) -> tuple[tuple[str, Any], ...]:
+    # RFC 2759 §6 failure packet: E=691 authentication failure, no retry, version 3.
+    challenge = challenge if challenge is not None else os.urandom(16)
+    text = f"E=691 R=0 C={challenge.hex().upper()} V=3 M=Authentication failed".encode()
+    return (("MS-CHAP-Error", bytes([ident]) + text),)
+
+
+def _mppe_key_attributes(
+    send: bytes, recv: bytes, secret: bytes, authenticator: bytes
+) -> list[tuple[str, Any]]:
+    salt_a = bytes([0x80 | (os.urandom(1)[0] & 0x7F), os.urandom(1)[0]])
+    salt_b = bytes([salt_a[0] ^ 0x01, salt_a[1]])  # salts must differ within the packet
+    return [
+        ("MS-MPPE-Recv-Key", crypto.salt_encrypt(recv, secret, authenticator, salt_a)),
+        ("MS-MPPE-Send-Key", crypto.salt_encrypt(send, secret, authenticator, salt_b)),
+        ("MS-MPPE-Encryption-Policy", MPPE_POLICY),
+        ("MS-MPPE-Encryption-Types", MPPE_TYPES),
+    ]
+
+
+def _mschap2(req: Request, password: str | None, secret: bytes) -> Verdict:
+    response = req.get(c.MS_CHAP2_RESPONSE) or b""
+    auth_challenge = req.get(c.MS_CHAP_CHALLENGE) or b""
+    if len(response) != 50 or len(auth_challenge) != 16:
+        return Verdict(MSCHAP2, False, reject_attributes=_ms_error(response[0] if response else 0))
+    ident, peer_challenge, nt_response = response[0], response[2:18], response[26:50]
+    username = req.get(c.USER_NAME) or b""
+    if password is None or not crypto.constant_time_equal(
+        crypto.mschap2_nt_response(auth_challenge, peer_challenge, username, password), nt_response
+    ):
+        return Verdict(MSCHAP2, False, reject_attributes=_ms_error(ident))
+    success = crypto.mschap2_authenticator_response(
+        password, nt_response, peer_challenge, auth_challenge, username
+    )
+    send, recv = crypto.mppe_server_keys(password, nt_response)
+    attributes = [
+        ("MS-CHAP2-Success", bytes([ident]) + success),
+        *_mppe_key_attributes(send, recv, secret, req.authenticator),
+    ]
+    return Verdict(MSCHAP2, True, accept_attributes=tuple(attributes))
+
+
+def _mschap1(req: Request, password: str | None, secret: bytes) -> Verdict:
+    response = req.get(c.MS_CHAP_RESPONSE) or b""
+    challenge = req.get(c.MS_CHAP_CHALLENGE) or b""
+    if len(response) != 50 or len(challenge) != 8:
+        return Verdict(MSCHAP1, False, reject_attributes=_ms_error(response[0] if response else 0))
+    ident, use_nt, nt_response = response[0], response[1] & 1, response[26:50]
+    # LM-only responses (flags 0) are refused: the LM hash is broken beyond repair.
+    if (
+        password is None
+        or not use_nt
+        or not crypto.constant_time_equal(
+            crypto.challenge_response(challenge, crypto.nt_password_hash(password)), nt_response
+        )
+    ):
+        return Verdict(MSCHAP1, False, reject_attributes=_ms_error(ident))
+    keys = crypto.hide_password(crypto.mschap1_mppe_keys(password), secret, req.authenticator)
+    attributes = (
+        ("MS-CHAP-MPPE-Keys", keys),
+        ("MS-MPPE-Encryption-Policy", MPPE_POLICY),
+        ("MS-MPPE-Encryption-Types", MPPE_TYPES),
+    )
+    return Verdict(MSCHAP1, True, accept_attributes=attributes)

@@ -1,0 +1,60 @@
+"""Per-worker subscriber snapshots: the reason an Access-Request needs no SQL.
+
+Entries live until the change feed says their login changed; unknown logins are remembered
+for a short time so a flood of bad logins cannot turn into a flood of queries.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aaa import metrics
+from aaa.policies.model import OpenSession, Subscriber
+
+_HIT = metrics.CACHE_LOOKUPS.labels("hit")
+_MISS = metrics.CACHE_LOOKUPS.labels("miss")
+_NEGATIVE = metrics.CACHE_LOOKUPS.labels("negative")
+
+
+@dataclass(slots=True)
+class Entry:
+    subscriber: Subscriber | None  # None: the login does not exist
+    sessions: tuple[OpenSession, ...]  # the login's open sessions, for Simultaneous-Use
+    expires: float  # only for unknown logins
+
+
+class SubscriberCache:
+    def __init__(self, negative_ttl: float, clock: Callable[[], float] = time.monotonic):
+        self._entries: dict[str, Entry] = {}
+        self._negative_ttl = negative_ttl
+        self._clock = clock
+
+    def get(self, login: str) -> Entry | None:
+        """A usable entry, or None when the login must be loaded from the database."""
+        entry = self._entries.get(login)
+        if entry is not None and entry.subscriber is None and entry.expires < self._clock():
+            del self._entries[login]
+            entry = None
+        if entry is None:
+            _MISS.inc()
+        else:
+            (_HIT if entry.subscriber else _NEGATIVE).inc()
+        return entry
+
+    def put(self, login: str, subscriber: Subscriber | None, sessions: tuple[OpenSession, ...]) -> Entry:
+        entry = Entry(subscriber, sessions, self._clock() + self._negative_ttl)
+        self._entries[login] = entry
+        return entry
+
+    def invalidate(self, login: str, kind: str = "service") -> None:
+        """Drop a login: its service or its open sessions changed; the next request reloads."""
+        if self._entries.pop(login, None) is not None:
+            metrics.CACHE_INVALIDATIONS.labels(kind).inc()
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -1,0 +1,173 @@
+"""The cryptography of RADIUS authentication, as pure functions over bytes.
+
+PAP hiding (RFC 2865 §5.2), CHAP (RFC 1994, RFC 2865 §2.2), MS-CHAPv1 (RFC 2433),
+MS-CHAPv2 (RFC 2759), MPPE key material (RFC 2548, RFC 3079). MD4 and DES come from
+pycryptodome because OpenSSL 3 keeps both in its legacy provider.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from Crypto.Cipher import DES
+from Crypto.Hash import MD4
+
+
+def md4(data: bytes) -> bytes:
+    return MD4.new(data).digest()
+
+
+def constant_time_equal(a: bytes, b: bytes) -> bool:
+    return hmac.compare_digest(a, b)
+
+
+def _xor(a: bytes, b: bytes) -> bytes:
+    return bytes(x ^ y for x, y in zip(a, b, strict=True))
+
+
+# --- PAP (RFC 2865 §5.2) -------------------------------------------------------------------
+
+
+def hide_password(password: bytes, secret: bytes, authenticator: bytes) -> bytes:
+    """User-Password hiding; also RFC 2548 §2.4.1 (MS-CHAP-MPPE-Keys)."""
+    padded = password.ljust(max(16, len(password) + -len(password) % 16), b"\x00")
+    out, last = b"", authenticator
+    for i in range(0, len(padded), 16):
+        block = _xor(padded[i : i + 16], hashlib.md5(secret + last).digest())
+        out += block
+        last = block
+    return out
+
+
+def unhide_password(hidden: bytes, secret: bytes, authenticator: bytes) -> bytes:
+    """Reverse of :func:`hide_password`; the chain is keyed on the *ciphertext* blocks."""
+    if not hidden or len(hidden) % 16 or len(hidden) > 128:
+        raise ValueError("User-Password must be 16 to 128 octets in steps of 16")
+    out, last = b"", authenticator
+    for i in range(0, len(hidden), 16):
+        block = hidden[i : i + 16]
+        out += _xor(block, hashlib.md5(secret + last).digest())
+        last = block
+    return out.rstrip(b"\x00")
+
+
+# --- CHAP (RFC 1994 §4.1) ------------------------------------------------------------------
+
+
+def chap_response(ident: int, password: bytes, challenge: bytes) -> bytes:
+    return hashlib.md5(bytes([ident]) + password + challenge).digest()
+
+
+def chap_verify(chap_password: bytes, password: bytes, challenge: bytes) -> bool:
+    if len(chap_password) != 17:
+        return False
+    return constant_time_equal(chap_response(chap_password[0], password, challenge), chap_password[1:])
+
+
+# --- MS-CHAP (RFC 2433, RFC 2759) ----------------------------------------------------------
+
+
+def nt_password_hash(password: str) -> bytes:
+    return md4(password.encode("utf-16-le"))
+
+
+def _des_key(key7: bytes) -> bytes:
+    """Spread 56 key bits over 8 octets (7 bits each), odd parity in the low bit."""
+    bits = int.from_bytes(key7, "big")
+    out = bytearray()
+    for i in range(8):
+        septet = (bits >> (49 - 7 * i)) & 0x7F
+        octet = septet << 1
+        out.append(octet | (bin(octet).count("1") % 2 == 0))
+    return bytes(out)
+
+
+def _des(key7: bytes, block: bytes) -> bytes:
+    return DES.new(_des_key(key7), DES.MODE_ECB).encrypt(block)
+
+
+def challenge_response(challenge8: bytes, password_hash: bytes) -> bytes:
+    """RFC 2759 §8.5 ChallengeResponse: three DES encryptions of the 8-octet challenge."""
+    z = password_hash + b"\x00" * 5
+    return _des(z[0:7], challenge8) + _des(z[7:14], challenge8) + _des(z[14:21], challenge8)
+
+
+def lm_password_hash(password: str) -> bytes:
+    """RFC 2433 §A.8 LmPasswordHash; only its first 8 octets are used (the MPPE LM key)."""
+    oem = password.upper().encode("latin-1", errors="replace")[:14].ljust(14, b"\x00")
+    magic = b"KGS!@#$%"
+    return _des(oem[:7], magic) + _des(oem[7:], magic)
+
+
+def challenge_hash(peer_challenge: bytes, authenticator_challenge: bytes, username: bytes) -> bytes:
+    """RFC 2759 §8.2; the user name is taken without any ``DOMAIN\\`` prefix."""
+    username = username.rsplit(b"\\", 1)[-1]
+    return hashlib.sha1(peer_challenge + authenticator_challenge + username).digest()[:8]
+
+
+def mschap2_nt_response(
+    authenticator_challenge: bytes, peer_challenge: bytes, username: bytes, password: str
+) -> bytes:
+    challenge = challenge_hash(peer_challenge, authenticator_challenge, username)
+    return challenge_response(challenge, nt_password_hash(password))
+
+
+_MAGIC1 = b"Magic server to client signing constant"
+_MAGIC2 = b"Pad to make it do more than one iteration"
+
+
+def mschap2_authenticator_response(
+    password: str, nt_response: bytes, peer_challenge: bytes, authenticator_challenge: bytes, username: bytes
+) -> bytes:
+    """RFC 2759 §8.7: the 42-octet ``S=<40 hex>`` string the server proves itself with."""
+    hash_hash = md4(nt_password_hash(password))
+    digest = hashlib.sha1(hash_hash + nt_response + _MAGIC1).digest()
+    challenge = challenge_hash(peer_challenge, authenticator_challenge, username)
+    digest = hashlib.sha1(digest + challenge + _MAGIC2).digest()
+    return b"S=" + digest.hex().upper().encode()
+
+
+# --- MPPE key material (RFC 2548, RFC 3079) -----------------------------------------------
+
+_PAD1 = b"\x00" * 40
+_PAD2 = b"\xf2" * 40
+# RFC 3079 §3.4: on the server, Magic3 is the send key and Magic2 the receive key.
+_KEY_MAGIC2 = b"On the client side, this is the send key; on the server side, it is the receive key."
+_KEY_MAGIC3 = b"On the client side, this is the receive key; on the server side, it is the send key."
+
+
+def mppe_master_key(password: str, nt_response: bytes) -> bytes:
+    hash_hash = md4(nt_password_hash(password))
+    return hashlib.sha1(hash_hash + nt_response + b"This is the MPPE Master Key").digest()[:16]
+
+
+def mppe_server_keys(password: str, nt_response: bytes) -> tuple[bytes, bytes]:
+    """MS-CHAPv2 (send, receive) 16-octet start keys, as FreeRADIUS and RouterOS expect them."""
+    master = mppe_master_key(password, nt_response)
+    send = hashlib.sha1(master + _PAD1 + _KEY_MAGIC3 + _PAD2).digest()[:16]
+    recv = hashlib.sha1(master + _PAD1 + _KEY_MAGIC2 + _PAD2).digest()[:16]
+    return send, recv
+
+
+def mschap1_mppe_keys(password: str) -> bytes:
+    """RFC 2548 §2.4.1 MS-CHAP-MPPE-Keys plaintext: LM key (8) + NT key (16)."""
+    return lm_password_hash(password)[:8] + md4(nt_password_hash(password))
+
+
+def salt_encrypt(value: bytes, secret: bytes, request_authenticator: bytes, salt: bytes) -> bytes:
+    """RFC 2548 §2.4.2 (MS-MPPE-Send/Recv-Key): salt + User-Password-style chain.
+
+    The plaintext is the one-octet key length, the key, and zero padding to 16n.
+    The salt's high bit must be set and salts must differ within one packet.
+    """
+    if len(salt) != 2 or not salt[0] & 0x80:
+        raise ValueError("salt must be 2 octets with the high bit set")
+    plain = bytes([len(value)]) + value
+    plain += b"\x00" * (-len(plain) % 16)
+    out, last = b"", request_authenticator + salt
+    for i in range(0, len(plain), 16):
+        block = _xor(plain[i : i + 16], hashlib.md5(secret + last).digest())
+        out += block
+        last = block
+    return salt + out

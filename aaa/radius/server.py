@@ -1,0 +1,381 @@
+"""One RADIUS worker: authentication and accounting over asyncio UDP.
+
+Hot path (cached subscriber): decode → find NAS → Message-Authenticator → retransmission
+check → credentials → decide() → encode → send, all inside the datagram callback, no SQL.
+A cache miss loads the snapshot in a thread and answers when it arrives. Every datagram is
+handled inside one try: a bad packet is dropped and counted, the worker keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from aaa import metrics
+from aaa.accounting.records import parse_record
+from aaa.accounting.writer import AcctWriter, AuthRecorder
+from aaa.changes.feed import Change, install_publisher
+from aaa.changes.listener import ChangeListener
+from aaa.changes.models import ChangeKind
+from aaa.changes.redis_bus import RedisBus
+from aaa.db.base import utcnow
+from aaa.nas.directory import NasDirectory, NasEntry
+from aaa.nas.models import MaMode
+from aaa.policies.decide import decide, normalize_mac, reject
+from aaa.policies.model import Decision, OpenSession, Outcome, RejectReason, RequestFacts, Subscriber
+from aaa.radius import auth_methods
+from aaa.radius import codec as c
+from aaa.radius.cache import Entry, SubscriberCache
+from aaa.radius.codec import Codec, DropPacket, Request
+from aaa.radius.dedup import PENDING, Key, ReplyCache
+from aaa.settings import Settings
+from aaa.subscribers.snapshot import load_open_sessions, load_subscriber
+
+log = logging.getLogger(__name__)
+Address = tuple[str, int]
+
+
+class _Endpoint(asyncio.DatagramProtocol):
+    def __init__(self, handle: Callable[[bytes, Address], None]):
+        self.handle = handle
+
+    def datagram_received(self, data: bytes, addr: Address) -> None:  # type: ignore[override]
+        self.handle(data, addr)
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("UDP error: %s", exc)
+
+
+class RadiusWorker:
+    def __init__(self, settings: Settings, factory: sessionmaker[Session], bus: RedisBus | None = None):
+        r = settings.radius
+        self.settings = settings
+        self.factory = factory
+        self.bus = bus
+        self.codec = Codec(r.dictionary)
+        self.nas = NasDirectory()
+        self.cache = SubscriberCache(r.snapshot_negative_ttl)
+        self.replies = ReplyCache(r.dedup_seconds)
+        self.acct = AcctWriter(factory, r.acct_batch_max)
+        self.recorder = AuthRecorder(factory, r.authlog_flush_ms / 1000)
+        self.listener = ChangeListener(factory, self.apply_changes, r.change_poll_interval, bus)
+        self._loader = ThreadPoolExecutor(2, thread_name_prefix="snapshot-load")
+        self._epoch = 0  # bumped on every invalidation; a load that raced one is not cached
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.auth_transport: asyncio.DatagramTransport | None = None
+        self.acct_transport: asyncio.DatagramTransport | None = None
+        install_publisher(factory, self._published)
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Mark the change feed position, then load the NAS registry (start-up, blocking)."""
+        self.listener.start_position()
+        with self.factory() as session:
+            self.nas.load(session)
+
+    async def serve(
+        self, auth_sock: socket.socket, acct_sock: socket.socket, stop: asyncio.Event | None = None
+    ) -> None:
+        """Serve until ``stop`` is set, then drain accounting and flush the auth log."""
+        loop = self._loop = asyncio.get_running_loop()
+        auth_transport, _ = await loop.create_datagram_endpoint(
+            lambda: _Endpoint(self.on_auth), sock=auth_sock
+        )
+        acct_transport, _ = await loop.create_datagram_endpoint(
+            lambda: _Endpoint(self.on_acct), sock=acct_sock
+        )
+        self.auth_transport, self.acct_transport = auth_transport, acct_transport  # type: ignore[assignment]
+        background = [
+            loop.create_task(coro) for coro in (self.acct.run(), self.recorder.run(), self.listener.run())
+        ]
+        try:
+            await (stop or asyncio.Event()).wait()
+        finally:
+            auth_transport.close()
+            acct_transport.close()
+            deadline = time.monotonic() + 10
+            while not self.acct.idle and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            await self.recorder.flush()
+            for task in background:
+                task.cancel()
+            self.listener.close()
+            self.acct.close()
+            self.recorder.close()
+            self._loader.shutdown(wait=False)
+
+    # --- changes ------------------------------------------------------------------------
+
+    def _published(self, changes: list[Change]) -> None:
+        """After one of our own commits: apply locally at once, then tell the other workers."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.apply_changes, changes)
+        if self.bus is not None:
+            self.bus.publish(changes)
+
+    def apply_changes(self, changes: list[Change]) -> None:
+        reload_nas = False
+        for kind, key in changes:
+            if kind == ChangeKind.NAS:
+                reload_nas = True
+            else:
+                self._epoch += 1
+                self.cache.invalidate(key, kind)
+        if reload_nas and self._loop is not None:
+            self._spawn(self._reload_nas())
+
+    async def _reload_nas(self) -> None:
+        def load() -> NasDirectory:
+            fresh = NasDirectory()
+            with self.factory() as session:
+                fresh.load(session)
+            return fresh
+
+        assert self._loop is not None
+        try:
+            self.nas = await self._loop.run_in_executor(self._loader, load)
+        except Exception as exc:
+            log.warning("NAS registry reload failed, keeping the previous one: %s", exc)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- authentication -----------------------------------------------------------------
+
+    def on_auth(self, data: bytes, addr: Address) -> None:
+        started = time.perf_counter()
+        try:
+            self._auth(data, addr, started)
+        except DropPacket as drop:
+            metrics.RADIUS_DROPPED.labels(drop.cause).inc()
+            log.debug("auth packet from %s dropped: %s (%s)", addr[0], drop.cause, drop)
+        except Exception:
+            metrics.RADIUS_DROPPED.labels("internal_error").inc()
+            log.exception("auth packet from %s: internal error", addr[0])
+
+    def _auth(self, data: bytes, addr: Address, started: float) -> None:
+        nas = self.nas.lookup(addr[0])
+        if nas is None:
+            raise DropPacket("unknown_nas", f"{addr[0]} is not a registered NAS")
+        req = self.codec.decode(data)
+        if req.code != c.ACCESS_REQUEST:
+            raise DropPacket("unknown_code", f"code {req.code} on the authentication port")
+        self._check_message_authenticator(req, nas)
+        key: Key = (addr[0], addr[1], req.id, req.authenticator)
+        if self._answered(key, addr, "access", self.auth_transport):
+            return
+        login = req.text(c.USER_NAME) or ""
+        entry = self.cache.get(login) if login else Entry(None, (), 0.0)
+        if entry is None:
+            self._spawn(self._auth_after_load(req, nas, addr, key, login, started))
+            return
+        self._answer_auth(req, nas, addr, key, entry.subscriber, entry.sessions, started)
+
+    def _check_message_authenticator(self, req: Request, nas: NasEntry) -> None:
+        """BlastRADIUS (CVE-2024-3596), as FreeRADIUS 3.2.5+ does it."""
+        if req.has(c.MESSAGE_AUTHENTICATOR):
+            if not self.codec.verify_message_authenticator(req, nas.secret):
+                raise DropPacket("bad_message_authenticator", "Message-Authenticator does not verify")
+            if nas.ma_mode is MaMode.AUTO and not nas.ma_seen:
+                self.nas.mark_ma_seen(nas.id)
+                self.recorder.nas_ma_seen(nas.id)
+            return
+        if nas.requires_ma:
+            raise DropPacket(
+                "missing_message_authenticator", f"NAS {nas.name} must send Message-Authenticator"
+            )
+        if req.has(c.EAP_MESSAGE):
+            raise DropPacket("missing_message_authenticator", "EAP-Message without it (RFC 3579 §3.2)")
+        if self.settings.radius.limit_proxy_state and req.has(c.PROXY_STATE):
+            raise DropPacket("proxy_state_without_ma", "Proxy-State without Message-Authenticator")
+
+    def _answered(
+        self, key: Key, addr: Address, kind: str, transport: asyncio.DatagramTransport | None
+    ) -> bool:
+        """RFC 5080 §2.2.2: a retransmission gets the same reply, never a second evaluation."""
+        cached = self.replies.begin(key)
+        if cached is None:
+            return False
+        if cached == PENDING:
+            metrics.RADIUS_DUPLICATES.labels(kind, "in_flight").inc()
+        else:
+            metrics.RADIUS_DUPLICATES.labels(kind, "resent").inc()
+            if transport is not None:
+                transport.sendto(cached, addr)
+        return True
+
+    async def _auth_after_load(
+        self, req: Request, nas: NasEntry, addr: Address, key: Key, login: str, started: float
+    ) -> None:
+        epoch = self._epoch
+        assert self._loop is not None
+        try:
+            subscriber, sessions = await self._loop.run_in_executor(self._loader, self._load, login)
+        except Exception as exc:
+            log.warning("loading subscriber %r failed: %s", login, exc)
+            self._finish_auth(
+                req,
+                nas,
+                addr,
+                key,
+                reject(RejectReason.UNAVAILABLE, str(exc)[:200]),
+                auth_methods.Verdict(auth_methods.detect(req), False),
+                None,
+                started,
+            )
+            return
+        if epoch == self._epoch:
+            self.cache.put(login, subscriber, sessions)
+        self._answer_auth(req, nas, addr, key, subscriber, sessions, started)
+
+    def _load(self, login: str) -> tuple[Subscriber | None, tuple[OpenSession, ...]]:
+        with self.factory() as session:
+            subscriber = load_subscriber(session, login)
+            sessions = load_open_sessions(session, login) if subscriber else ()
+            return subscriber, sessions
+
+    def _answer_auth(
+        self,
+        req: Request,
+        nas: NasEntry,
+        addr: Address,
+        key: Key,
+        sub: Subscriber | None,
+        sessions: tuple[OpenSession, ...],
+        started: float,
+    ) -> None:
+        method = auth_methods.detect(req)
+        verdict = auth_methods.verify(req, method, sub.password if sub else None, nas.secret)
+        if method == auth_methods.NONE:
+            decision = reject(RejectReason.UNSUPPORTED_METHOD, "no User-Password, CHAP or MS-CHAP attributes")
+        elif sub is None:
+            decision = reject(RejectReason.UNKNOWN_LOGIN, "login not found")
+        elif not verdict.ok:
+            decision = reject(RejectReason.WRONG_PASSWORD, f"{method} credentials do not match")
+        else:
+            facts = RequestFacts(
+                nas_id=nas.id,
+                calling_station_id=req.text(c.CALLING_STATION_ID),
+                nas_port_id=req.text(c.NAS_PORT_ID),
+                interim_interval=nas.interim_interval or self.settings.radius.acct_interim_interval,
+                open_sessions=sessions,
+            )
+            decision = decide(sub, facts, utcnow())
+        self._finish_auth(req, nas, addr, key, decision, verdict, sub, started)
+
+    def _finish_auth(
+        self,
+        req: Request,
+        nas: NasEntry,
+        addr: Address,
+        key: Key,
+        decision: Decision,
+        verdict: auth_methods.Verdict,
+        sub: Subscriber | None,
+        started: float,
+    ) -> None:
+        login = req.text(c.USER_NAME) or ""
+        if decision.outcome is Outcome.ACCEPT:
+            reply = self.codec.reply(
+                req, c.ACCESS_ACCEPT, nas.secret, (*decision.attributes, *verdict.accept_attributes)
+            )
+            if decision.learn_mac:
+                self.recorder.learn_mac(login, decision.learn_mac)
+        else:
+            assert decision.reject is not None
+            reply = self.codec.reply(
+                req,
+                c.ACCESS_REJECT,
+                nas.secret,
+                (("Reply-Message", decision.reject.message), *verdict.reject_attributes),
+            )
+            metrics.RADIUS_REJECTS.labels(decision.reject.value, nas.name).inc()
+        self.recorder.log(
+            {
+                "time": utcnow(),
+                "nas_id": nas.id,
+                "login": login[:253],
+                "service_id": sub.service_id if sub else None,
+                "method": verdict.method,
+                "mac": normalize_mac(req.text(c.CALLING_STATION_ID)),
+                "nas_port_id": req.text(c.NAS_PORT_ID),
+                "result": decision.outcome.value,
+                "reason": decision.trace[:500],
+                "mac_differs": "mac_differs" in decision.flags,
+                "interface_differs": "interface_differs" in decision.flags,
+            }
+        )
+        metrics.RADIUS_REQUESTS.labels("access", decision.outcome.value, nas.name).inc()
+        delay = self.settings.radius.reject_delay if decision.outcome is Outcome.REJECT else 0
+        if delay and self._loop is not None:
+            # Delayed rejects slow down password guessing; the reply is cached when it is sent.
+            self._loop.call_later(delay, self._send, self.auth_transport, key, reply, addr, "access", started)
+        else:
+            self._send(self.auth_transport, key, reply, addr, "access", started)
+
+    def _send(
+        self,
+        transport: asyncio.DatagramTransport | None,
+        key: Key,
+        reply: bytes,
+        addr: Address,
+        kind: str,
+        started: float,
+    ) -> None:
+        self.replies.finish(key, reply)
+        if transport is not None and not transport.is_closing():
+            transport.sendto(reply, addr)
+        metrics.RADIUS_LATENCY.labels(kind).observe(time.perf_counter() - started)
+
+    # --- accounting ---------------------------------------------------------------------
+
+    def on_acct(self, data: bytes, addr: Address) -> None:
+        started = time.perf_counter()
+        try:
+            self._acct(data, addr, started)
+        except DropPacket as drop:
+            metrics.RADIUS_DROPPED.labels(drop.cause).inc()
+            log.debug("accounting packet from %s dropped: %s (%s)", addr[0], drop.cause, drop)
+        except Exception:
+            metrics.RADIUS_DROPPED.labels("internal_error").inc()
+            log.exception("accounting packet from %s: internal error", addr[0])
+
+    def _acct(self, data: bytes, addr: Address, started: float) -> None:
+        nas = self.nas.lookup(addr[0])
+        if nas is None:
+            raise DropPacket("unknown_nas", f"{addr[0]} is not a registered NAS")
+        req = self.codec.decode(data)
+        if req.code != c.ACCOUNTING_REQUEST:
+            raise DropPacket("unknown_code", f"code {req.code} on the accounting port")
+        if not self.codec.verify_accounting(req, nas.secret):
+            raise DropPacket("bad_authenticator", "Request Authenticator does not verify (wrong secret?)")
+        if req.has(c.MESSAGE_AUTHENTICATOR) and not self.codec.verify_message_authenticator(req, nas.secret):
+            raise DropPacket("bad_message_authenticator", "Message-Authenticator does not verify")
+        record = parse_record(req, nas.id, nas.swap_octets, utcnow())
+        key: Key = (addr[0], addr[1], req.id, req.authenticator)
+        if self._answered(key, addr, "accounting", self.acct_transport):
+            return
+        future = self.acct.submit(record)
+
+        def committed(done: asyncio.Future[None]) -> None:
+            if done.cancelled() or done.exception() is not None:
+                # Not stored, so not acknowledged: the NAS retransmits and we try again.
+                self.replies.forget(key)
+                metrics.RADIUS_REQUESTS.labels("accounting", "not_stored", nas.name).inc()
+                return
+            reply = self.codec.reply(req, c.ACCOUNTING_RESPONSE, nas.secret)
+            metrics.RADIUS_REQUESTS.labels("accounting", "stored", nas.name).inc()
+            self._send(self.acct_transport, key, reply, addr, "accounting", started)
+
+        future.add_done_callback(committed)

@@ -1,0 +1,146 @@
+"""`aaa radius`: worker processes on shared sockets, kept alive, plus the node's housekeeping.
+
+The supervisor holds no RADIUS state. It starts N workers (each binds the ports with
+SO_REUSEPORT), restarts one that dies, runs the stale-session reaper and serves /metrics
+aggregated over every process. SIGTERM/SIGINT stop the workers gracefully (each drains its
+accounting queue before exiting).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import signal
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from aaa.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def worker_main(settings_data: dict[str, Any], index: int) -> None:
+    """Entry point of a worker process (spawned, so it starts with a clean interpreter)."""
+    from aaa.composition import build, setup_logging
+    from aaa.radius.server import RadiusWorker
+    from aaa.radius.sockets import bind_udp, steer_by_authenticator
+
+    settings = Settings(**settings_data)
+    setup_logging(settings)
+    components = build(settings)
+    worker = RadiusWorker(settings, components.factory, components.bus)
+    worker.load()
+    r = settings.radius
+    auth_sock = bind_udp(r.bind, r.auth_port)
+    acct_sock = bind_udp(r.bind, r.acct_port)
+    for sock in (auth_sock, acct_sock):
+        if not steer_by_authenticator(sock, r.workers):
+            log.warning("kernel refused the steering program; datagrams are spread by source address")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        log.info("worker %d serving auth %s:%d acct %s:%d", index, r.bind, r.auth_port, r.bind, r.acct_port)
+        await worker.serve(auth_sock, acct_sock, stop)
+
+    asyncio.run(main())
+    components.close()
+
+
+def housekeeping(settings: Settings, stop: threading.Event) -> None:
+    """Reap stale sessions and prune the change feed, every reaper_interval seconds."""
+    from aaa import metrics
+    from aaa.accounting.store import reap
+    from aaa.changes.feed import prune
+    from aaa.composition import build
+    from aaa.db.base import utcnow
+
+    components = build(settings)
+    a = settings.accounting
+    while not stop.wait(a.reaper_interval):
+        try:
+            with components.factory.begin() as session:
+                closed = reap(session, utcnow(), a.reaper_multiplier, settings.radius.acct_interim_interval)
+                prune(session, a.change_retention_hours)
+            if closed:
+                metrics.SESSIONS_REAPED.inc(len(closed))
+                log.info("reaper closed %d stale sessions", len(closed))
+        except Exception as exc:
+            log.warning("housekeeping failed, will retry: %s", exc)
+    components.close()
+
+
+def start_metrics_server(settings: Settings, multiproc_dir: str) -> None:
+    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=multiproc_dir)
+    start_http_server(settings.metrics.port, addr=settings.metrics.bind, registry=registry)
+
+
+def run(settings: Settings) -> int:
+    """Run until SIGTERM/SIGINT. Returns the exit code."""
+    # Metrics files for every process; must be set before any process imports aaa.metrics.
+    multiproc_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="aaa-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = multiproc_dir
+    for stale in Path(multiproc_dir).glob("*.db"):
+        stale.unlink()
+
+    ctx = multiprocessing.get_context("spawn")
+    data = settings.model_dump()
+    workers: dict[int, multiprocessing.process.BaseProcess] = {}
+
+    def start(index: int) -> None:
+        proc = ctx.Process(target=worker_main, args=(data, index), name=f"aaa-radius-{index}", daemon=False)
+        proc.start()
+        workers[index] = proc
+
+    stopping = threading.Event()
+
+    def request_stop(signum: int, _frame: Any) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    for index in range(settings.radius.workers):
+        start(index)
+    if settings.metrics.enabled:
+        start_metrics_server(settings, multiproc_dir)
+    keeper = threading.Thread(
+        target=housekeeping, args=(settings, stopping), name="housekeeping", daemon=True
+    )
+    keeper.start()
+
+    restarts: list[float] = []
+    while not stopping.wait(0.5):
+        for index, proc in list(workers.items()):
+            if proc.is_alive():
+                continue
+            from prometheus_client import multiprocess
+
+            multiprocess.mark_process_dead(proc.pid)
+            now = time.monotonic()
+            restarts = [t for t in restarts if now - t < 60] + [now]
+            log.error("worker %d (pid %s) exited with %s; restarting", index, proc.pid, proc.exitcode)
+            if len(restarts) > 20:
+                log.critical("workers keep dying (20 restarts in a minute); giving up")
+                stopping.set()
+                break
+            start(index)
+
+    for proc in workers.values():
+        if proc.is_alive() and proc.pid:
+            os.kill(proc.pid, signal.SIGTERM)
+    for proc in workers.values():
+        proc.join(timeout=15)
+        if proc.is_alive():
+            proc.kill()
+    return 0

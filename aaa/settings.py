@@ -1,0 +1,129 @@
+"""Settings: a TOML file plus ``AAA_*`` environment variables, validated once at start.
+
+Precedence (highest first): explicit overrides, environment, TOML file, defaults.
+Nested sections use ``__`` in the environment: ``AAA_RADIUS__AUTH_PORT=11812``.
+Nothing reads settings at import time; the composition root calls :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DICTIONARY = REPO_ROOT / "config" / "dictionaries" / "dictionary"
+
+
+class SettingsError(Exception):
+    """The configuration cannot be used; the message says which setting and why."""
+
+
+class RadiusSettings(BaseModel):
+    bind: str = "127.0.0.1"
+    auth_port: int = Field(1812, ge=0, le=65535)
+    acct_port: int = Field(1813, ge=0, le=65535)
+    workers: int = Field(2, ge=1, le=64)
+    dictionary: Path = DEFAULT_DICTIONARY
+    reject_delay: float = Field(1.0, ge=0, le=10)
+    dedup_seconds: float = Field(30.0, ge=0, le=300)
+    acct_interim_interval: int = Field(300, ge=0, le=86400)
+    limit_proxy_state: bool = True
+    snapshot_negative_ttl: float = Field(5.0, ge=0)
+    change_poll_interval: float = Field(0.25, gt=0, le=10)
+    acct_batch_max: int = Field(256, ge=1, le=10000)
+    authlog_flush_ms: float = Field(200.0, gt=0, le=60000)
+
+    @field_validator("dictionary")
+    @classmethod
+    def _dictionary_exists(cls, value: Path) -> Path:
+        if not value.is_file():
+            raise ValueError(f"dictionary file {value} does not exist")
+        return value
+
+
+class AccountingSettings(BaseModel):
+    reaper_multiplier: float = Field(3.0, ge=1)
+    reaper_interval: float = Field(60.0, gt=0)
+    change_retention_hours: float = Field(24.0, gt=0)
+
+
+class MetricsSettings(BaseModel):
+    bind: str = "127.0.0.1"
+    port: int = Field(9812, ge=0, le=65535)
+    enabled: bool = True
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="AAA_", env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    database_url: str = "sqlite:///./aaa.db"
+    redis_url: str = ""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    radius: RadiusSettings = RadiusSettings()
+    accounting: AccountingSettings = AccountingSettings()
+    metrics: MetricsSettings = MetricsSettings()
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
+            raise ValueError("must start with sqlite:// or postgresql:// (psycopg 3 is the driver)")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_redis(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be empty (no Redis) or start with redis://, rediss:// or unix://")
+        return value
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Read the TOML file (``path``, else ``$AAA_CONFIG``, else none), then env, then overrides.
+
+    Raises :class:`SettingsError` naming every invalid setting.
+    """
+    path = path or os.environ.get("AAA_CONFIG") or None
+    file_data: dict[str, Any] = {}
+    if path:
+        try:
+            file_data = tomllib.loads(Path(path).read_text())
+        except FileNotFoundError as exc:
+            raise SettingsError(f"configuration file {path} not found") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"configuration file {path} is not valid TOML: {exc}") from exc
+
+    class _FileSource(PydanticBaseSettingsSource):
+        def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+            return file_data.get(field_name), field_name, False
+
+        def __call__(self) -> dict[str, Any]:
+            return file_data
+
+    class _Layered(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return init_settings, env_settings, _FileSource(settings_cls)
+
+    try:
+        layered = _Layered(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+        raise SettingsError(f"invalid settings ({path or 'defaults and AAA_* env'}): {problems}") from exc
+    return Settings.model_construct(**dict(layered))

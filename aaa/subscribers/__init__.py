@@ -1,0 +1,1 @@
+"""Customers, plans and services (the PPPoE subscriptions)."""

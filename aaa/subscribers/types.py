@@ -1,0 +1,29 @@
+"""Subscriber enums, free of any database import (policies use them)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CustomerKind(StrEnum):
+    PERSON = "person"
+    COMPANY = "company"
+
+
+class ServiceStatus(StrEnum):
+    """One state machine for the subscription (ARCHITECTURE.md, "Service status")."""
+
+    PENDING_INSTALL = "pending_install"
+    ENABLED = "enabled"
+    SUSPENDED_DEBT = "suspended_debt"
+    REDUCED_DEBT = "reduced_debt"
+    SUSPENDED_REQUEST = "suspended_request"
+    BLOCKED_MANUAL = "blocked_manual"
+    AWAITING_MIGRATION = "awaiting_migration"
+    CANCELLED = "cancelled"
+
+
+class MacBinding(StrEnum):
+    OFF = "off"
+    ENFORCE = "enforce"
+    LEARN = "learn"  # the first login's Calling-Station-Id becomes the registered MAC
