@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +23,11 @@ class SettingsError(Exception):
     """The configuration cannot be used; the message says which setting and why."""
 
 
-class RadiusSettings(BaseModel):
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt setting is an error, not a silent default
+
+
+class RadiusSettings(_Section):
     bind: str = "127.0.0.1"
     auth_port: int = Field(1812, ge=0, le=65535)
     acct_port: int = Field(1813, ge=0, le=65535)
@@ -41,18 +45,20 @@ class RadiusSettings(BaseModel):
     @field_validator("dictionary")
     @classmethod
     def _dictionary_exists(cls, value: Path) -> Path:
+        if not value.is_absolute() and not value.is_file():
+            value = REPO_ROOT / value  # relative paths in config/aaa.toml work from any directory
         if not value.is_file():
             raise ValueError(f"dictionary file {value} does not exist")
         return value
 
 
-class AccountingSettings(BaseModel):
+class AccountingSettings(_Section):
     reaper_multiplier: float = Field(3.0, ge=1)
     reaper_interval: float = Field(60.0, gt=0)
     change_retention_hours: float = Field(24.0, gt=0)
 
 
-class MetricsSettings(BaseModel):
+class MetricsSettings(_Section):
     bind: str = "127.0.0.1"
     port: int = Field(9812, ge=0, le=65535)
     enabled: bool = True

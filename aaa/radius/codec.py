@@ -22,11 +22,9 @@ from pyrad.dictionary import Dictionary
 ACCESS_REQUEST = 1
 ACCESS_ACCEPT = 2
 ACCESS_REJECT = 3
+ACCESS_CHALLENGE = 11
 ACCOUNTING_REQUEST = 4
 ACCOUNTING_RESPONSE = 5
-STATUS_SERVER = 12
-DISCONNECT_REQUEST = 40
-COA_REQUEST = 43
 
 MAX_PACKET = 4096  # RFC 2865 §3
 VENDOR_MICROSOFT = 311
@@ -179,14 +177,21 @@ class Codec:
     # --- encoding -----------------------------------------------------------------------
 
     def reply(
-        self, req: Request, code: int, secret: bytes, attributes: Iterable[tuple[str, Any]] = ()
+        self,
+        req: Request,
+        code: int,
+        secret: bytes,
+        attributes: Iterable[tuple[str, Any]] = (),
+        *,
+        message_authenticator: bool = True,
     ) -> bytes:
-        """Encode a reply. Access-* replies carry Message-Authenticator first (BlastRADIUS);
-        Proxy-State is echoed in order (RFC 2865 §5.33)."""
+        """Encode a reply. Access-Accept/Reject carry Message-Authenticator as their first
+        attribute (BlastRADIUS); ``message_authenticator=False`` exists only to reproduce the
+        pre-2024 packets of RFC 2865 §7. Proxy-State is echoed in order (RFC 2865 §5.33)."""
         pkt = pyrad_packet.Packet(
             code=code, id=req.id, secret=secret, authenticator=req.authenticator, dict=self.dictionary
         )
-        if code in (ACCESS_ACCEPT, ACCESS_REJECT):
+        if message_authenticator and code in (ACCESS_ACCEPT, ACCESS_REJECT, ACCESS_CHALLENGE):
             pkt.add_message_authenticator()
         for name, value in attributes:
             pkt.AddAttribute(name, value)

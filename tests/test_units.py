@@ -1,0 +1,139 @@
+"""Small pure pieces: rate-limit rendering, the reply cache, the change cursor, settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aaa.changes.feed import ChangeCursor
+from aaa.policies.model import PlanSpeed
+from aaa.policies.ratelimit import RateLimit
+from aaa.radius.dedup import PENDING, ReplyCache
+from aaa.settings import SettingsError, load_settings
+
+
+@pytest.mark.parametrize(
+    ("plan", "text"),
+    [
+        (PlanSpeed("a", 100_000, 50_000), "50M/100M"),
+        (PlanSpeed("b", 1_500, 512), "512k/1500k"),
+        (PlanSpeed("c", 10_240, 1_024), "1024k/10240k"),
+        (
+            PlanSpeed("d", 300_000, 150_000, 400_000, 200_000, 250_000, 120_000, 16),
+            "150M/300M 200M/400M 120M/250M 16/16",
+        ),
+        (PlanSpeed("e", 300_000, 150_000, 400_000, 200_000), "150M/300M 200M/400M 150M/300M 1/1"),
+        (PlanSpeed("f", 300_000, 150_000, 400_000, None), "150M/300M"),  # half a burst is no burst
+    ],
+)
+def test_rate_limit_rendering(plan: PlanSpeed, text: str) -> None:
+    assert plan.rate_limit().render() == text
+    assert RateLimit.parse(text).render() == text
+
+
+@pytest.mark.parametrize("bad", ["", "10Q", "1/2/3", "10M 20M 5M x"])
+def test_rate_limit_parse_errors(bad: str) -> None:
+    with pytest.raises(ValueError):
+        RateLimit.parse(bad)
+
+
+def test_reply_cache() -> None:
+    now = [100.0]
+    cache = ReplyCache(30, clock=lambda: now[0])
+    key = ("127.0.0.1", 4000, 7, b"a" * 16)
+    assert cache.begin(key) is None
+    assert cache.begin(key) == PENDING  # in flight
+    cache.finish(key, b"reply")
+    assert cache.begin(key) == b"reply"
+    now[0] += 31
+    assert cache.begin(key) is None  # expired: a new request with recycled id/authenticator
+    cache.forget(key)
+    assert len(cache) == 0
+
+
+class FakeRows:
+    """A stand-in for the session, feeding the cursor ids as PostgreSQL would show them."""
+
+    def __init__(self) -> None:
+        self.visible: list[int] = []
+
+    def execute(self, stmt: object) -> FakeRows:
+        self._stmt = stmt
+        return self
+
+    def all(self) -> list[tuple[int, str, str]]:
+        low = self._stmt.whereclause.right.value  # type: ignore[attr-defined]
+        return [(i, "service", f"u{i}") for i in sorted(self.visible) if i > low]
+
+
+def test_change_cursor_waits_for_late_commits_then_gives_up() -> None:
+    now = [0.0]
+    cursor = ChangeCursor(0, gap_grace=10, clock=lambda: now[0])
+    rows = FakeRows()
+    rows.visible = [1, 2, 4]  # 3 took its id first but has not committed yet
+    assert cursor.poll(rows) == [("service", "u1"), ("service", "u2"), ("service", "u4")]  # type: ignore[arg-type]
+    assert cursor.low == 2
+    rows.visible = [1, 2, 3, 4, 5]
+    assert cursor.poll(rows) == [("service", "u3"), ("service", "u5")]  # type: ignore[arg-type]
+    assert cursor.low == 5
+    rows.visible += [7]  # 6 rolled back: a permanent hole
+    assert cursor.poll(rows) == [("service", "u7")]  # type: ignore[arg-type]
+    now[0] += 11
+    assert cursor.poll(rows) == []  # type: ignore[arg-type]
+    assert cursor.low == 7
+
+
+def test_settings_layers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "aaa.toml"
+    path.write_text('database_url = "postgresql://u@db/aaa"\n[radius]\nauth_port = 11812\nworkers = 4\n')
+    s = load_settings(path)
+    assert s.database_url == "postgresql+psycopg://u@db/aaa"
+    assert (s.radius.auth_port, s.radius.workers, s.radius.acct_port) == (11812, 4, 1813)
+    monkeypatch.setenv("AAA_RADIUS__WORKERS", "3")
+    monkeypatch.setenv("AAA_REDIS_URL", "redis://127.0.0.1:6379/0")
+    s = load_settings(path)
+    assert (s.radius.workers, s.redis_url) == (3, "redis://127.0.0.1:6379/0")
+    assert load_settings(path, radius={"workers": 1}).radius.workers == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "env", "message"),
+    [
+        ("[radius]\nworkers = 0\n", {}, "radius.workers: Input should be greater than or equal to 1"),
+        (
+            'database_url = "mysql://x"\n',
+            {},
+            "database_url: Value error, must start with sqlite:// or postgresql://",
+        ),
+        ("[radius\n", {}, "is not valid TOML"),
+        ("", {"AAA_REDIS_URL": "http://x"}, "redis_url: Value error, must be empty"),
+        ("[radius]\nnope = 1\n", {}, "radius.nope: Extra inputs are not permitted"),
+        ('[radius]\ndictionary = "/nowhere"\n', {}, "dictionary file /nowhere does not exist"),
+    ],
+)
+def test_settings_errors_name_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str, env: dict[str, str], message: str
+) -> None:
+    path = tmp_path / "aaa.toml"
+    path.write_text(content)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace(".", r"\.")):
+        load_settings(path)
+
+
+def test_settings_missing_file() -> None:
+    with pytest.raises(SettingsError, match="not found"):
+        load_settings("/nonexistent/aaa.toml")
+
+
+def test_example_config_is_valid_and_complete() -> None:
+    example = Path(__file__).resolve().parents[1] / "config" / "aaa.toml"
+    settings = load_settings(example)
+    text = example.read_text()
+    for section in ("radius", "accounting", "metrics"):
+        for name in type(getattr(settings, section)).model_fields:
+            assert f"{name} =" in text, f"config/aaa.toml does not document {section}.{name}"
+    for name in ("database_url", "redis_url", "log_level"):
+        assert f"{name} =" in text
