@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from aaa.changes.feed import install_publisher
 from aaa.changes.redis_bus import RedisBus
 from aaa.db.engine import make_engine, make_session_factory
 from aaa.settings import Settings
@@ -28,8 +29,13 @@ class Components:
 
 def build(settings: Settings) -> Components:
     engine = make_engine(settings.database_url)
-    bus = RedisBus(settings.redis_url) if settings.redis_url else None
-    return Components(settings, engine, make_session_factory(engine), bus)
+    factory = make_session_factory(engine)
+    bus = None
+    if settings.redis_url:
+        bus = RedisBus(settings.redis_url)
+        # Every committed change, from any process (CLI, API, workers), reaches Redis.
+        install_publisher(factory, bus.publish)
+    return Components(settings, engine, factory, bus)
 
 
 def setup_logging(settings: Settings) -> None:

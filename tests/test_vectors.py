@@ -213,6 +213,7 @@ def test_rfc2548_ms_chapv2_attribute_layout_through_the_server_path() -> None:
     success = dict(verdict.accept_attributes)["MS-CHAP2-Success"]
     reply = CODEC.reply(req, 2, b"secret", [("MS-CHAP2-Success", success)])
     assert h(e["MS-CHAP2-Success"]) in reply
+    assert success[0] == h(i["ident"])[0]
 
 
 @pytest.mark.parametrize("v", vectors("MikroTik/Rate-Limit"), ids=lambda v: v["name"])

@@ -116,11 +116,10 @@ class RadiusWorker:
     # --- changes ------------------------------------------------------------------------
 
     def _published(self, changes: list[Change]) -> None:
-        """After one of our own commits: apply locally at once, then tell the other workers."""
+        """After one of our own commits, apply it here at once (the other workers learn it from
+        Redis, published by the composition root, or from the feed poll)."""
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self.apply_changes, changes)
-        if self.bus is not None:
-            self.bus.publish(changes)
 
     def apply_changes(self, changes: list[Change]) -> None:
         reload_nas = False

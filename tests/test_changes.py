@@ -1,0 +1,109 @@
+"""Cache invalidation across workers: the database feed alone, and Redis pub/sub."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from pyrad import packet
+
+from aaa.changes.feed import ChangeCursor, install_publisher, latest_id, record_change
+from aaa.changes.models import ChangeKind
+from aaa.changes.redis_bus import RedisBus
+from aaa.subscribers.service import update_service
+from tests import radius_client as rc
+from tests.conftest import SECRET, make_nas, make_service, start_worker, stop_worker, test_settings, wait_for
+
+
+def test_feed_reads_committed_changes_in_order(factory: Any) -> None:
+    with factory() as session:
+        cursor = ChangeCursor(latest_id(session))
+    with factory.begin() as session:
+        record_change(session, ChangeKind.SERVICE, "a")
+        record_change(session, ChangeKind.NAS, 7)
+    with factory.begin() as session:
+        record_change(session, ChangeKind.SESSION, "b")
+    with factory() as session:
+        assert cursor.poll(session) == [("service", "a"), ("nas", "7"), ("session", "b")]
+        assert cursor.poll(session) == []
+
+
+def test_uncommitted_changes_are_not_published(factory: Any) -> None:
+    published: list[Any] = []
+    install_publisher(factory, published.extend)
+    session = factory()
+    record_change(session, ChangeKind.SERVICE, "rolled-back")
+    session.rollback()
+    session.close()
+    with factory.begin() as session:
+        record_change(session, ChangeKind.SERVICE, "kept")
+    assert published == [("service", "kept")]
+
+
+def test_redis_bus_round_trip(redis_url: str) -> None:
+    bus = RedisBus(redis_url)
+    received: list[Any] = []
+    stop = threading.Event()
+    bus.listen(received.extend, stop)
+    try:
+        assert wait_for(lambda: bus.publish([("service", "warm-up")]) or received, timeout=3)
+        received.clear()
+        bus.publish([("service", "maria"), ("nas", "3")])
+        assert wait_for(lambda: received[-2:] == [("service", "maria"), ("nas", "3")], timeout=2)
+    finally:
+        stop.set()
+        bus.close()
+
+
+def test_redis_invalidation_reaches_another_worker_fast(db_url: str, factory: Any, redis_url: str) -> None:
+    """The feed poll is set to 9 s here, so only Redis can deliver the change in time."""
+    from aaa.composition import build
+
+    with factory.begin() as session:
+        make_nas(session)
+        make_service(session, login="maria", password="old")
+    settings = test_settings(db_url, change_poll_interval=9)
+    settings = settings.model_copy(update={"redis_url": redis_url})
+    listener_side = build(settings)
+    running = start_worker(settings, listener_side.factory, listener_side.bus)
+    operator_side = build(settings)  # another process, e.g. the CLI, with its own publisher
+    try:
+        nas = rc.client(running.auth_port, running.acct_port, SECRET)
+        assert rc.send(nas, rc.pap(nas, "maria", "old")).code == packet.AccessAccept
+        time.sleep(0.3)  # the subscription is up
+        with operator_side.factory.begin() as session:
+            update_service(session, "maria", password="new")
+        started = time.monotonic()
+        assert wait_for(
+            lambda: rc.send(nas, rc.pap(nas, "maria", "new")).code == packet.AccessAccept, timeout=1
+        )
+        assert time.monotonic() - started < 1.0
+    finally:
+        stop_worker(running)
+        listener_side.close()
+        operator_side.close()
+
+
+def test_redis_down_falls_back_to_the_feed(db_url: str, factory: Any) -> None:
+    with factory.begin() as session:
+        make_nas(session)
+        make_service(session, login="maria", password="old")
+    settings = test_settings(db_url).model_copy(
+        update={"redis_url": "redis://127.0.0.1:1/0"}
+    )  # nothing there
+    from aaa.composition import build
+
+    components = build(settings)
+    running = start_worker(settings, components.factory, components.bus)
+    try:
+        nas = rc.client(running.auth_port, running.acct_port, SECRET)
+        assert rc.send(nas, rc.pap(nas, "maria", "old")).code == packet.AccessAccept
+        with components.factory.begin() as session:  # the publish to Redis fails, the commit does not
+            update_service(session, "maria", password="new")
+        assert wait_for(
+            lambda: rc.send(nas, rc.pap(nas, "maria", "new")).code == packet.AccessAccept, timeout=1
+        )
+    finally:
+        stop_worker(running)
+        components.close()
