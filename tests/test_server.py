@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from aaa import metrics
 from aaa.accounting.models import AcctSession, AuthLog
+from aaa.changes.feed import latest_id
 from aaa.nas.models import MaMode
 from aaa.radius import crypto
 from aaa.subscribers.service import update_service
@@ -208,6 +209,9 @@ def test_cached_access_request_runs_no_sql(
     worker: RunningWorker, nas: Any, factory: Any, engine: Any
 ) -> None:
     add(factory, login="maria", password="p")
+    with factory() as session:  # let the worker consume the feed (maria's creation is in it)
+        last = latest_id(session)
+    assert wait_for(lambda: worker.worker.listener.cursor.low >= last)
     assert rc.send(nas, rc.pap(nas, "maria", "p")).code == packet.AccessAccept  # loads the snapshot
     statements: list[str] = []
     background = ("auth-log", "change-poll")  # batched writers and the feed poll: not the request path

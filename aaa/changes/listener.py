@@ -42,7 +42,12 @@ class ChangeListener:
         if self.cursor is None:
             await loop.run_in_executor(self._executor, self.start_position)
         if self._bus is not None:
-            self._bus.listen(lambda changes: loop.call_soon_threadsafe(self._apply, changes), self._stop)
+
+            def deliver(changes: list[Change]) -> None:
+                if not self._stop.is_set() and not loop.is_closed():
+                    loop.call_soon_threadsafe(self._apply, changes)
+
+            self._bus.listen(deliver, self._stop)
         while not self._stop.is_set():
             await asyncio.sleep(self._interval)
             try:

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Install isp-aaa and start it on the embedded default (SQLite file ./aaa.db, no Redis) with a
+# demo ISP: NAS 127.0.0.1, three plans, four subscribers. It prints the radtest lines to try.
+# Stop with Ctrl-C. Needs only python3 (with venv); radtest comes from Debian's freeradius-utils.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check -e .
+.venv/bin/aaa demo
+echo "starting: RADIUS auth 127.0.0.1:1812, accounting 127.0.0.1:1813, metrics http://127.0.0.1:9812/metrics"
+exec .venv/bin/aaa serve

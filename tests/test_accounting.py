@@ -1,0 +1,108 @@
+"""Accounting storage on both backends: merges, the reaper, connection history, migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from aaa.accounting.models import AcctSession
+from aaa.accounting.records import AcctRecord, StatusType
+from aaa.accounting.store import apply_records, history, reap
+from aaa.db.base import UtcDateTime
+from aaa.db.schema import is_current, metadata
+from tests.conftest import make_nas
+
+T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def rec(
+    status: StatusType, nas_id: int, seconds: int = 0, sid: str = "s1", login: str = "maria", **kw: Any
+) -> AcctRecord:
+    return AcctRecord(status, nas_id, T0 + timedelta(seconds=seconds), sid, login, **kw)
+
+
+def sessions(factory: Any) -> dict[str, AcctSession]:
+    with factory() as session:
+        return {s.acct_session_id: s for s in session.query(AcctSession)}
+
+
+def test_schema_from_migrations_matches_the_models(engine: Any) -> None:
+    assert is_current(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+
+
+def test_times_are_timezone_aware(factory: Any) -> None:
+    with factory.begin() as session:
+        nas = make_nas(session)
+        apply_records(session, [rec(StatusType.START, nas)])
+    assert sessions(factory)["s1"].start_time == T0
+    with pytest.raises(ValueError, match="naive datetime"):
+        UtcDateTime().process_bind_param(datetime(2026, 1, 1), None)  # type: ignore[arg-type]
+
+
+def test_merges_only_move_forward(factory: Any) -> None:
+    with factory.begin() as session:
+        nas = make_nas(session)
+    batches = [
+        [rec(StatusType.START, nas, framed_ip="100.64.0.1")],
+        [rec(StatusType.INTERIM, nas, 300, session_time=300, input_octets=100, output_octets=1000)],
+        [
+            rec(StatusType.INTERIM, nas, 200, session_time=200, input_octets=50, output_octets=500)
+        ],  # late, older
+        [
+            rec(
+                StatusType.STOP,
+                nas,
+                600,
+                session_time=600,
+                input_octets=200,
+                output_octets=2000,
+                terminate_cause="Lost-Carrier",
+            )
+        ],
+        [rec(StatusType.STOP, nas, 700, session_time=700, input_octets=300, terminate_cause="User-Request")],
+        [rec(StatusType.START, nas, 900)],  # a late Start never reopens or moves the stop
+    ]
+    for batch in batches:
+        with factory.begin() as session:
+            apply_records(session, batch)
+    s = sessions(factory)["s1"]
+    assert s.stop_time == T0 + timedelta(seconds=600)  # the first Stop wins
+    assert s.terminate_cause == "Lost-Carrier" and s.closed_by.value == "stop"
+    assert (s.input_octets, s.output_octets, s.session_time) == (300, 2000, 700)
+    assert s.framed_ip == "100.64.0.1"
+
+
+def test_accounting_off_and_on_only_close_that_nas(factory: Any) -> None:
+    with factory.begin() as session:
+        a, b = make_nas(session, address="127.0.0.10"), make_nas(session, address="127.0.0.11")
+        apply_records(session, [rec(StatusType.START, a, sid="a1"), rec(StatusType.START, b, sid="b1")])
+    with factory.begin() as session:
+        changed = apply_records(
+            session, [AcctRecord(StatusType.ACCOUNTING_OFF, a, T0 + timedelta(seconds=5))]
+        )
+    assert changed == {"maria"}
+    rows = sessions(factory)
+    assert rows["a1"].closed_by.value == "nas_reboot" and rows["b1"].stop_time is None
+
+
+def test_reaper_closes_stale_sessions_and_keeps_history(factory: Any) -> None:
+    with factory.begin() as session:
+        nas = make_nas(session, interim_interval=60)
+        apply_records(
+            session, [rec(StatusType.START, nas, sid="old"), rec(StatusType.START, nas, 170, sid="fresh")]
+        )
+    with factory.begin() as session:
+        closed = reap(session, T0 + timedelta(seconds=181), multiplier=3, default_interval=300)
+    assert closed == ["maria"]
+    rows = sessions(factory)
+    assert rows["old"].closed_by.value == "timeout" and rows["old"].stop_time == T0
+    assert rows["fresh"].stop_time is None
+    with factory() as session:
+        assert [s.acct_session_id for s in history(session, "maria")] == ["fresh", "old"]
