@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from aaa.changes.feed import install_publisher
 from aaa.changes.redis_bus import RedisBus
+from aaa.db import schema as _schema  # noqa: F401  (registers every model, so foreign keys resolve)
 from aaa.db.engine import make_engine, make_session_factory
 from aaa.settings import Settings
 

@@ -40,6 +40,7 @@ class RadiusSettings(_Section):
     snapshot_negative_ttl: float = Field(5.0, ge=0)
     change_poll_interval: float = Field(0.25, gt=0, le=10)
     acct_batch_max: int = Field(256, ge=1, le=10000)
+    acct_commit_concurrency: int = Field(1, ge=1, le=32)
     authlog_flush_ms: float = Field(200.0, gt=0, le=60000)
 
     @field_validator("dictionary")

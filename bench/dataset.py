@@ -105,8 +105,8 @@ def load_ours(url: str) -> None:
         _copy(
             conn,
             "acct_session",
-            "id, nas_id, acct_session_id, login, service_id, nas_port_id, "
-            "calling_station_id, start_time, last_update, stop_time, session_time, input_octets, output_octets, "
+            "id, nas_id, acct_session_id, login, service_id, nas_port_id, calling_station_id, "
+            "start_time, last_update, stop_time, session_time, input_octets, output_octets, "
             "input_packets, output_packets, closed_by",
             (
                 (
@@ -183,8 +183,8 @@ def load_freeradius(dsn: str) -> None:
         _copy(
             conn,
             "radacct",
-            "acctsessionid, acctuniqueid, username, nasipaddress, nasportid, acctstarttime, "
-            "acctupdatetime, acctstoptime, acctsessiontime, acctinputoctets, acctoutputoctets, callingstationid",
+            "acctsessionid, acctuniqueid, username, nasipaddress, nasportid, acctstarttime, acctupdatetime, "
+            "acctstoptime, acctsessiontime, acctinputoctets, acctoutputoctets, callingstationid",
             (
                 (
                     sid,

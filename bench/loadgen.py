@@ -100,28 +100,33 @@ def mschap2_builder(users: list[tuple[str, str]], secret: bytes, pool: int = 200
     return build
 
 
-def accounting_builder(users: list[tuple[str, str]], secret: bytes) -> Builder:
-    """Start, then Interim-Update, then Stop, for a stream of new sessions (a third each)."""
+def accounting_builder(users: list[tuple[str, str]], secret: bytes, lag: int = 1000) -> Builder:
+    """A NAS's steady stream: each step starts a new session, sends an Interim-Update for the
+    session started ``lag`` steps earlier and stops the one started ``2 * lag`` steps earlier."""
     state = {"n": 0}
+    prefix = f"b{os.getpid():x}{random.Random().randrange(1 << 16):04x}"
 
     def build(ident: int, authenticator: bytes) -> bytes:
         n = state["n"]
         state["n"] += 1
-        session, step = n // 3, n % 3
+        step, kind = divmod(n, 3)
+        session = step - (0, lag, 2 * lag)[kind]
+        if session < 0:  # the stream's first steps only start sessions
+            session, kind = step, 0
         login = users[session % len(users)][0]
         body = (
-            _attr(40, struct.pack("!I", (1, 3, 2)[step]))
-            + _attr(44, f"b{os.getpid():x}{session:08x}".encode())
+            _attr(40, struct.pack("!I", (1, 3, 2)[kind]))
+            + _attr(44, f"{prefix}{session:08x}".encode())
             + _common(login, "AA:BB:CC:00:00:01")
             + _attr(8, bytes([100, 64, session >> 8 & 255, session & 255]))
         )
-        if step:
+        if kind:
             body += (
-                _attr(46, struct.pack("!I", 300 * step))
-                + _attr(42, struct.pack("!I", 1000 * step))
-                + _attr(43, struct.pack("!I", 9000 * step))
+                _attr(46, struct.pack("!I", 300 * kind))
+                + _attr(42, struct.pack("!I", 1000 * kind))
+                + _attr(43, struct.pack("!I", 9000 * kind))
             )
-        if step == 2:
+        if kind == 2:
             body += _attr(49, struct.pack("!I", 1))
         raw = struct.pack("!BBH", 4, ident, 20 + len(body)) + b"\x00" * 16 + body
         signed = hashlib.md5(raw + secret).digest()  # RFC 2866 §3 Request Authenticator

@@ -113,7 +113,13 @@ def test_settings(db_url: str, **radius: Any) -> Settings:
     return load_settings(
         None,
         database_url=db_url,
-        radius={"reject_delay": 0, "change_poll_interval": 0.05, "authlog_flush_ms": 20, **radius},
+        radius={
+            "reject_delay": 0,
+            "change_poll_interval": 0.05,
+            "authlog_flush_ms": 20,
+            "acct_commit_concurrency": 2,
+            **radius,
+        },
         metrics={"enabled": False},
     )
 

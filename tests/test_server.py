@@ -107,10 +107,10 @@ def test_mschapv2_success_and_mppe_keys(worker: RunningWorker, nas: Any, factory
     assert reply.code == packet.AccessAccept
     success = reply["MS-CHAP2-Success"][0]
     assert success[0] == 1
-    assert success[1:] == crypto.mschap2_authenticator_response(
-        "padaria-pass", nt, peer_challenge, auth_challenge, b"padaria"
-    )
-    send_key, recv_key = crypto.mppe_server_keys("padaria-pass", nt)
+    hash_hash = crypto.md4(crypto.nt_password_hash("padaria-pass"))
+    challenge = crypto.challenge_hash(peer_challenge, auth_challenge, b"padaria")
+    assert success[1:] == crypto.mschap2_authenticator_response(hash_hash, nt, challenge)
+    send_key, recv_key = crypto.mppe_server_keys(hash_hash, nt)
     reply.secret, reply.request_authenticator = SECRET.encode(), req.authenticator
     # pyrad (the reference client) decrypts the salt-encrypted keys and strips length and padding.
     got_send = reply.SaltDecrypt(packet.OrderedDict.__getitem__(reply, (311, 16))[0])

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,101 +26,126 @@ from aaa.subscribers.models import Service
 
 _KEY = ["nas_id", "acct_session_id", "login"]
 _COUNTERS = ("session_time", "input_octets", "output_octets", "input_packets", "output_packets")
+_LATEST = ("nas_port", "nas_port_id", "calling_station_id", "framed_ip")  # newest non-null wins
 
 
 def _greatest(dialect: str, a: Any, b: Any) -> Any:
-    # SQLite's two-argument max() is its scalar GREATEST.
+    # SQLite's two-argument max()/min() are its scalar GREATEST/LEAST.
     return func.greatest(a, b) if dialect == "postgresql" else func.max(a, b)
 
 
-def _upsert(session: Session, rec: AcctRecord) -> None:
-    dialect = session.get_bind().dialect.name
+def _least(dialect: str, a: Any, b: Any) -> Any:
+    return func.least(a, b) if dialect == "postgresql" else func.min(a, b)
+
+
+@cache
+def _upsert(dialect: str) -> Any:
+    """One INSERT ... ON CONFLICT DO UPDATE for Start, Interim and Stop, built once.
+
+    The merge only moves forward: counters and last update take the larger value, the start
+    is the earliest reported or implied, the first (earliest) Stop wins, and nothing a late
+    Start or Interim carries can reopen a stopped session.
+    """
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stopped = rec.status is StatusType.STOP
-    started_at = rec.event_time - timedelta(seconds=rec.session_time)
-    values = {
-        "nas_id": rec.nas_id,
-        "acct_session_id": rec.acct_session_id,
-        "login": rec.login,
-        "service_id": select(Service.id).where(Service.login == rec.login).scalar_subquery(),
-        "nas_port": rec.nas_port,
-        "nas_port_id": rec.nas_port_id,
-        "calling_station_id": rec.calling_station_id,
-        "framed_ip": rec.framed_ip,
-        "start_time": rec.event_time if rec.status is StatusType.START else started_at,
-        "last_update": rec.event_time,
-        "stop_time": rec.event_time if stopped else None,
-        "terminate_cause": rec.terminate_cause,
-        "closed_by": ClosedBy.STOP if stopped else None,
-        **{name: getattr(rec, name) for name in _COUNTERS},
-    }
-    stmt = insert(AcctSession).values(**values)
+    service = select(Service.id).where(Service.login == bindparam("service_login")).scalar_subquery()
+    stmt = insert(AcctSession).values(service_id=service)
     new, t = stmt.excluded, AcctSession.__table__.c
     merge: dict[str, Any] = {
         name: _greatest(dialect, getattr(t, name), getattr(new, name)) for name in (*_COUNTERS, "last_update")
     }
-    for name in ("nas_port", "nas_port_id", "calling_station_id", "framed_ip"):
-        merge[name] = func.coalesce(getattr(new, name), getattr(t, name))
+    merge.update({name: func.coalesce(getattr(new, name), getattr(t, name)) for name in _LATEST})
     merge["service_id"] = func.coalesce(t.service_id, new.service_id)
-    # A Start knows the real start time; Interim and Stop only estimate it.
-    merge["start_time"] = (
-        new.start_time if rec.status is StatusType.START else func.coalesce(t.start_time, new.start_time)
+    merge["start_time"] = _least(
+        dialect, func.coalesce(t.start_time, new.start_time), func.coalesce(new.start_time, t.start_time)
     )
-    if stopped:
-        merge["stop_time"] = func.coalesce(t.stop_time, new.stop_time)
-        merge["terminate_cause"] = func.coalesce(t.terminate_cause, new.terminate_cause)
-        merge["closed_by"] = func.coalesce(t.closed_by, new.closed_by)
-    session.execute(stmt.on_conflict_do_update(index_elements=_KEY, set_=merge))
-
-
-def _interim(session: Session, rec: AcctRecord) -> bool:
-    """Update in place (the common case, one statement); insert when Interim came first.
-
-    Returns True when the session was not known before.
-    """
-    dialect = session.get_bind().dialect.name
-    t = AcctSession
-    result = session.execute(
-        update(t)
-        .where(t.nas_id == rec.nas_id, t.acct_session_id == rec.acct_session_id, t.login == rec.login)
-        .values(
-            last_update=_greatest(dialect, t.last_update, rec.event_time),
-            framed_ip=func.coalesce(rec.framed_ip, t.framed_ip),
-            **{name: _greatest(dialect, getattr(t, name), getattr(rec, name)) for name in _COUNTERS},
-        )
-        .execution_options(synchronize_session=False)
+    merge["stop_time"] = _least(
+        dialect, func.coalesce(t.stop_time, new.stop_time), func.coalesce(new.stop_time, t.stop_time)
     )
-    if result.rowcount:  # type: ignore[attr-defined]
-        return False
-    _upsert(session, rec)
-    return True
+    for name in ("terminate_cause", "closed_by"):
+        merge[name] = func.coalesce(getattr(t, name), getattr(new, name))
+    return stmt.on_conflict_do_update(index_elements=_KEY, set_=merge)
 
 
-def _close_nas(session: Session, rec: AcctRecord) -> list[str]:
+def _row(rec: AcctRecord) -> dict[str, Any]:
+    stopped = rec.status is StatusType.STOP
+    started = (
+        rec.event_time
+        if rec.status is StatusType.START
+        else rec.event_time - timedelta(seconds=rec.session_time)
+    )
+    return {
+        "nas_id": rec.nas_id,
+        "acct_session_id": rec.acct_session_id,
+        "login": rec.login,
+        "service_login": rec.login,
+        "nas_port": rec.nas_port,
+        "nas_port_id": rec.nas_port_id,
+        "calling_station_id": rec.calling_station_id,
+        "framed_ip": rec.framed_ip,
+        "start_time": started,
+        "last_update": rec.event_time,
+        "stop_time": rec.event_time if stopped else None,
+        "terminate_cause": rec.terminate_cause if stopped else None,
+        "closed_by": ClosedBy.STOP if stopped else None,
+        **{name: getattr(rec, name) for name in _COUNTERS},
+    }
+
+
+def _rounds(records: list[AcctRecord]) -> list[list[AcctRecord]]:
+    """Split so that no session appears twice in one statement (PostgreSQL refuses to update
+    a row twice in one INSERT ... ON CONFLICT), keeping each session's records in order."""
+    rounds: list[list[AcctRecord]] = []
+    seen: dict[tuple[int, str, str], int] = {}
+    for rec in records:
+        key = (rec.nas_id, rec.acct_session_id, rec.login)
+        index = seen.get(key, -1) + 1
+        seen[key] = index
+        if index == len(rounds):
+            rounds.append([])
+        rounds[index].append(rec)
+    return rounds
+
+
+def _close_nas(session: Session, rec: AcctRecord) -> None:
     """Accounting-On/Off: the NAS has no sessions any more (RFC 2866 §5.1)."""
     t = AcctSession
-    rows = session.execute(
+    session.execute(
         update(t)
         .where(t.nas_id == rec.nas_id, t.stop_time.is_(None), t.last_update <= rec.event_time)
         .values(stop_time=rec.event_time, closed_by=ClosedBy.NAS_REBOOT, terminate_cause="NAS-Reboot")
-        .returning(t.login)
         .execution_options(synchronize_session=False)
-    ).all()
-    return [row[0] for row in rows]
+    )
 
 
 def apply_records(session: Session, records: Iterable[AcctRecord]) -> set[str]:
-    """Apply records in arrival order; returns the logins whose open sessions changed."""
-    changed: set[str] = set()
+    """Apply one batch (group commit); returns the logins that got a new open session.
+
+    Only new sessions go into the change feed: a worker that missed one could accept a login
+    over its Simultaneous-Use limit. A closed session needs no event, because a worker that
+    still counts it rechecks the database before it rejects anyone for it.
+    """
+    records = list(records)
+    dialect = session.get_bind().dialect.name
+    per_session = [r for r in records if r.status in (StatusType.START, StatusType.INTERIM, StatusType.STOP)]
+    changed = {r.login for r in per_session if r.status is StatusType.START}
+    interim_keys = {
+        (r.nas_id, r.acct_session_id, r.login) for r in per_session if r.status is StatusType.INTERIM
+    }
+    if interim_keys:  # an Interim whose Start was lost opens the session
+        t = AcctSession
+        known = session.execute(
+            select(t.nas_id, t.acct_session_id, t.login).where(
+                tuple_(t.nas_id, t.acct_session_id, t.login).in_(list(interim_keys))
+            )
+        ).all()
+        changed |= {login for _, _, login in interim_keys - {tuple(row) for row in known}}
+    for batch in _rounds(per_session):
+        # Sorted, so concurrent batches lock rows in the same order and cannot deadlock.
+        batch.sort(key=lambda r: (r.nas_id, r.acct_session_id, r.login))
+        session.execute(_upsert(dialect), [_row(r) for r in batch])
     for rec in records:
         if rec.status in (StatusType.ACCOUNTING_ON, StatusType.ACCOUNTING_OFF):
-            changed.update(_close_nas(session, rec))
-        elif rec.status is StatusType.INTERIM:
-            if _interim(session, rec):
-                changed.add(rec.login)
-        else:
-            _upsert(session, rec)
-            changed.add(rec.login)
+            _close_nas(session, rec)
     record_changes(session, [(ChangeKind.SESSION, login) for login in sorted(changed)])
     return changed
 
@@ -138,7 +164,6 @@ def reap(session: Session, now: datetime, multiplier: float, default_interval: i
             .execution_options(synchronize_session=False)
         ).all()
         closed.extend(row[0] for row in rows)
-    record_changes(session, [(ChangeKind.SESSION, login) for login in sorted(set(closed))])
     return closed
 
 

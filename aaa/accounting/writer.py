@@ -26,12 +26,15 @@ log = logging.getLogger(__name__)
 
 
 class AcctWriter:
-    def __init__(self, factory: sessionmaker[Session], batch_max: int):
+    def __init__(self, factory: sessionmaker[Session], batch_max: int, concurrency: int):
         self._factory = factory
         self._batch_max = batch_max
         self._queue: asyncio.Queue[tuple[AcctRecord, asyncio.Future[None]]] = asyncio.Queue()
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="acct-commit")
-        self._busy = False
+        # Several commits in flight: a commit mostly waits for the database (and its WAL fsync),
+        # and the merges are order-independent, so overlapping batches are safe.
+        self._slots = asyncio.Semaphore(concurrency)
+        self._executor = ThreadPoolExecutor(concurrency, thread_name_prefix="acct-commit")
+        self._in_flight = 0
 
     def submit(self, record: AcctRecord) -> asyncio.Future[None]:
         """The future resolves once the record is committed, or fails if the commit failed."""
@@ -42,31 +45,41 @@ class AcctWriter:
 
     @property
     def idle(self) -> bool:
-        return self._queue.empty() and not self._busy
+        return self._queue.empty() and not self._in_flight
 
     async def run(self) -> None:
-        loop = asyncio.get_running_loop()
+        tasks: set[asyncio.Task[None]] = set()
         while True:
-            batch = [await self._queue.get()]
+            first = await self._queue.get()
+            await self._slots.acquire()
+            batch = [first]
             while len(batch) < self._batch_max and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            self._busy = True
-            metrics.ACCT_QUEUE.dec(len(batch))
-            metrics.ACCT_BATCH.observe(len(batch))
-            try:
-                await loop.run_in_executor(self._executor, self._commit, [rec for rec, _ in batch])
-            except Exception as exc:
-                metrics.ACCT_FAILURES.inc()
-                log.error("accounting commit of %d records failed, not acknowledged: %s", len(batch), exc)
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-            else:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_result(None)
-            finally:
-                self._busy = False
+            self._in_flight += 1
+            task = asyncio.create_task(self._commit_batch(batch))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+    async def _commit_batch(self, batch: list[tuple[AcctRecord, asyncio.Future[None]]]) -> None:
+        metrics.ACCT_QUEUE.dec(len(batch))
+        metrics.ACCT_BATCH.observe(len(batch))
+        try:
+            await asyncio.get_running_loop().run_in_executor(
+                self._executor, self._commit, [rec for rec, _ in batch]
+            )
+        except Exception as exc:
+            metrics.ACCT_FAILURES.inc()
+            log.error("accounting commit of %d records failed, not acknowledged: %s", len(batch), exc)
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+        else:
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)
+        finally:
+            self._in_flight -= 1
+            self._slots.release()
 
     def _commit(self, records: list[AcctRecord]) -> None:
         with self._factory.begin() as session:

@@ -56,6 +56,9 @@ class NasDirectory:
         networks.sort(key=lambda item: item[0].prefixlen, reverse=True)
         self._exact, self._networks = exact, networks
 
+    def __len__(self) -> int:
+        return len(self._exact) + len(self._networks)
+
     def lookup(self, address: str) -> NasEntry | None:
         entry = self._exact.get(address)
         if entry is not None or not self._networks:

@@ -95,15 +95,16 @@ def _mschap2(req: Request, password: str | None, secret: bytes) -> Verdict:
     if len(response) != 50 or len(auth_challenge) != 16:
         return Verdict(MSCHAP2, False, reject_attributes=_ms_error(response[0] if response else 0))
     ident, peer_challenge, nt_response = response[0], response[2:18], response[26:50]
-    username = req.get(c.USER_NAME) or b""
-    if password is None or not crypto.constant_time_equal(
-        crypto.mschap2_nt_response(auth_challenge, peer_challenge, username, password), nt_response
-    ):
+    if password is None:
         return Verdict(MSCHAP2, False, reject_attributes=_ms_error(ident))
-    success = crypto.mschap2_authenticator_response(
-        password, nt_response, peer_challenge, auth_challenge, username
-    )
-    send, recv = crypto.mppe_server_keys(password, nt_response)
+    # RFC 2759 §8: one NT hash and one challenge hash serve the check, S= and the MPPE keys.
+    challenge = crypto.challenge_hash(peer_challenge, auth_challenge, req.get(c.USER_NAME) or b"")
+    password_hash = crypto.nt_password_hash(password)
+    if not crypto.constant_time_equal(crypto.challenge_response(challenge, password_hash), nt_response):
+        return Verdict(MSCHAP2, False, reject_attributes=_ms_error(ident))
+    hash_hash = crypto.md4(password_hash)
+    success = crypto.mschap2_authenticator_response(hash_hash, nt_response, challenge)
+    send, recv = crypto.mppe_server_keys(hash_hash, nt_response)
     attributes = [
         ("MS-CHAP2-Success", bytes([ident]) + success),
         *_mppe_key_attributes(send, recv, secret, req.authenticator),

@@ -48,6 +48,11 @@ class SubscriberCache:
         self._entries[login] = entry
         return entry
 
+    def fill(self, subscribers: dict[str, Subscriber], sessions: dict[str, tuple[OpenSession, ...]]) -> None:
+        """Start-up: every subscriber at once, so a restarted worker does not query per login."""
+        for login, subscriber in subscribers.items():
+            self._entries[login] = Entry(subscriber, sessions.get(login, ()), 0.0)
+
     def invalidate(self, login: str, kind: str = "service") -> None:
         """Drop a login: its service or its open sessions changed; the next request reloads."""
         if self._entries.pop(login, None) is not None:

@@ -117,13 +117,10 @@ _MAGIC1 = b"Magic server to client signing constant"
 _MAGIC2 = b"Pad to make it do more than one iteration"
 
 
-def mschap2_authenticator_response(
-    password: str, nt_response: bytes, peer_challenge: bytes, authenticator_challenge: bytes, username: bytes
-) -> bytes:
-    """RFC 2759 §8.7: the 42-octet ``S=<40 hex>`` string the server proves itself with."""
-    hash_hash = md4(nt_password_hash(password))
-    digest = hashlib.sha1(hash_hash + nt_response + _MAGIC1).digest()
-    challenge = challenge_hash(peer_challenge, authenticator_challenge, username)
+def mschap2_authenticator_response(password_hash_hash: bytes, nt_response: bytes, challenge: bytes) -> bytes:
+    """RFC 2759 §8.7: the 42-octet ``S=<40 hex>`` string the server proves itself with.
+    ``challenge`` is the 8-octet :func:`challenge_hash`."""
+    digest = hashlib.sha1(password_hash_hash + nt_response + _MAGIC1).digest()
     digest = hashlib.sha1(digest + challenge + _MAGIC2).digest()
     return b"S=" + digest.hex().upper().encode()
 
@@ -137,14 +134,13 @@ _KEY_MAGIC2 = b"On the client side, this is the send key; on the server side, it
 _KEY_MAGIC3 = b"On the client side, this is the receive key; on the server side, it is the send key."
 
 
-def mppe_master_key(password: str, nt_response: bytes) -> bytes:
-    hash_hash = md4(nt_password_hash(password))
-    return hashlib.sha1(hash_hash + nt_response + b"This is the MPPE Master Key").digest()[:16]
+def mppe_master_key(password_hash_hash: bytes, nt_response: bytes) -> bytes:
+    return hashlib.sha1(password_hash_hash + nt_response + b"This is the MPPE Master Key").digest()[:16]
 
 
-def mppe_server_keys(password: str, nt_response: bytes) -> tuple[bytes, bytes]:
+def mppe_server_keys(password_hash_hash: bytes, nt_response: bytes) -> tuple[bytes, bytes]:
     """MS-CHAPv2 (send, receive) 16-octet start keys, as FreeRADIUS and RouterOS expect them."""
-    master = mppe_master_key(password, nt_response)
+    master = mppe_master_key(password_hash_hash, nt_response)
     send = hashlib.sha1(master + _PAD1 + _KEY_MAGIC3 + _PAD2).digest()[:16]
     recv = hashlib.sha1(master + _PAD1 + _KEY_MAGIC2 + _PAD2).digest()[:16]
     return send, recv

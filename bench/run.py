@@ -1,0 +1,288 @@
+"""Side-by-side benchmark: isp-aaa against FreeRADIUS 3.2 + rlm_sql, same data, same machine.
+
+    .venv/bin/python -m bench.run [--rounds 2] [--seconds 8] [--reload]
+
+Needs root (to run FreeRADIUS from a private raddb), PostgreSQL at $AAA_BENCH_PG
+(default postgresql://postgres@127.0.0.1:5432/test) and Debian's freeradius + freeradius-postgresql.
+Everything runs on loopback; every load loop is bounded in time. Results are printed as a
+Markdown table and written to bench/results/latest.md. Numbers are ratios against FreeRADIUS
+measured in the same run, interleaved round by round, so machine drift hits both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+
+from bench import dataset, freeradius
+from bench.loadgen import (
+    Builder,
+    LoadGen,
+    Result,
+    accounting_builder,
+    chap_builder,
+    mschap2_builder,
+    pap_builder,
+)
+
+PG = os.environ.get("AAA_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
+OURS_DB, FR_DB = "aaa_bench", "radius_bench"
+OURS_PORTS, FR_PORTS = (21812, 21813), (31812, 31813)
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def dsn(db: str) -> str:
+    return PG.rsplit("/", 1)[0] + "/" + db
+
+
+def ensure_database(name: str) -> bool:
+    """Create the database if missing; True if it was created."""
+    with psycopg.connect(PG, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            return False
+        conn.execute(f'CREATE DATABASE "{name}"')
+        return True
+
+
+def loaded(name: str, table: str, expected: int) -> bool:
+    with psycopg.connect(dsn(name)) as conn:
+        try:
+            return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == expected  # type: ignore[index]
+        except psycopg.errors.UndefinedTable:
+            return False
+
+
+def tree(pid: int) -> list[int]:
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [pid, *[p for c in children for p in tree(int(c))]]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / ticks
+
+
+def peak_rss_mib(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1])
+        except FileNotFoundError:
+            continue
+    return total / 1024
+
+
+def postgres_pids() -> list[int]:
+    out = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True).stdout.split()
+    return [int(p) for p in out]
+
+
+@dataclass
+class Server:
+    name: str
+    proc: subprocess.Popen[bytes]
+    auth_port: int
+    acct_port: int
+    rates: dict[str, list[float]] = field(default_factory=dict)
+    cpu: dict[str, list[float]] = field(default_factory=dict)
+    db_cpu: dict[str, list[float]] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)
+    latency: dict[str, tuple[float, float]] = field(default_factory=dict)
+    peak_rss: float = 0.0
+
+    def pids(self) -> list[int]:
+        return tree(self.proc.pid)
+
+
+def measure(server: Server, kind: str, build: Builder, seconds: float, expect: int) -> Result:
+    port = server.acct_port if kind == "accounting" else server.auth_port
+    gen = LoadGen(port, build)
+    pids, db = server.pids(), postgres_pids()
+    cpu0, db0 = cpu_seconds(pids), cpu_seconds(db)
+    result = gen.closed_loop(seconds)
+    cpu1, db1 = cpu_seconds(pids), cpu_seconds(db)
+    gen.close()
+    per_k = 1000 / max(result.answered, 1)
+    server.rates.setdefault(kind, []).append(result.rate)
+    server.cpu.setdefault(kind, []).append((cpu1 - cpu0) * per_k)
+    server.db_cpu.setdefault(kind, []).append((db1 - db0) * per_k)
+    wrong = result.lost + sum(n for code, n in result.codes.items() if code != expect)
+    server.failures[kind] = server.failures.get(kind, 0) + wrong
+    print(
+        f"  {server.name:10s} {kind:11s} {result.rate:9.0f}/s  lost {result.lost}  codes {result.codes}",
+        flush=True,
+    )
+    return result
+
+
+def wait_ready(server: Server, users: list[tuple[str, str]], secret: bytes, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            raise SystemExit(f"{server.name} exited with {server.proc.returncode}")
+        gen = LoadGen(server.auth_port, pap_builder(users[:10], secret), sockets=1, timeout=0.5)
+        ok = gen.closed_loop(0.2, window=1).codes.get(2, 0) > 0
+        gen.close()
+        if ok:
+            return
+    raise SystemExit(f"{server.name} did not answer within {timeout} s")
+
+
+def warm_up(server: Server, users: list[tuple[str, str]], secret: bytes) -> None:
+    """One Access-Request per subscriber: fills our snapshot cache, warms PostgreSQL for both."""
+    order = iter(range(10**9))
+
+    def sequential(ident: int, authenticator: bytes) -> bytes:
+        i = next(order) % len(users)
+        return pap_builder([users[i]], secret)(ident, authenticator)
+
+    gen = LoadGen(server.auth_port, sequential)
+    started = time.monotonic()
+    result = Result()
+    while result.answered < len(users) and time.monotonic() - started < 120:
+        chunk = gen.closed_loop(2.0)
+        result.answered += chunk.answered
+    gen.close()
+    print(
+        f"  warm-up {server.name}: {result.answered} requests in {time.monotonic() - started:.1f} s",
+        flush=True,
+    )
+
+
+def table(ours: Server, fr: Server, rounds: int, seconds: float) -> str:
+    med = statistics.median
+    lines = [
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, {rounds} interleaved rounds of "
+        f"{seconds:.0f} s per test, 100,000 subscribers, 350,000 sessions, auth log on for both.",
+        "",
+        "| test | FreeRADIUS 3.2 + rlm_sql | isp-aaa | ratio | server CPU s/1k (FR → ours) "
+        "| PostgreSQL CPU s/1k (FR → ours) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for kind in ("pap", "chap", "mschapv2", "accounting"):
+        a, b = med(fr.rates[kind]), med(ours.rates[kind])
+        lines.append(
+            f"| {kind} requests/s | {a:,.0f} | {b:,.0f} | **{b / a:.2f}×** | {med(fr.cpu[kind]):.3f} → "
+            f"{med(ours.cpu[kind]):.3f} | {med(fr.db_cpu[kind]):.3f} → {med(ours.db_cpu[kind]):.3f} |"
+        )
+    fr50, fr99 = fr.latency["pap"]
+    us50, us99 = ours.latency["pap"]
+    lines += [
+        f"| PAP latency p50 at {LATENCY_RATE}/s (ms) | {fr50:.2f} | {us50:.2f} | {us50 / fr50:.2f}× | | |",
+        f"| PAP latency p99 at {LATENCY_RATE}/s (ms) | {fr99:.2f} | {us99:.2f} | {us99 / fr99:.2f}× | | |",
+        f"| peak RSS (MiB, all processes) | {fr.peak_rss:.0f} | {ours.peak_rss:.0f} | | | |",
+        "",
+        f"Lost or unexpected replies: FreeRADIUS {sum(fr.failures.values())}, "
+        f"isp-aaa {sum(ours.failures.values())}.",
+    ]
+    return "\n".join(lines)
+
+
+LATENCY_RATE = 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--reload", action="store_true", help="reload both data sets")
+    args = parser.parse_args()
+    secret = dataset.SECRET.encode()
+
+    for name, table_, count, load in (
+        (
+            OURS_DB,
+            "service",
+            dataset.SUBSCRIBERS,
+            lambda: dataset.load_ours(dsn(OURS_DB).replace("postgresql://", "postgresql+psycopg://")),
+        ),
+        (FR_DB, "radcheck", dataset.SUBSCRIBERS, lambda: dataset.load_freeradius(dsn(FR_DB))),
+    ):
+        created = ensure_database(name)
+        if created or args.reload or not loaded(name, table_, count):
+            print(f"loading {name} ...", flush=True)
+            load()
+
+    tmp = Path(tempfile.mkdtemp(prefix="aaa-bench-"))
+    config = tmp / "aaa.toml"
+    config.write_text(
+        f'database_url = "{dsn(OURS_DB)}"\nlog_level = "WARNING"\n[radius]\nauth_port = {OURS_PORTS[0]}\n'
+        f"acct_port = {OURS_PORTS[1]}\nworkers = 2\n[metrics]\nenabled = false\n"
+    )
+    raddb = freeradius.make_raddb(tmp / "raddb", *FR_PORTS, dataset.SECRET, FR_DB)
+    freeradius.check(raddb)
+    ours = Server(
+        "isp-aaa",
+        subprocess.Popen([sys.executable, "-m", "aaa.cli", "--config", str(config), "radius"]),
+        *OURS_PORTS,
+    )
+    fr = Server("FreeRADIUS", freeradius.start(raddb, tmp / "freeradius.log"), *FR_PORTS)
+    servers = [fr, ours]
+    offline, online = (
+        dataset.offline_users(),
+        [(dataset.login(n), dataset.password(n)) for n in range(2, dataset.SUBSCRIBERS + 1, 2)],
+    )
+    try:
+        for s in servers:
+            wait_ready(s, offline, secret)
+        for s in servers:
+            warm_up(s, offline, secret)
+        tests: list[tuple[str, Callable[[], Builder], int]] = [
+            ("pap", lambda: pap_builder(offline, secret), 2),
+            ("chap", lambda: chap_builder(offline, secret), 2),
+            ("mschapv2", lambda: mschap2_builder(offline, secret), 2),
+            ("accounting", lambda: accounting_builder(online, secret), 5),
+        ]
+        for r in range(args.rounds):
+            print(f"round {r + 1}/{args.rounds}", flush=True)
+            for kind, build, expect in tests:
+                for s in servers if r % 2 == 0 else list(reversed(servers)):
+                    measure(s, kind, build(), args.seconds, expect)
+        for s in servers:
+            gen = LoadGen(s.auth_port, pap_builder(offline, secret))
+            result = gen.open_loop(5.0, LATENCY_RATE)
+            gen.close()
+            s.latency["pap"] = (result.percentile(50) * 1000, result.percentile(99) * 1000)
+            print(
+                f"  {s.name:10s} latency p50 {s.latency['pap'][0]:.2f} ms p99 {s.latency['pap'][1]:.2f} ms",
+                flush=True,
+            )
+        for s in servers:
+            s.peak_rss = peak_rss_mib(s.pids())
+        report = table(ours, fr, args.rounds, args.seconds)
+    finally:
+        for s in servers:
+            s.proc.terminate()
+            try:
+                s.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                s.proc.kill()
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.md").write_text(report + "\n")
+    print("\n" + report)
+
+
+if __name__ == "__main__":
+    main()
