@@ -44,6 +44,10 @@ def fixed_ip(n: int) -> str | None:
     return f"100.{64 + n // 65536}.{n // 256 % 256}.{n % 256}" if n % 10 == 0 else None
 
 
+def mac(n: int) -> str:
+    return f"AA:BB:CC:{n >> 16 & 255:02X}:{n >> 8 & 255:02X}:{n & 255:02X}"
+
+
 def offline_users() -> list[tuple[str, str]]:
     return [(login(n), password(n)) for n in range(1, SUBSCRIBERS + 1, 2)]
 
@@ -116,7 +120,7 @@ def load_ours(url: str) -> None:
                     login(n),
                     n,
                     "ether2",
-                    f"AA:BB:CC:{n >> 16 & 255:02X}:{n >> 8 & 255:02X}:{n & 255:02X}",
+                    mac(n),
                     start,
                     stop or start,
                     stop,
@@ -198,7 +202,7 @@ def load_freeradius(dsn: str) -> None:
                     10800 if stop else 0,
                     10**8,
                     10**9,
-                    f"AA:BB:CC:{n >> 16 & 255:02X}:{n >> 8 & 255:02X}:{n & 255:02X}",
+                    mac(n),
                 )
                 for _, sid, n, start, stop in _sessions()
             ),

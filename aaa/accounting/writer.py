@@ -89,6 +89,37 @@ class AcctWriter:
         self._executor.shutdown(wait=True)
 
 
+_AUTH_LOG_COLUMNS = (
+    "time",
+    "nas_id",
+    "login",
+    "service_id",
+    "method",
+    "mac",
+    "nas_port_id",
+    "result",
+    "reason",
+    "mac_differs",
+    "interface_differs",
+)
+
+
+def write_auth_log(session: Session, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: COPY (a few microseconds a row, against ~37 for INSERT executemany);
+    SQLite: executemany."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(AuthLog), rows)
+        return
+    raw = connection.connection.driver_connection
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY auth_log ({', '.join(_AUTH_LOG_COLUMNS)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row([row[name] for name in _AUTH_LOG_COLUMNS])
+
+
 class AuthRecorder:
     """Collects what the request path must not write itself and writes it in batches:
     auth log rows, MACs learned by MAC binding, and NASes that switched ``auto`` MA on."""
@@ -135,7 +166,7 @@ class AuthRecorder:
     def _write(self, rows: list[dict[str, Any]], macs: dict[str, str], seen: set[int]) -> None:
         with self._factory.begin() as session:
             if rows:
-                session.execute(insert(AuthLog), rows)
+                write_auth_log(session, rows)
             for login, mac in macs.items():
                 subscriber_service.learn_mac(session, login, mac)
             for nas_id in seen:

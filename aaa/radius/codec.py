@@ -1,6 +1,6 @@
 """RADIUS wire format: the only module that imports pyrad.
 
-pyrad's dictionary and encoder build every reply. Requests are split by this module in the
+pyrad's dictionary and value encoders build every reply. Requests are split by this module in the
 same pass that validates them strictly (pyrad tolerates attribute lengths that overrun the
 packet, and its decoder costs more than the whole policy decision). Request-authenticator
 and Message-Authenticator checks run in constant time, and Access-Accept/Reject carry
@@ -12,12 +12,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import struct
-from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pyrad import packet as pyrad_packet
+from pyrad import tools as pyrad_tools
 from pyrad.dictionary import Dictionary
 
 ACCESS_REQUEST = 1
@@ -157,6 +156,7 @@ class Codec:
 
     def __init__(self, dictionary_path: Path | str):
         self.dictionary = Dictionary(str(dictionary_path))
+        self._layouts: dict[str, tuple[int, int, str]] = {}  # name -> (code, vendor id, type)
 
     def decode(self, data: bytes) -> Request:
         """Parse a request. The attribute split is our own single pass (pyrad's DecodePacket
@@ -206,17 +206,33 @@ class Codec:
         *,
         message_authenticator: bool = True,
     ) -> bytes:
-        """Encode a reply. Access-Accept/Reject carry Message-Authenticator as their first
-        attribute (BlastRADIUS); ``message_authenticator=False`` exists only to reproduce the
-        pre-2024 packets of RFC 2865 §7. Proxy-State is echoed in order (RFC 2865 §5.33)."""
-        pkt = pyrad_packet.Packet(
-            code=code, id=req.id, secret=secret, authenticator=req.authenticator, dict=self.dictionary
-        )
-        if message_authenticator and code in (ACCESS_ACCEPT, ACCESS_REJECT, ACCESS_CHALLENGE):
-            pkt.add_message_authenticator()
-        for name, value in attributes:
-            pkt.AddAttribute(name, value)
-        proxy_state = req.all(PROXY_STATE)
-        if proxy_state:
-            OrderedDict.__setitem__(pkt, PROXY_STATE, proxy_state)
-        return pkt.ReplyPacket()
+        """Encode a reply in one pass. Access-Accept/Reject/Challenge carry Message-Authenticator
+        as their first attribute (BlastRADIUS; RFC 3579 §3.2: HMAC over the packet with the
+        Request Authenticator in place), ``message_authenticator=False`` exists only to reproduce
+        the pre-2024 packets of RFC 2865 §7. Proxy-State is echoed in order (RFC 2865 §5.33)."""
+        body = b"".join(self._encode(name, value) for name, value in attributes)
+        body += b"".join(bytes([PROXY_STATE, len(v) + 2]) + v for v in req.all(PROXY_STATE))
+        signed = message_authenticator and code in (ACCESS_ACCEPT, ACCESS_REJECT, ACCESS_CHALLENGE)
+        if signed:
+            body = bytes([MESSAGE_AUTHENTICATOR, 18]) + b"\x00" * 16 + body
+        if 20 + len(body) > MAX_PACKET:
+            raise ValueError(f"reply of {20 + len(body)} octets exceeds {MAX_PACKET}")
+        header = struct.pack("!BBH", code, req.id, 20 + len(body))
+        if signed:
+            digest = hmac.new(secret, header + req.authenticator + body, hashlib.md5).digest()
+            body = body[:2] + digest + body[18:]
+        return header + hashlib.md5(header + req.authenticator + body + secret).digest() + body
+
+    def _encode(self, name: str, value: Any) -> bytes:
+        layout = self._layouts.get(name)
+        if layout is None:
+            attr = self.dictionary.attributes[name]
+            vendor = self.dictionary.vendors.GetForward(attr.vendor) if attr.vendor else 0
+            layout = self._layouts[name] = (attr.code, vendor, attr.type)
+        code, vendor, datatype = layout
+        data = pyrad_tools.EncodeAttr(datatype, value)
+        if len(data) > (247 if vendor else 253):
+            raise ValueError(f"{name}: {len(data)} octets do not fit in one attribute")
+        if vendor:
+            return struct.pack("!BBIBB", VENDOR_SPECIFIC, len(data) + 8, vendor, code, len(data) + 2) + data
+        return bytes([code, len(data) + 2]) + data

@@ -23,7 +23,7 @@ def constant_time_equal(a: bytes, b: bytes) -> bool:
 
 
 def _xor(a: bytes, b: bytes) -> bytes:
-    return bytes(x ^ y for x, y in zip(a, b, strict=True))
+    return (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).to_bytes(len(a), "big")
 
 
 # --- PAP (RFC 2865 §5.2) -------------------------------------------------------------------

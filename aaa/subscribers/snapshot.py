@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -9,7 +11,20 @@ from aaa.accounting.models import AcctSession
 from aaa.policies.model import OpenSession, PlanSpeed, Subscriber
 from aaa.subscribers.models import Plan, Service
 
-_SUBSCRIBERS = select(Service, Plan).join(Plan, Service.plan_id == Plan.id)
+# Plain columns, not ORM objects: the start-up load of 100k services would double a worker's
+# peak memory otherwise. The order is Subscriber's field order (plan_id becomes the PlanSpeed).
+_SERVICES: Select[Any] = select(
+    Service.id,
+    Service.login,
+    Service.password,
+    Service.status,
+    Service.plan_id,
+    Service.simultaneous_use,
+    Service.mac_binding,
+    Service.mac,
+    Service.nas_port_id,
+    Service.fixed_ipv4,
+)
 _OPEN_SESSIONS: Select[tuple[str, int, str, str | None, str | None]] = select(
     AcctSession.login,
     AcctSession.nas_id,
@@ -19,9 +34,16 @@ _OPEN_SESSIONS: Select[tuple[str, int, str, str | None, str | None]] = select(
 ).where(AcctSession.stop_time.is_(None))
 
 
+def _subscribers(session: Session, query: Select[Any]) -> dict[str, Subscriber]:
+    speeds = {plan.id: _plan_speed(plan) for plan in session.scalars(select(Plan))}  # one per plan
+    return {
+        row.login: Subscriber(*row[:4], speeds[row.plan_id], *row[5:])  # type: ignore[misc]
+        for row in session.execute(query)
+    }
+
+
 def load_subscriber(session: Session, login: str) -> Subscriber | None:
-    row = session.execute(_SUBSCRIBERS.where(Service.login == login)).first()
-    return None if row is None else _snapshot(row[0], _plan_speed(row[1]))
+    return _subscribers(session, _SERVICES.where(Service.login == login)).get(login)
 
 
 def load_open_sessions(session: Session, login: str) -> tuple[OpenSession, ...]:
@@ -30,31 +52,11 @@ def load_open_sessions(session: Session, login: str) -> tuple[OpenSession, ...]:
 
 
 def load_all(session: Session) -> tuple[dict[str, Subscriber], dict[str, tuple[OpenSession, ...]]]:
-    """Every subscriber and every open session, in two queries."""
-    speeds: dict[int, PlanSpeed] = {}  # one PlanSpeed per plan, shared by its subscribers
-    subscribers = {}
-    for svc, plan in session.execute(_SUBSCRIBERS):
-        speed = speeds.get(plan.id) or speeds.setdefault(plan.id, _plan_speed(plan))
-        subscribers[svc.login] = _snapshot(svc, speed)
+    """Every subscriber and every open session, in three queries."""
     sessions: dict[str, list[OpenSession]] = {}
     for login, *row in session.execute(_OPEN_SESSIONS):
         sessions.setdefault(login, []).append(OpenSession(*row))
-    return subscribers, {login: tuple(rows) for login, rows in sessions.items()}
-
-
-def _snapshot(svc: Service, speed: PlanSpeed) -> Subscriber:
-    return Subscriber(
-        service_id=svc.id,
-        login=svc.login,
-        password=svc.password,
-        status=svc.status,
-        plan=speed,
-        simultaneous_use=svc.simultaneous_use,
-        mac_binding=svc.mac_binding,
-        mac=svc.mac,
-        nas_port_id=svc.nas_port_id,
-        fixed_ipv4=svc.fixed_ipv4,
-    )
+    return _subscribers(session, _SERVICES), {login: tuple(rows) for login, rows in sessions.items()}
 
 
 def _plan_speed(plan: Plan) -> PlanSpeed:
