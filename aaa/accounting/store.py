@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, tuple_, update
+from sqlalchemy import BigInteger, DateTime, Integer, Text, bindparam, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -38,32 +38,66 @@ def _least(dialect: str, a: Any, b: Any) -> Any:
     return func.least(a, b) if dialect == "postgresql" else func.min(a, b)
 
 
-@cache
-def _upsert(dialect: str) -> Any:
-    """One INSERT ... ON CONFLICT DO UPDATE for Start, Interim and Stop, built once.
-
-    The merge only moves forward: counters and last update take the larger value, the start
-    is the earliest reported or implied, the first (earliest) Stop wins, and nothing a late
-    Start or Interim carries can reopen a stopped session.
-    """
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    service = select(Service.id).where(Service.login == bindparam("service_login")).scalar_subquery()
-    stmt = insert(AcctSession).values(service_id=service)
+def _merge(dialect: str, stmt: Any) -> dict[str, Any]:
+    """ON CONFLICT DO UPDATE: the merge only moves forward. Counters and last update take the
+    larger value, the start is the earliest reported or implied, the first (earliest) Stop
+    wins, and nothing a late Start or Interim carries can reopen a stopped session."""
     new, t = stmt.excluded, AcctSession.__table__.c
     merge: dict[str, Any] = {
         name: _greatest(dialect, getattr(t, name), getattr(new, name)) for name in (*_COUNTERS, "last_update")
     }
     merge.update({name: func.coalesce(getattr(new, name), getattr(t, name)) for name in _LATEST})
     merge["service_id"] = func.coalesce(t.service_id, new.service_id)
-    merge["start_time"] = _least(
-        dialect, func.coalesce(t.start_time, new.start_time), func.coalesce(new.start_time, t.start_time)
-    )
-    merge["stop_time"] = _least(
-        dialect, func.coalesce(t.stop_time, new.stop_time), func.coalesce(new.stop_time, t.stop_time)
-    )
+    for name in ("start_time", "stop_time"):
+        merge[name] = _least(
+            dialect,
+            func.coalesce(getattr(t, name), getattr(new, name)),
+            func.coalesce(getattr(new, name), getattr(t, name)),
+        )
     for name in ("terminate_cause", "closed_by"):
         merge[name] = func.coalesce(getattr(t, name), getattr(new, name))
-    return stmt.on_conflict_do_update(index_elements=_KEY, set_=merge)
+    return merge
+
+
+@cache
+def _upsert_rows(dialect: str) -> Any:
+    """SQLite: one INSERT ... ON CONFLICT, executed for many rows."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    service = select(Service.id).where(Service.login == bindparam("service_login")).scalar_subquery()
+    stmt = insert(AcctSession).values(service_id=service)
+    return stmt.on_conflict_do_update(index_elements=_KEY, set_=_merge(dialect, stmt))
+
+
+# PostgreSQL: the batch travels as one array per column and is merged with a single
+# INSERT ... SELECT ... FROM unnest(...) ... ON CONFLICT per round: no per-row statements.
+_ARRAY_COLUMNS = {
+    "nas_id": Integer(),
+    "acct_session_id": Text(),
+    "login": Text(),
+    "nas_port": BigInteger(),
+    "nas_port_id": Text(),
+    "calling_station_id": Text(),
+    "framed_ip": Text(),
+    "start_time": DateTime(timezone=True),
+    "last_update": DateTime(timezone=True),
+    "stop_time": DateTime(timezone=True),
+    "terminate_cause": Text(),
+    "closed_by": Text(),
+    **{name: BigInteger() for name in _COUNTERS},
+}
+
+
+@cache
+def _upsert_arrays() -> Any:
+    arrays = [bindparam(name, type_=postgresql.ARRAY(kind)) for name, kind in _ARRAY_COLUMNS.items()]
+    batch = func.unnest(*arrays).table_valued(*_ARRAY_COLUMNS).render_derived(name="batch")
+    rows = (
+        select(*(batch.c[name] for name in _ARRAY_COLUMNS), Service.id)
+        .select_from(batch.outerjoin(Service, Service.login == batch.c.login))
+        .order_by(batch.c.nas_id, batch.c.acct_session_id, batch.c.login)  # one lock order: no deadlocks
+    )
+    stmt = postgresql.insert(AcctSession).from_select([*_ARRAY_COLUMNS, "service_id"], rows)
+    return stmt.on_conflict_do_update(index_elements=_KEY, set_=_merge("postgresql", stmt))
 
 
 def _row(rec: AcctRecord) -> dict[str, Any]:
@@ -86,7 +120,7 @@ def _row(rec: AcctRecord) -> dict[str, Any]:
         "last_update": rec.event_time,
         "stop_time": rec.event_time if stopped else None,
         "terminate_cause": rec.terminate_cause if stopped else None,
-        "closed_by": ClosedBy.STOP if stopped else None,
+        "closed_by": ClosedBy.STOP.value if stopped else None,
         **{name: getattr(rec, name) for name in _COUNTERS},
     }
 
@@ -140,9 +174,12 @@ def apply_records(session: Session, records: Iterable[AcctRecord]) -> set[str]:
         ).all()
         changed |= {login for _, _, login in interim_keys - {tuple(row) for row in known}}
     for batch in _rounds(per_session):
-        # Sorted, so concurrent batches lock rows in the same order and cannot deadlock.
-        batch.sort(key=lambda r: (r.nas_id, r.acct_session_id, r.login))
-        session.execute(_upsert(dialect), [_row(r) for r in batch])
+        rows = [_row(r) for r in batch]
+        if dialect == "postgresql":
+            columns = {name: [row[name] for row in rows] for name in _ARRAY_COLUMNS}
+            session.connection().execute(_upsert_arrays(), columns)  # Core: no ORM bulk semantics
+        else:
+            session.execute(_upsert_rows(dialect), rows)
     for rec in records:
         if rec.status in (StatusType.ACCOUNTING_ON, StatusType.ACCOUNTING_OFF):
             _close_nas(session, rec)
