@@ -6,6 +6,9 @@ any worker imports this module, and the metrics endpoint aggregates the per-proc
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
 from prometheus_client import Counter, Gauge, Histogram
 
 RADIUS_REQUESTS = Counter("aaa_radius_requests_total", "RADIUS requests answered", ["type", "outcome", "nas"])
@@ -35,3 +38,10 @@ CACHE_LOOKUPS = Counter("aaa_cache_lookups_total", "Subscriber snapshot lookups"
 CACHE_INVALIDATIONS = Counter("aaa_cache_invalidations_total", "Cache entries invalidated", ["kind"])
 AUTHLOG_DROPPED = Counter("aaa_authlog_dropped_total", "Auth log rows dropped because the buffer was full")
 SESSIONS_REAPED = Counter("aaa_acct_sessions_reaped_total", "Sessions closed by the stale-session reaper")
+
+
+@lru_cache(maxsize=4096)
+def child(metric: Any, *labels: str) -> Any:
+    """A metric's child for these label values, looked up once (``labels()`` costs a lookup and
+    a lock per call, on the hot path). Label values are bounded, so the cache is too."""
+    return metric.labels(*labels)

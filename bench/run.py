@@ -119,7 +119,7 @@ def measure(server: Server, kind: str, build: Builder, seconds: float, expect: i
     gen = LoadGen(port, build)
     pids, db = server.pids(), postgres_pids()
     cpu0, db0 = cpu_seconds(pids), cpu_seconds(db)
-    result = gen.closed_loop(seconds)
+    result = gen.closed_loop(seconds, window=WINDOW)
     cpu1, db1 = cpu_seconds(pids), cpu_seconds(db)
     gen.close()
     per_k = 1000 / max(result.answered, 1)
@@ -173,7 +173,8 @@ def table(ours: Server, fr: Server, rounds: int, seconds: float) -> str:
     med = statistics.median
     lines = [
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, {rounds} interleaved rounds of "
-        f"{seconds:.0f} s per test, 100,000 subscribers, 350,000 sessions, auth log on for both.",
+        f"{seconds:.0f} s per test ({WINDOW} requests outstanding), 100,000 subscribers, 350,000 sessions, "
+        "auth log on for both. Medians over the rounds.",
         "",
         "| test | FreeRADIUS 3.2 + rlm_sql | isp-aaa | ratio | server CPU s/1k (FR → ours) "
         "| PostgreSQL CPU s/1k (FR → ours) |",
@@ -199,6 +200,7 @@ def table(ours: Server, fr: Server, rounds: int, seconds: float) -> str:
 
 
 LATENCY_RATE = 1000
+WINDOW = 64  # requests outstanding in the closed-loop tests, like a busy NAS or two
 
 
 def main() -> None:

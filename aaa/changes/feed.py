@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from aaa.changes.models import ChangeEvent, ChangeKind
 from aaa.db.base import utcnow
 
-Change = tuple[str, str]  # (kind, key)
+Change = tuple[str, str]  # (kind, key), e.g. ("service", login)
 PENDING = "aaa_pending_changes"
 
 
@@ -22,11 +22,19 @@ def record_change(session: Session, kind: ChangeKind, key: str | int) -> None:
 
 
 def record_changes(session: Session, changes: Iterable[Change]) -> None:
-    rows = [{"kind": str(kind), "key": key, "created_at": utcnow()} for kind, key in changes]
-    if not rows:
+    """One row per kind, whatever the number of keys: an accounting group commit of hundreds of
+    new sessions costs one insert, and the workers one row to read."""
+    by_kind: dict[str, list[str]] = {}
+    for kind, key in changes:
+        by_kind.setdefault(str(kind), []).append(key)
+    if not by_kind:
         return
-    session.execute(insert(ChangeEvent), rows)
-    session.info.setdefault(PENDING, []).extend((r["kind"], r["key"]) for r in rows)
+    now = utcnow()
+    session.execute(
+        insert(ChangeEvent),
+        [{"kind": k, "keys": "\n".join(v), "created_at": now} for k, v in by_kind.items()],
+    )
+    session.info.setdefault(PENDING, []).extend((k, key) for k, keys in by_kind.items() for key in keys)
 
 
 def install_publisher(factory: sessionmaker[Session], publish: Callable[[list[Change]], None]) -> None:
@@ -73,12 +81,12 @@ class ChangeCursor:
 
     def poll(self, session: Session, limit: int = 5000) -> list[Change]:
         rows = session.execute(
-            select(ChangeEvent.id, ChangeEvent.kind, ChangeEvent.key)
+            select(ChangeEvent.id, ChangeEvent.kind, ChangeEvent.keys)
             .where(ChangeEvent.id > self.low)
             .order_by(ChangeEvent.id)
             .limit(limit)
         ).all()
-        fresh = [(kind, key) for id_, kind, key in rows if id_ not in self._seen]
+        fresh = [(kind, key) for id_, kind, keys in rows if id_ not in self._seen for key in keys.split("\n")]
         self._seen.update(id_ for id_, _, _ in rows)
         self._advance()
         return fresh

@@ -161,10 +161,10 @@ class RadiusWorker:
         try:
             self._auth(data, addr, started)
         except DropPacket as drop:
-            metrics.RADIUS_DROPPED.labels(drop.cause).inc()
+            metrics.child(metrics.RADIUS_DROPPED, drop.cause).inc()
             log.debug("auth packet from %s dropped: %s (%s)", addr[0], drop.cause, drop)
         except Exception:
-            metrics.RADIUS_DROPPED.labels("internal_error").inc()
+            metrics.child(metrics.RADIUS_DROPPED, "internal_error").inc()
             log.exception("auth packet from %s: internal error", addr[0])
 
     def _auth(self, data: bytes, addr: Address, started: float) -> None:
@@ -211,9 +211,9 @@ class RadiusWorker:
         if cached is None:
             return False
         if cached == PENDING:
-            metrics.RADIUS_DUPLICATES.labels(kind, "in_flight").inc()
+            metrics.child(metrics.RADIUS_DUPLICATES, kind, "in_flight").inc()
         else:
-            metrics.RADIUS_DUPLICATES.labels(kind, "resent").inc()
+            metrics.child(metrics.RADIUS_DUPLICATES, kind, "resent").inc()
             if transport is not None:
                 transport.sendto(cached, addr)
         return True
@@ -310,7 +310,7 @@ class RadiusWorker:
                 nas.secret,
                 (("Reply-Message", decision.reject.message), *verdict.reject_attributes),
             )
-            metrics.RADIUS_REJECTS.labels(decision.reject.value, nas.name).inc()
+            metrics.child(metrics.RADIUS_REJECTS, decision.reject.value, nas.name).inc()
         self.recorder.log(
             {
                 "time": utcnow(),
@@ -326,7 +326,7 @@ class RadiusWorker:
                 "interface_differs": "interface_differs" in decision.flags,
             }
         )
-        metrics.RADIUS_REQUESTS.labels("access", decision.outcome.value, nas.name).inc()
+        metrics.child(metrics.RADIUS_REQUESTS, "access", decision.outcome.value, nas.name).inc()
         delay = self.settings.radius.reject_delay if decision.outcome is Outcome.REJECT else 0
         if delay and self._loop is not None:
             # Delayed rejects slow down password guessing; the reply is cached when it is sent.
@@ -346,7 +346,7 @@ class RadiusWorker:
         self.replies.finish(key, reply)
         if transport is not None and not transport.is_closing():
             transport.sendto(reply, addr)
-        metrics.RADIUS_LATENCY.labels(kind).observe(time.perf_counter() - started)
+        metrics.child(metrics.RADIUS_LATENCY, kind).observe(time.perf_counter() - started)
 
     # --- accounting ---------------------------------------------------------------------
 
@@ -355,10 +355,10 @@ class RadiusWorker:
         try:
             self._acct(data, addr, started)
         except DropPacket as drop:
-            metrics.RADIUS_DROPPED.labels(drop.cause).inc()
+            metrics.child(metrics.RADIUS_DROPPED, drop.cause).inc()
             log.debug("accounting packet from %s dropped: %s (%s)", addr[0], drop.cause, drop)
         except Exception:
-            metrics.RADIUS_DROPPED.labels("internal_error").inc()
+            metrics.child(metrics.RADIUS_DROPPED, "internal_error").inc()
             log.exception("accounting packet from %s: internal error", addr[0])
 
     def _acct(self, data: bytes, addr: Address, started: float) -> None:
@@ -382,10 +382,10 @@ class RadiusWorker:
             if done.cancelled() or done.exception() is not None:
                 # Not stored, so not acknowledged: the NAS retransmits and we try again.
                 self.replies.forget(key)
-                metrics.RADIUS_REQUESTS.labels("accounting", "not_stored", nas.name).inc()
+                metrics.child(metrics.RADIUS_REQUESTS, "accounting", "not_stored", nas.name).inc()
                 return
             reply = self.codec.reply(req, c.ACCOUNTING_RESPONSE, nas.secret)
-            metrics.RADIUS_REQUESTS.labels("accounting", "stored", nas.name).inc()
+            metrics.child(metrics.RADIUS_REQUESTS, "accounting", "stored", nas.name).inc()
             self._send(self.acct_transport, key, reply, addr, "accounting", started)
 
         future.add_done_callback(committed)

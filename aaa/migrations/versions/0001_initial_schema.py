@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("created_at", aaa.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("key", sa.String(length=253), nullable=False),
+        sa.Column("keys", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_change_event")),
     )
     with op.batch_alter_table("change_event", schema=None) as batch_op:
