@@ -13,7 +13,18 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, Text, bindparam, func, select, tuple_, update
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Integer,
+    Text,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -97,7 +108,10 @@ def _upsert_arrays() -> Any:
         .order_by(batch.c.nas_id, batch.c.acct_session_id, batch.c.login)  # one lock order: no deadlocks
     )
     stmt = postgresql.insert(AcctSession).from_select([*_ARRAY_COLUMNS, "service_id"], rows)
-    return stmt.on_conflict_do_update(index_elements=_KEY, set_=_merge("postgresql", stmt))
+    inserted = literal_column("xmax") == 0  # PostgreSQL: a row this statement inserted, not updated
+    return stmt.on_conflict_do_update(index_elements=_KEY, set_=_merge("postgresql", stmt)).returning(
+        AcctSession.login, inserted
+    )
 
 
 def _row(rec: AcctRecord) -> dict[str, Any]:
@@ -159,27 +173,30 @@ def apply_records(session: Session, records: Iterable[AcctRecord]) -> set[str]:
     still counts it rechecks the database before it rejects anyone for it.
     """
     records = list(records)
-    dialect = session.get_bind().dialect.name
+    connection = session.connection()  # Core execution: the ORM adds nothing here but overhead
     per_session = [r for r in records if r.status in (StatusType.START, StatusType.INTERIM, StatusType.STOP)]
     changed = {r.login for r in per_session if r.status is StatusType.START}
-    interim_keys = {
-        (r.nas_id, r.acct_session_id, r.login) for r in per_session if r.status is StatusType.INTERIM
-    }
-    if interim_keys:  # an Interim whose Start was lost opens the session
-        t = AcctSession
-        known = session.execute(
-            select(t.nas_id, t.acct_session_id, t.login).where(
-                tuple_(t.nas_id, t.acct_session_id, t.login).in_(list(interim_keys))
-            )
-        ).all()
-        changed |= {login for _, _, login in interim_keys - {tuple(row) for row in known}}
-    for batch in _rounds(per_session):
-        rows = [_row(r) for r in batch]
-        if dialect == "postgresql":
+    if connection.dialect.name == "postgresql":
+        for batch in _rounds(per_session):
+            rows = [_row(r) for r in batch]
             columns = {name: [row[name] for row in rows] for name in _ARRAY_COLUMNS}
-            session.connection().execute(_upsert_arrays(), columns)  # Core: no ORM bulk semantics
-        else:
-            session.execute(_upsert_rows(dialect), rows)
+            # RETURNING (xmax = 0) marks inserted rows: an Interim whose Start was lost opens a session.
+            result = connection.execute(_upsert_arrays(), columns)
+            changed |= {login for login, inserted in result if inserted}
+    else:
+        interim_keys = {
+            (r.nas_id, r.acct_session_id, r.login) for r in per_session if r.status is StatusType.INTERIM
+        }
+        if interim_keys:  # an Interim whose Start was lost opens the session
+            t = AcctSession
+            known = connection.execute(
+                select(t.nas_id, t.acct_session_id, t.login).where(
+                    tuple_(t.nas_id, t.acct_session_id, t.login).in_(list(interim_keys))
+                )
+            ).all()
+            changed |= {login for _, _, login in interim_keys - {tuple(row) for row in known}}
+        for batch in _rounds(per_session):
+            connection.execute(_upsert_rows(connection.dialect.name), [_row(r) for r in batch])
     for rec in records:
         if rec.status in (StatusType.ACCOUNTING_ON, StatusType.ACCOUNTING_OFF):
             _close_nas(session, rec)

@@ -40,7 +40,6 @@ class AcctWriter:
         """The future resolves once the record is committed, or fails if the commit failed."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((record, future))
-        metrics.ACCT_QUEUE.inc()
         return future
 
     @property
@@ -61,7 +60,7 @@ class AcctWriter:
             task.add_done_callback(tasks.discard)
 
     async def _commit_batch(self, batch: list[tuple[AcctRecord, asyncio.Future[None]]]) -> None:
-        metrics.ACCT_QUEUE.dec(len(batch))
+        metrics.ACCT_QUEUE.set(self._queue.qsize())  # once a batch, not twice a record
         metrics.ACCT_BATCH.observe(len(batch))
         try:
             await asyncio.get_running_loop().run_in_executor(

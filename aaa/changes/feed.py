@@ -21,6 +21,9 @@ def record_change(session: Session, kind: ChangeKind, key: str | int) -> None:
     record_changes(session, [(kind, str(key))])
 
 
+_INSERT = insert(ChangeEvent.__table__)
+
+
 def record_changes(session: Session, changes: Iterable[Change]) -> None:
     """One row per kind, whatever the number of keys: an accounting group commit of hundreds of
     new sessions costs one insert, and the workers one row to read."""
@@ -30,9 +33,8 @@ def record_changes(session: Session, changes: Iterable[Change]) -> None:
     if not by_kind:
         return
     now = utcnow()
-    session.execute(
-        insert(ChangeEvent),
-        [{"kind": k, "keys": "\n".join(v), "created_at": now} for k, v in by_kind.items()],
+    session.connection().execute(  # Core: the ORM's bulk-insert bookkeeping is pure overhead here
+        _INSERT, [{"kind": k, "keys": "\n".join(v), "created_at": now} for k, v in by_kind.items()]
     )
     session.info.setdefault(PENDING, []).extend((k, key) for k, keys in by_kind.items() for key in keys)
 
