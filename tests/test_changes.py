@@ -6,11 +6,12 @@ import threading
 import time
 from typing import Any
 
+import redis
 from pyrad import packet
 
 from aaa.changes.feed import ChangeCursor, install_publisher, latest_id, record_change
 from aaa.changes.models import ChangeKind
-from aaa.changes.redis_bus import RedisBus
+from aaa.changes.redis_bus import CHANNEL, RedisBus
 from aaa.subscribers.service import update_service
 from tests import radius_client as rc
 from tests.conftest import SECRET, make_nas, make_service, start_worker, stop_worker, test_settings, wait_for
@@ -71,7 +72,9 @@ def test_redis_invalidation_reaches_another_worker_fast(db_url: str, factory: An
     try:
         nas = rc.client(running.auth_port, running.acct_port, SECRET)
         assert rc.send(nas, rc.pap(nas, "maria", "old")).code == packet.AccessAccept
-        time.sleep(0.3)  # the subscription is up
+        probe = redis.Redis.from_url(redis_url)
+        assert wait_for(lambda: probe.pubsub_numsub(CHANNEL)[0][1] >= 1)  # the worker is subscribed
+        probe.close()
         with operator_side.factory.begin() as session:
             update_service(session, "maria", password="new")
         started = time.monotonic()
