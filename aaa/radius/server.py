@@ -157,23 +157,35 @@ class RadiusWorker:
     # --- authentication -----------------------------------------------------------------
 
     def on_auth(self, data: bytes, addr: Address) -> None:
+        self._guarded(self._auth, data, addr)
+
+    def on_acct(self, data: bytes, addr: Address) -> None:
+        self._guarded(self._acct, data, addr)
+
+    def _guarded(self, handle: Callable[[bytes, Address, float], None], data: bytes, addr: Address) -> None:
+        """One datagram, one try: whatever goes wrong is counted, and the worker keeps serving."""
         started = time.perf_counter()
         try:
-            self._auth(data, addr, started)
+            handle(data, addr, started)
         except DropPacket as drop:
             metrics.child(metrics.RADIUS_DROPPED, drop.cause).inc()
-            log.debug("auth packet from %s dropped: %s (%s)", addr[0], drop.cause, drop)
+            log.debug("packet from %s dropped: %s (%s)", addr[0], drop.cause, drop)
         except Exception:
             metrics.child(metrics.RADIUS_DROPPED, "internal_error").inc()
-            log.exception("auth packet from %s: internal error", addr[0])
+            log.exception("packet from %s: internal error", addr[0])
 
-    def _auth(self, data: bytes, addr: Address, started: float) -> None:
+    def _receive(self, data: bytes, addr: Address, code: int) -> tuple[NasEntry, Request]:
+        """The NAS by source address, then the decoded request, which must be of ``code``."""
         nas = self.nas.lookup(addr[0])
         if nas is None:
             raise DropPacket("unknown_nas", f"{addr[0]} is not a registered NAS")
         req = self.codec.decode(data)
-        if req.code != c.ACCESS_REQUEST:
-            raise DropPacket("unknown_code", f"code {req.code} on the authentication port")
+        if req.code != code:
+            raise DropPacket("unknown_code", f"code {req.code} on the port for code {code}")
+        return nas, req
+
+    def _auth(self, data: bytes, addr: Address, started: float) -> None:
+        nas, req = self._receive(data, addr, c.ACCESS_REQUEST)
         self._check_message_authenticator(req, nas)
         key: Key = (addr[0], addr[1], req.id, req.authenticator)
         if self._answered(key, addr, "access", self.auth_transport):
@@ -350,24 +362,8 @@ class RadiusWorker:
 
     # --- accounting ---------------------------------------------------------------------
 
-    def on_acct(self, data: bytes, addr: Address) -> None:
-        started = time.perf_counter()
-        try:
-            self._acct(data, addr, started)
-        except DropPacket as drop:
-            metrics.child(metrics.RADIUS_DROPPED, drop.cause).inc()
-            log.debug("accounting packet from %s dropped: %s (%s)", addr[0], drop.cause, drop)
-        except Exception:
-            metrics.child(metrics.RADIUS_DROPPED, "internal_error").inc()
-            log.exception("accounting packet from %s: internal error", addr[0])
-
     def _acct(self, data: bytes, addr: Address, started: float) -> None:
-        nas = self.nas.lookup(addr[0])
-        if nas is None:
-            raise DropPacket("unknown_nas", f"{addr[0]} is not a registered NAS")
-        req = self.codec.decode(data)
-        if req.code != c.ACCOUNTING_REQUEST:
-            raise DropPacket("unknown_code", f"code {req.code} on the accounting port")
+        nas, req = self._receive(data, addr, c.ACCOUNTING_REQUEST)
         if not self.codec.verify_accounting(req, nas.secret):
             raise DropPacket("bad_authenticator", "Request Authenticator does not verify (wrong secret?)")
         if req.has(c.MESSAGE_AUTHENTICATOR) and not self.codec.verify_message_authenticator(req, nas.secret):
