@@ -34,7 +34,8 @@ from aaa.subscribers.service import add_customer, add_plan, add_service
 PG_URL = os.environ.get("AAA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("AAA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 SECRET = "test-secret-0123456789"
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "published.json"
+# Published RFC/MikroTik test vectors (hex), copied from the project's shared/vectors/published.json.
+VECTORS = Path(__file__).resolve().parent / "vectors" / "published.json"
 
 
 def _pg_admin() -> psycopg.Connection[Any]:
