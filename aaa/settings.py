@@ -29,19 +29,19 @@ class _Section(BaseModel):
 
 class RadiusSettings(_Section):
     bind: str = "127.0.0.1"
-    auth_port: int = Field(1812, ge=0, le=65535)
-    acct_port: int = Field(1813, ge=0, le=65535)
-    workers: int = Field(2, ge=1, le=64)
+    auth_port: int = Field(default=1812, ge=0, le=65535)
+    acct_port: int = Field(default=1813, ge=0, le=65535)
+    workers: int = Field(default=2, ge=1, le=64)
     dictionary: Path = DEFAULT_DICTIONARY
-    reject_delay: float = Field(1.0, ge=0, le=10)
-    dedup_seconds: float = Field(30.0, ge=0, le=300)
-    acct_interim_interval: int = Field(300, ge=0, le=86400)
+    reject_delay: float = Field(default=1.0, ge=0, le=10)
+    dedup_seconds: float = Field(default=30.0, ge=0, le=300)
+    acct_interim_interval: int = Field(default=300, ge=0, le=86400)
     limit_proxy_state: bool = True
-    snapshot_negative_ttl: float = Field(5.0, ge=0)
-    change_poll_interval: float = Field(0.25, gt=0, le=10)
-    acct_batch_max: int = Field(256, ge=1, le=10000)
-    acct_commit_concurrency: int = Field(1, ge=1, le=32)
-    authlog_flush_ms: float = Field(200.0, gt=0, le=60000)
+    snapshot_negative_ttl: float = Field(default=5.0, ge=0)
+    change_poll_interval: float = Field(default=0.25, gt=0, le=10)
+    acct_batch_max: int = Field(default=256, ge=1, le=10000)
+    acct_commit_concurrency: int = Field(default=1, ge=1, le=32)
+    authlog_flush_ms: float = Field(default=200.0, gt=0, le=60000)
 
     @field_validator("dictionary")
     @classmethod
@@ -54,14 +54,14 @@ class RadiusSettings(_Section):
 
 
 class AccountingSettings(_Section):
-    reaper_multiplier: float = Field(3.0, ge=1)
-    reaper_interval: float = Field(60.0, gt=0)
-    change_retention_hours: float = Field(24.0, gt=0)
+    reaper_multiplier: float = Field(default=3.0, ge=1)
+    reaper_interval: float = Field(default=60.0, gt=0)
+    change_retention_hours: float = Field(default=24.0, gt=0)
 
 
 class MetricsSettings(_Section):
     bind: str = "127.0.0.1"
-    port: int = Field(9812, ge=0, le=65535)
+    port: int = Field(default=9812, ge=0, le=65535)
     enabled: bool = True
 
 

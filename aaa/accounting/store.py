@@ -100,7 +100,7 @@ _ARRAY_COLUMNS = {
 
 @cache
 def _upsert_arrays() -> Any:
-    arrays = [bindparam(name, type_=postgresql.ARRAY(kind)) for name, kind in _ARRAY_COLUMNS.items()]
+    arrays: list[Any] = [bindparam(n, type_=postgresql.ARRAY(t)) for n, t in _ARRAY_COLUMNS.items()]  # type: ignore[arg-type]
     batch = func.unnest(*arrays).table_valued(*_ARRAY_COLUMNS).render_derived(name="batch")
     rows = (
         select(*(batch.c[name] for name in _ARRAY_COLUMNS), Service.id)

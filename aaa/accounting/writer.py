@@ -111,6 +111,7 @@ def write_auth_log(session: Session, rows: list[dict[str, Any]]) -> None:
         connection.execute(insert(AuthLog), rows)
         return
     raw = connection.connection.driver_connection
+    assert raw is not None  # a live psycopg connection inside the transaction
     with (
         raw.cursor() as cursor,
         cursor.copy(f"COPY auth_log ({', '.join(_AUTH_LOG_COLUMNS)}) FROM STDIN") as copy,

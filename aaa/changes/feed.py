@@ -21,7 +21,7 @@ def record_change(session: Session, kind: ChangeKind, key: str | int) -> None:
     record_changes(session, [(kind, str(key))])
 
 
-_INSERT = insert(ChangeEvent.__table__)
+_INSERT = insert(ChangeEvent)
 
 
 def record_changes(session: Session, changes: Iterable[Change]) -> None:

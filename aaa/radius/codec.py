@@ -103,7 +103,8 @@ def check_structure(data: bytes) -> Attributes:
 
 def _vendor_attributes(value: bytes) -> list[tuple[Key, bytes]]:
     """Sub-attributes of a Vendor-Specific value; kept whole when they do not add up."""
-    vendor, pos, out = int.from_bytes(value[:4], "big"), 4, []
+    vendor, pos = int.from_bytes(value[:4], "big"), 4
+    out: list[tuple[Key, bytes]] = []
     while pos < len(value):
         if pos + 2 > len(value) or value[pos + 1] < 2 or pos + value[pos + 1] > len(value):
             return [(VENDOR_SPECIFIC, value)]

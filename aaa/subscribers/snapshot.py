@@ -13,7 +13,7 @@ from aaa.subscribers.models import Plan, Service
 
 # Plain columns, not ORM objects: the start-up load of 100k services would double a worker's
 # peak memory otherwise. The order is Subscriber's field order (plan_id becomes the PlanSpeed).
-_SERVICES: Select[Any] = select(
+_SERVICES = select(
     Service.id,
     Service.login,
     Service.password,
@@ -25,7 +25,7 @@ _SERVICES: Select[Any] = select(
     Service.nas_port_id,
     Service.fixed_ipv4,
 )
-_OPEN_SESSIONS: Select[tuple[str, int, str, str | None, str | None]] = select(
+_OPEN_SESSIONS = select(
     AcctSession.login,
     AcctSession.nas_id,
     AcctSession.acct_session_id,
@@ -34,10 +34,10 @@ _OPEN_SESSIONS: Select[tuple[str, int, str, str | None, str | None]] = select(
 ).where(AcctSession.stop_time.is_(None))
 
 
-def _subscribers(session: Session, query: Select[Any]) -> dict[str, Subscriber]:
+def _subscribers(session: Session, query: Select[*tuple[Any, ...]]) -> dict[str, Subscriber]:
     speeds = {plan.id: _plan_speed(plan) for plan in session.scalars(select(Plan))}  # one per plan
     return {
-        row.login: Subscriber(*row[:4], speeds[row.plan_id], *row[5:])  # type: ignore[misc]
+        row.login: Subscriber(*row[:4], speeds[row.plan_id], *row[5:])  # type: ignore[call-arg,misc]
         for row in session.execute(query)
     }
 
@@ -48,14 +48,14 @@ def load_subscriber(session: Session, login: str) -> Subscriber | None:
 
 def load_open_sessions(session: Session, login: str) -> tuple[OpenSession, ...]:
     rows = session.execute(_OPEN_SESSIONS.where(AcctSession.login == login))
-    return tuple(OpenSession(*row) for _, *row in rows)
+    return tuple(OpenSession(nas, sid, mac, port) for _, nas, sid, mac, port in rows)
 
 
 def load_all(session: Session) -> tuple[dict[str, Subscriber], dict[str, tuple[OpenSession, ...]]]:
     """Every subscriber and every open session, in three queries."""
     sessions: dict[str, list[OpenSession]] = {}
-    for login, *row in session.execute(_OPEN_SESSIONS):
-        sessions.setdefault(login, []).append(OpenSession(*row))
+    for login, nas, sid, mac, port in session.execute(_OPEN_SESSIONS):
+        sessions.setdefault(login, []).append(OpenSession(nas, sid, mac, port))
     return _subscribers(session, _SERVICES), {login: tuple(rows) for login, rows in sessions.items()}
 
 
