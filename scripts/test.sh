@@ -60,9 +60,10 @@ if ! redis_ok; then
     echo "started a throwaway Redis: $AAA_TEST_REDIS_URL"
 fi
 
-say "ruff"
+say "ruff, mypy"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check -q .
+.venv/bin/mypy
 
 say "pytest"
 exec $PY -m pytest -q -p no:cacheprovider "$@"
