@@ -71,12 +71,11 @@ def _merge(dialect: str, stmt: Any) -> dict[str, Any]:
 
 
 @cache
-def _upsert_rows(dialect: str) -> Any:
-    """SQLite: one INSERT ... ON CONFLICT, executed for many rows."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+def _upsert_rows() -> Any:
+    """SQLite: one INSERT ... ON CONFLICT, executed row by row in arrival order."""
     service = select(Service.id).where(Service.login == bindparam("service_login")).scalar_subquery()
-    stmt = insert(AcctSession).values(service_id=service)
-    return stmt.on_conflict_do_update(index_elements=_KEY, set_=_merge(dialect, stmt))
+    stmt = sqlite.insert(AcctSession).values(service_id=service)
+    return stmt.on_conflict_do_update(index_elements=_KEY, set_=_merge("sqlite", stmt))
 
 
 # PostgreSQL: the batch travels as one array per column and is merged with a single
@@ -140,8 +139,8 @@ def _row(rec: AcctRecord) -> dict[str, Any]:
 
 
 def _rounds(records: list[AcctRecord]) -> list[list[AcctRecord]]:
-    """Split so that no session appears twice in one statement (PostgreSQL refuses to update
-    a row twice in one INSERT ... ON CONFLICT), keeping each session's records in order."""
+    """PostgreSQL: split so that no session appears twice in one statement (it refuses to
+    update a row twice in one INSERT ... ON CONFLICT), keeping each session's records in order."""
     rounds: list[list[AcctRecord]] = []
     seen: dict[tuple[int, str, str], int] = {}
     for rec in records:
@@ -195,8 +194,8 @@ def apply_records(session: Session, records: Iterable[AcctRecord]) -> set[str]:
                 )
             ).all()
             changed |= {login for _, _, login in interim_keys - {tuple(row) for row in known}}
-        for batch in _rounds(per_session):
-            connection.execute(_upsert_rows(connection.dialect.name), [_row(r) for r in batch])
+        if per_session:  # an empty parameter list would run one parameterless INSERT
+            connection.execute(_upsert_rows(), [_row(r) for r in per_session])
     for rec in records:
         if rec.status in (StatusType.ACCOUNTING_ON, StatusType.ACCOUNTING_OFF):
             _close_nas(session, rec)

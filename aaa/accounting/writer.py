@@ -30,8 +30,9 @@ class AcctWriter:
         self._factory = factory
         self._batch_max = batch_max
         self._queue: asyncio.Queue[tuple[AcctRecord, asyncio.Future[None]]] = asyncio.Queue()
-        # Several commits in flight: a commit mostly waits for the database (and its WAL fsync),
-        # and the merges are order-independent, so overlapping batches are safe.
+        # Commits in flight at once (setting acct_commit_concurrency): worth raising only when
+        # round trips to a remote database dominate; on one machine the GIL makes 1 the fastest.
+        # The merges are order-independent, so overlapping batches are safe.
         self._slots = asyncio.Semaphore(concurrency)
         self._executor = ThreadPoolExecutor(concurrency, thread_name_prefix="acct-commit")
         self._in_flight = 0

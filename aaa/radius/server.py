@@ -58,7 +58,6 @@ class RadiusWorker:
         r = settings.radius
         self.settings = settings
         self.factory = factory
-        self.bus = bus
         self.codec = Codec(r.dictionary)
         self.nas = NasDirectory()
         self.cache = SubscriberCache(r.snapshot_negative_ttl)

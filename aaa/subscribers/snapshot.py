@@ -12,8 +12,9 @@ from aaa.policies.model import OpenSession, PlanSpeed, Subscriber
 from aaa.subscribers.models import Plan, Service
 
 # Plain columns, not ORM objects: the start-up load of 100k services would double a worker's
-# peak memory otherwise. The order is Subscriber's field order (plan_id becomes the PlanSpeed).
-_SERVICES = select(
+# peak memory otherwise. Columns 0-9 are Subscriber's fields in order (plan_id stands where the
+# PlanSpeed goes); columns 10-17 are PlanSpeed's fields in order.
+_SUBSCRIBERS = select(
     Service.id,
     Service.login,
     Service.password,
@@ -24,7 +25,15 @@ _SERVICES = select(
     Service.mac,
     Service.nas_port_id,
     Service.fixed_ipv4,
-)
+    Plan.name,
+    Plan.download_kbps,
+    Plan.upload_kbps,
+    Plan.burst_download_kbps,
+    Plan.burst_upload_kbps,
+    Plan.burst_threshold_download_kbps,
+    Plan.burst_threshold_upload_kbps,
+    Plan.burst_time_s,
+).join(Plan, Service.plan_id == Plan.id)
 _OPEN_SESSIONS = select(
     AcctSession.login,
     AcctSession.nas_id,
@@ -35,15 +44,16 @@ _OPEN_SESSIONS = select(
 
 
 def _subscribers(session: Session, query: Select[*tuple[Any, ...]]) -> dict[str, Subscriber]:
-    speeds = {plan.id: _plan_speed(plan) for plan in session.scalars(select(Plan))}  # one per plan
-    return {
-        row.login: Subscriber(*row[:4], speeds[row.plan_id], *row[5:])  # type: ignore[call-arg,misc]
-        for row in session.execute(query)
-    }
+    speeds: dict[int, PlanSpeed] = {}  # one PlanSpeed per plan, shared by its subscribers
+    subscribers = {}
+    for row in session.execute(query):
+        speed = speeds.get(row.plan_id) or speeds.setdefault(row.plan_id, PlanSpeed(*row[10:]))
+        subscribers[row.login] = Subscriber(*row[:4], speed, *row[5:10])  # type: ignore[call-arg,misc]
+    return subscribers
 
 
 def load_subscriber(session: Session, login: str) -> Subscriber | None:
-    return _subscribers(session, _SERVICES.where(Service.login == login)).get(login)
+    return _subscribers(session, _SUBSCRIBERS.where(Service.login == login)).get(login)
 
 
 def load_open_sessions(session: Session, login: str) -> tuple[OpenSession, ...]:
@@ -52,21 +62,8 @@ def load_open_sessions(session: Session, login: str) -> tuple[OpenSession, ...]:
 
 
 def load_all(session: Session) -> tuple[dict[str, Subscriber], dict[str, tuple[OpenSession, ...]]]:
-    """Every subscriber and every open session, in three queries."""
+    """Every subscriber and every open session, in two queries."""
     sessions: dict[str, list[OpenSession]] = {}
     for login, nas, sid, mac, port in session.execute(_OPEN_SESSIONS):
         sessions.setdefault(login, []).append(OpenSession(nas, sid, mac, port))
-    return _subscribers(session, _SERVICES), {login: tuple(rows) for login, rows in sessions.items()}
-
-
-def _plan_speed(plan: Plan) -> PlanSpeed:
-    return PlanSpeed(
-        name=plan.name,
-        download_kbps=plan.download_kbps,
-        upload_kbps=plan.upload_kbps,
-        burst_download_kbps=plan.burst_download_kbps,
-        burst_upload_kbps=plan.burst_upload_kbps,
-        burst_threshold_download_kbps=plan.burst_threshold_download_kbps,
-        burst_threshold_upload_kbps=plan.burst_threshold_upload_kbps,
-        burst_time_s=plan.burst_time_s,
-    )
+    return _subscribers(session, _SUBSCRIBERS), {login: tuple(rows) for login, rows in sessions.items()}
