@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aaa.errors import DomainError
 from aaa.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(args.config)
 
 
-def _session(settings: Settings) -> Any:
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    """One transaction, audited as the local user running the command."""
+    from aaa.audit.recorder import Actor, act_as
     from aaa.composition import build
 
-    return build(settings).factory.begin()
+    with build(settings).factory.begin() as session:
+        act_as(session, Actor(f"cli:{getpass.getuser()}", "local"))
+        yield session
 
 
 def _require_current_schema(settings: Settings) -> None:
@@ -100,7 +110,7 @@ def cmd_nas_list(args: argparse.Namespace) -> int:
 
 
 def cmd_plan_add(args: argparse.Namespace) -> int:
-    from aaa.subscribers.service import add_plan
+    from aaa.subscribers.plans import add_plan
 
     with _session(_settings(args)) as session:
         plan = add_plan(
@@ -133,7 +143,9 @@ def cmd_plan_list(args: argparse.Namespace) -> int:
 
 
 def cmd_service_add(args: argparse.Namespace) -> int:
-    from aaa.subscribers.service import add_customer, add_service, get_plan
+    from aaa.subscribers.customers import add_customer
+    from aaa.subscribers.plans import get_plan
+    from aaa.subscribers.service import add_service
     from aaa.subscribers.types import MacBinding, ServiceStatus
 
     with _session(_settings(args)) as session:
@@ -159,15 +171,15 @@ def cmd_service_add(args: argparse.Namespace) -> int:
 
 
 def cmd_service_set(args: argparse.Namespace) -> int:
-    from aaa.subscribers.service import get_plan, update_service
+    from aaa.subscribers.plans import get_plan
+    from aaa.subscribers.service import change_status, get_service, update_service
     from aaa.subscribers.types import MacBinding, ServiceStatus
 
     changes: dict[str, Any] = {}
     with _session(_settings(args)) as session:
+        service = get_service(session, args.login)
         if args.password is not None:
             changes["password"] = args.password
-        if args.status is not None:
-            changes["status"] = ServiceStatus(args.status)
         if args.plan is not None:
             changes["plan"] = get_plan(session, args.plan)
         if args.mac_binding is not None:
@@ -176,13 +188,17 @@ def cmd_service_set(args: argparse.Namespace) -> int:
             changes["mac"] = args.mac or None
         if args.simultaneous_use is not None:
             changes["simultaneous_use"] = args.simultaneous_use
-        if not changes:
+        if not changes and args.status is None:
             raise DomainError(
                 "nothing to change: give at least one of --password, --status, --plan, --mac, "
                 "--mac-binding, --simultaneous-use"
             )
-        service = update_service(session, args.login, **changes)
-        print(f"service {service.id} login {service.login} updated: {', '.join(sorted(changes))}")
+        if changes:
+            update_service(session, service, **changes)
+        if args.status is not None:
+            change_status(session, service, ServiceStatus(args.status), reason=args.reason)
+            changes["status"] = args.status
+        print(f"service {service.id} login {args.login} updated: {', '.join(sorted(changes))}")
     return 0
 
 
@@ -201,7 +217,7 @@ def cmd_service_list(args: argparse.Namespace) -> int:
                 s.mac_binding.value,
                 s.simultaneous_use,
             )
-            for s in list_services(session)
+            for s in list_services(session)[0]
         ]
     _table(("id", "login", "plan", "status", "ip", "mac", "mac_binding", "sim_use"), rows)
     return 0
@@ -349,6 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("login")
     p.add_argument("--password")
     p.add_argument("--status", choices=[s.value for s in ServiceStatus])
+    p.add_argument("--reason", default="changed from the command line", help="why (kept in the history)")
     p.add_argument("--plan")
     p.add_argument("--mac", help="registered MAC ('' clears it)")
     p.add_argument("--mac-binding", choices=[m.value for m in MacBinding])

@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 from aaa.nas.models import MaMode, Nas, VendorProfile
 from aaa.nas.service import add_nas
 from aaa.settings import Settings
+from aaa.subscribers.customers import add_customer
 from aaa.subscribers.models import Service
-from aaa.subscribers.service import add_customer, add_plan, add_service
+from aaa.subscribers.plans import add_plan
+from aaa.subscribers.service import add_service
 from aaa.subscribers.types import CustomerKind, ServiceStatus
 
 DEMO_SECRET = "demo-secret-change-me"

@@ -17,3 +17,11 @@ class Conflict(DomainError):
 
 class Invalid(DomainError):
     pass
+
+
+class Unauthenticated(DomainError):
+    """No valid credentials (missing, wrong, expired or revoked token)."""
+
+
+class Forbidden(DomainError):
+    """Authenticated, but missing the permission the action needs."""

@@ -28,8 +28,10 @@ from aaa.nas.service import add_nas
 from aaa.radius.server import RadiusWorker
 from aaa.radius.sockets import bind_udp
 from aaa.settings import Settings, load_settings
+from aaa.subscribers.customers import add_customer
 from aaa.subscribers.models import Plan, Service
-from aaa.subscribers.service import add_customer, add_plan, add_service
+from aaa.subscribers.plans import add_plan
+from aaa.subscribers.service import add_service
 
 PG_URL = os.environ.get("AAA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("AAA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

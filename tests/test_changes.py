@@ -12,7 +12,7 @@ from pyrad import packet
 from aaa.changes.feed import ChangeCursor, install_publisher, latest_id, record_change
 from aaa.changes.models import ChangeKind
 from aaa.changes.redis_bus import CHANNEL, RedisBus
-from aaa.subscribers.service import update_service
+from aaa.subscribers.service import get_service, update_service
 from tests import radius_client as rc
 from tests.conftest import SECRET, make_nas, make_service, start_worker, stop_worker, test_settings, wait_for
 
@@ -76,7 +76,7 @@ def test_redis_invalidation_reaches_another_worker_fast(db_url: str, factory: An
         assert wait_for(lambda: probe.pubsub_numsub(CHANNEL)[0][1] >= 1)  # the worker is subscribed
         probe.close()
         with operator_side.factory.begin() as session:
-            update_service(session, "maria", password="new")
+            update_service(session, get_service(session, "maria"), password="new")
         started = time.monotonic()
         assert wait_for(
             lambda: rc.send(nas, rc.pap(nas, "maria", "new")).code == packet.AccessAccept, timeout=1
@@ -103,7 +103,7 @@ def test_redis_down_falls_back_to_the_feed(db_url: str, factory: Any) -> None:
         nas = rc.client(running.auth_port, running.acct_port, SECRET)
         assert rc.send(nas, rc.pap(nas, "maria", "old")).code == packet.AccessAccept
         with components.factory.begin() as session:  # the publish to Redis fails, the commit does not
-            update_service(session, "maria", password="new")
+            update_service(session, get_service(session, "maria"), password="new")
         assert wait_for(
             lambda: rc.send(nas, rc.pap(nas, "maria", "new")).code == packet.AccessAccept, timeout=1
         )

@@ -18,7 +18,7 @@ from aaa.accounting.models import AcctSession, AuthLog
 from aaa.changes.feed import latest_id
 from aaa.nas.models import MaMode
 from aaa.radius import crypto
-from aaa.subscribers.service import update_service
+from aaa.subscribers.service import get_service, update_service
 from aaa.subscribers.types import MacBinding, ServiceStatus
 from tests import radius_client as rc
 from tests.conftest import SECRET, RunningWorker, count_rows, make_nas, make_plan, make_service, wait_for
@@ -180,7 +180,7 @@ def test_change_reaches_the_worker_within_a_second(worker: RunningWorker, nas: A
     add(factory, login="maria", password="old")
     assert rc.send(nas, rc.pap(nas, "maria", "old")).code == packet.AccessAccept  # now cached
     with factory.begin() as session:
-        update_service(session, "maria", password="new")
+        update_service(session, get_service(session, "maria"), password="new")
     started = time.monotonic()
     assert wait_for(
         lambda: rc.send(nas, rc.pap(nas, "maria", "new")).code == packet.AccessAccept, timeout=1.0

@@ -31,4 +31,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions that audit every change and tell the RADIUS caches about it."""
+    from aaa.audit import recorder
+    from aaa.subscribers import invalidation
+
+    factory = sessionmaker(engine, expire_on_commit=False)
+    recorder.install(factory)
+    invalidation.install(factory)
+    return factory

@@ -8,8 +8,6 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aaa.changes.feed import record_change
-from aaa.changes.models import ChangeKind
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.nas.models import MaMode, Nas, VendorProfile
 
@@ -66,7 +64,6 @@ def add_nas(
     )
     session.add(nas)
     session.flush()
-    record_change(session, ChangeKind.NAS, nas.id)
     return nas
 
 
@@ -81,4 +78,3 @@ def mark_ma_seen(session: Session, nas_id: int) -> None:
         raise NotFound(f"NAS {nas_id} does not exist")
     if not nas.ma_seen:
         nas.ma_seen = True
-        record_change(session, ChangeKind.NAS, nas.id)

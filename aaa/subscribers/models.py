@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, Numeric, String
+from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
-from aaa.subscribers.types import CustomerKind, MacBinding, ServiceStatus
+from aaa.subscribers.types import AddressKind, CustomerKind, MacBinding, ServiceStatus, Technology
 
 
 class Customer(Base):
@@ -17,11 +18,42 @@ class Customer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[CustomerKind] = mapped_column(str_enum(CustomerKind, "customer_kind"))
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))  # person's name or company name (razão social)
+    trade_name: Mapped[str | None] = mapped_column(String(200))  # nome fantasia
     document: Mapped[str | None] = mapped_column(String(20), unique=True)  # CPF/CNPJ digits
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    phones: Mapped[list[str]] = mapped_column(JSON, default=list)
+    emails: Mapped[list[str]] = mapped_column(JSON, default=list)
+    group_name: Mapped[str | None] = mapped_column(String(100))
+    origin: Mapped[str | None] = mapped_column(String(100))
+    notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     services: Mapped[list[Service]] = relationship(back_populates="customer")
+
+
+class Address(Base):
+    """A customer's address (``service_id`` empty) or one of a service's addresses."""
+
+    __tablename__ = "address"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"), index=True)
+    kind: Mapped[AddressKind] = mapped_column(str_enum(AddressKind, "address_kind"))
+    cep: Mapped[str | None] = mapped_column(String(8))  # digits only
+    street: Mapped[str] = mapped_column(String(200))
+    number: Mapped[str | None] = mapped_column(String(20))
+    complement: Mapped[str | None] = mapped_column(String(100))
+    district: Mapped[str | None] = mapped_column(String(100))
+    city: Mapped[str] = mapped_column(String(100), index=True)
+    state: Mapped[str] = mapped_column(String(2))
+
+    def fields(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in ADDRESS_FIELDS}
+
+
+ADDRESS_FIELDS = ("cep", "street", "number", "complement", "district", "city", "state")
 
 
 class Plan(Base):
@@ -39,6 +71,7 @@ class Plan(Base):
     burst_threshold_download_kbps: Mapped[int | None] = mapped_column(Integer)
     burst_threshold_upload_kbps: Mapped[int | None] = mapped_column(Integer)
     burst_time_s: Mapped[int | None] = mapped_column(Integer)
+    technology: Mapped[Technology | None] = mapped_column(str_enum(Technology, "technology"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -50,7 +83,10 @@ class Service(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
-    login: Mapped[str] = mapped_column(String(253), unique=True)
+    # Empty while a non-immediate migration waits and once cancelled (``former_login`` keeps it),
+    # so a login is unique among the services that can authenticate.
+    login: Mapped[str | None] = mapped_column(String(253), unique=True)
+    former_login: Mapped[str | None] = mapped_column(String(253), index=True)
     # Cleartext on purpose: CHAP and MS-CHAP need the password (or its NT hash) to verify.
     password: Mapped[str] = mapped_column(String(128))
     status: Mapped[ServiceStatus] = mapped_column(
@@ -63,6 +99,13 @@ class Service(Base):
     mac: Mapped[str | None] = mapped_column(String(17))  # AA:BB:CC:DD:EE:FF
     nas_port_id: Mapped[str | None] = mapped_column(String(253))  # registered interface
     fixed_ipv4: Mapped[str | None] = mapped_column(String(15), unique=True)
+    price: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0.00"))
+    due_day: Mapped[int | None] = mapped_column(Integer)
+    billing_method: Mapped[str | None] = mapped_column(String(50))
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reenable_on: Mapped[date | None] = mapped_column(Date)  # scheduled end of a customer's suspension
+    migrated_from_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

@@ -1,81 +1,48 @@
-"""Customer, plan and service operations. They flush, never commit: the caller owns the transaction."""
+"""Service (subscription) operations: create, read, edit, and the status state machine.
+
+They flush, never commit: the caller owns the transaction. Cache invalidation and the audit
+log follow from the flush itself (``aaa.subscribers.invalidation``, ``aaa.audit.recorder``).
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import re
 import secrets
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from aaa.changes.feed import record_change
-from aaa.changes.models import ChangeKind
+from aaa.audit.recorder import record
+from aaa.db.base import utcnow
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.policies.decide import normalize_mac
+from aaa.subscribers.customers import EVERYWHERE, Scope
+from aaa.subscribers.lifecycle import transition_error
 from aaa.subscribers.models import Customer, Plan, Service
-from aaa.subscribers.types import CustomerKind, MacBinding, ServiceStatus
+from aaa.subscribers.types import MacBinding, ServiceStatus
 
+_MAC = re.compile(r"([0-9A-F]{2}:){5}[0-9A-F]{2}")
 _PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"
+EDITABLE = (
+    "login",
+    "password",
+    "simultaneous_use",
+    "mac_binding",
+    "mac",
+    "nas_port_id",
+    "fixed_ipv4",
+    "price",
+    "due_day",
+    "billing_method",
+)
 
 
 def generate_password(length: int = 10) -> str:
     return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))
-
-
-def add_plan(
-    session: Session,
-    *,
-    name: str,
-    download_kbps: int,
-    upload_kbps: int,
-    price: Decimal = Decimal("0.00"),
-    burst_download_kbps: int | None = None,
-    burst_upload_kbps: int | None = None,
-    burst_threshold_download_kbps: int | None = None,
-    burst_threshold_upload_kbps: int | None = None,
-    burst_time_s: int | None = None,
-) -> Plan:
-    if download_kbps <= 0 or upload_kbps <= 0:
-        raise Invalid("download and upload speeds must be positive (kbit/s)")
-    if session.scalar(select(Plan).where(Plan.name == name)):
-        raise Conflict(f"a plan named {name!r} already exists")
-    if (burst_download_kbps is None) != (burst_upload_kbps is None):
-        raise Invalid("give both burst speeds (download and upload) or neither")
-    plan = Plan(
-        name=name,
-        price=price,
-        download_kbps=download_kbps,
-        upload_kbps=upload_kbps,
-        burst_download_kbps=burst_download_kbps,
-        burst_upload_kbps=burst_upload_kbps,
-        burst_threshold_download_kbps=burst_threshold_download_kbps,
-        burst_threshold_upload_kbps=burst_threshold_upload_kbps,
-        burst_time_s=burst_time_s,
-    )
-    session.add(plan)
-    session.flush()
-    return plan
-
-
-def add_customer(
-    session: Session, *, name: str, kind: CustomerKind = CustomerKind.PERSON, document: str | None = None
-) -> Customer:
-    customer = Customer(name=name, kind=kind, document=document)
-    session.add(customer)
-    session.flush()
-    return customer
-
-
-def get_plan(session: Session, name_or_id: str | int) -> Plan:
-    plan = session.scalar(
-        select(Plan).where(
-            Plan.id == int(name_or_id) if str(name_or_id).isdigit() else Plan.name == str(name_or_id)
-        )
-    )
-    if plan is None:
-        raise NotFound(f"plan {name_or_id!r} does not exist")
-    return plan
 
 
 def add_service(
@@ -83,44 +50,48 @@ def add_service(
     *,
     customer: Customer,
     plan: Plan,
-    login: str,
+    login: str | None,
     password: str | None = None,
     status: ServiceStatus = ServiceStatus.ENABLED,
+    price: Decimal | None = None,
     simultaneous_use: int = 1,
     mac_binding: MacBinding = MacBinding.OFF,
-    mac: str | None = None,
-    fixed_ipv4: str | None = None,
+    **fields: Any,
 ) -> Service:
-    login = login.strip()
-    if not login or len(login) > 253:
-        raise Invalid("the PPPoE login must have 1 to 253 characters")
-    password = password if password is not None else generate_password()
-    if not password or len(password.encode()) > 128:
-        raise Invalid("the password must have 1 to 128 octets (RFC 2865 User-Password limit)")
-    if simultaneous_use < 0:
-        raise Invalid("simultaneous use must be 0 (no limit) or more")
-    existing = session.scalar(select(Service).where(Service.login == login))
-    if existing:
-        raise Conflict(f"login {login!r} is already used by service {existing.id}")
-    if fixed_ipv4 is not None:
-        fixed_ipv4 = _ipv4(fixed_ipv4)
-        holder = session.scalar(select(Service).where(Service.fixed_ipv4 == fixed_ipv4))
-        if holder:
-            raise Conflict(f"IP {fixed_ipv4} is already assigned to service {holder.id} ({holder.login})")
+    """A new subscription; ``login`` None only for a service awaiting migration."""
+    if status is ServiceStatus.CANCELLED:
+        raise Invalid("a new service cannot start cancelled")
     service = Service(
-        customer=customer,
-        plan=plan,
-        login=login,
-        password=password,
-        status=status,
-        simultaneous_use=simultaneous_use,
-        mac_binding=mac_binding,
-        mac=normalize_mac(mac),
-        fixed_ipv4=fixed_ipv4,
+        customer=customer, plan=plan, status=status, status_changed_at=utcnow(), former_login=None
     )
+    with session.no_autoflush:  # validate before the half-built service reaches the database
+        _apply(
+            session,
+            service,
+            {
+                "login": login,
+                "password": password if password is not None else generate_password(),
+                "price": plan.price if price is None else price,
+                "simultaneous_use": simultaneous_use,
+                "mac_binding": mac_binding,
+                **fields,
+            },
+        )
+    if service.login is None and status is not ServiceStatus.AWAITING_MIGRATION:
+        raise Invalid("the service needs a PPPoE login")
     session.add(service)
     session.flush()
-    record_change(session, ChangeKind.SERVICE, login)
+    return service
+
+
+def update_service(session: Session, service: Service, **changes: Any) -> Service:
+    """Edit fields (login, password, MAC binding, IP, ...); the status has its own functions."""
+    if service.status is ServiceStatus.CANCELLED:
+        raise Conflict(f"service {service.id} is cancelled; a cancelled service cannot be edited")
+    if "plan" in changes:
+        service.plan = changes.pop("plan")
+    _apply(session, service, changes)
+    session.flush()
     return service
 
 
@@ -131,22 +102,105 @@ def get_service(session: Session, login: str) -> Service:
     return service
 
 
-def list_services(session: Session) -> list[Service]:
-    return list(session.scalars(select(Service).order_by(Service.id)))
-
-
-def update_service(session: Session, login: str, **changes: object) -> Service:
-    """Change fields of a service (password, status, plan, mac, ...) and tell the caches."""
-    service = get_service(session, login)
-    for field, value in changes.items():
-        if not hasattr(service, field):
-            raise Invalid(f"services have no field {field!r}")
-        if field == "mac":
-            value = normalize_mac(value)  # type: ignore[arg-type]
-        setattr(service, field, value)
-    session.flush()
-    record_change(session, ChangeKind.SERVICE, login)
+def get_service_by_id(session: Session, service_id: int, scope: Scope = EVERYWHERE) -> Service:
+    service = session.scalar(
+        select(Service)
+        .join(Customer, Service.customer_id == Customer.id)
+        .where(Service.id == service_id, scope.customers())
+    )
+    if service is None:
+        raise NotFound(f"service {service_id} does not exist")
     return service
+
+
+def list_services(
+    session: Session,
+    scope: Scope = EVERYWHERE,
+    *,
+    customer_id: int | None = None,
+    plan_id: int | None = None,
+    status: ServiceStatus | None = None,
+    login: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[list[Service], int]:
+    query = select(Service).join(Customer, Service.customer_id == Customer.id).where(scope.customers())
+    if customer_id is not None:
+        query = query.where(Service.customer_id == customer_id)
+    if plan_id is not None:
+        query = query.where(Service.plan_id == plan_id)
+    if status is not None:
+        query = query.where(Service.status == status)
+    if login:
+        query = query.where(Service.login.like(f"%{login}%"))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return list(session.scalars(query.order_by(Service.id).limit(limit).offset(offset))), total
+
+
+def change_status(
+    session: Session,
+    service: Service,
+    target: ServiceStatus,
+    *,
+    reason: str,
+    reenable_on: date | None = None,
+    today: date | None = None,
+) -> Service:
+    """Move a service through the state machine (``aaa.subscribers.lifecycle``), with a reason.
+
+    Enabling a service that awaits migration completes the migration; ``reenable_on`` is only
+    for a suspension the customer asked for (seed 000: Bloqueio temporário).
+    """
+    if not reason or not reason.strip():
+        raise Invalid("give a reason for the status change; it is kept in the service's history")
+    error = transition_error(service.status, target)
+    if error:
+        raise Conflict(error)
+    if reenable_on is not None:
+        if target is not ServiceStatus.SUSPENDED_REQUEST:
+            raise Invalid("a re-enable date is only for a suspension on the customer's request")
+        if reenable_on <= (today or utcnow().date()):
+            raise Invalid("the re-enable date must be in the future")
+    if service.status is ServiceStatus.AWAITING_MIGRATION and target is ServiceStatus.ENABLED:
+        from aaa.subscribers.migration import complete_migration  # the one cycle in this package
+
+        return complete_migration(session, service, reason=reason)
+    set_status(session, service, target, reason=reason)
+    service.reenable_on = reenable_on
+    session.flush()
+    return service
+
+
+def set_status(session: Session, service: Service, target: ServiceStatus, *, reason: str) -> None:
+    """The status fields themselves, no checks. Cancelling frees the login and the fixed IP for
+    reuse (``former_login`` keeps the name for the history)."""
+    service.status = target
+    service.status_reason = reason.strip()
+    service.status_changed_at = utcnow()
+    service.reenable_on = None
+    if target is ServiceStatus.CANCELLED:
+        if service.login is not None:
+            service.former_login, service.login = service.login, None
+        service.fixed_ipv4 = None
+    session.flush()
+
+
+def reenable_due(session: Session, today: date) -> list[int]:
+    """Re-enable services whose customer-requested suspension ends today or earlier."""
+    due = session.scalars(
+        select(Service).where(
+            Service.status == ServiceStatus.SUSPENDED_REQUEST,
+            Service.reenable_on.is_not(None),
+            Service.reenable_on <= today,
+        )
+    )
+    ids = []
+    for service in due:
+        set_status(
+            session, service, ServiceStatus.ENABLED, reason=f"scheduled re-enable on {service.reenable_on}"
+        )
+        ids.append(service.id)
+    return ids
 
 
 def learn_mac(session: Session, login: str, mac: str) -> None:
@@ -154,11 +208,64 @@ def learn_mac(session: Session, login: str, mac: str) -> None:
     service = session.scalar(select(Service).where(Service.login == login))
     if service is not None and service.mac is None:
         service.mac = mac
-        record_change(session, ChangeKind.SERVICE, login)
+        record(
+            session,
+            entity="service",
+            entity_id=service.id,
+            action="mac_learned",
+            customer_id=service.customer_id,
+            service_id=service.id,
+            note=f"MAC {mac} registered from the first login (MAC binding: learn)",
+        )
 
 
-def _ipv4(value: str) -> str:
+def _apply(session: Session, service: Service, changes: dict[str, Any]) -> None:
+    for field in changes:
+        if field not in EDITABLE:
+            raise Invalid(f"services have no editable field {field!r}")
+    if "login" in changes and changes["login"] is not None:
+        changes["login"] = _login(session, changes["login"], service)
+    if "password" in changes:
+        password = changes["password"]
+        if not password or len(password.encode()) > 128:
+            raise Invalid("the password must have 1 to 128 octets (RFC 2865 User-Password limit)")
+    if changes.get("simultaneous_use", 0) < 0:
+        raise Invalid("simultaneous use must be 0 (no limit) or more")
+    if "mac" in changes:
+        changes["mac"] = _mac(changes["mac"])
+    if changes.get("fixed_ipv4") is not None:
+        changes["fixed_ipv4"] = _fixed_ip(session, changes["fixed_ipv4"], service)
+    if changes.get("due_day") is not None and not 1 <= changes["due_day"] <= 28:
+        raise Invalid("the due day must be between 1 and 28 (every month has it)")
+    if changes.get("price") is not None and Decimal(changes["price"]) < 0:
+        raise Invalid("the price must be zero or more")
+    for field, value in changes.items():
+        setattr(service, field, value)
+
+
+def _login(session: Session, value: str, service: Service) -> str:
+    login = value.strip()
+    if not login or len(login) > 253 or any(ch.isspace() for ch in login):
+        raise Invalid("the PPPoE login must have 1 to 253 characters and no spaces")
+    holder = session.scalar(select(Service.id).where(Service.login == login))
+    if holder is not None and holder != service.id:
+        raise Conflict(f"login {login!r} is already used by service {holder}")
+    return login
+
+
+def _mac(value: str | None) -> str | None:
+    mac = normalize_mac(value)
+    if mac is not None and not _MAC.fullmatch(mac):
+        raise Invalid(f"{value!r} is not a MAC address (AA:BB:CC:DD:EE:FF)")
+    return mac
+
+
+def _fixed_ip(session: Session, value: str, service: Service) -> str:
     try:
-        return str(ipaddress.IPv4Address(value))
+        address = str(ipaddress.IPv4Address(value))
     except ValueError as exc:
         raise Invalid(f"{value!r} is not an IPv4 address") from exc
+    holder = session.scalar(select(Service).where(Service.fixed_ipv4 == address))
+    if holder is not None and holder.id != service.id:
+        raise Conflict(f"IP {address} is already assigned to service {holder.id} ({holder.login})")
+    return address

@@ -14,26 +14,30 @@ from aaa.subscribers.models import Plan, Service
 # Plain columns, not ORM objects: the start-up load of 100k services would double a worker's
 # peak memory otherwise. Columns 0-9 are Subscriber's fields in order (plan_id stands where the
 # PlanSpeed goes); columns 10-17 are PlanSpeed's fields in order.
-_SUBSCRIBERS = select(
-    Service.id,
-    Service.login,
-    Service.password,
-    Service.status,
-    Service.plan_id,
-    Service.simultaneous_use,
-    Service.mac_binding,
-    Service.mac,
-    Service.nas_port_id,
-    Service.fixed_ipv4,
-    Plan.name,
-    Plan.download_kbps,
-    Plan.upload_kbps,
-    Plan.burst_download_kbps,
-    Plan.burst_upload_kbps,
-    Plan.burst_threshold_download_kbps,
-    Plan.burst_threshold_upload_kbps,
-    Plan.burst_time_s,
-).join(Plan, Service.plan_id == Plan.id)
+_SUBSCRIBERS = (
+    select(
+        Service.id,
+        Service.login,
+        Service.password,
+        Service.status,
+        Service.plan_id,
+        Service.simultaneous_use,
+        Service.mac_binding,
+        Service.mac,
+        Service.nas_port_id,
+        Service.fixed_ipv4,
+        Plan.name,
+        Plan.download_kbps,
+        Plan.upload_kbps,
+        Plan.burst_download_kbps,
+        Plan.burst_upload_kbps,
+        Plan.burst_threshold_download_kbps,
+        Plan.burst_threshold_upload_kbps,
+        Plan.burst_time_s,
+    )
+    .join(Plan, Service.plan_id == Plan.id)
+    .where(Service.login.is_not(None))
+)
 _OPEN_SESSIONS = select(
     AcctSession.login,
     AcctSession.nas_id,

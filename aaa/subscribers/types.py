@@ -27,3 +27,18 @@ class MacBinding(StrEnum):
     OFF = "off"
     ENFORCE = "enforce"
     LEARN = "learn"  # the first login's Calling-Station-Id becomes the registered MAC
+
+
+class AddressKind(StrEnum):
+    REGISTRATION = "registration"  # cadastral
+    INSTALLATION = "installation"
+    BILLING = "billing"  # cobrança
+    FISCAL = "fiscal"
+
+
+class Technology(StrEnum):
+    FIBER = "fiber"
+    RADIO = "radio"
+    CABLE = "cable"
+    DSL = "dsl"
+    OTHER = "other"

@@ -1,0 +1,1 @@
+"""The audit log (seeds: Histórico): who changed what, when, from where."""

@@ -1,0 +1,1 @@
+"""Operators (seeds: Usuários do sistema), their roles, permissions, cities and tokens."""

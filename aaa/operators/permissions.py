@@ -1,0 +1,31 @@
+"""Every permission an operator, a role or an API key can hold: one per action."""
+
+from __future__ import annotations
+
+PERMISSIONS: dict[str, str] = {
+    "customers.read": "see customers",
+    "customers.write": "create and edit customers and their addresses",
+    "plans.read": "see the plan catalogue",
+    "plans.write": "create, edit and clone plans",
+    "plans.mass_change": "move many services from one plan to another",
+    "services.read": "see services and their diagnostics",
+    "services.write": "create services and edit login, password, MAC, IP, due day",
+    "services.enable": "enable a service (also completes a pending migration)",
+    "services.suspend": "suspend or block a service",
+    "services.cancel": "cancel a service",
+    "services.migrate": "migrate a service to another plan",
+    "services.transfer": "transfer a service to another customer (troca de titularidade)",
+    "nas.read": "see NAS and their settings (not the secrets)",
+    "nas.write": "create, edit and delete NAS and rotate their secrets",
+    "audit.read": "read the audit log",
+    "operators.admin": "manage operators, roles, API keys and cash boxes",
+    "finance.read": "see charges, invoices and receipts",
+    "finance.receive": "receive payments into an allowed cash box",
+    "finance.reverse": "reverse a receipt",
+    "ipam.read": "see IP folders, subnets and assignments",
+    "ipam.assign": "assign and release fixed IPs",
+}
+
+
+def unknown(permissions: list[str] | set[str] | frozenset[str]) -> list[str]:
+    return sorted(p for p in permissions if p not in PERMISSIONS)

@@ -1,0 +1,185 @@
+"""Customer operations and the city scope operators are limited to (seed 000: Cidades).
+
+They flush, never commit: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from aaa.errors import Conflict, Invalid, NotFound
+from aaa.subscribers.documents import digits, normalize_cep, normalize_document
+from aaa.subscribers.models import ADDRESS_FIELDS, Address, Customer, Service
+from aaa.subscribers.types import AddressKind, CustomerKind
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The customers an operator may see: all (``cities`` None) or those registered in ``cities``."""
+
+    cities: frozenset[str] | None = None  # lower case
+
+    @classmethod
+    def of(cls, cities: list[str]) -> Scope:
+        return cls(frozenset(c.strip().lower() for c in cities) if cities else None)
+
+    def customers(self) -> ColumnElement[bool]:
+        """A predicate on Customer: its registration address is in one of the cities."""
+        if self.cities is None:
+            return true()
+        return exists(
+            select(Address.id).where(
+                Address.customer_id == Customer.id,
+                Address.service_id.is_(None),
+                Address.kind == AddressKind.REGISTRATION,
+                func.lower(Address.city).in_(sorted(self.cities)),
+            )
+        )
+
+
+EVERYWHERE = Scope()
+CUSTOMER_FIELDS = ("name", "trade_name", "birth_date", "phones", "emails", "group_name", "origin", "notes")
+
+
+def add_customer(
+    session: Session,
+    *,
+    name: str,
+    kind: CustomerKind = CustomerKind.PERSON,
+    document: str | None = None,
+    addresses: dict[AddressKind, dict[str, Any]] | None = None,
+    **details: Any,
+) -> Customer:
+    customer = Customer(kind=kind, name=_name(name), phones=[], emails=[])
+    _set_details(customer, details)
+    if document is not None:
+        customer.document = _unique_document(session, kind, document, None)
+    session.add(customer)
+    session.flush()
+    for address_kind, fields in (addresses or {}).items():
+        set_address(session, customer, address_kind, fields)
+    return customer
+
+
+def update_customer(session: Session, customer: Customer, **changes: Any) -> Customer:
+    kind = changes.pop("kind", customer.kind)
+    document = changes.pop("document", customer.document)
+    if kind != customer.kind or document != customer.document:
+        if document is None:
+            raise Invalid("a customer's document cannot be removed, only corrected")
+        customer.document = _unique_document(session, kind, document, customer.id)
+        customer.kind = kind
+    if "name" in changes:
+        changes["name"] = _name(changes["name"])
+    _set_details(customer, changes)
+    session.flush()
+    return customer
+
+
+def get_customer(session: Session, customer_id: int, scope: Scope = EVERYWHERE) -> Customer:
+    customer = session.scalar(select(Customer).where(Customer.id == customer_id, scope.customers()))
+    if customer is None:  # another city's customer reads as absent, not forbidden: it leaks nothing
+        raise NotFound(f"customer {customer_id} does not exist")
+    return customer
+
+
+def list_customers(
+    session: Session,
+    scope: Scope = EVERYWHERE,
+    *,
+    search: str | None = None,
+    kind: CustomerKind | None = None,
+    city: str | None = None,
+    group_name: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Customer], int]:
+    query = select(Customer).where(scope.customers())
+    if search:
+        pattern = f"%{search.lower()}%"
+        conditions = [func.lower(Customer.name).like(pattern), func.lower(Customer.trade_name).like(pattern)]
+        if digits(search):
+            conditions.append(Customer.document.like(f"%{digits(search)}%"))
+        query = query.where(or_(*conditions))
+    if kind is not None:
+        query = query.where(Customer.kind == kind)
+    if group_name:
+        query = query.where(Customer.group_name == group_name)
+    if city:
+        query = query.where(Scope.of([city]).customers())
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(query.order_by(Customer.id).limit(limit).offset(offset))
+    return list(items), total
+
+
+def addresses_of(session: Session, customer: Customer, service: Service | None = None) -> list[Address]:
+    query = select(Address).where(Address.customer_id == customer.id)
+    query = query.where(Address.service_id.is_(None) if service is None else Address.service_id == service.id)
+    return list(session.scalars(query.order_by(Address.kind)))
+
+
+def set_address(
+    session: Session,
+    customer: Customer,
+    kind: AddressKind,
+    fields: dict[str, Any],
+    service: Service | None = None,
+) -> Address:
+    """Create or replace one address of the customer (``service`` None) or of one of its services."""
+    if service is None and kind is AddressKind.INSTALLATION:
+        raise Invalid("an installation address belongs to a service; set it on the service")
+    if service is not None and kind is AddressKind.REGISTRATION:
+        raise Invalid("the registration address belongs to the customer; set it on the customer")
+    values = {name: fields.get(name) for name in ADDRESS_FIELDS}
+    for required in ("street", "city", "state"):
+        if not values[required] or not str(values[required]).strip():
+            raise Invalid(f"the {kind.value} address needs a {required}")
+    values["state"] = str(values["state"]).strip().upper()
+    if len(values["state"]) != 2:
+        raise Invalid(f"state {values['state']!r} must be the two-letter UF (e.g. MG)")
+    if values["cep"]:
+        values["cep"] = normalize_cep(values["cep"])
+    service_id = service.id if service else None
+    address = session.scalar(
+        select(Address).where(
+            Address.customer_id == customer.id,
+            Address.service_id.is_(None) if service_id is None else Address.service_id == service_id,
+            Address.kind == kind,
+        )
+    )
+    if address is None:
+        address = Address(customer_id=customer.id, service_id=service_id, kind=kind)
+        session.add(address)
+    for name, value in values.items():
+        setattr(address, name, value)
+    session.flush()
+    return address
+
+
+def _name(value: str) -> str:
+    name = " ".join(value.split())
+    if not name:
+        raise Invalid("the customer needs a name (or company name)")
+    return name
+
+
+def _set_details(customer: Customer, details: dict[str, Any]) -> None:
+    for field, value in details.items():
+        if field not in CUSTOMER_FIELDS:
+            raise Invalid(f"customers have no field {field!r}")
+        if field == "birth_date" and value is not None and value > date.today():
+            raise Invalid("the birth date is in the future")
+        setattr(customer, field, value)
+
+
+def _unique_document(session: Session, kind: CustomerKind, document: str, customer_id: int | None) -> str:
+    value = normalize_document(kind, document)
+    holder = session.scalar(select(Customer.id).where(Customer.document == value))
+    if holder is not None and holder != customer_id:
+        raise Conflict(f"CPF/CNPJ already registered for customer {holder}")
+    return value

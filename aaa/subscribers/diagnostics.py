@@ -1,0 +1,66 @@
+"""The diagnostics panel of a service (seed 001: Diagnósticos do Serviço), read-only.
+
+What the support desk needs while the customer is on the phone: the status and why, what the
+next login would get and why (the policy's own reason trace), whether it is online now, the
+connection history, and the last days of authentications with reject reasons and the
+MAC/interface mismatch flags.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aaa.accounting.models import AcctSession, AuthLog
+from aaa.accounting.store import history
+from aaa.policies.decide import decide
+from aaa.policies.model import Decision, RequestFacts
+from aaa.subscribers.models import Service
+from aaa.subscribers.snapshot import load_subscriber
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    service: Service
+    login: str | None
+    decision: Decision | None  # None: the service has no login that can authenticate
+    online: list[AcctSession]
+    history: list[AcctSession]
+    authentications: list[AuthLog]
+
+
+def diagnose(
+    session: Session, service: Service, now: datetime, *, days: int = 7, limit: int = 100
+) -> Diagnostics:
+    login = service.login or service.former_login
+    decision = None
+    if service.login:
+        subscriber = load_subscriber(session, service.login)
+        if subscriber is not None:
+            # As if the registered CPE dialled in on its registered interface, nothing else online.
+            facts = RequestFacts(0, subscriber.mac, subscriber.nas_port_id, 0, ())
+            decision = decide(subscriber, facts, now)
+    sessions = history(session, login, limit) if login else []
+    auths = (
+        list(
+            session.scalars(
+                select(AuthLog)
+                .where(AuthLog.login == login, AuthLog.time >= now - timedelta(days=days))
+                .order_by(AuthLog.time.desc(), AuthLog.id.desc())
+                .limit(limit)
+            )
+        )
+        if login
+        else []
+    )
+    return Diagnostics(
+        service=service,
+        login=login,
+        decision=decision,
+        online=[s for s in sessions if s.stop_time is None],
+        history=[s for s in sessions if s.stop_time is not None],
+        authentications=auths,
+    )
