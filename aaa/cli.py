@@ -63,7 +63,33 @@ def cmd_radius(args: argparse.Namespace) -> int:
     settings = _settings(args)
     setup_logging(settings)
     _require_current_schema(settings)
-    return supervisor.run(settings)
+    return supervisor.run(settings, with_api=args.command == "serve")
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    from admin_api.app import serve
+
+    settings = _settings(args)
+    _require_current_schema(settings)
+    serve(settings)
+    return 0
+
+
+def cmd_operator_add(args: argparse.Namespace) -> int:
+    from aaa.operators.service import add_operator
+
+    password = args.password or getpass.getpass(f"password for operator {args.login}: ")
+    with _session(_settings(args)) as session:
+        operator = add_operator(
+            session,
+            login=args.login,
+            name=args.name or args.login,
+            password=password,
+            superuser=args.superuser,
+            permissions=args.permission or [],
+        )
+        print(f"operator {operator.id} {operator.login}" + (" (superuser)" if operator.superuser else ""))
+    return 0
 
 
 def cmd_nas_add(args: argparse.Namespace) -> int:
@@ -322,8 +348,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     command("upgrade", cmd_db_upgrade, "apply every migration (PostgreSQL or SQLite)", db)
-    command("serve", cmd_radius, "run everything that exists: RADIUS workers, reaper, /metrics")
+    command("serve", cmd_radius, "run everything: RADIUS workers, admin API, housekeeping, /metrics")
     command("radius", cmd_radius, "run the RADIUS server (auth + accounting workers)")
+    command("api", cmd_api, "run the admin HTTP API alone (docs at /api/v1/docs)")
+
+    op = sub.add_parser("operator", help="operators of the admin API").add_subparsers(
+        dest="operator_command", required=True
+    )
+    p = command("add", cmd_operator_add, "create an operator (the first one: --superuser)", op)
+    p.add_argument("login")
+    p.add_argument("--name")
+    p.add_argument("--password", help="asked for when omitted")
+    p.add_argument("--superuser", action="store_true", help="every permission, present and future")
+    p.add_argument("--permission", action="append", help="a permission to grant (repeatable)")
 
     nas = sub.add_parser("nas", help="NAS registry").add_subparsers(dest="nas_command", required=True)
     p = command("add", cmd_nas_add, "register a NAS (concentrator)", nas)

@@ -65,6 +65,13 @@ class MetricsSettings(_Section):
     enabled: bool = True
 
 
+class ApiSettings(_Section):
+    enabled: bool = True  # `aaa serve` also runs the admin API
+    bind: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    token_ttl_hours: float = Field(default=12.0, gt=0, le=24 * 90)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="AAA_", env_nested_delimiter="__", extra="forbid", case_sensitive=False
@@ -76,6 +83,7 @@ class Settings(BaseSettings):
     radius: RadiusSettings = RadiusSettings()
     accounting: AccountingSettings = AccountingSettings()
     metrics: MetricsSettings = MetricsSettings()
+    api: ApiSettings = ApiSettings()
 
     @field_validator("database_url")
     @classmethod

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import secrets
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from aaa.accounting.models import AcctSession, AuthLog
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.nas.models import MaMode, Nas, VendorProfile
 
@@ -25,6 +27,15 @@ def _address(value: str) -> str:
     return str(network.network_address) if network.num_addresses == 1 else str(network)
 
 
+def _check_secret(name: str, secret: str) -> None:
+    if not secret:
+        raise Invalid("the shared secret must not be empty")
+    if len(secret.encode()) > 128:
+        raise Invalid("the shared secret must be at most 128 octets")
+    if len(secret.encode()) <= MIN_SECRET:
+        log.warning("NAS %s: shared secret has %d octets; use at least 16 random ones", name, len(secret))
+
+
 def add_nas(
     session: Session,
     *,
@@ -39,12 +50,7 @@ def add_nas(
     description: str = "",
 ) -> Nas:
     address = _address(address)
-    if not secret:
-        raise Invalid("the shared secret must not be empty")
-    if len(secret.encode()) > 128:
-        raise Invalid("the shared secret must be at most 128 octets")
-    if len(secret.encode()) <= MIN_SECRET:
-        log.warning("NAS %s: shared secret has %d octets; use at least 16 random ones", name, len(secret))
+    _check_secret(name, secret)
     for column, value in (("name", name), ("address", address)):
         existing = session.scalar(select(Nas).where(getattr(Nas, column) == value))
         if existing:
@@ -78,3 +84,48 @@ def mark_ma_seen(session: Session, nas_id: int) -> None:
         raise NotFound(f"NAS {nas_id} does not exist")
     if not nas.ma_seen:
         nas.ma_seen = True
+
+
+def get_nas(session: Session, nas_id: int) -> Nas:
+    nas = session.get(Nas, nas_id)
+    if nas is None:
+        raise NotFound(f"NAS {nas_id} does not exist")
+    return nas
+
+
+def update_nas(session: Session, nas: Nas, **changes: object) -> Nas:
+    """Edit a NAS; the RADIUS workers pick the change up without a restart."""
+    for column in ("name", "address"):
+        if column in changes:
+            value = _address(str(changes[column])) if column == "address" else changes[column]
+            holder = session.scalar(select(Nas).where(getattr(Nas, column) == value, Nas.id != nas.id))
+            if holder:
+                raise Conflict(f"NAS {column} {value} is already used by NAS {holder.id} ({holder.name})")
+            changes[column] = value
+    for field, value in changes.items():
+        if field in ("secret", "ma_seen", "id") or not hasattr(nas, field):
+            raise Invalid(f"NAS field {field!r} cannot be edited here (rotate the secret on its own)")
+        setattr(nas, field, value)
+    session.flush()
+    return nas
+
+
+def rotate_secret(session: Session, nas: Nas, secret: str | None = None) -> str:
+    """Set a new shared secret (random when not given) and return it."""
+    secret = secret or secrets.token_urlsafe(24)
+    _check_secret(nas.name, secret)
+    nas.secret = secret
+    session.flush()
+    return secret
+
+
+def delete_nas(session: Session, nas: Nas) -> None:
+    sessions = session.scalar(select(func.count(AcctSession.id)).where(AcctSession.nas_id == nas.id)) or 0
+    auths = session.scalar(select(func.count(AuthLog.id)).where(AuthLog.nas_id == nas.id)) or 0
+    if sessions or auths:
+        raise Conflict(
+            f"NAS {nas.id} ({nas.name}) has {sessions} accounting session(s) and {auths} authentication(s) "
+            "in the history; it cannot be deleted, only edited"
+        )
+    session.delete(nas)
+    session.flush()

@@ -54,13 +54,23 @@ def worker_main(settings_data: dict[str, Any], index: int) -> None:
     components.close()
 
 
+def api_main(settings_data: dict[str, Any]) -> None:
+    """Entry point of the admin API process (`aaa serve`)."""
+    from admin_api.app import serve
+
+    serve(Settings(**settings_data))
+
+
 def housekeeping(settings: Settings, stop: threading.Event) -> None:
-    """Reap stale sessions and prune the change feed, every reaper_interval seconds."""
+    """Reap stale sessions, prune the change feed and re-enable services whose customer-requested
+    suspension has ended, every reaper_interval seconds."""
     from aaa import metrics
     from aaa.accounting.store import reap
+    from aaa.audit.recorder import Actor, act_as
     from aaa.changes.feed import prune
     from aaa.composition import build
     from aaa.db.base import utcnow
+    from aaa.subscribers.service import reenable_due
 
     components = build(settings)
     a = settings.accounting
@@ -69,6 +79,12 @@ def housekeeping(settings: Settings, stop: threading.Event) -> None:
             with components.factory.begin() as session:
                 closed = reap(session, utcnow(), a.reaper_multiplier, settings.radius.acct_interim_interval)
                 prune(session, a.change_retention_hours)
+                act_as(session, Actor("scheduler", "local"))
+                reenabled = reenable_due(session, utcnow().date())
+            if reenabled:
+                log.info(
+                    "re-enabled %d services at the end of a customer-requested suspension", len(reenabled)
+                )
             if closed:
                 metrics.SESSIONS_REAPED.inc(len(closed))
                 log.info("reaper closed %d stale sessions", len(closed))
@@ -86,8 +102,8 @@ def start_metrics_server(settings: Settings, multiproc_dir: str) -> None:
     start_http_server(settings.metrics.port, addr=settings.metrics.bind, registry=registry)
 
 
-def run(settings: Settings) -> int:
-    """Run until SIGTERM/SIGINT. Returns the exit code."""
+def run(settings: Settings, *, with_api: bool = False) -> int:
+    """Run until SIGTERM/SIGINT (with the admin API as one more child when asked). Returns the exit code."""
     # Metrics files for every process; must be set before any process imports aaa.metrics.
     multiproc_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="aaa-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = multiproc_dir
@@ -96,10 +112,15 @@ def run(settings: Settings) -> int:
 
     ctx = multiprocessing.get_context("spawn")
     data = settings.model_dump()
-    workers: dict[int, multiprocessing.process.BaseProcess] = {}
+    workers: dict[int | str, multiprocessing.process.BaseProcess] = {}
 
-    def start(index: int) -> None:
-        proc = ctx.Process(target=worker_main, args=(data, index), name=f"aaa-radius-{index}", daemon=False)
+    def start(index: int | str) -> None:
+        if index == "api":
+            proc = ctx.Process(target=api_main, args=(data,), name="aaa-api", daemon=False)
+        else:
+            proc = ctx.Process(
+                target=worker_main, args=(data, index), name=f"aaa-radius-{index}", daemon=False
+            )
         proc.start()
         workers[index] = proc
 
@@ -112,6 +133,8 @@ def run(settings: Settings) -> int:
     signal.signal(signal.SIGINT, request_stop)
     for index in range(settings.radius.workers):
         start(index)
+    if with_api and settings.api.enabled:
+        start("api")
     if settings.metrics.enabled:
         start_metrics_server(settings, multiproc_dir)
     keeper = threading.Thread(
@@ -121,7 +144,7 @@ def run(settings: Settings) -> int:
 
     restarts: list[float] = []
     while not stopping.wait(0.5):
-        for index, proc in list(workers.items()):
+        for key, proc in list(workers.items()):
             if proc.is_alive():
                 continue
             from prometheus_client import multiprocess
@@ -129,12 +152,12 @@ def run(settings: Settings) -> int:
             multiprocess.mark_process_dead(proc.pid)
             now = time.monotonic()
             restarts = [t for t in restarts if now - t < 60] + [now]
-            log.error("worker %d (pid %s) exited with %s; restarting", index, proc.pid, proc.exitcode)
+            log.error("process %s (pid %s) exited with %s; restarting", key, proc.pid, proc.exitcode)
             if len(restarts) > 20:
                 log.critical("workers keep dying (20 restarts in a minute); giving up")
                 stopping.set()
                 break
-            start(index)
+            start(key)
 
     for proc in workers.values():
         if proc.is_alive() and proc.pid:

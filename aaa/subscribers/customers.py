@@ -88,6 +88,11 @@ def get_customer(session: Session, customer_id: int, scope: Scope = EVERYWHERE) 
     return customer
 
 
+def visible(session: Session, customer: Customer, scope: Scope) -> bool:
+    query = select(Customer.id).where(Customer.id == customer.id, scope.customers())
+    return session.scalar(query) is not None
+
+
 def list_customers(
     session: Session,
     scope: Scope = EVERYWHERE,
@@ -139,9 +144,10 @@ def set_address(
     for required in ("street", "city", "state"):
         if not values[required] or not str(values[required]).strip():
             raise Invalid(f"the {kind.value} address needs a {required}")
-    values["state"] = str(values["state"]).strip().upper()
-    if len(values["state"]) != 2:
-        raise Invalid(f"state {values['state']!r} must be the two-letter UF (e.g. MG)")
+    state = str(values["state"]).strip().upper()
+    if len(state) != 2:
+        raise Invalid(f"state {state!r} must be the two-letter UF (e.g. MG)")
+    values["state"] = state
     if values["cep"]:
         values["cep"] = normalize_cep(values["cep"])
     service_id = service.id if service else None

@@ -165,19 +165,19 @@ def change_status(
         from aaa.subscribers.migration import complete_migration  # the one cycle in this package
 
         return complete_migration(session, service, reason=reason)
-    set_status(session, service, target, reason=reason)
-    service.reenable_on = reenable_on
-    session.flush()
+    set_status(session, service, target, reason=reason, reenable_on=reenable_on)
     return service
 
 
-def set_status(session: Session, service: Service, target: ServiceStatus, *, reason: str) -> None:
+def set_status(
+    session: Session, service: Service, target: ServiceStatus, *, reason: str, reenable_on: date | None = None
+) -> None:
     """The status fields themselves, no checks. Cancelling frees the login and the fixed IP for
     reuse (``former_login`` keeps the name for the history)."""
     service.status = target
     service.status_reason = reason.strip()
     service.status_changed_at = utcnow()
-    service.reenable_on = None
+    service.reenable_on = reenable_on
     if target is ServiceStatus.CANCELLED:
         if service.login is not None:
             service.former_login, service.login = service.login, None

@@ -1,0 +1,74 @@
+"""Request-scoped dependencies: the principal behind the bearer token, and the transaction.
+
+The request owns the transaction: routes call services that flush; the commit happens when
+the route returns and before the response is sent (``scope="function"``), so a response never
+reports a change that did not commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from aaa.audit.recorder import Actor, act_as
+from aaa.db.base import utcnow
+from aaa.errors import Unauthenticated
+from aaa.operators.service import Principal, authenticate
+from aaa.subscribers.customers import Scope
+
+_bearer = HTTPBearer(auto_error=False, description="a token from POST /api/v1/auth/login, or an API key")
+
+
+def _source(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None:
+        raise Unauthenticated(
+            "send 'Authorization: Bearer <token>'; get a token from POST /api/v1/auth/login"
+        )
+    with request.app.state.factory() as session:
+        found = authenticate(session, credentials.credentials, utcnow())
+    return found
+
+
+def public_session(request: Request) -> Iterator[Session]:
+    """A transaction for the few routes that need no token (login)."""
+    with request.app.state.factory() as session:
+        act_as(session, Actor("anonymous", _source(request)))
+        yield session
+        session.commit()
+
+
+def need(permission: str | None = None) -> Callable[..., Iterator[Session]]:
+    """A dependency: authenticated (and holding ``permission``), yields an audited transaction."""
+
+    def dependency(request: Request, who: Annotated[Principal, Depends(principal)]) -> Iterator[Session]:
+        if permission:
+            who.require(permission)
+        with request.app.state.factory() as session:
+            name = f"api_key:{who.key_name} ({who.login})" if who.key_name else f"operator:{who.login}"
+            act_as(session, Actor(name, _source(request), who.operator_id))
+            yield session
+            session.commit()
+
+    return dependency
+
+
+def db(permission: str | None = None) -> Any:
+    return Depends(need(permission), scope="function")
+
+
+def scope(who: Annotated[Principal, Depends(principal)]) -> Scope:
+    return Scope.of(list(who.cities))
+
+
+Who = Annotated[Principal, Depends(principal)]
+CityScope = Annotated[Scope, Depends(scope)]

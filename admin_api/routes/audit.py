@@ -1,0 +1,74 @@
+"""The audit log (Histórico), read-only: no route changes or deletes an entry."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from aaa.audit.models import AuditEntry
+from aaa.subscribers.customers import get_customer
+from aaa.subscribers.models import Customer
+from aaa.subscribers.service import get_service_by_id
+from admin_api.deps import CityScope, db
+from admin_api.routes.common import Limit, Offset
+from admin_api.schemas import AuditOut, Page
+
+router = APIRouter(tags=["audit"])
+
+
+def _page(session: Session, query: Select[AuditEntry], limit: int, offset: int) -> Page[AuditOut]:
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset))
+    return Page(items=[AuditOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/audit", response_model=Page[AuditOut])
+def list_entries(
+    scope: CityScope,
+    entity: str | None = None,
+    entity_id: int | None = None,
+    operator_id: int | None = None,
+    action: str | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    session: Session = db("audit.read"),
+) -> Page[AuditOut]:
+    """Every change, newest first; a city-limited operator sees entries of its customers only."""
+    visible = select(Customer.id).where(scope.customers())
+    query = select(AuditEntry).where(
+        or_(AuditEntry.customer_id.is_(None), AuditEntry.customer_id.in_(visible))
+    )
+    for column, value in (
+        (AuditEntry.entity, entity),
+        (AuditEntry.entity_id, entity_id),
+        (AuditEntry.operator_id, operator_id),
+        (AuditEntry.action, action),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    return _page(session, query, limit, offset)
+
+
+@router.get("/customers/{customer_id}/history", response_model=Page[AuditOut])
+def customer_history(
+    customer_id: int,
+    scope: CityScope,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    session: Session = db("audit.read"),
+) -> Page[AuditOut]:
+    get_customer(session, customer_id, scope)
+    return _page(session, select(AuditEntry).where(AuditEntry.customer_id == customer_id), limit, offset)
+
+
+@router.get("/services/{service_id}/history", response_model=Page[AuditOut])
+def service_history(
+    service_id: int,
+    scope: CityScope,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    session: Session = db("audit.read"),
+) -> Page[AuditOut]:
+    get_service_by_id(session, service_id, scope)
+    return _page(session, select(AuditEntry).where(AuditEntry.service_id == service_id), limit, offset)

@@ -1,0 +1,55 @@
+"""NAS (Concentradores): changes reach the RADIUS workers without a restart."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import APIRouter
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from aaa.nas import service as nas_service
+from aaa.nas.models import Nas
+from admin_api.deps import db
+from admin_api.routes.common import Limit, Offset
+from admin_api.schemas import NasIn, NasOut, NasPatch, Page, SecretIn
+
+router = APIRouter(tags=["nas"])
+
+
+@router.get("/nas", response_model=Page[NasOut])
+def list_nas(limit: Limit = 50, offset: Offset = 0, session: Session = db("nas.read")) -> Page[NasOut]:
+    rows = session.scalars(select(Nas).order_by(Nas.id).limit(limit).offset(offset))
+    total = session.scalar(select(func.count(Nas.id))) or 0
+    return Page(items=[NasOut.model_validate(n) for n in rows], total=total, limit=limit, offset=offset)
+
+
+@router.post("/nas", response_model=NasOut, status_code=201)
+def create_nas(body: NasIn, session: Session = db("nas.write")) -> NasOut:
+    secret = body.secret or secrets.token_urlsafe(24)
+    nas = nas_service.add_nas(session, **body.model_dump(exclude={"secret"}), secret=secret)
+    return NasOut.model_validate(nas).model_copy(update={"secret": secret})
+
+
+@router.get("/nas/{nas_id}", response_model=NasOut)
+def get_nas(nas_id: int, session: Session = db("nas.read")) -> NasOut:
+    return NasOut.model_validate(nas_service.get_nas(session, nas_id))
+
+
+@router.patch("/nas/{nas_id}", response_model=NasOut)
+def update_nas(nas_id: int, body: NasPatch, session: Session = db("nas.write")) -> NasOut:
+    nas = nas_service.get_nas(session, nas_id)
+    return NasOut.model_validate(nas_service.update_nas(session, nas, **body.model_dump(exclude_unset=True)))
+
+
+@router.post("/nas/{nas_id}/rotate-secret", response_model=NasOut)
+def rotate_secret(nas_id: int, body: SecretIn, session: Session = db("nas.write")) -> NasOut:
+    """Set a new shared secret (shown once). Configure the same one on the NAS right away."""
+    nas = nas_service.get_nas(session, nas_id)
+    secret = nas_service.rotate_secret(session, nas, body.secret)
+    return NasOut.model_validate(nas).model_copy(update={"secret": secret})
+
+
+@router.delete("/nas/{nas_id}", status_code=204)
+def delete_nas(nas_id: int, session: Session = db("nas.write")) -> None:
+    nas_service.delete_nas(session, nas_service.get_nas(session, nas_id))

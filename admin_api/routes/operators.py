@@ -1,0 +1,113 @@
+"""Operators (Usuários), roles and cash boxes: everything here needs ``operators.admin``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from aaa.operators import service as operators
+from aaa.operators.models import CashBox, Role
+from admin_api.deps import db
+from admin_api.routes.common import Limit, Offset
+from admin_api.schemas import (
+    CashBoxIn,
+    CashBoxOut,
+    CloneIn,
+    OperatorIn,
+    OperatorOut,
+    OperatorPatch,
+    Page,
+    RoleIn,
+    RoleOut,
+    RolePatch,
+)
+from admin_api.views import operator_out
+
+router = APIRouter(tags=["operators"])
+ADMIN = "operators.admin"
+
+
+@router.get("/operators", response_model=Page[OperatorOut])
+def list_operators(
+    active: bool | None = None, limit: Limit = 50, offset: Offset = 0, session: Session = db(ADMIN)
+) -> Page[OperatorOut]:
+    items, total = operators.list_operators(session, active=active, limit=limit, offset=offset)
+    return Page(items=[operator_out(o) for o in items], total=total, limit=limit, offset=offset)
+
+
+@router.post("/operators", response_model=OperatorOut, status_code=201)
+def create_operator(body: OperatorIn, session: Session = db(ADMIN)) -> OperatorOut:
+    return operator_out(operators.add_operator(session, **body.model_dump()))
+
+
+@router.get("/operators/{operator_id}", response_model=OperatorOut)
+def get_operator(operator_id: int, session: Session = db(ADMIN)) -> OperatorOut:
+    return operator_out(operators.get_operator(session, operator_id))
+
+
+@router.patch("/operators/{operator_id}", response_model=OperatorOut)
+def update_operator(operator_id: int, body: OperatorPatch, session: Session = db(ADMIN)) -> OperatorOut:
+    operator = operators.get_operator(session, operator_id)
+    return operator_out(operators.update_operator(session, operator, **body.model_dump(exclude_unset=True)))
+
+
+@router.post("/operators/{operator_id}/deactivate", response_model=OperatorOut)
+def deactivate(operator_id: int, session: Session = db(ADMIN)) -> OperatorOut:
+    """Inativar: the operator can no longer log in and its tokens and API keys stop working."""
+    return operator_out(operators.set_active(session, operators.get_operator(session, operator_id), False))
+
+
+@router.post("/operators/{operator_id}/activate", response_model=OperatorOut)
+def activate(operator_id: int, session: Session = db(ADMIN)) -> OperatorOut:
+    return operator_out(operators.set_active(session, operators.get_operator(session, operator_id), True))
+
+
+@router.post("/operators/{operator_id}/disconnect", status_code=204)
+def disconnect(operator_id: int, session: Session = db(ADMIN)) -> None:
+    """Desconectar: end the operator's login sessions (it logs in again to get new rights)."""
+    operators.revoke_tokens(session, operators.get_operator(session, operator_id))
+
+
+@router.post("/operators/{operator_id}/clone-permissions", response_model=OperatorOut)
+def clone_permissions(operator_id: int, body: CloneIn, session: Session = db(ADMIN)) -> OperatorOut:
+    """Replace the operator's permissions and roles with another operator's (seed 000)."""
+    operator = operators.get_operator(session, operator_id)
+    source = operators.get_operator(session, body.from_operator_id)
+    return operator_out(operators.clone_permissions(session, operator, source))
+
+
+@router.get("/roles", response_model=Page[RoleOut])
+def list_roles(limit: Limit = 50, offset: Offset = 0, session: Session = db(ADMIN)) -> Page[RoleOut]:
+    rows = session.scalars(select(Role).order_by(Role.id).limit(limit).offset(offset))
+    total = session.scalar(select(func.count(Role.id))) or 0
+    return Page(items=[RoleOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@router.post("/roles", response_model=RoleOut, status_code=201)
+def create_role(body: RoleIn, session: Session = db(ADMIN)) -> RoleOut:
+    return RoleOut.model_validate(operators.add_role(session, **body.model_dump()))
+
+
+@router.patch("/roles/{role_id}", response_model=RoleOut)
+def update_role(role_id: int, body: RolePatch, session: Session = db(ADMIN)) -> RoleOut:
+    role = operators.get_one(session, Role, role_id, "role")
+    return RoleOut.model_validate(operators.update_role(session, role, **body.model_dump(exclude_unset=True)))
+
+
+@router.delete("/roles/{role_id}", status_code=204)
+def delete_role(role_id: int, session: Session = db(ADMIN)) -> None:
+    session.delete(operators.get_one(session, Role, role_id, "role"))
+    session.flush()
+
+
+@router.get("/cash-boxes", response_model=Page[CashBoxOut])
+def list_cash_boxes(limit: Limit = 50, offset: Offset = 0, session: Session = db(ADMIN)) -> Page[CashBoxOut]:
+    rows = session.scalars(select(CashBox).order_by(CashBox.id).limit(limit).offset(offset))
+    total = session.scalar(select(func.count(CashBox.id))) or 0
+    return Page(items=[CashBoxOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@router.post("/cash-boxes", response_model=CashBoxOut, status_code=201)
+def create_cash_box(body: CashBoxIn, session: Session = db(ADMIN)) -> CashBoxOut:
+    return CashBoxOut.model_validate(operators.add_cash_box(session, name=body.name))

@@ -1,0 +1,57 @@
+"""The plan catalogue: create, edit (reaches online RADIUS workers), clone, mass change."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy.orm import Session
+
+from aaa.subscribers import plans
+from admin_api.deps import CityScope, db
+from admin_api.routes.common import Limit, Offset
+from admin_api.schemas import MassChangeIn, MassChangeOut, Page, PlanCloneIn, PlanIn, PlanOut, PlanPatch
+
+router = APIRouter(tags=["plans"])
+
+
+@router.get("/plans", response_model=Page[PlanOut])
+def list_plans(limit: Limit = 50, offset: Offset = 0, session: Session = db("plans.read")) -> Page[PlanOut]:
+    items, total = plans.list_plans(session, limit=limit, offset=offset)
+    return Page(items=[PlanOut.model_validate(p) for p in items], total=total, limit=limit, offset=offset)
+
+
+@router.post("/plans", response_model=PlanOut, status_code=201)
+def create_plan(body: PlanIn, session: Session = db("plans.write")) -> PlanOut:
+    return PlanOut.model_validate(plans.add_plan(session, **body.model_dump()))
+
+
+@router.get("/plans/{plan_id}", response_model=PlanOut)
+def get_plan(plan_id: int, session: Session = db("plans.read")) -> PlanOut:
+    return PlanOut.model_validate(plans.get_plan(session, plan_id))
+
+
+@router.patch("/plans/{plan_id}", response_model=PlanOut)
+def update_plan(plan_id: int, body: PlanPatch, session: Session = db("plans.write")) -> PlanOut:
+    plan = plans.get_plan(session, plan_id)
+    return PlanOut.model_validate(plans.update_plan(session, plan, **body.model_dump(exclude_unset=True)))
+
+
+@router.post("/plans/{plan_id}/clone", response_model=PlanOut, status_code=201)
+def clone_plan(plan_id: int, body: PlanCloneIn, session: Session = db("plans.write")) -> PlanOut:
+    return PlanOut.model_validate(plans.clone_plan(session, plans.get_plan(session, plan_id), name=body.name))
+
+
+@router.post("/plans/{plan_id}/mass-change", response_model=MassChangeOut)
+def mass_change(
+    plan_id: int, body: MassChangeIn, scope: CityScope, session: Session = db("plans.mass_change")
+) -> MassChangeOut:
+    """Move the selected services of this plan to another (seed 000: Alteração massiva de planos)."""
+    changed = plans.mass_change(
+        session,
+        plans.get_plan(session, plan_id),
+        plans.get_plan(session, body.target_plan_id),
+        change_price=body.change_price,
+        statuses=body.statuses,
+        service_ids=body.service_ids,
+        scope=scope,
+    )
+    return MassChangeOut(changed=changed)

@@ -1,0 +1,178 @@
+"""Services (Serviços do cliente): create, edit, status, migration, transfer, addresses, diagnostics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy.orm import Session
+
+from aaa.db.base import utcnow
+from aaa.subscribers import customers, migration, plans
+from aaa.subscribers import service as services
+from aaa.subscribers.diagnostics import diagnose
+from aaa.subscribers.types import AddressKind, ServiceStatus
+from admin_api.deps import CityScope, db
+from admin_api.routes.common import Limit, Offset
+from admin_api.routes.customers import create as create_customer
+from admin_api.schemas import (
+    DiagnosticsOut,
+    MigrateIn,
+    Page,
+    PasswordIn,
+    ReasonIn,
+    ServiceAddressIn,
+    ServiceIn,
+    ServiceOut,
+    ServicePatch,
+    SuspendIn,
+    TransferIn,
+)
+from admin_api.views import diagnostics_out, service_out
+
+router = APIRouter(tags=["services"])
+
+
+@router.get("/services", response_model=Page[ServiceOut])
+def list_services(
+    scope: CityScope,
+    customer_id: int | None = None,
+    plan_id: int | None = None,
+    status: ServiceStatus | None = None,
+    login: str | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    session: Session = db("services.read"),
+) -> Page[ServiceOut]:
+    items, total = services.list_services(
+        session,
+        scope,
+        customer_id=customer_id,
+        plan_id=plan_id,
+        status=status,
+        login=login,
+        limit=limit,
+        offset=offset,
+    )
+    return Page(items=[service_out(s) for s in items], total=total, limit=limit, offset=offset)
+
+
+@router.post("/services", response_model=ServiceOut, status_code=201)
+def create_service(body: ServiceIn, scope: CityScope, session: Session = db("services.write")) -> ServiceOut:
+    """A new service for a customer (a second one for the same customer too). The response carries
+    the password, generated when not given."""
+    customer = customers.get_customer(session, body.customer_id, scope)
+    fields = body.model_dump(exclude={"customer_id", "plan_id", "installation_address"})
+    service = services.add_service(
+        session, customer=customer, plan=plans.get_plan(session, body.plan_id), **fields
+    )
+    address = body.installation_address.model_dump() if body.installation_address else None
+    if address is None:
+        registration = [
+            a for a in customers.addresses_of(session, customer) if a.kind is AddressKind.REGISTRATION
+        ]
+        address = registration[0].fields() if registration else None
+    if address is not None:
+        customers.set_address(session, customer, AddressKind.INSTALLATION, address, service)
+    return service_out(service, with_password=True)
+
+
+@router.get("/services/{service_id}", response_model=ServiceOut)
+def get_service(service_id: int, scope: CityScope, session: Session = db("services.read")) -> ServiceOut:
+    return service_out(services.get_service_by_id(session, service_id, scope))
+
+
+@router.patch("/services/{service_id}", response_model=ServiceOut)
+def update_service(
+    service_id: int, body: ServicePatch, scope: CityScope, session: Session = db("services.write")
+) -> ServiceOut:
+    service = services.get_service_by_id(session, service_id, scope)
+    return service_out(services.update_service(session, service, **body.model_dump(exclude_unset=True)))
+
+
+@router.post("/services/{service_id}/password", response_model=ServiceOut)
+def change_password(
+    service_id: int, body: PasswordIn, scope: CityScope, session: Session = db("services.write")
+) -> ServiceOut:
+    service = services.get_service_by_id(session, service_id, scope)
+    password = body.password or services.generate_password()
+    return service_out(services.update_service(session, service, password=password), with_password=True)
+
+
+@router.post("/services/{service_id}/enable", response_model=ServiceOut)
+def enable(
+    service_id: int, body: ReasonIn, scope: CityScope, session: Session = db("services.enable")
+) -> ServiceOut:
+    """Enable (Habilitar). For a service awaiting migration this completes the migration."""
+    service = services.get_service_by_id(session, service_id, scope)
+    return service_out(services.change_status(session, service, ServiceStatus.ENABLED, reason=body.reason))
+
+
+@router.post("/services/{service_id}/suspend", response_model=ServiceOut)
+def suspend(
+    service_id: int, body: SuspendIn, scope: CityScope, session: Session = db("services.suspend")
+) -> ServiceOut:
+    """Suspend on the customer's request (optionally until a date) or block manually."""
+    service = services.get_service_by_id(session, service_id, scope)
+    changed = services.change_status(
+        session, service, body.status, reason=body.reason, reenable_on=body.reenable_on, today=utcnow().date()
+    )
+    return service_out(changed)
+
+
+@router.post("/services/{service_id}/cancel", response_model=ServiceOut)
+def cancel(
+    service_id: int, body: ReasonIn, scope: CityScope, session: Session = db("services.cancel")
+) -> ServiceOut:
+    """Cancel (final). The login and the fixed IP become free for reuse."""
+    service = services.get_service_by_id(session, service_id, scope)
+    return service_out(services.change_status(session, service, ServiceStatus.CANCELLED, reason=body.reason))
+
+
+@router.post("/services/{service_id}/migrate", response_model=ServiceOut, status_code=201)
+def migrate(
+    service_id: int, body: MigrateIn, scope: CityScope, session: Session = db("services.migrate")
+) -> ServiceOut:
+    """Migrate to another plan; returns the new service (enabled, or awaiting migration)."""
+    service = services.get_service_by_id(session, service_id, scope)
+    new = migration.migrate_plan(
+        session,
+        service,
+        plans.get_plan(session, body.plan_id),
+        immediate=body.immediate,
+        reason=body.reason,
+        price=body.price,
+    )
+    return service_out(new)
+
+
+@router.post("/services/{service_id}/transfer", response_model=ServiceOut)
+def transfer(
+    service_id: int, body: TransferIn, scope: CityScope, session: Session = db("services.transfer")
+) -> ServiceOut:
+    """Troca de titularidade, to an existing customer or to one created in the same request."""
+    service = services.get_service_by_id(session, service_id, scope)
+    if body.new_customer is not None:
+        target = create_customer(session, body.new_customer)
+    else:
+        assert body.customer_id is not None
+        target = customers.get_customer(session, body.customer_id, scope)
+    return service_out(migration.transfer_ownership(session, service, target, reason=body.reason))
+
+
+@router.put("/services/{service_id}/addresses", response_model=ServiceOut)
+def set_addresses(
+    service_id: int, body: ServiceAddressIn, scope: CityScope, session: Session = db("services.write")
+) -> ServiceOut:
+    """Change the service's addresses; list all four kinds to "update all" (registration is the
+    customer's own address)."""
+    service = services.get_service_by_id(session, service_id, scope)
+    fields = body.address.model_dump()
+    for kind in sorted(set(body.kinds)):
+        owner = None if kind is AddressKind.REGISTRATION else service
+        customers.set_address(session, service.customer, kind, fields, owner)
+    return service_out(service)
+
+
+@router.get("/services/{service_id}/diagnostics", response_model=DiagnosticsOut)
+def diagnostics(service_id: int, scope: CityScope, session: Session = db("services.read")) -> DiagnosticsOut:
+    service = services.get_service_by_id(session, service_id, scope)
+    return diagnostics_out(diagnose(session, service, utcnow()))

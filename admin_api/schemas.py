@@ -1,0 +1,493 @@
+"""Request and response bodies, separate from the ORM models: the API's contract is its own."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from aaa.nas.models import MaMode, VendorProfile
+from aaa.subscribers.types import AddressKind, CustomerKind, MacBinding, ServiceStatus, Technology
+
+T = TypeVar("T")
+Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+Kbps = Annotated[int, Field(gt=0, le=100_000_000)]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+Reason = Annotated[str, Field(min_length=1, max_length=500, description="why; kept in the history")]
+Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
+
+
+class In(BaseModel):
+    """Request bodies reject unknown fields: a misspelt field is an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class Problem(BaseModel):
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+
+
+# --- auth and operators -----------------------------------------------------------------------
+
+
+class LoginIn(In):
+    login: Text
+    password: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class TokenOut(Out):
+    token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime | None
+
+
+class OperatorIn(In):
+    login: Annotated[str, Field(min_length=1, max_length=64)]
+    name: Text
+    email: Annotated[str, Field(max_length=200)] | None = None
+    password: Annotated[str, Field(min_length=8, max_length=200)]
+    superuser: bool = False
+    permissions: list[str] = []
+    roles: list[Id] = []
+    cities: list[Text] = []
+    cash_boxes: list[Id] = []
+
+
+class OperatorPatch(In):
+    name: Text | None = None
+    email: Annotated[str, Field(max_length=200)] | None = None
+    password: Annotated[str, Field(min_length=8, max_length=200)] | None = None
+    superuser: bool | None = None
+    permissions: list[str] | None = None
+    roles: list[Id] | None = None
+    cities: list[Text] | None = None
+    cash_boxes: list[Id] | None = None
+
+
+class OperatorOut(Out):
+    id: int
+    login: str
+    name: str
+    email: str | None
+    active: bool
+    superuser: bool
+    permissions: list[str]
+    roles: list[int]
+    effective_permissions: list[str]
+    cities: list[str]
+    cash_boxes: list[int]
+    created_at: datetime
+
+
+class CloneIn(In):
+    from_operator_id: Id
+
+
+class RoleIn(In):
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    description: Annotated[str, Field(max_length=200)] | None = None
+    permissions: list[str] = []
+
+
+class RolePatch(In):
+    description: Annotated[str, Field(max_length=200)] | None = None
+    permissions: list[str] | None = None
+
+
+class RoleOut(Out):
+    id: int
+    name: str
+    description: str | None
+    permissions: list[str]
+
+
+class CashBoxIn(In):
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class CashBoxOut(Out):
+    id: int
+    name: str
+    active: bool
+
+
+class ApiKeyIn(In):
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    scopes: list[str]
+    expires_at: datetime | None = None
+
+
+class ApiKeyOut(Out):
+    id: int
+    name: str | None
+    operator_id: int
+    scopes: list[str] | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    token: str | None = Field(None, description="shown once, when the key is created")
+
+
+class PermissionOut(Out):
+    name: str
+    description: str
+
+
+# --- customers ---------------------------------------------------------------------------------
+
+
+class AddressIn(In):
+    cep: Annotated[str, Field(max_length=9, description="8 digits, with or without the dash")] | None = None
+    street: Text
+    number: Annotated[str, Field(max_length=20)] | None = None
+    complement: Annotated[str, Field(max_length=100)] | None = None
+    district: Annotated[str, Field(max_length=100)] | None = None
+    city: Annotated[str, Field(min_length=1, max_length=100)]
+    state: Annotated[str, Field(min_length=2, max_length=2, description="UF, e.g. MG")]
+
+
+class AddressOut(Out):
+    kind: AddressKind
+    cep: str | None
+    street: str
+    number: str | None
+    complement: str | None
+    district: str | None
+    city: str
+    state: str
+
+
+class CustomerFields(In):
+    trade_name: Text | None = None
+    birth_date: date | None = None
+    phones: list[Annotated[str, Field(min_length=8, max_length=20)]] = []
+    emails: list[Annotated[str, Field(min_length=3, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")]] = []
+    group_name: Annotated[str, Field(max_length=100)] | None = None
+    origin: Annotated[str, Field(max_length=100)] | None = None
+    notes: Annotated[str, Field(max_length=5000)] | None = None
+
+
+class CustomerIn(CustomerFields):
+    kind: CustomerKind
+    name: Text = Field(description="the person's name, or the company name (razão social)")
+    document: Annotated[
+        str, Field(min_length=11, max_length=18, description="CPF or CNPJ, digits or formatted")
+    ]
+    addresses: dict[AddressKind, AddressIn] = Field(
+        default_factory=dict, description="registration (cadastral), billing, fiscal"
+    )
+
+    @model_validator(mode="after")
+    def _required_by_kind(self) -> CustomerIn:
+        # Seed 000, "Adicionar cliente": a person needs a birth date and a phone, a company a phone.
+        if not self.phones:
+            raise ValueError("give at least one phone number")
+        if self.kind is CustomerKind.PERSON and self.birth_date is None:
+            raise ValueError("a person (CPF) needs a birth_date")
+        return self
+
+
+class CustomerPatch(CustomerFields):
+    kind: CustomerKind | None = None
+    name: Text | None = None
+    document: Annotated[str, Field(min_length=11, max_length=18)] | None = None
+    phones: list[Annotated[str, Field(min_length=8, max_length=20)]] | None = None  # type: ignore[assignment]
+    emails: list[str] | None = None  # type: ignore[assignment]
+
+
+class CustomerOut(Out):
+    id: int
+    kind: CustomerKind
+    name: str
+    trade_name: str | None
+    document: str | None
+    birth_date: date | None
+    phones: list[str]
+    emails: list[str]
+    group_name: str | None
+    origin: str | None
+    notes: str | None
+    addresses: list[AddressOut] = []
+    created_at: datetime
+
+
+# --- plans -----------------------------------------------------------------------------------
+
+
+class PlanFields(In):
+    burst_download_kbps: Kbps | None = None
+    burst_upload_kbps: Kbps | None = None
+    burst_threshold_download_kbps: Kbps | None = None
+    burst_threshold_upload_kbps: Kbps | None = None
+    burst_time_s: Annotated[int, Field(ge=1, le=3600)] | None = None
+    technology: Technology | None = None
+
+
+class PlanIn(PlanFields):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    price: Money
+    download_kbps: Kbps
+    upload_kbps: Kbps
+
+
+class PlanPatch(PlanFields):
+    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    price: Money | None = None
+    download_kbps: Kbps | None = None
+    upload_kbps: Kbps | None = None
+
+
+class PlanOut(Out):
+    id: int
+    name: str
+    price: Decimal
+    download_kbps: int
+    upload_kbps: int
+    burst_download_kbps: int | None
+    burst_upload_kbps: int | None
+    burst_threshold_download_kbps: int | None
+    burst_threshold_upload_kbps: int | None
+    burst_time_s: int | None
+    technology: Technology | None
+    created_at: datetime
+
+
+class PlanCloneIn(In):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class MassChangeIn(In):
+    target_plan_id: Id
+    change_price: bool = Field(description="give each service the target plan's price; else keep its own")
+    statuses: list[ServiceStatus] | None = None
+    service_ids: list[Id] | None = Field(None, description="only these services (of the source plan)")
+
+
+class MassChangeOut(Out):
+    changed: list[int]
+
+
+# --- NAS ----------------------------------------------------------------------------------------
+
+Secret = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class NasFields(In):
+    vendor: VendorProfile = VendorProfile.MIKROTIK
+    coa_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    require_message_authenticator: MaMode = MaMode.YES
+    swap_octets: bool = False
+    interim_interval: Annotated[int, Field(ge=60, le=86400)] | None = None
+    description: Annotated[str, Field(max_length=200)] = ""
+
+
+class NasIn(NasFields):
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    address: Annotated[str, Field(min_length=2, max_length=43, description="IP or CIDR")]
+    secret: Secret | None = Field(None, description="generated when omitted, and shown once")
+
+
+class NasPatch(In):
+    name: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    address: Annotated[str, Field(min_length=2, max_length=43)] | None = None
+    vendor: VendorProfile | None = None
+    coa_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    require_message_authenticator: MaMode | None = None
+    swap_octets: bool | None = None
+    interim_interval: Annotated[int, Field(ge=60, le=86400)] | None = None
+    description: Annotated[str, Field(max_length=200)] | None = None
+
+
+class NasOut(Out):
+    id: int
+    name: str
+    address: str
+    vendor: VendorProfile
+    coa_port: int
+    require_message_authenticator: MaMode
+    ma_seen: bool
+    swap_octets: bool
+    interim_interval: int | None
+    description: str
+    secret: str | None = Field(None, description="shown once, when created or rotated")
+
+
+class SecretIn(In):
+    secret: Secret | None = Field(None, description="the new secret; generated when omitted")
+
+
+# --- services --------------------------------------------------------------------------------
+
+Login = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^\S+$")]
+Password = Annotated[str, Field(min_length=1, max_length=128)]
+Mac = Annotated[str, Field(max_length=17)]
+Ipv4 = Annotated[str, Field(max_length=15)]
+
+
+class ServiceFields(In):
+    price: Money | None = Field(None, description="default: the plan's price")
+    due_day: Annotated[int, Field(ge=1, le=28)] | None = None
+    billing_method: Annotated[str, Field(max_length=50)] | None = None
+    simultaneous_use: Annotated[int, Field(ge=0, le=100)] = 1
+    mac_binding: MacBinding = MacBinding.OFF
+    mac: Mac | None = None
+    nas_port_id: Annotated[str, Field(max_length=253)] | None = None
+    fixed_ipv4: Ipv4 | None = None
+
+
+class ServiceIn(ServiceFields):
+    customer_id: Id
+    plan_id: Id
+    login: Login
+    password: Password | None = Field(None, description="generated when omitted")
+    status: Literal[ServiceStatus.ENABLED, ServiceStatus.PENDING_INSTALL] = ServiceStatus.ENABLED
+    installation_address: AddressIn | None = Field(None, description="default: the registration address")
+
+
+class ServicePatch(In):
+    login: Login | None = None
+    price: Money | None = None
+    due_day: Annotated[int, Field(ge=1, le=28)] | None = None
+    billing_method: Annotated[str, Field(max_length=50)] | None = None
+    simultaneous_use: Annotated[int, Field(ge=0, le=100)] | None = None
+    mac_binding: MacBinding | None = None
+    mac: Mac | None = None
+    nas_port_id: Annotated[str, Field(max_length=253)] | None = None
+    fixed_ipv4: Ipv4 | None = None
+
+
+class ServiceOut(Out):
+    id: int
+    customer_id: int
+    plan_id: int
+    login: str | None
+    former_login: str | None
+    status: ServiceStatus
+    status_reason: str | None
+    status_changed_at: datetime | None
+    reenable_on: date | None
+    price: Decimal
+    due_day: int | None
+    billing_method: str | None
+    simultaneous_use: int
+    mac_binding: MacBinding
+    mac: str | None
+    nas_port_id: str | None
+    fixed_ipv4: str | None
+    migrated_from_id: int | None
+    created_at: datetime
+    password: str | None = Field(None, description="shown when created or changed")
+
+
+class PasswordIn(In):
+    password: Password | None = Field(None, description="generated when omitted")
+
+
+class ReasonIn(In):
+    reason: Reason
+
+
+class SuspendIn(In):
+    status: Literal[ServiceStatus.SUSPENDED_REQUEST, ServiceStatus.BLOCKED_MANUAL]
+    reason: Reason
+    reenable_on: date | None = Field(None, description="customer's request only: re-enable on this day")
+
+
+class MigrateIn(In):
+    plan_id: Id
+    immediate: bool
+    reason: Reason
+    price: Money | None = Field(None, description="default: the new plan's price")
+
+
+class TransferIn(In):
+    customer_id: Id | None = Field(None, description="an existing customer")
+    new_customer: CustomerIn | None = Field(None, description="or a customer created in the same request")
+    reason: Reason
+
+    @model_validator(mode="after")
+    def _one_target(self) -> TransferIn:
+        if (self.customer_id is None) == (self.new_customer is None):
+            raise ValueError("give exactly one of customer_id and new_customer")
+        return self
+
+
+class ServiceAddressIn(In):
+    kinds: list[AddressKind] = Field(
+        min_length=1, description="which addresses to set; all four for 'update all' (Atualizar Todos)"
+    )
+    address: AddressIn
+
+
+class SessionOut(Out):
+    nas_id: int
+    acct_session_id: str
+    framed_ip: str | None
+    calling_station_id: str | None
+    nas_port_id: str | None
+    start_time: datetime | None
+    stop_time: datetime | None
+    session_time: int
+    input_octets: int
+    output_octets: int
+    terminate_cause: str | None
+    closed_by: str | None
+
+
+class AuthOut(Out):
+    time: datetime
+    nas_id: int | None
+    method: str
+    result: str
+    reason: str
+    mac: str | None
+    nas_port_id: str | None
+    mac_differs: bool
+    interface_differs: bool
+
+
+class DecisionOut(Out):
+    outcome: str
+    reasons: list[str]
+    attributes: dict[str, Any]
+
+
+class DiagnosticsOut(Out):
+    service: ServiceOut
+    status: ServiceStatus
+    status_reason: str | None
+    next_login: DecisionOut | None = Field(description="what the registered CPE would get now, and why")
+    online: list[SessionOut]
+    history: list[SessionOut]
+    authentications: list[AuthOut] = Field(description="the last 7 days, newest first")
+
+
+class AuditOut(Out):
+    id: int
+    at: datetime
+    actor: str
+    operator_id: int | None
+    source: str
+    entity: str
+    entity_id: int | None
+    customer_id: int | None
+    service_id: int | None
+    action: str
+    changes: dict[str, Any]
+    note: str | None
