@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from aaa.nas.models import Nas
 from aaa.operators.models import Operator
 from aaa.subscribers.customers import addresses_of
 from aaa.subscribers.diagnostics import Diagnostics
@@ -14,6 +15,7 @@ from admin_api.schemas import (
     CustomerOut,
     DecisionOut,
     DiagnosticsOut,
+    NasOut,
     OperatorOut,
     ServiceOut,
     SessionOut,
@@ -46,6 +48,12 @@ def customer_out(session: Session, customer: Customer) -> CustomerOut:
 def service_out(service: Service, *, with_password: bool = False) -> ServiceOut:
     out = ServiceOut.model_validate(service)
     out.password = service.password if with_password else None
+    return out
+
+
+def nas_out(nas: Nas, *, secret: str | None = None) -> NasOut:
+    out = NasOut.model_validate(nas)
+    out.secret = secret  # only when just created or rotated
     return out
 
 

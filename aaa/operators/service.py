@@ -205,13 +205,17 @@ def get_one(session: Session, model: type[T], item_id: int, what: str) -> T:
 # --- logins and tokens ----------------------------------------------------------------------
 
 
-def login(session: Session, *, login: str, password: str, ttl: timedelta) -> tuple[str, ApiToken]:
-    """Check the password and open a session token. The message never says which part was wrong."""
+def check_password(session: Session, *, login: str, password: str) -> Operator:
+    """The operator, if the password is right. The message never says which part was wrong."""
     operator = session.scalar(select(Operator).where(Operator.login == login))
     if not _verify(operator.password_hash if operator else _DUMMY_HASH, password) or operator is None:
         raise Unauthenticated("wrong login or password")
     if not operator.active:
         raise Unauthenticated(f"operator {login!r} is inactive; ask an administrator to reactivate it")
+    return operator
+
+
+def open_session(session: Session, operator: Operator, ttl: timedelta) -> tuple[str, ApiToken]:
     return _issue(session, operator, TokenKind.SESSION, expires_at=utcnow() + ttl)
 
 

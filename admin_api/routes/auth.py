@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from aaa.audit.recorder import Actor, act_as, actor_of
 from aaa.errors import NotFound
 from aaa.operators import service as operators
 from aaa.operators.models import ApiToken, TokenKind
@@ -25,8 +26,10 @@ router = APIRouter(tags=["auth"])
 def login(
     body: LoginIn, request: Request, session: Annotated[Session, Depends(public_session, scope="function")]
 ) -> TokenOut:
+    operator = operators.check_password(session, login=body.login, password=body.password)
+    act_as(session, Actor(f"operator:{operator.login}", actor_of(session).source, operator.id))
     ttl = timedelta(hours=request.app.state.settings.api.token_ttl_hours)
-    token, row = operators.login(session, login=body.login, password=body.password, ttl=ttl)
+    token, row = operators.open_session(session, operator, ttl)
     return TokenOut(token=token, expires_at=row.expires_at)
 
 

@@ -13,6 +13,7 @@ from aaa.nas.models import Nas
 from admin_api.deps import db
 from admin_api.routes.common import Limit, Offset
 from admin_api.schemas import NasIn, NasOut, NasPatch, Page, SecretIn
+from admin_api.views import nas_out
 
 router = APIRouter(tags=["nas"])
 
@@ -21,25 +22,25 @@ router = APIRouter(tags=["nas"])
 def list_nas(limit: Limit = 50, offset: Offset = 0, session: Session = db("nas.read")) -> Page[NasOut]:
     rows = session.scalars(select(Nas).order_by(Nas.id).limit(limit).offset(offset))
     total = session.scalar(select(func.count(Nas.id))) or 0
-    return Page(items=[NasOut.model_validate(n) for n in rows], total=total, limit=limit, offset=offset)
+    return Page(items=[nas_out(n) for n in rows], total=total, limit=limit, offset=offset)
 
 
 @router.post("/nas", response_model=NasOut, status_code=201)
 def create_nas(body: NasIn, session: Session = db("nas.write")) -> NasOut:
     secret = body.secret or secrets.token_urlsafe(24)
     nas = nas_service.add_nas(session, **body.model_dump(exclude={"secret"}), secret=secret)
-    return NasOut.model_validate(nas).model_copy(update={"secret": secret})
+    return nas_out(nas, secret=secret)
 
 
 @router.get("/nas/{nas_id}", response_model=NasOut)
 def get_nas(nas_id: int, session: Session = db("nas.read")) -> NasOut:
-    return NasOut.model_validate(nas_service.get_nas(session, nas_id))
+    return nas_out(nas_service.get_nas(session, nas_id))
 
 
 @router.patch("/nas/{nas_id}", response_model=NasOut)
 def update_nas(nas_id: int, body: NasPatch, session: Session = db("nas.write")) -> NasOut:
     nas = nas_service.get_nas(session, nas_id)
-    return NasOut.model_validate(nas_service.update_nas(session, nas, **body.model_dump(exclude_unset=True)))
+    return nas_out(nas_service.update_nas(session, nas, **body.model_dump(exclude_unset=True)))
 
 
 @router.post("/nas/{nas_id}/rotate-secret", response_model=NasOut)
@@ -47,7 +48,7 @@ def rotate_secret(nas_id: int, body: SecretIn, session: Session = db("nas.write"
     """Set a new shared secret (shown once). Configure the same one on the NAS right away."""
     nas = nas_service.get_nas(session, nas_id)
     secret = nas_service.rotate_secret(session, nas, body.secret)
-    return NasOut.model_validate(nas).model_copy(update={"secret": secret})
+    return nas_out(nas, secret=secret)
 
 
 @router.delete("/nas/{nas_id}", status_code=204)

@@ -1,0 +1,93 @@
+"""Helpers for the admin API tests: an app on the test database and a logged-in client."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from aaa.composition import build
+from aaa.operators.service import add_operator
+from aaa.settings import load_settings
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette's note about httpx's successor
+    from fastapi.testclient import TestClient
+
+ADMIN_PASSWORD = "admin-password-1"
+CPF = "529.982.247-25"  # valid check digits
+CPF2 = "111.444.777-35"
+CPF3 = "390.533.447-05"
+CNPJ = "11.222.333/0001-81"
+
+
+class Api:
+    """A TestClient that sends a bearer token and fails loudly on unexpected statuses."""
+
+    def __init__(self, client: TestClient, token: str | None = None) -> None:
+        self.client = client
+        self.token = token
+
+    def as_token(self, token: str | None) -> Api:
+        return Api(self.client, token)
+
+    def call(self, method: str, path: str, expect: int | None = None, **kwargs: Any) -> Any:
+        headers = kwargs.pop("headers", {})
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        response = self.client.request(method, "/api/v1" + path, headers=headers, **kwargs)
+        if expect is not None:
+            assert response.status_code == expect, (method, path, response.status_code, response.text)
+        return response.json() if response.content else None
+
+    def get(self, path: str, expect: int | None = 200, **kw: Any) -> Any:
+        return self.call("GET", path, expect, **kw)
+
+    def post(self, path: str, json: Any = None, expect: int | None = 200, **kw: Any) -> Any:
+        return self.call("POST", path, expect, json=json, **kw)
+
+    def patch(self, path: str, json: Any, expect: int | None = 200) -> Any:
+        return self.call("PATCH", path, expect, json=json)
+
+    def put(self, path: str, json: Any, expect: int | None = 200) -> Any:
+        return self.call("PUT", path, expect, json=json)
+
+    def login(self, login: str, password: str) -> Api:
+        body = self.as_token(None).post("/auth/login", {"login": login, "password": password})
+        return self.as_token(body["token"])
+
+
+@contextmanager
+def api_for(db_url: str) -> Iterator[Api]:
+    """An admin API on ``db_url`` with a superuser ``admin``, logged in."""
+    from admin_api.app import create_app
+
+    settings = load_settings(None, database_url=db_url)
+    components = build(settings)
+    with components.factory.begin() as session:
+        add_operator(session, login="admin", name="Admin", password=ADMIN_PASSWORD, superuser=True)
+    with TestClient(create_app(settings, components), client=("203.0.113.7", 50000)) as client:
+        yield Api(client).login("admin", ADMIN_PASSWORD)
+    components.close()
+
+
+def person(document: str = CPF, city: str = "Formiga", **extra: Any) -> dict[str, Any]:
+    return {
+        "kind": "person",
+        "name": "Maria da Silva",
+        "document": document,
+        "birth_date": "1985-03-04",
+        "phones": ["(37) 99999-0000"],
+        "emails": ["maria@example.com"],
+        "addresses": {
+            "registration": {
+                "street": "Rua A",
+                "number": "10",
+                "city": city,
+                "state": "MG",
+                "cep": "35570-000",
+            }
+        },
+        **extra,
+    }
