@@ -76,6 +76,10 @@ def db_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """Each test using this runs on both backends, on an emptied, migrated schema."""
     url = request.getfixturevalue("sqlite_database" if request.param == "sqlite" else "pg_database")
     yield url
+    empty_database(url)
+
+
+def empty_database(url: str) -> None:
     engine = make_engine(url)
     with engine.begin() as conn:
         for table in reversed(metadata.sorted_tables):

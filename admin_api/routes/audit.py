@@ -11,7 +11,7 @@ from aaa.subscribers.customers import get_customer
 from aaa.subscribers.models import Customer
 from aaa.subscribers.service import get_service_by_id
 from admin_api.deps import CityScope, db
-from admin_api.routes.common import Limit, Offset
+from admin_api.routes.common import Limit, Offset, PathId, QueryId
 from admin_api.schemas import AuditOut, Page
 
 router = APIRouter(tags=["audit"])
@@ -27,8 +27,8 @@ def _page(session: Session, query: Select[AuditEntry], limit: int, offset: int) 
 def list_entries(
     scope: CityScope,
     entity: str | None = None,
-    entity_id: int | None = None,
-    operator_id: int | None = None,
+    entity_id: QueryId | None = None,
+    operator_id: QueryId | None = None,
     action: str | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -52,7 +52,7 @@ def list_entries(
 
 @router.get("/customers/{customer_id}/history", response_model=Page[AuditOut])
 def customer_history(
-    customer_id: int,
+    customer_id: PathId,
     scope: CityScope,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -64,7 +64,7 @@ def customer_history(
 
 @router.get("/services/{service_id}/history", response_model=Page[AuditOut])
 def service_history(
-    service_id: int,
+    service_id: PathId,
     scope: CityScope,
     limit: Limit = 50,
     offset: Offset = 0,

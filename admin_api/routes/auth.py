@@ -15,7 +15,7 @@ from aaa.operators import service as operators
 from aaa.operators.models import ApiToken, TokenKind
 from aaa.operators.permissions import PERMISSIONS
 from admin_api.deps import Who, db, public_session
-from admin_api.routes.common import Limit, Offset
+from admin_api.routes.common import Limit, Offset, PathId
 from admin_api.schemas import ApiKeyIn, ApiKeyOut, LoginIn, OperatorOut, Page, PermissionOut, TokenOut
 from admin_api.views import operator_out
 
@@ -67,7 +67,7 @@ def create_key(body: ApiKeyIn, who: Who, session: Session = db("operators.admin"
 
 
 @router.delete("/api-keys/{key_id}", status_code=204)
-def revoke_key(key_id: int, session: Session = db("operators.admin")) -> None:
+def revoke_key(key_id: PathId, session: Session = db("operators.admin")) -> None:
     row = operators.get_one(session, ApiToken, key_id, "API key")
     if row.kind is not TokenKind.API_KEY:
         raise NotFound(f"API key {key_id} does not exist")

@@ -9,7 +9,7 @@ from aaa.errors import Invalid
 from aaa.subscribers import customers
 from aaa.subscribers.types import AddressKind, CustomerKind
 from admin_api.deps import CityScope, db
-from admin_api.routes.common import Limit, Offset
+from admin_api.routes.common import Limit, Offset, PathId
 from admin_api.schemas import AddressIn, CustomerIn, CustomerOut, CustomerPatch, Page
 from admin_api.views import customer_out
 
@@ -59,13 +59,15 @@ def create(session: Session, body: CustomerIn) -> customers.Customer:
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerOut)
-def get_customer(customer_id: int, scope: CityScope, session: Session = db("customers.read")) -> CustomerOut:
+def get_customer(
+    customer_id: PathId, scope: CityScope, session: Session = db("customers.read")
+) -> CustomerOut:
     return customer_out(session, customers.get_customer(session, customer_id, scope))
 
 
 @router.patch("/customers/{customer_id}", response_model=CustomerOut)
 def update_customer(
-    customer_id: int, body: CustomerPatch, scope: CityScope, session: Session = db("customers.write")
+    customer_id: PathId, body: CustomerPatch, scope: CityScope, session: Session = db("customers.write")
 ) -> CustomerOut:
     customer = customers.get_customer(session, customer_id, scope)
     customers.update_customer(session, customer, **body.model_dump(exclude_unset=True))
@@ -74,7 +76,7 @@ def update_customer(
 
 @router.put("/customers/{customer_id}/addresses/{kind}", response_model=CustomerOut)
 def set_address(
-    customer_id: int,
+    customer_id: PathId,
     kind: AddressKind,
     body: AddressIn,
     scope: CityScope,

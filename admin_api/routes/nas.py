@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from aaa.nas import service as nas_service
 from aaa.nas.models import Nas
 from admin_api.deps import db
-from admin_api.routes.common import Limit, Offset
+from admin_api.routes.common import Limit, Offset, PathId
 from admin_api.schemas import NasIn, NasOut, NasPatch, Page, SecretIn
 from admin_api.views import nas_out
 
@@ -33,18 +33,18 @@ def create_nas(body: NasIn, session: Session = db("nas.write")) -> NasOut:
 
 
 @router.get("/nas/{nas_id}", response_model=NasOut)
-def get_nas(nas_id: int, session: Session = db("nas.read")) -> NasOut:
+def get_nas(nas_id: PathId, session: Session = db("nas.read")) -> NasOut:
     return nas_out(nas_service.get_nas(session, nas_id))
 
 
 @router.patch("/nas/{nas_id}", response_model=NasOut)
-def update_nas(nas_id: int, body: NasPatch, session: Session = db("nas.write")) -> NasOut:
+def update_nas(nas_id: PathId, body: NasPatch, session: Session = db("nas.write")) -> NasOut:
     nas = nas_service.get_nas(session, nas_id)
     return nas_out(nas_service.update_nas(session, nas, **body.model_dump(exclude_unset=True)))
 
 
 @router.post("/nas/{nas_id}/rotate-secret", response_model=NasOut)
-def rotate_secret(nas_id: int, body: SecretIn, session: Session = db("nas.write")) -> NasOut:
+def rotate_secret(nas_id: PathId, body: SecretIn, session: Session = db("nas.write")) -> NasOut:
     """Set a new shared secret (shown once). Configure the same one on the NAS right away."""
     nas = nas_service.get_nas(session, nas_id)
     secret = nas_service.rotate_secret(session, nas, body.secret)
@@ -52,5 +52,5 @@ def rotate_secret(nas_id: int, body: SecretIn, session: Session = db("nas.write"
 
 
 @router.delete("/nas/{nas_id}", status_code=204)
-def delete_nas(nas_id: int, session: Session = db("nas.write")) -> None:
+def delete_nas(nas_id: PathId, session: Session = db("nas.write")) -> None:
     nas_service.delete_nas(session, nas_service.get_nas(session, nas_id))

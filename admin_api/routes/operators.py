@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from aaa.operators import service as operators
 from aaa.operators.models import CashBox, Role
 from admin_api.deps import db
-from admin_api.routes.common import Limit, Offset
+from admin_api.routes.common import Limit, Offset, PathId
 from admin_api.schemas import (
     CashBoxIn,
     CashBoxOut,
@@ -42,35 +42,35 @@ def create_operator(body: OperatorIn, session: Session = db(ADMIN)) -> OperatorO
 
 
 @router.get("/operators/{operator_id}", response_model=OperatorOut)
-def get_operator(operator_id: int, session: Session = db(ADMIN)) -> OperatorOut:
+def get_operator(operator_id: PathId, session: Session = db(ADMIN)) -> OperatorOut:
     return operator_out(operators.get_operator(session, operator_id))
 
 
 @router.patch("/operators/{operator_id}", response_model=OperatorOut)
-def update_operator(operator_id: int, body: OperatorPatch, session: Session = db(ADMIN)) -> OperatorOut:
+def update_operator(operator_id: PathId, body: OperatorPatch, session: Session = db(ADMIN)) -> OperatorOut:
     operator = operators.get_operator(session, operator_id)
     return operator_out(operators.update_operator(session, operator, **body.model_dump(exclude_unset=True)))
 
 
 @router.post("/operators/{operator_id}/deactivate", response_model=OperatorOut)
-def deactivate(operator_id: int, session: Session = db(ADMIN)) -> OperatorOut:
+def deactivate(operator_id: PathId, session: Session = db(ADMIN)) -> OperatorOut:
     """Inativar: the operator can no longer log in and its tokens and API keys stop working."""
     return operator_out(operators.set_active(session, operators.get_operator(session, operator_id), False))
 
 
 @router.post("/operators/{operator_id}/activate", response_model=OperatorOut)
-def activate(operator_id: int, session: Session = db(ADMIN)) -> OperatorOut:
+def activate(operator_id: PathId, session: Session = db(ADMIN)) -> OperatorOut:
     return operator_out(operators.set_active(session, operators.get_operator(session, operator_id), True))
 
 
 @router.post("/operators/{operator_id}/disconnect", status_code=204)
-def disconnect(operator_id: int, session: Session = db(ADMIN)) -> None:
+def disconnect(operator_id: PathId, session: Session = db(ADMIN)) -> None:
     """Desconectar: end the operator's login sessions (it logs in again to get new rights)."""
     operators.revoke_tokens(session, operators.get_operator(session, operator_id))
 
 
 @router.post("/operators/{operator_id}/clone-permissions", response_model=OperatorOut)
-def clone_permissions(operator_id: int, body: CloneIn, session: Session = db(ADMIN)) -> OperatorOut:
+def clone_permissions(operator_id: PathId, body: CloneIn, session: Session = db(ADMIN)) -> OperatorOut:
     """Replace the operator's permissions and roles with another operator's (seed 000)."""
     operator = operators.get_operator(session, operator_id)
     source = operators.get_operator(session, body.from_operator_id)
@@ -90,13 +90,13 @@ def create_role(body: RoleIn, session: Session = db(ADMIN)) -> RoleOut:
 
 
 @router.patch("/roles/{role_id}", response_model=RoleOut)
-def update_role(role_id: int, body: RolePatch, session: Session = db(ADMIN)) -> RoleOut:
+def update_role(role_id: PathId, body: RolePatch, session: Session = db(ADMIN)) -> RoleOut:
     role = operators.get_one(session, Role, role_id, "role")
     return RoleOut.model_validate(operators.update_role(session, role, **body.model_dump(exclude_unset=True)))
 
 
 @router.delete("/roles/{role_id}", status_code=204)
-def delete_role(role_id: int, session: Session = db(ADMIN)) -> None:
+def delete_role(role_id: PathId, session: Session = db(ADMIN)) -> None:
     session.delete(operators.get_one(session, Role, role_id, "role"))
     session.flush()
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from aaa.subscribers import plans
 from admin_api.deps import CityScope, db
-from admin_api.routes.common import Limit, Offset
+from admin_api.routes.common import Limit, Offset, PathId
 from admin_api.schemas import MassChangeIn, MassChangeOut, Page, PlanCloneIn, PlanIn, PlanOut, PlanPatch
 
 router = APIRouter(tags=["plans"])
@@ -25,24 +25,24 @@ def create_plan(body: PlanIn, session: Session = db("plans.write")) -> PlanOut:
 
 
 @router.get("/plans/{plan_id}", response_model=PlanOut)
-def get_plan(plan_id: int, session: Session = db("plans.read")) -> PlanOut:
+def get_plan(plan_id: PathId, session: Session = db("plans.read")) -> PlanOut:
     return PlanOut.model_validate(plans.get_plan(session, plan_id))
 
 
 @router.patch("/plans/{plan_id}", response_model=PlanOut)
-def update_plan(plan_id: int, body: PlanPatch, session: Session = db("plans.write")) -> PlanOut:
+def update_plan(plan_id: PathId, body: PlanPatch, session: Session = db("plans.write")) -> PlanOut:
     plan = plans.get_plan(session, plan_id)
     return PlanOut.model_validate(plans.update_plan(session, plan, **body.model_dump(exclude_unset=True)))
 
 
 @router.post("/plans/{plan_id}/clone", response_model=PlanOut, status_code=201)
-def clone_plan(plan_id: int, body: PlanCloneIn, session: Session = db("plans.write")) -> PlanOut:
+def clone_plan(plan_id: PathId, body: PlanCloneIn, session: Session = db("plans.write")) -> PlanOut:
     return PlanOut.model_validate(plans.clone_plan(session, plans.get_plan(session, plan_id), name=body.name))
 
 
 @router.post("/plans/{plan_id}/mass-change", response_model=MassChangeOut)
 def mass_change(
-    plan_id: int, body: MassChangeIn, scope: CityScope, session: Session = db("plans.mass_change")
+    plan_id: PathId, body: MassChangeIn, scope: CityScope, session: Session = db("plans.mass_change")
 ) -> MassChangeOut:
     """Move the selected services of this plan to another (seed 000: Alteração massiva de planos)."""
     changed = plans.mass_change(

@@ -11,7 +11,7 @@ from aaa.subscribers import service as services
 from aaa.subscribers.diagnostics import diagnose
 from aaa.subscribers.types import AddressKind, ServiceStatus
 from admin_api.deps import CityScope, db
-from admin_api.routes.common import Limit, Offset
+from admin_api.routes.common import Limit, Offset, PathId, QueryId
 from admin_api.routes.customers import create as create_customer
 from admin_api.schemas import (
     DiagnosticsOut,
@@ -34,8 +34,8 @@ router = APIRouter(tags=["services"])
 @router.get("/services", response_model=Page[ServiceOut])
 def list_services(
     scope: CityScope,
-    customer_id: int | None = None,
-    plan_id: int | None = None,
+    customer_id: QueryId | None = None,
+    plan_id: QueryId | None = None,
     status: ServiceStatus | None = None,
     login: str | None = None,
     limit: Limit = 50,
@@ -76,13 +76,13 @@ def create_service(body: ServiceIn, scope: CityScope, session: Session = db("ser
 
 
 @router.get("/services/{service_id}", response_model=ServiceOut)
-def get_service(service_id: int, scope: CityScope, session: Session = db("services.read")) -> ServiceOut:
+def get_service(service_id: PathId, scope: CityScope, session: Session = db("services.read")) -> ServiceOut:
     return service_out(services.get_service_by_id(session, service_id, scope))
 
 
 @router.patch("/services/{service_id}", response_model=ServiceOut)
 def update_service(
-    service_id: int, body: ServicePatch, scope: CityScope, session: Session = db("services.write")
+    service_id: PathId, body: ServicePatch, scope: CityScope, session: Session = db("services.write")
 ) -> ServiceOut:
     service = services.get_service_by_id(session, service_id, scope)
     return service_out(services.update_service(session, service, **body.model_dump(exclude_unset=True)))
@@ -90,7 +90,7 @@ def update_service(
 
 @router.post("/services/{service_id}/password", response_model=ServiceOut)
 def change_password(
-    service_id: int, body: PasswordIn, scope: CityScope, session: Session = db("services.write")
+    service_id: PathId, body: PasswordIn, scope: CityScope, session: Session = db("services.write")
 ) -> ServiceOut:
     service = services.get_service_by_id(session, service_id, scope)
     password = body.password or services.generate_password()
@@ -99,7 +99,7 @@ def change_password(
 
 @router.post("/services/{service_id}/enable", response_model=ServiceOut)
 def enable(
-    service_id: int, body: ReasonIn, scope: CityScope, session: Session = db("services.enable")
+    service_id: PathId, body: ReasonIn, scope: CityScope, session: Session = db("services.enable")
 ) -> ServiceOut:
     """Enable (Habilitar). For a service awaiting migration this completes the migration."""
     service = services.get_service_by_id(session, service_id, scope)
@@ -108,7 +108,7 @@ def enable(
 
 @router.post("/services/{service_id}/suspend", response_model=ServiceOut)
 def suspend(
-    service_id: int, body: SuspendIn, scope: CityScope, session: Session = db("services.suspend")
+    service_id: PathId, body: SuspendIn, scope: CityScope, session: Session = db("services.suspend")
 ) -> ServiceOut:
     """Suspend on the customer's request (optionally until a date) or block manually."""
     service = services.get_service_by_id(session, service_id, scope)
@@ -120,7 +120,7 @@ def suspend(
 
 @router.post("/services/{service_id}/cancel", response_model=ServiceOut)
 def cancel(
-    service_id: int, body: ReasonIn, scope: CityScope, session: Session = db("services.cancel")
+    service_id: PathId, body: ReasonIn, scope: CityScope, session: Session = db("services.cancel")
 ) -> ServiceOut:
     """Cancel (final). The login and the fixed IP become free for reuse."""
     service = services.get_service_by_id(session, service_id, scope)
@@ -129,7 +129,7 @@ def cancel(
 
 @router.post("/services/{service_id}/migrate", response_model=ServiceOut, status_code=201)
 def migrate(
-    service_id: int, body: MigrateIn, scope: CityScope, session: Session = db("services.migrate")
+    service_id: PathId, body: MigrateIn, scope: CityScope, session: Session = db("services.migrate")
 ) -> ServiceOut:
     """Migrate to another plan; returns the new service (enabled, or awaiting migration)."""
     service = services.get_service_by_id(session, service_id, scope)
@@ -146,7 +146,7 @@ def migrate(
 
 @router.post("/services/{service_id}/transfer", response_model=ServiceOut)
 def transfer(
-    service_id: int, body: TransferIn, scope: CityScope, session: Session = db("services.transfer")
+    service_id: PathId, body: TransferIn, scope: CityScope, session: Session = db("services.transfer")
 ) -> ServiceOut:
     """Troca de titularidade, to an existing customer or to one created in the same request."""
     service = services.get_service_by_id(session, service_id, scope)
@@ -160,7 +160,7 @@ def transfer(
 
 @router.put("/services/{service_id}/addresses", response_model=ServiceOut)
 def set_addresses(
-    service_id: int, body: ServiceAddressIn, scope: CityScope, session: Session = db("services.write")
+    service_id: PathId, body: ServiceAddressIn, scope: CityScope, session: Session = db("services.write")
 ) -> ServiceOut:
     """Change the service's addresses; list all four kinds to "update all" (registration is the
     customer's own address)."""
@@ -173,6 +173,8 @@ def set_addresses(
 
 
 @router.get("/services/{service_id}/diagnostics", response_model=DiagnosticsOut)
-def diagnostics(service_id: int, scope: CityScope, session: Session = db("services.read")) -> DiagnosticsOut:
+def diagnostics(
+    service_id: PathId, scope: CityScope, session: Session = db("services.read")
+) -> DiagnosticsOut:
     service = services.get_service_by_id(session, service_id, scope)
     return diagnostics_out(diagnose(session, service, utcnow()))
