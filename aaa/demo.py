@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from aaa.nas.models import MaMode, Nas, VendorProfile
 from aaa.nas.service import add_nas
+from aaa.operators.models import Operator
+from aaa.operators.service import add_operator
 from aaa.settings import Settings
 from aaa.subscribers.customers import add_customer
 from aaa.subscribers.models import Service
@@ -39,6 +41,9 @@ SUBSCRIBERS = [
     ),
     ("devedor", "devedor-pass", "Fibra 100M", ServiceStatus.SUSPENDED_DEBT, None, "Carlos Devedor"),
 ]
+
+
+DEMO_ADMIN_PASSWORD = "admin-change-me"
 
 
 def create_demo(session: Session, settings: Settings) -> list[str]:
@@ -78,8 +83,13 @@ def create_demo(session: Session, settings: Settings) -> list[str]:
                 status=status,
                 fixed_ipv4=ip,
             )
+    if session.scalar(select(Operator).where(Operator.login == "admin")) is None:
+        add_operator(
+            session, login="admin", name="Demo administrator", password=DEMO_ADMIN_PASSWORD, superuser=True
+        )
     port = settings.radius.auth_port
     server = f"127.0.0.1:{port}"
+    api = f"http://{settings.api.bind}:{settings.api.port}/api/v1"
     return [
         f"demo ISP ready in {settings.database_url}",
         "NAS demo-nas 127.0.0.1, secret " + DEMO_SECRET,
@@ -89,4 +99,7 @@ def create_demo(session: Session, settings: Settings) -> list[str]:
         f"  radtest -t pap maria maria-pass {server} 0 {DEMO_SECRET}",
         f"  radtest -t chap joao joao-pass {server} 0 {DEMO_SECRET}",
         f"  radtest -t mschap padaria padaria-pass {server} 0 {DEMO_SECRET}",
+        f"admin API: {api}/docs, operator admin / {DEMO_ADMIN_PASSWORD} (superuser; change it)",
+        f"  curl -s -X POST {api}/auth/login -H 'Content-Type: application/json' "
+        f"""-d '{{"login": "admin", "password": "{DEMO_ADMIN_PASSWORD}"}}'""",
     ]

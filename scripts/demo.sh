@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install isp-aaa and start it on the embedded default (SQLite file ./aaa.db, no Redis) with a
-# demo ISP: NAS 127.0.0.1, three plans, four subscribers. It prints the radtest lines to try.
+# demo ISP: NAS 127.0.0.1, three plans, four subscribers, an admin operator. It prints the
+# radtest and curl lines to try.
 # Stop with Ctrl-C. Needs only python3 (with venv); radtest comes from Debian's freeradius-utils.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e .
 .venv/bin/aaa demo
-echo "starting: RADIUS auth 127.0.0.1:1812, accounting 127.0.0.1:1813, metrics http://127.0.0.1:9812/metrics"
+echo "starting: RADIUS auth 127.0.0.1:1812, accounting 127.0.0.1:1813, admin API http://127.0.0.1:8080/api/v1/docs, metrics http://127.0.0.1:9812/metrics"
 exec .venv/bin/aaa serve
