@@ -545,3 +545,42 @@ def test_docs_render_offline(api: Api) -> None:
     assert "redoc.standalone.js" in api.client.get("/api/v1/redoc").text
     assert api.client.get("/health").json() == {"status": "ok"}
     assert api.client.get("/api/v1/openapi.json").json()["info"]["title"] == "isp-aaa admin API"
+
+
+def test_diagnostics_keep_a_reused_logins_history_apart(api: Api, factory: sessionmaker[Session]) -> None:
+    nas = api.post("/nas", {"name": "bng", "address": "127.0.0.1"}, expect=201)
+
+    def auth(service_id: int, reason: str) -> None:
+        with factory.begin() as session:
+            session.add(
+                AuthLog(
+                    time=utcnow(),
+                    nas_id=nas["id"],
+                    login="maria",
+                    service_id=service_id,
+                    method="pap",
+                    result=AuthResult.REJECT,
+                    reason=reason,
+                )
+            )
+
+    first = setup_service(api)
+    auth(first["id"], "first holder")
+    api.post(f"/services/{first['id']}/cancel", {"reason": "moved away"})
+    second = api.post(
+        "/services",
+        {"customer_id": first["customer_id"], "plan_id": first["plan_id"], "login": "maria"},
+        expect=201,
+    )
+    auth(second["id"], "second holder")
+    reasons = [a["reason"] for a in api.get(f"/services/{second['id']}/diagnostics")["authentications"]]
+    assert reasons == ["second holder"]
+    faster = api.post("/plans", {**PLAN, "name": "Fibra 1G"}, expect=201)
+    third = api.post(
+        f"/services/{second['id']}/migrate",
+        {"plan_id": faster["id"], "immediate": True, "reason": "upgrade"},
+        expect=201,
+    )
+    auth(third["id"], "after migration")
+    reasons = [a["reason"] for a in api.get(f"/services/{third['id']}/diagnostics")["authentications"]]
+    assert reasons == ["after migration", "second holder"]  # a migration keeps the history

@@ -8,7 +8,7 @@ it should not.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -21,6 +21,7 @@ from sqlalchemy import (
     bindparam,
     func,
     literal_column,
+    or_,
     select,
     tuple_,
     update,
@@ -220,13 +221,16 @@ def reap(session: Session, now: datetime, multiplier: float, default_interval: i
     return closed
 
 
-def history(session: Session, login: str, limit: int = 100) -> list[AcctSession]:
-    """Connection history (seed: Extrato de Conexões), newest first."""
+def history(
+    session: Session, login: str, limit: int = 100, service_ids: Sequence[int] | None = None
+) -> list[AcctSession]:
+    """Connection history (seed: Extrato de Conexões), newest first; ``service_ids`` keeps out the
+    sessions of an earlier, cancelled holder of the same login."""
+    query = select(AcctSession).where(AcctSession.login == login)
+    if service_ids is not None:
+        query = query.where(or_(AcctSession.service_id.in_(service_ids), AcctSession.service_id.is_(None)))
     return list(
         session.scalars(
-            select(AcctSession)
-            .where(AcctSession.login == login)
-            .order_by(AcctSession.start_time.desc().nulls_last(), AcctSession.id.desc())
-            .limit(limit)
+            query.order_by(AcctSession.start_time.desc().nulls_last(), AcctSession.id.desc()).limit(limit)
         )
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from aaa.accounting.models import AcctSession, AuthLog
@@ -43,12 +43,17 @@ def diagnose(
             # As if the registered CPE dialled in on its registered interface, nothing else online.
             facts = RequestFacts(0, subscriber.mac, subscriber.nas_port_id, 0, ())
             decision = decide(subscriber, facts, now)
-    sessions = history(session, login, limit) if login else []
+    lineage = _lineage(session, service)
+    sessions = history(session, login, limit, lineage) if login else []
     auths = (
         list(
             session.scalars(
                 select(AuthLog)
-                .where(AuthLog.login == login, AuthLog.time >= now - timedelta(days=days))
+                .where(
+                    AuthLog.login == login,
+                    AuthLog.time >= now - timedelta(days=days),
+                    or_(AuthLog.service_id.in_(lineage), AuthLog.service_id.is_(None)),
+                )
                 .order_by(AuthLog.time.desc(), AuthLog.id.desc())
                 .limit(limit)
             )
@@ -64,3 +69,14 @@ def diagnose(
         history=[s for s in sessions if s.stop_time is not None],
         authentications=auths,
     )
+
+
+def _lineage(session: Session, service: Service) -> list[int]:
+    """The service and those it migrated from: a login's history belongs to them, not to an
+    earlier customer whose cancelled service once had the same login."""
+    ids = [service.id]
+    previous = service.migrated_from_id
+    while previous is not None and previous not in ids:
+        ids.append(previous)
+        previous = session.scalar(select(Service.migrated_from_id).where(Service.id == previous))
+    return ids
