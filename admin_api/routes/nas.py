@@ -5,13 +5,12 @@ from __future__ import annotations
 import secrets
 
 from fastapi import APIRouter
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aaa.nas import service as nas_service
 from aaa.nas.models import Nas
 from admin_api.deps import db
-from admin_api.routes.common import Limit, Offset, PathId
+from admin_api.routes.common import Limit, Offset, PathId, page_of
 from admin_api.schemas import NasIn, NasOut, NasPatch, Page, SecretIn
 from admin_api.views import nas_out
 
@@ -20,9 +19,7 @@ router = APIRouter(tags=["nas"])
 
 @router.get("/nas", response_model=Page[NasOut])
 def list_nas(limit: Limit = 50, offset: Offset = 0, session: Session = db("nas.read")) -> Page[NasOut]:
-    rows = session.scalars(select(Nas).order_by(Nas.id).limit(limit).offset(offset))
-    total = session.scalar(select(func.count(Nas.id))) or 0
-    return Page(items=[nas_out(n) for n in rows], total=total, limit=limit, offset=offset)
+    return page_of(session, Nas, nas_out, limit, offset)
 
 
 @router.post("/nas", response_model=NasOut, status_code=201)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aaa.operators import service as operators
 from aaa.operators.models import CashBox, Role
 from admin_api.deps import db
-from admin_api.routes.common import Limit, Offset, PathId
+from admin_api.routes.common import Limit, Offset, PathId, page_of
 from admin_api.schemas import (
     CashBoxIn,
     CashBoxOut,
@@ -79,9 +78,7 @@ def clone_permissions(operator_id: PathId, body: CloneIn, session: Session = db(
 
 @router.get("/roles", response_model=Page[RoleOut])
 def list_roles(limit: Limit = 50, offset: Offset = 0, session: Session = db(ADMIN)) -> Page[RoleOut]:
-    rows = session.scalars(select(Role).order_by(Role.id).limit(limit).offset(offset))
-    total = session.scalar(select(func.count(Role.id))) or 0
-    return Page(items=[RoleOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset)
+    return page_of(session, Role, RoleOut.model_validate, limit, offset)
 
 
 @router.post("/roles", response_model=RoleOut, status_code=201)
@@ -103,9 +100,7 @@ def delete_role(role_id: PathId, session: Session = db(ADMIN)) -> None:
 
 @router.get("/cash-boxes", response_model=Page[CashBoxOut])
 def list_cash_boxes(limit: Limit = 50, offset: Offset = 0, session: Session = db(ADMIN)) -> Page[CashBoxOut]:
-    rows = session.scalars(select(CashBox).order_by(CashBox.id).limit(limit).offset(offset))
-    total = session.scalar(select(func.count(CashBox.id))) or 0
-    return Page(items=[CashBoxOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset)
+    return page_of(session, CashBox, CashBoxOut.model_validate, limit, offset)
 
 
 @router.post("/cash-boxes", response_model=CashBoxOut, status_code=201)
