@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from fastapi import FastAPI
+
 from aaa.composition import build
 from aaa.operators.service import add_operator
 from aaa.settings import load_settings
@@ -59,17 +61,23 @@ class Api:
 
 
 @contextmanager
-def api_for(db_url: str) -> Iterator[Api]:
-    """An admin API on ``db_url`` with a superuser ``admin``, logged in."""
+def admin_app(db_url: str) -> Iterator[FastAPI]:
+    """The admin API app on ``db_url``, with a superuser ``admin`` (password ADMIN_PASSWORD)."""
     from admin_api.app import create_app
 
     settings = load_settings(None, database_url=db_url)
     components = build(settings)
     with components.factory.begin() as session:
         add_operator(session, login="admin", name="Admin", password=ADMIN_PASSWORD, superuser=True)
-    with TestClient(create_app(settings, components), client=("203.0.113.7", 50000)) as client:
-        yield Api(client).login("admin", ADMIN_PASSWORD)
+    yield create_app(settings, components)
     components.close()
+
+
+@contextmanager
+def api_for(db_url: str) -> Iterator[Api]:
+    """An in-process client of ``admin_app``, logged in as ``admin``."""
+    with admin_app(db_url) as app, TestClient(app, client=("203.0.113.7", 50000)) as client:
+        yield Api(client).login("admin", ADMIN_PASSWORD)
 
 
 def person(document: str = CPF, city: str = "Formiga", **extra: Any) -> dict[str, Any]:

@@ -12,39 +12,28 @@ import uvicorn
 from pyrad import client as pyrad_client
 from pyrad import packet
 
-from aaa.composition import build
-from aaa.operators.service import add_operator
-from aaa.settings import load_settings
 from tests import radius_client as rc
-from tests.api_client import person
+from tests.api_client import ADMIN_PASSWORD, admin_app, person
 from tests.conftest import SECRET, RunningWorker, wait_for
 
 
 @pytest.fixture
 def http_api(db_url: str) -> Iterator[httpx.Client]:
     """The admin API served by uvicorn on a real loopback socket, with an admin logged in."""
-    from admin_api.app import create_app
-
-    settings = load_settings(None, database_url=db_url)
-    components = build(settings)
-    with components.factory.begin() as session:
-        add_operator(session, login="admin", name="Admin", password="admin-password-1", superuser=True)
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, components), host="127.0.0.1", port=0, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    assert wait_for(lambda: server.started, timeout=10)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=10) as client:
-        token = client.post("/auth/login", json={"login": "admin", "password": "admin-password-1"}).json()[
-            "token"
-        ]
-        client.headers["Authorization"] = f"Bearer {token}"
-        yield client
-    server.should_exit = True
-    thread.join(10)
-    components.close()
+    with admin_app(db_url) as app:
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        assert wait_for(lambda: server.started, timeout=10)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=10) as client:
+            login = {"login": "admin", "password": ADMIN_PASSWORD}
+            client.headers["Authorization"] = (
+                f"Bearer {client.post('/auth/login', json=login).json()['token']}"
+            )
+            yield client
+        server.should_exit = True
+        thread.join(10)
 
 
 def ok(response: httpx.Response) -> Any:

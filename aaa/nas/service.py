@@ -27,13 +27,26 @@ def _address(value: str) -> str:
     return str(network.network_address) if network.num_addresses == 1 else str(network)
 
 
-def _check_secret(name: str, secret: str) -> None:
+def _secret(name: str, secret: str | None) -> str:
+    """The given secret, checked, or a random one when none is given."""
+    if secret is None:
+        return secrets.token_urlsafe(24)
     if not secret:
         raise Invalid("the shared secret must not be empty")
     if len(secret.encode()) > 128:
         raise Invalid("the shared secret must be at most 128 octets")
     if len(secret.encode()) <= MIN_SECRET:
         log.warning("NAS %s: shared secret has %d octets; use at least 16 random ones", name, len(secret))
+    return secret
+
+
+def _unique(session: Session, column: str, value: object, nas_id: int | None = None) -> None:
+    query = select(Nas).where(getattr(Nas, column) == value)
+    if nas_id is not None:
+        query = query.where(Nas.id != nas_id)
+    holder = session.scalar(query)
+    if holder:
+        raise Conflict(f"NAS {column} {value} is already used by NAS {holder.id} ({holder.name})")
 
 
 def add_nas(
@@ -41,7 +54,7 @@ def add_nas(
     *,
     name: str,
     address: str,
-    secret: str,
+    secret: str | None,
     vendor: VendorProfile = VendorProfile.MIKROTIK,
     coa_port: int | None = None,
     require_message_authenticator: MaMode = MaMode.YES,
@@ -49,12 +62,11 @@ def add_nas(
     interim_interval: int | None = None,
     description: str = "",
 ) -> Nas:
+    """Register a NAS; ``secret`` None generates a random one (read it back from ``nas.secret``)."""
     address = _address(address)
-    _check_secret(name, secret)
-    for column, value in (("name", name), ("address", address)):
-        existing = session.scalar(select(Nas).where(getattr(Nas, column) == value))
-        if existing:
-            raise Conflict(f"NAS {column} {value} is already used by NAS {existing.id} ({existing.name})")
+    secret = _secret(name, secret)
+    _unique(session, "name", name)
+    _unique(session, "address", address)
     if coa_port is None:
         coa_port = 1700 if vendor is VendorProfile.MIKROTIK else 3799  # RouterOS listens on 1700
     nas = Nas(
@@ -95,13 +107,11 @@ def get_nas(session: Session, nas_id: int) -> Nas:
 
 def update_nas(session: Session, nas: Nas, **changes: object) -> Nas:
     """Edit a NAS; the RADIUS workers pick the change up without a restart."""
+    if "address" in changes:
+        changes["address"] = _address(str(changes["address"]))
     for column in ("name", "address"):
         if column in changes:
-            value = _address(str(changes[column])) if column == "address" else changes[column]
-            holder = session.scalar(select(Nas).where(getattr(Nas, column) == value, Nas.id != nas.id))
-            if holder:
-                raise Conflict(f"NAS {column} {value} is already used by NAS {holder.id} ({holder.name})")
-            changes[column] = value
+            _unique(session, column, changes[column], nas.id)
     for field, value in changes.items():
         if field in ("secret", "ma_seen", "id") or not hasattr(nas, field):
             raise Invalid(f"NAS field {field!r} cannot be edited here (rotate the secret on its own)")
@@ -112,8 +122,7 @@ def update_nas(session: Session, nas: Nas, **changes: object) -> Nas:
 
 def rotate_secret(session: Session, nas: Nas, secret: str | None = None) -> str:
     """Set a new shared secret (random when not given) and return it."""
-    secret = secret or secrets.token_urlsafe(24)
-    _check_secret(nas.name, secret)
+    secret = _secret(nas.name, secret)
     nas.secret = secret
     session.flush()
     return secret

@@ -14,10 +14,11 @@ from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from aaa.db.base import utcnow
+from aaa.db.paging import page
 from aaa.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from aaa.operators.models import ApiToken, CashBox, Operator, Role, TokenKind
 from aaa.operators.permissions import PERMISSIONS, unknown
@@ -159,8 +160,7 @@ def list_operators(
     query = select(Operator)
     if active is not None:
         query = query.where(Operator.active == active)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return list(session.scalars(query.order_by(Operator.id).limit(limit).offset(offset))), total
+    return page(session, query, Operator.id, limit=limit, offset=offset)
 
 
 # --- roles and cash boxes -----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from aaa.db.paging import page
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.subscribers.documents import digits, normalize_cep, normalize_document
 from aaa.subscribers.models import ADDRESS_FIELDS, Address, Customer, Service
@@ -117,9 +118,7 @@ def list_customers(
         query = query.where(Customer.group_name == group_name)
     if city:
         query = query.where(Scope.of([city]).customers())
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(query.order_by(Customer.id).limit(limit).offset(offset))
-    return list(items), total
+    return page(session, query, Customer.id, limit=limit, offset=offset)
 
 
 def addresses_of(session: Session, customer: Customer, service: Service | None = None) -> list[Address]:

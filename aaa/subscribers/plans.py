@@ -8,10 +8,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.audit.recorder import record
+from aaa.db.paging import page
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.subscribers.customers import EVERYWHERE, Scope
 from aaa.subscribers.models import Customer, Plan, Service
@@ -63,8 +64,7 @@ def get_plan(session: Session, name_or_id: str | int) -> Plan:
 
 
 def list_plans(session: Session, *, limit: int = 50, offset: int = 0) -> tuple[list[Plan], int]:
-    total = session.scalar(select(func.count(Plan.id))) or 0
-    return list(session.scalars(select(Plan).order_by(Plan.id).limit(limit).offset(offset))), total
+    return page(session, select(Plan), Plan.id, limit=limit, offset=offset)
 
 
 def mass_change(

@@ -13,11 +13,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.audit.recorder import record
 from aaa.db.base import utcnow
+from aaa.db.paging import page
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.policies.decide import normalize_mac
 from aaa.subscribers.customers import EVERYWHERE, Scope
@@ -133,8 +134,7 @@ def list_services(
         query = query.where(Service.status == status)
     if login:
         query = query.where(Service.login.like(f"%{login}%"))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return list(session.scalars(query.order_by(Service.id).limit(limit).offset(offset))), total
+    return page(session, query, Service.id, limit=limit, offset=offset)
 
 
 def change_status(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from aaa.audit.models import AuditEntry
@@ -11,16 +11,14 @@ from aaa.subscribers.customers import get_customer
 from aaa.subscribers.models import Customer
 from aaa.subscribers.service import get_service_by_id
 from admin_api.deps import CityScope, db
-from admin_api.routes.common import Limit, Offset, PathId, QueryId
+from admin_api.routes.common import Limit, Offset, PathId, QueryId, page_of
 from admin_api.schemas import AuditOut, Page
 
 router = APIRouter(tags=["audit"])
 
 
 def _page(session: Session, query: Select[AuditEntry], limit: int, offset: int) -> Page[AuditOut]:
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset))
-    return Page(items=[AuditOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset)
+    return page_of(session, query, AuditEntry.id.desc(), AuditOut.model_validate, limit, offset)
 
 
 @router.get("/audit", response_model=Page[AuditOut])

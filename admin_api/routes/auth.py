@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.audit.recorder import Actor, act_as, actor_of
@@ -15,7 +15,7 @@ from aaa.operators import service as operators
 from aaa.operators.models import ApiToken, TokenKind
 from aaa.operators.permissions import PERMISSIONS
 from admin_api.deps import Who, db, public_session
-from admin_api.routes.common import Limit, Offset, PathId
+from admin_api.routes.common import Limit, Offset, PathId, page_of
 from admin_api.schemas import ApiKeyIn, ApiKeyOut, LoginIn, OperatorOut, Page, PermissionOut, TokenOut
 from admin_api.views import operator_out
 
@@ -53,9 +53,7 @@ def list_keys(
     limit: Limit = 50, offset: Offset = 0, session: Session = db("operators.admin")
 ) -> Page[ApiKeyOut]:
     query = select(ApiToken).where(ApiToken.kind == TokenKind.API_KEY)
-    rows = list(session.scalars(query.order_by(ApiToken.id).limit(limit).offset(offset)))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return Page(items=[ApiKeyOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset)
+    return page_of(session, query, ApiToken.id, ApiKeyOut.model_validate, limit, offset)
 
 
 @router.post("/api-keys", response_model=ApiKeyOut, status_code=201)

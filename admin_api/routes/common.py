@@ -7,9 +7,10 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Path, Query
 from pydantic import BaseModel
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from aaa.db.paging import page
 from admin_api.schemas import Page
 
 S = TypeVar("S", bound=BaseModel)
@@ -22,8 +23,14 @@ PathId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 QueryId = Annotated[int, Query(ge=1, le=2_147_483_647)]
 
 
-def page_of(session: Session, model: Any, out: Callable[[Any], S], limit: int, offset: int) -> Page[S]:
-    """A page of every row of ``model`` by id, for the lists that have no filters."""
-    rows = session.scalars(select(model).order_by(model.id).limit(limit).offset(offset))
-    total = session.scalar(select(func.count(model.id))) or 0
+def page_of(
+    session: Session,
+    query: Select[Any],
+    order_by: ColumnElement[Any] | InstrumentedAttribute[Any],
+    out: Callable[[Any], S],
+    limit: int,
+    offset: int,
+) -> Page[S]:
+    """A page of ``query`` as response schemas, with the query's total."""
+    rows, total = page(session, query, order_by, limit=limit, offset=offset)
     return Page(items=[out(row) for row in rows], total=total, limit=limit, offset=offset)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import secrets
-
 from fastapi import APIRouter
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.nas import service as nas_service
@@ -19,14 +18,13 @@ router = APIRouter(tags=["nas"])
 
 @router.get("/nas", response_model=Page[NasOut])
 def list_nas(limit: Limit = 50, offset: Offset = 0, session: Session = db("nas.read")) -> Page[NasOut]:
-    return page_of(session, Nas, nas_out, limit, offset)
+    return page_of(session, select(Nas), Nas.id, nas_out, limit, offset)
 
 
 @router.post("/nas", response_model=NasOut, status_code=201)
 def create_nas(body: NasIn, session: Session = db("nas.write")) -> NasOut:
-    secret = body.secret or secrets.token_urlsafe(24)
-    nas = nas_service.add_nas(session, **body.model_dump(exclude={"secret"}), secret=secret)
-    return nas_out(nas, secret=secret)
+    nas = nas_service.add_nas(session, **body.model_dump())
+    return nas_out(nas, secret=nas.secret)
 
 
 @router.get("/nas/{nas_id}", response_model=NasOut)

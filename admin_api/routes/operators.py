@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.operators import service as operators
@@ -78,7 +79,7 @@ def clone_permissions(operator_id: PathId, body: CloneIn, session: Session = db(
 
 @router.get("/roles", response_model=Page[RoleOut])
 def list_roles(limit: Limit = 50, offset: Offset = 0, session: Session = db(ADMIN)) -> Page[RoleOut]:
-    return page_of(session, Role, RoleOut.model_validate, limit, offset)
+    return page_of(session, select(Role), Role.id, RoleOut.model_validate, limit, offset)
 
 
 @router.post("/roles", response_model=RoleOut, status_code=201)
@@ -100,7 +101,7 @@ def delete_role(role_id: PathId, session: Session = db(ADMIN)) -> None:
 
 @router.get("/cash-boxes", response_model=Page[CashBoxOut])
 def list_cash_boxes(limit: Limit = 50, offset: Offset = 0, session: Session = db(ADMIN)) -> Page[CashBoxOut]:
-    return page_of(session, CashBox, CashBoxOut.model_validate, limit, offset)
+    return page_of(session, select(CashBox), CashBox.id, CashBoxOut.model_validate, limit, offset)
 
 
 @router.post("/cash-boxes", response_model=CashBoxOut, status_code=201)

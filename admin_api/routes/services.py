@@ -113,7 +113,7 @@ def suspend(
     """Suspend on the customer's request (optionally until a date) or block manually."""
     service = services.get_service_by_id(session, service_id, scope)
     changed = services.change_status(
-        session, service, body.status, reason=body.reason, reenable_on=body.reenable_on, today=utcnow().date()
+        session, service, body.status, reason=body.reason, reenable_on=body.reenable_on
     )
     return service_out(changed)
 
