@@ -190,8 +190,7 @@ def cmd_service_add(args: argparse.Namespace) -> int:
         )
         print(
             f"service {service.id} login {service.login} password {service.password} "
-            f"plan {service.plan.name} status {service.status.value}"
-            + (f" IP {service.fixed_ipv4}" if service.fixed_ipv4 else "")
+            f"plan {service.plan.name} status {service.status.value}" + (f" IP {args.ip}" if args.ip else "")
         )
     return 0
 
@@ -229,21 +228,24 @@ def cmd_service_set(args: argparse.Namespace) -> int:
 
 
 def cmd_service_list(args: argparse.Namespace) -> int:
+    from aaa.ipam.assignments import addresses_by_service
     from aaa.subscribers.service import list_services
 
     with _session(_settings(args)) as session:
+        services = list_services(session)[0]
+        held = addresses_by_service(session, [s.id for s in services])
         rows = [
             (
                 s.id,
                 s.login,
                 s.plan.name,
                 s.status.value,
-                s.fixed_ipv4 or "",
+                " ".join(held.get(s.id, ())),
                 s.mac or "",
                 s.mac_binding.value,
                 s.simultaneous_use,
             )
-            for s in list_services(session)[0]
+            for s in services
         ]
     _table(("id", "login", "plan", "status", "ip", "mac", "mac_binding", "sim_use"), rows)
     return 0
@@ -408,6 +410,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mac-binding", choices=[m.value for m in MacBinding])
     p.add_argument("--simultaneous-use", type=int)
     command("list", cmd_service_list, "list services", svc)
+
+    from aaa.cli_ipam import register
+
+    register(sub, command)
 
     p = command("sessions", cmd_sessions, "connection history of a login (newest first)")
     p.add_argument("login")

@@ -7,6 +7,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aaa.db.base import utcnow
+from aaa.ipam.subnets import add_folder, add_subnet
+from aaa.ipam.types import SubnetPurpose
 from aaa.nas.models import MaMode, Nas, VendorProfile
 from aaa.nas.service import add_nas
 from aaa.operators.models import Operator
@@ -59,6 +62,16 @@ def create_demo(session: Session, settings: Settings) -> list[str]:
             description="demo: radtest on this machine",
         )
     if session.scalar(select(Service).where(Service.login == "maria")) is None:
+        folder = add_folder(session, "Demo", "demo: fixed IPs for business customers")
+        add_subnet(
+            session,
+            folder_id=folder.id,
+            cidr="100.64.10.0/24",
+            purpose=SubnetPurpose.FIXED,
+            gateway="100.64.10.1",
+            name="fixed IPs",
+            now=utcnow(),
+        )
         plans = {}
         for name, down, up, price, burst_down, burst_up in PLANS:
             plans[name] = add_plan(

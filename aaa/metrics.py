@@ -37,6 +37,10 @@ ACCT_FAILURES = Counter("aaa_acct_commit_failures_total", "Group commits that fa
 CACHE_LOOKUPS = Counter("aaa_cache_lookups_total", "Subscriber snapshot lookups", ["result"])
 CACHE_INVALIDATIONS = Counter("aaa_cache_invalidations_total", "Cache entries invalidated", ["kind"])
 AUTHLOG_DROPPED = Counter("aaa_authlog_dropped_total", "Auth log rows dropped because the buffer was full")
+IPAM_LEASES = Counter(
+    "aaa_ipam_leases_total", "Server-side address leases by outcome", ["outcome", "pool"]
+)  # outcome: leased, pool_exhausted, no_such_pool, error; pool names are operator-defined, few
+IPAM_LEASES_RELEASED = Counter("aaa_ipam_leases_reaped_total", "Unclaimed leases the reaper freed")
 SESSIONS_REAPED = Counter("aaa_acct_sessions_reaped_total", "Sessions closed by the stale-session reaper")
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from aaa.ipam.types import AssignmentKind, PoolKind, PoolMode, ReleaseReason, SubnetPurpose
 from aaa.nas.models import MaMode, VendorProfile
 from aaa.subscribers.types import AddressKind, CustomerKind, MacBinding, ServiceStatus, Technology
 
@@ -230,7 +231,21 @@ class CustomerOut(Out):
 # --- plans -----------------------------------------------------------------------------------
 
 
-class PlanFields(In):
+class PoolFields(In):
+    """Where subscribers without a fixed address get one (IPAM pools); a plan's pool wins over the NAS's."""
+
+    ipv4_pool_id: Id | None = Field(None, description="an ipv4 pool: Framed-Pool, or a server lease")
+    ipv6_pool_id: Id | None = Field(None, description="an ipv6 pool: Framed-IPv6-Pool / Framed-IPv6-Prefix")
+    ipv6_pd_pool_id: Id | None = Field(None, description="an ipv6_pd pool: Delegated-IPv6-Prefix(-Pool)")
+
+
+class PoolRefsOut(Out):
+    ipv4_pool_id: int | None
+    ipv6_pool_id: int | None
+    ipv6_pd_pool_id: int | None
+
+
+class PlanFields(PoolFields):
     burst_download_kbps: Kbps | None = None
     burst_upload_kbps: Kbps | None = None
     burst_threshold_download_kbps: Kbps | None = None
@@ -253,7 +268,7 @@ class PlanPatch(PlanFields):
     upload_kbps: Kbps | None = None
 
 
-class PlanOut(Out):
+class PlanOut(PoolRefsOut):
     id: int
     name: str
     price: Decimal
@@ -288,7 +303,7 @@ class MassChangeOut(Out):
 Secret = Annotated[str, Field(min_length=1, max_length=128)]
 
 
-class NasFields(In):
+class NasFields(PoolFields):
     vendor: VendorProfile = VendorProfile.MIKROTIK
     coa_port: Annotated[int, Field(ge=1, le=65535)] | None = None
     require_message_authenticator: MaMode = MaMode.YES
@@ -303,7 +318,7 @@ class NasIn(NasFields):
     secret: Secret | None = Field(None, description="generated when omitted, and shown once")
 
 
-class NasPatch(In):
+class NasPatch(PoolFields):
     name: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     address: Annotated[str, Field(min_length=2, max_length=43)] | None = None
     vendor: VendorProfile | None = None
@@ -314,7 +329,7 @@ class NasPatch(In):
     description: Annotated[str, Field(max_length=200)] | None = None
 
 
-class NasOut(Out):
+class NasOut(PoolRefsOut):
     id: int
     name: str
     address: str
@@ -372,6 +387,15 @@ class ServicePatch(In):
     fixed_ipv4: Ipv4 | None = None
 
 
+class HeldOut(Out):
+    id: int
+    address: str
+    prefix_len: int
+    kind: AssignmentKind
+    subnet_id: int
+    assigned_at: datetime
+
+
 class ServiceOut(Out):
     id: int
     customer_id: int
@@ -389,7 +413,8 @@ class ServiceOut(Out):
     mac_binding: MacBinding
     mac: str | None
     nas_port_id: str | None
-    fixed_ipv4: str | None
+    fixed_ipv4: str | None = Field(None, description="the fixed Framed-IP-Address, if any")
+    addresses: list[HeldOut] = Field([], description="every address held now: fixed and leased")
     migrated_from_id: int | None
     created_at: datetime
     password: str | None = Field(None, description="shown when created or changed")
@@ -491,3 +516,180 @@ class AuditOut(Out):
     action: str
     changes: dict[str, Any]
     note: str | None
+
+
+# --- IPAM ------------------------------------------------------------------------------------
+
+IpText = Annotated[str, Field(min_length=2, max_length=49, description="an address, or a prefix a/len")]
+Note = Annotated[str, Field(max_length=200)]
+PrefixLen = Annotated[int, Field(ge=0, le=128)]
+
+
+class FolderIn(In):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    description: Note = ""
+
+
+class FolderPatch(In):
+    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    description: Note | None = None
+
+
+class UsageOut(BaseModel):
+    """Counts in the subnet's units: addresses, or prefixes in a delegation subnet."""
+
+    usable: int
+    used: int
+    fixed: int
+    leased: int
+    free: int
+    percent: Decimal
+
+
+class FolderOut(Out):
+    id: int
+    name: str
+    description: str
+    created_at: datetime
+    usage: dict[str, UsageOut] = Field({}, description="per IP version: ipv4, ipv6")
+
+
+class PoolIn(In):
+    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S+$")]
+    kind: PoolKind
+    mode: PoolMode = PoolMode.NAS
+    lease_seconds: Annotated[int, Field(ge=30, le=86400)] = 300
+    description: Note = ""
+
+
+class PoolPatch(In):
+    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S+$")] | None = None
+    mode: PoolMode | None = None
+    lease_seconds: Annotated[int, Field(ge=30, le=86400)] | None = None
+    description: Note | None = None
+
+
+class PoolOut(Out):
+    id: int
+    name: str
+    kind: PoolKind
+    mode: PoolMode
+    lease_seconds: int
+    description: str
+
+
+class SubnetIn(In):
+    folder_id: Id
+    cidr: Annotated[
+        str, Field(min_length=9, max_length=49, description="e.g. 100.64.0.0/22 or 2001:db8::/40")
+    ]
+    purpose: SubnetPurpose
+    unit_len: PrefixLen | None = Field(
+        None, description="what one holder gets at most: 32 for IPv4; IPv6 default /64, /56 for delegation"
+    )
+    pool_id: Id | None = None
+    nas_id: Id | None = Field(None, description="only this NAS's subscribers lease from it")
+    gateway: IpText | None = None
+    use_all: bool = Field(
+        False, description="hand out the network/broadcast (IPv4) or anycast (IPv6) address too"
+    )
+    name: Annotated[str, Field(max_length=100)] = ""
+    description: Note = ""
+
+
+class SubnetPatch(In):
+    folder_id: Id | None = None
+    pool_id: Id | None = None
+    nas_id: Id | None = None
+    name: Annotated[str, Field(max_length=100)] | None = None
+    description: Note | None = None
+
+
+class SubnetOut(Out):
+    id: int
+    folder_id: int
+    cidr: str
+    name: str
+    purpose: SubnetPurpose
+    unit_len: int
+    use_all: bool
+    pool_id: int | None
+    nas_id: int | None
+    description: str
+    created_at: datetime
+    usage: UsageOut | None = None
+
+
+class NextFreeOut(BaseModel):
+    subnet_id: int
+    address: str
+    prefix_len: int
+
+
+class AssignmentOut(Out):
+    id: int
+    subnet_id: int
+    address: str
+    prefix_len: int
+    kind: AssignmentKind
+    service_id: int | None
+    nas_id: int | None
+    note: str
+    assigned_at: datetime
+    expires_at: datetime | None
+    released_at: datetime | None
+    release_reason: ReleaseReason | None
+    login: str | None = None
+
+
+class ReservationIn(In):
+    address: IpText
+    prefix_len: PrefixLen | None = None
+    note: Note = ""
+
+
+class ExclusionIn(In):
+    start: IpText
+    end: IpText
+    note: Note = ""
+
+
+class AssignIn(In):
+    """Seed 000: choose the subnet and take its next free address, or give the address."""
+
+    subnet_id: Id | None = Field(None, description="take the next free address of this subnet")
+    address: IpText | None = Field(None, description="this address (its subnet is found when not given)")
+    prefix_len: PrefixLen | None = Field(None, description="e.g. 29 for a routed /29 (Framed-Route)")
+    note: Note = ""
+
+    @model_validator(mode="after")
+    def _one_of(self) -> AssignIn:
+        if self.subnet_id is None and self.address is None:
+            raise ValueError("give subnet_id (next free address) or address")
+        return self
+
+
+class AddressReportOut(BaseModel):
+    address: str
+    subnet: SubnetOut
+    holder: AssignmentOut | None
+    history: list[AssignmentOut]
+
+
+class ImportIn(In):
+    csv: Annotated[str, Field(min_length=1, max_length=5_000_000, description="header: login,address")]
+    dry_run: bool = False
+
+
+class ImportConflictOut(BaseModel):
+    line: int
+    login: str
+    address: str
+    reason: str
+
+
+class ImportOut(BaseModel):
+    imported: int
+    unchanged: int
+    conflicts: list[ImportConflictOut]
+    dry_run: bool

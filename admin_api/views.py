@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from aaa.ipam.assignments import held_by
+from aaa.ipam.types import AssignmentKind
 from aaa.nas.models import Nas
 from aaa.operators.models import Operator
 from aaa.subscribers.customers import addresses_of
@@ -15,6 +17,7 @@ from admin_api.schemas import (
     CustomerOut,
     DecisionOut,
     DiagnosticsOut,
+    HeldOut,
     NasOut,
     OperatorOut,
     ServiceOut,
@@ -45,9 +48,18 @@ def customer_out(session: Session, customer: Customer) -> CustomerOut:
     return out
 
 
-def service_out(service: Service, *, with_password: bool = False) -> ServiceOut:
+def service_out(session: Session, service: Service, *, with_password: bool = False) -> ServiceOut:
     out = ServiceOut.model_validate(service)
     out.password = service.password if with_password else None
+    out.addresses = [HeldOut.model_validate(row) for row in held_by(session, service.id)]
+    out.fixed_ipv4 = next(
+        (
+            row.address
+            for row in out.addresses
+            if row.kind is AssignmentKind.FIXED and row.prefix_len == 32 and ":" not in row.address
+        ),
+        None,
+    )
     return out
 
 
@@ -57,10 +69,10 @@ def nas_out(nas: Nas, *, secret: str | None = None) -> NasOut:
     return out
 
 
-def diagnostics_out(found: Diagnostics) -> DiagnosticsOut:
+def diagnostics_out(session: Session, found: Diagnostics) -> DiagnosticsOut:
     decision = found.decision
     return DiagnosticsOut(
-        service=service_out(found.service),
+        service=service_out(session, found.service),
         status=found.service.status,
         status_reason=found.service.status_reason,
         next_login=None

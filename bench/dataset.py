@@ -100,10 +100,29 @@ def load_ours(url: str) -> None:
             conn,
             "service",
             "id, customer_id, plan_id, login, password, status, simultaneous_use, mac_binding, "
-            "fixed_ipv4, created_at, updated_at",
+            "created_at, updated_at",
             (
-                (n, n, n % len(PLANS) + 1, login(n), password(n), "enabled", 1, "off", fixed_ip(n), T0, T0)
+                (n, n, n % len(PLANS) + 1, login(n), password(n), "enabled", 1, "off", T0, T0)
                 for n in range(1, SUBSCRIBERS + 1)
+            ),
+        )
+        # Every tenth subscriber's fixed IP, in IPAM: one /16 per 65,536 subscribers.
+        _copy(conn, "ip_folder", "id, name, description, created_at", ((1, "Fixed", "", T0),))
+        blocks = range(SUBSCRIBERS // 65536 + 1)
+        _copy(
+            conn,
+            "ip_subnet",
+            "id, folder_id, cidr, name, purpose, unit_len, use_all, description, revision, created_at",
+            ((b + 1, 1, f"100.{64 + b}.0.0/16", "", "fixed", 32, True, "", 0, T0) for b in blocks),
+        )
+        _copy(
+            conn,
+            "ip_assignment",
+            "id, subnet_id, first, last, address, prefix_len, kind, service_id, note, assigned_at",
+            (
+                (n, n // 65536 + 1, n % 65536, n % 65536, fixed_ip(n), 32, "fixed", n, "", T0)
+                for n in range(1, SUBSCRIBERS + 1)
+                if fixed_ip(n)
             ),
         )
         _copy(
@@ -134,7 +153,16 @@ def load_ours(url: str) -> None:
                 for i, sid, n, start, stop in _sessions()
             ),
         )
-        for table in ("plan", "customer", "service", "acct_session", "nas"):
+        for table in (
+            "plan",
+            "customer",
+            "service",
+            "acct_session",
+            "nas",
+            "ip_folder",
+            "ip_subnet",
+            "ip_assignment",
+        ):
             conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
             )

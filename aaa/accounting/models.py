@@ -48,6 +48,8 @@ class AcctSession(Base):
     nas_port_id: Mapped[str | None] = mapped_column(String(253))
     calling_station_id: Mapped[str | None] = mapped_column(String(64))
     framed_ip: Mapped[str | None] = mapped_column(String(45))
+    framed_ipv6_prefix: Mapped[str | None] = mapped_column(String(49))
+    delegated_ipv6_prefix: Mapped[str | None] = mapped_column(String(49))
     start_time: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_update: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     stop_time: Mapped[datetime | None] = mapped_column(UtcDateTime)

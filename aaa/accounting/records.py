@@ -51,6 +51,8 @@ class AcctRecord:
     nas_port_id: str | None = None
     calling_station_id: str | None = None
     framed_ip: str | None = None
+    framed_ipv6_prefix: str | None = None
+    delegated_ipv6_prefix: str | None = None
     session_time: int = 0
     input_octets: int = 0  # from the subscriber (upload), RFC 2866 semantics
     output_octets: int = 0
@@ -90,6 +92,8 @@ def parse_record(req: Request, nas_id: int, swap_octets: bool, now: datetime) ->
         nas_port_id=req.text(c.NAS_PORT_ID),
         calling_station_id=req.text(c.CALLING_STATION_ID),
         framed_ip=req.ipv4(c.FRAMED_IP_ADDRESS),
+        framed_ipv6_prefix=req.ipv6_prefix(c.FRAMED_IPV6_PREFIX),
+        delegated_ipv6_prefix=req.ipv6_prefix(c.DELEGATED_IPV6_PREFIX),
         session_time=req.integer(c.ACCT_SESSION_TIME),
         input_octets=inp,
         output_octets=out,

@@ -33,12 +33,22 @@ from aaa.accounting.models import AcctSession, ClosedBy
 from aaa.accounting.records import AcctRecord, StatusType
 from aaa.changes.feed import record_changes
 from aaa.changes.models import ChangeKind
+from aaa.db.base import utcnow
+from aaa.ipam.allocator import release_nas, release_stopped
 from aaa.nas.models import Nas
 from aaa.subscribers.models import Service
 
 _KEY = ["nas_id", "acct_session_id", "login"]
 _COUNTERS = ("session_time", "input_octets", "output_octets", "input_packets", "output_packets")
-_LATEST = ("nas_port", "nas_port_id", "calling_station_id", "framed_ip")  # newest non-null wins
+# newest non-null wins
+_LATEST = (
+    "nas_port",
+    "nas_port_id",
+    "calling_station_id",
+    "framed_ip",
+    "framed_ipv6_prefix",
+    "delegated_ipv6_prefix",
+)
 
 
 def _greatest(dialect: str, a: Any, b: Any) -> Any:
@@ -89,6 +99,8 @@ _ARRAY_COLUMNS = {
     "nas_port_id": Text(),
     "calling_station_id": Text(),
     "framed_ip": Text(),
+    "framed_ipv6_prefix": Text(),
+    "delegated_ipv6_prefix": Text(),
     "start_time": DateTime(timezone=True),
     "last_update": DateTime(timezone=True),
     "stop_time": DateTime(timezone=True),
@@ -130,12 +142,23 @@ def _row(rec: AcctRecord) -> dict[str, Any]:
         "nas_port_id": rec.nas_port_id,
         "calling_station_id": rec.calling_station_id,
         "framed_ip": rec.framed_ip,
+        "framed_ipv6_prefix": rec.framed_ipv6_prefix,
+        "delegated_ipv6_prefix": rec.delegated_ipv6_prefix,
         "start_time": started,
         "last_update": rec.event_time,
         "stop_time": rec.event_time if stopped else None,
         "terminate_cause": rec.terminate_cause if stopped else None,
         "closed_by": ClosedBy.STOP.value if stopped else None,
         **{name: getattr(rec, name) for name in _COUNTERS},
+    }
+
+
+def _stop(rec: AcctRecord) -> dict[str, Any]:
+    addresses = [a for a in (rec.framed_ip, rec.framed_ipv6_prefix, rec.delegated_ipv6_prefix) if a]
+    return {
+        "login": rec.login,
+        "start": rec.event_time - timedelta(seconds=rec.session_time),
+        "addresses": addresses,
     }
 
 
@@ -200,6 +223,10 @@ def apply_records(session: Session, records: Iterable[AcctRecord]) -> set[str]:
     for rec in records:
         if rec.status in (StatusType.ACCOUNTING_ON, StatusType.ACCOUNTING_OFF):
             _close_nas(session, rec)
+            release_nas(connection, rec.nas_id, rec.event_time)
+    release_stopped(
+        connection, [_stop(rec) for rec in per_session if rec.status is StatusType.STOP], utcnow()
+    )
     record_changes(session, [(ChangeKind.SESSION, login) for login in sorted(changed)])
     return changed
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from aaa.audit.models import AuditEntry
 from aaa.db.base import utcnow
+from aaa.ipam.models import IpFolder, Pool, Subnet
 from aaa.nas.models import Nas
 from aaa.operators.models import ApiToken, CashBox, Operator, Role
 from aaa.subscribers.models import Address, Customer, Plan, Service
@@ -52,6 +53,9 @@ _AUDITED: dict[type, tuple[str, Callable[[Any], tuple[int | None, int | None]]]]
     Role: ("role", lambda o: (None, None)),
     CashBox: ("cash_box", lambda o: (None, None)),
     ApiToken: ("api_token", lambda o: (None, None)),
+    IpFolder: ("ip_folder", lambda o: (None, None)),
+    Pool: ("ip_pool", lambda o: (None, None)),
+    Subnet: ("subnet", lambda o: (None, None)),
 }
 
 

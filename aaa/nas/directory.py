@@ -9,6 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.nas.models import MaMode, Nas, VendorProfile
+from aaa.policies.model import PoolRef
+from aaa.subscribers.snapshot import load_pools
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +23,7 @@ class NasEntry:
     ma_seen: bool
     swap_octets: bool
     interim_interval: int | None
+    pools: tuple[PoolRef, ...] = ()  # for subscribers whose plan names none of a kind
 
     @property
     def requires_ma(self) -> bool:
@@ -37,6 +40,7 @@ class NasDirectory:
     def load(self, session: Session) -> None:
         exact: dict[str, NasEntry] = {}
         networks = []
+        pools = load_pools(session)
         for nas in session.scalars(select(Nas)):
             entry = NasEntry(
                 nas.id,
@@ -47,6 +51,11 @@ class NasDirectory:
                 nas.ma_seen,
                 nas.swap_octets,
                 nas.interim_interval,
+                tuple(
+                    pools[i]
+                    for i in (nas.ipv4_pool_id, nas.ipv6_pool_id, nas.ipv6_pd_pool_id)
+                    if i is not None
+                ),
             )
             network = ipaddress.ip_network(nas.address, strict=False)
             if network.num_addresses == 1:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
@@ -43,4 +43,8 @@ class Nas(Base):
     swap_octets: Mapped[bool] = mapped_column(Boolean, default=False)
     interim_interval: Mapped[int | None] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(String(200), default="")
+    # Pools for subscribers whose plan names none (IPAM); empty: the NAS's own PPP profile decides.
+    ipv4_pool_id: Mapped[int | None] = mapped_column(ForeignKey("ip_pool.id"))
+    ipv6_pool_id: Mapped[int | None] = mapped_column(ForeignKey("ip_pool.id"))
+    ipv6_pd_pool_id: Mapped[int | None] = mapped_column(ForeignKey("ip_pool.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from aaa.accounting.models import AcctSession, AuthLog
 from aaa.errors import Conflict, Invalid, NotFound
+from aaa.ipam.subnets import check_pools
 from aaa.nas.models import MaMode, Nas, VendorProfile
 
 log = logging.getLogger(__name__)
@@ -61,12 +62,14 @@ def add_nas(
     swap_octets: bool = False,
     interim_interval: int | None = None,
     description: str = "",
+    **pools: int | None,
 ) -> Nas:
     """Register a NAS; ``secret`` None generates a random one (read it back from ``nas.secret``)."""
     address = _address(address)
     secret = _secret(name, secret)
     _unique(session, "name", name)
     _unique(session, "address", address)
+    check_pools(session, pools)
     if coa_port is None:
         coa_port = 1700 if vendor is VendorProfile.MIKROTIK else 3799  # RouterOS listens on 1700
     nas = Nas(
@@ -79,6 +82,7 @@ def add_nas(
         swap_octets=swap_octets,
         interim_interval=interim_interval,
         description=description,
+        **pools,
     )
     session.add(nas)
     session.flush()
@@ -112,6 +116,7 @@ def update_nas(session: Session, nas: Nas, **changes: object) -> Nas:
     for column in ("name", "address"):
         if column in changes:
             _unique(session, column, changes[column], nas.id)
+    check_pools(session, changes)
     for field, value in changes.items():
         if field in ("secret", "ma_seen", "id") or not hasattr(nas, field):
             raise Invalid(f"NAS field {field!r} cannot be edited here (rotate the secret on its own)")

@@ -23,6 +23,7 @@ PERMISSIONS: dict[str, str] = {
     "finance.receive": "receive payments into an allowed cash box",
     "finance.reverse": "reverse a receipt",
     "ipam.read": "see IP folders, subnets and assignments",
+    "ipam.write": "manage IP folders, pools, subnets, reservations and exclusions; import assignments",
     "ipam.assign": "assign and release fixed IPs",
 }
 

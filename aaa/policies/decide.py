@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from aaa.policies.model import Decision, Outcome, RejectReason, RequestFacts, Subscriber
+from aaa.ipam.attributes import POOL_NAME_ATTRIBUTE, pool_kind_of
+from aaa.ipam.types import PoolKind, PoolMode
+from aaa.policies.model import Decision, Outcome, PoolRef, RejectReason, RequestFacts, Subscriber
 from aaa.subscribers.types import MacBinding, ServiceStatus
 
 _HEX = re.compile(r"[0-9A-Fa-f]")
@@ -76,11 +78,44 @@ def decide(sub: Subscriber, facts: RequestFacts, now: datetime) -> Decision:
     rate = sub.plan.rate_limit().render()
     attributes: list[tuple[str, object]] = [("Mikrotik-Rate-Limit", rate)]
     reasons = [f"plan {sub.plan.name} {rate}"]
-    if sub.fixed_ipv4:
-        attributes.append(("Framed-IP-Address", sub.fixed_ipv4))
-        reasons.append(f"fixed IP {sub.fixed_ipv4}")
+    lease_from = _addresses(sub, facts, attributes, reasons)
     if facts.interim_interval:
         attributes.append(("Acct-Interim-Interval", facts.interim_interval))
     if learn:
         reasons.append(f"MAC {learn} learned")
-    return Decision(Outcome.ACCEPT, tuple(attributes), tuple(reasons), learn_mac=learn, flags=frozen_flags)
+    return Decision(
+        Outcome.ACCEPT,
+        tuple(attributes),
+        tuple(reasons),
+        learn_mac=learn,
+        flags=frozen_flags,
+        lease_from=lease_from,
+    )
+
+
+def _addresses(
+    sub: Subscriber, facts: RequestFacts, attributes: list[tuple[str, object]], reasons: list[str]
+) -> tuple[PoolRef, ...]:
+    """Fixed addresses first; for each kind they leave open, the plan's pool, else the NAS's:
+    its name for the NAS to allocate from, or a lease the server takes."""
+    covered = set()
+    for attribute, value in sub.fixed:
+        attributes.append((attribute, value))
+        reasons.append(f"fixed {value}")
+        covered.add(pool_kind_of(attribute))
+    leases = []
+    for kind in PoolKind:
+        if kind in covered:
+            continue
+        pool = next((p for p in sub.pools if p.kind is kind), None) or next(
+            (p for p in facts.nas_pools if p.kind is kind), None
+        )
+        if pool is None:
+            continue
+        if pool.mode is PoolMode.NAS:
+            attributes.append((POOL_NAME_ATTRIBUTE[kind], pool.name))
+            reasons.append(f"{kind.value} pool {pool.name} (the NAS allocates)")
+        else:
+            leases.append(pool)
+            reasons.append(f"{kind.value} lease from pool {pool.name}")
+    return tuple(leases)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from aaa.ipam.types import PoolKind, PoolMode
 from aaa.policies.ratelimit import RateLimit
 from aaa.subscribers.types import MacBinding, ServiceStatus
 
@@ -39,6 +40,16 @@ class PlanSpeed:
 
 
 @dataclass(frozen=True, slots=True)
+class PoolRef:
+    """An IPAM pool as a decision sees it: its name goes to the NAS, or the server leases from it."""
+
+    id: int
+    name: str
+    kind: PoolKind
+    mode: PoolMode
+
+
+@dataclass(frozen=True, slots=True)
 class Subscriber:
     """The cached snapshot of one service: everything an Access-Request needs."""
 
@@ -51,7 +62,8 @@ class Subscriber:
     mac_binding: MacBinding = MacBinding.OFF
     mac: str | None = None
     nas_port_id: str | None = None
-    fixed_ipv4: str | None = None
+    fixed: tuple[tuple[str, str], ...] = ()  # (attribute, value) of each fixed address, from IPAM
+    pools: tuple[PoolRef, ...] = ()  # the plan's pools
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +81,7 @@ class RequestFacts:
     nas_port_id: str | None
     interim_interval: int
     open_sessions: tuple[OpenSession, ...] | None  # None: unknown (fail closed)
+    nas_pools: tuple[PoolRef, ...] = ()  # for subscribers whose plan names no pool of a kind
 
 
 class Outcome(StrEnum):
@@ -87,6 +100,8 @@ class RejectReason(StrEnum):
     SESSIONS_UNKNOWN = "sessions_unknown"
     MAC_MISMATCH = "mac_mismatch"
     UNAVAILABLE = "subscriber_unavailable"
+    POOL_EXHAUSTED = "pool_exhausted"
+    NO_SUCH_POOL = "no_such_pool"
 
     @property
     def message(self) -> str:
@@ -103,6 +118,8 @@ _MESSAGES = {
     RejectReason.SESSIONS_UNKNOWN: "Simultaneous use cannot be checked now, try again",
     RejectReason.MAC_MISMATCH: "Equipment (MAC address) not authorized for this login",
     RejectReason.UNAVAILABLE: "Subscriber data unavailable, try again",
+    RejectReason.POOL_EXHAUSTED: "No address available, try again later",
+    RejectReason.NO_SUCH_POOL: "No address pool configured for this access",
 }
 
 
@@ -113,6 +130,7 @@ class Decision:
     reasons: tuple[str, ...] = ()
     reject: RejectReason | None = None
     learn_mac: str | None = None  # MAC binding "learn": register this MAC
+    lease_from: tuple[PoolRef, ...] = ()  # server-mode pools: the server leases an address from each
     flags: frozenset[str] = field(default_factory=frozenset)  # "mac_differs", "interface_differs"
 
     @property

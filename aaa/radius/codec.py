@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import struct
 from collections.abc import Iterable
 from pathlib import Path
@@ -56,6 +57,8 @@ EAP_MESSAGE = 79
 VENDOR_SPECIFIC = 26
 MESSAGE_AUTHENTICATOR = 80
 NAS_PORT_ID = 87
+FRAMED_IPV6_PREFIX = 97
+DELEGATED_IPV6_PREFIX = 123
 MS_CHAP_RESPONSE = (VENDOR_MICROSOFT, 1)
 MS_CHAP_CHALLENGE = (VENDOR_MICROSOFT, 11)
 MS_CHAP2_RESPONSE = (VENDOR_MICROSOFT, 25)
@@ -150,6 +153,16 @@ class Request:
         if value is None or len(value) != 4:
             return None
         return f"{value[0]}.{value[1]}.{value[2]}.{value[3]}"
+
+    def ipv6_prefix(self, key: int) -> str | None:
+        """RFC 3162 §2.3: reserved octet, prefix length, then only the octets the prefix needs.
+        A malformed value reads as absent (the record is still stored)."""
+        value = self.get(key)
+        if value is None or not 2 <= len(value) <= 18 or value[1] > 128 or len(value) - 2 < -(-value[1] // 8):
+            return None
+        network = int.from_bytes(value[2:].ljust(16, b"\0"), "big")
+        network &= ((1 << value[1]) - 1) << (128 - value[1])  # bits past the length are ignored
+        return f"{ipaddress.IPv6Address(network)}/{value[1]}"
 
 
 class Codec:

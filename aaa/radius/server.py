@@ -14,6 +14,7 @@ import socket
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +27,8 @@ from aaa.changes.listener import ChangeListener
 from aaa.changes.models import ChangeKind
 from aaa.changes.redis_bus import RedisBus
 from aaa.db.base import utcnow
+from aaa.ipam.allocator import NoSuchPool, PoolExhausted, lease
+from aaa.ipam.attributes import LEASE_ATTRIBUTE
 from aaa.nas.directory import NasDirectory, NasEntry
 from aaa.nas.models import MaMode
 from aaa.policies.decide import decide, normalize_mac, reject
@@ -66,6 +69,7 @@ class RadiusWorker:
         self.recorder = AuthRecorder(factory, r.authlog_flush_ms / 1000)
         self.listener = ChangeListener(factory, self.apply_changes, r.change_poll_interval, bus)
         self._loader = ThreadPoolExecutor(2, thread_name_prefix="snapshot-load")
+        self._leaser = ThreadPoolExecutor(2, thread_name_prefix="ipam-lease")
         self._epoch = 0  # bumped on every invalidation; a load that raced one is not cached
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -115,6 +119,7 @@ class RadiusWorker:
             self.acct.close()
             self.recorder.close()
             self._loader.shutdown(wait=False)
+            self._leaser.shutdown(wait=False)
 
     # --- changes ------------------------------------------------------------------------
 
@@ -286,6 +291,7 @@ class RadiusWorker:
                 nas_port_id=req.text(c.NAS_PORT_ID),
                 interim_interval=nas.interim_interval or self.settings.radius.acct_interim_interval,
                 open_sessions=sessions,
+                nas_pools=nas.pools,
             )
             decision = decide(sub, facts, utcnow())
             if decision.reject is RejectReason.SIMULTANEOUS_USE and not fresh:
@@ -293,7 +299,54 @@ class RadiusWorker:
                 # cache may still count one, so confirm against the database before rejecting.
                 self._spawn(self._auth_after_load(req, nas, addr, key, sub.login, started))
                 return
+            if decision.lease_from:
+                self._spawn(self._lease_then_finish(req, nas, addr, key, decision, verdict, sub, started))
+                return
         self._finish_auth(req, nas, addr, key, decision, verdict, sub, started)
+
+    async def _lease_then_finish(
+        self,
+        req: Request,
+        nas: NasEntry,
+        addr: Address,
+        key: Key,
+        decision: Decision,
+        verdict: auth_methods.Verdict,
+        sub: Subscriber,
+        started: float,
+    ) -> None:
+        """Server-mode pools: the lease is a database write, so it runs off the event loop; a
+        pool with no room or no subnet for this NAS is a reject with its own reason."""
+        assert self._loop is not None
+        pool = decision.lease_from[0]
+        try:
+            leased = await self._loop.run_in_executor(
+                self._leaser, self._lease, sub.service_id, nas.id, decision
+            )
+        except (PoolExhausted, NoSuchPool) as exc:
+            metrics.child(metrics.IPAM_LEASES, exc.reason, pool.name).inc()
+            decision = reject(RejectReason(exc.reason), *decision.reasons, str(exc))
+        except Exception as exc:
+            log.warning("leasing an address for service %d failed: %s", sub.service_id, exc)
+            metrics.child(metrics.IPAM_LEASES, "error", pool.name).inc()
+            decision = reject(RejectReason.UNAVAILABLE, *decision.reasons, str(exc)[:200])
+        else:
+            decision = replace(
+                decision,
+                attributes=(*decision.attributes, *leased),
+                reasons=(*decision.reasons, *(f"leased {value}" for _, value in leased)),
+            )
+        self._finish_auth(req, nas, addr, key, decision, verdict, sub, started)
+
+    def _lease(self, service_id: int, nas_id: int, decision: Decision) -> list[tuple[str, str]]:
+        leased = []
+        with self.factory() as session:
+            for pool in decision.lease_from:
+                row = lease(session, service_id=service_id, pool_id=pool.id, nas_id=nas_id, now=utcnow())
+                leased.append((LEASE_ATTRIBUTE[pool.kind], row.address))
+                metrics.child(metrics.IPAM_LEASES, "leased", pool.name).inc()
+            session.commit()
+        return leased
 
     def _finish_auth(
         self,

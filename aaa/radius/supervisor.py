@@ -62,14 +62,15 @@ def api_main(settings_data: dict[str, Any]) -> None:
 
 
 def housekeeping(settings: Settings, stop: threading.Event) -> None:
-    """Reap stale sessions, prune the change feed and re-enable services whose customer-requested
-    suspension has ended, every reaper_interval seconds."""
+    """Reap stale sessions and then the leases no session holds, prune the change feed and
+    re-enable services whose customer-requested suspension has ended, every reaper_interval seconds."""
     from aaa import metrics
     from aaa.accounting.store import reap
     from aaa.audit.recorder import Actor, act_as
     from aaa.changes.feed import prune
     from aaa.composition import build
     from aaa.db.base import utcnow
+    from aaa.ipam.allocator import reap_leases
     from aaa.subscribers.service import reenable_due
 
     components = build(settings)
@@ -78,6 +79,7 @@ def housekeeping(settings: Settings, stop: threading.Event) -> None:
         try:
             with components.factory.begin() as session:
                 closed = reap(session, utcnow(), a.reaper_multiplier, settings.radius.acct_interim_interval)
+                freed = reap_leases(session, utcnow())
                 prune(session, a.change_retention_hours)
                 act_as(session, Actor("scheduler", "local"))
                 reenabled = reenable_due(session, utcnow().date())
@@ -85,6 +87,9 @@ def housekeeping(settings: Settings, stop: threading.Event) -> None:
                 log.info(
                     "re-enabled %d services at the end of a customer-requested suspension", len(reenabled)
                 )
+            if freed:
+                metrics.IPAM_LEASES_RELEASED.inc(freed)
+                log.info("lease reaper freed %d unclaimed leases", freed)
             if closed:
                 metrics.SESSIONS_REAPED.inc(len(closed))
                 log.info("reaper closed %d stale sessions", len(closed))

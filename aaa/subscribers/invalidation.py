@@ -1,19 +1,21 @@
 """Tells the RADIUS caches about every flushed change that alters what a login gets.
 
 Derived from the ORM's change tracking, like the audit log, so a new code path that edits a
-service, a plan or a NAS cannot forget to invalidate: a renamed login refreshes both names,
-a plan edit refreshes every login on the plan.
+service, a plan, a NAS, a pool or a fixed address cannot forget to invalidate: a renamed login
+refreshes both names, a plan or pool edit refreshes every login it reaches.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, inspect, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from aaa.changes.feed import Change, record_changes
 from aaa.changes.models import ChangeKind
+from aaa.ipam.models import IpAssignment, Pool
+from aaa.ipam.types import AssignmentKind
 from aaa.nas.models import Nas
 from aaa.subscribers.models import Plan, Service
 
@@ -25,6 +27,8 @@ def install(factory: sessionmaker[Session]) -> None:
 def _after_flush(session: Session, _context: object) -> None:
     changes: set[Change] = set()
     plans: set[int] = set()
+    services: set[int] = set()  # holders of a changed fixed address
+    pools: set[int] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         touched = obj in session.new or obj in session.deleted or session.is_modified(obj)
         if not touched:
@@ -35,10 +39,30 @@ def _after_flush(session: Session, _context: object) -> None:
             plans.add(obj.id)
         elif isinstance(obj, Nas):
             changes.add((ChangeKind.NAS, str(obj.id)))
+        elif isinstance(obj, IpAssignment) and obj.kind is AssignmentKind.FIXED:
+            services.update(service_id for service_id in _values(obj, "service_id") if service_id)
+        elif isinstance(obj, Pool) and obj not in session.new:
+            pools.add(obj.id)
+            changes.add((ChangeKind.NAS, f"pool {obj.id}"))  # NAS entries carry their pools
+    reached = []
     if plans:
-        logins = session.scalars(
-            select(Service.login).where(Service.plan_id.in_(plans), Service.login.is_not(None))
+        reached.append(Service.plan_id.in_(plans))
+    if services:
+        reached.append(Service.id.in_(services))
+    if pools:
+        reached.append(
+            Service.plan_id.in_(
+                select(Plan.id).where(
+                    or_(
+                        Plan.ipv4_pool_id.in_(pools),
+                        Plan.ipv6_pool_id.in_(pools),
+                        Plan.ipv6_pd_pool_id.in_(pools),
+                    )
+                )
+            )
         )
+    if reached:
+        logins = session.scalars(select(Service.login).where(or_(*reached), Service.login.is_not(None)))
         changes.update((ChangeKind.SERVICE, login) for login in logins if login)
     if changes:
         record_changes(session, sorted(changes))

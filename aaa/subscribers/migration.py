@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from aaa.audit.recorder import record
 from aaa.errors import Conflict, Invalid
+from aaa.ipam.assignments import move_fixed
 from aaa.subscribers.customers import addresses_of, set_address
 from aaa.subscribers.models import Customer, Plan, Service
 from aaa.subscribers.service import add_service, set_status
@@ -90,11 +91,12 @@ def complete_migration(session: Session, new: Service, *, reason: str) -> Servic
             f"service {new.id} migrates from a service that is gone or cancelled; "
             "cancel it and create a new one"
         )
-    login, fixed_ipv4 = old.login, old.fixed_ipv4
+    login = old.login
+    moved = move_fixed(session, old, new)  # before the cancellation frees the old one's addresses
     set_status(
         session, old, ServiceStatus.CANCELLED, reason=f"migrated to service {new.id} (plan {new.plan.name})"
     )
-    new.login, new.fixed_ipv4 = login, fixed_ipv4
+    new.login = login
     for field in CARRIED:
         setattr(new, field, getattr(old, field))
     set_status(session, new, ServiceStatus.ENABLED, reason=reason)
@@ -105,7 +107,7 @@ def complete_migration(session: Session, new: Service, *, reason: str) -> Servic
         action="migration_completed",
         customer_id=new.customer_id,
         service_id=new.id,
-        note=f"login {login!r} and fixed IP {fixed_ipv4 or 'none'} moved from service {old.id}",
+        note=f"login {login!r} and fixed IPs {', '.join(moved) or 'none'} moved from service {old.id}",
     )
     return new
 

@@ -72,6 +72,10 @@ class Plan(Base):
     burst_threshold_upload_kbps: Mapped[int | None] = mapped_column(Integer)
     burst_time_s: Mapped[int | None] = mapped_column(Integer)
     technology: Mapped[Technology | None] = mapped_column(str_enum(Technology, "technology"))
+    # Where a subscriber without a fixed address gets one; empty: the NAS's pools apply.
+    ipv4_pool_id: Mapped[int | None] = mapped_column(ForeignKey("ip_pool.id"))
+    ipv6_pool_id: Mapped[int | None] = mapped_column(ForeignKey("ip_pool.id"))
+    ipv6_pd_pool_id: Mapped[int | None] = mapped_column(ForeignKey("ip_pool.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -98,7 +102,6 @@ class Service(Base):
     )
     mac: Mapped[str | None] = mapped_column(String(17))  # AA:BB:CC:DD:EE:FF
     nas_port_id: Mapped[str | None] = mapped_column(String(253))  # registered interface
-    fixed_ipv4: Mapped[str | None] = mapped_column(String(15), unique=True)
     price: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0.00"))
     due_day: Mapped[int | None] = mapped_column(Integer)
     billing_method: Mapped[str | None] = mapped_column(String(50))

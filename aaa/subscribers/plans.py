@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from aaa.audit.recorder import record
 from aaa.db.paging import page
 from aaa.errors import Conflict, Invalid, NotFound
+from aaa.ipam.subnets import POOL_FIELDS, check_pools
 from aaa.subscribers.customers import EVERYWHERE, Scope
 from aaa.subscribers.models import Customer, Plan, Service
 from aaa.subscribers.types import ServiceStatus
@@ -29,6 +30,7 @@ PLAN_FIELDS = (
     "burst_threshold_upload_kbps",
     "burst_time_s",
     "technology",
+    *POOL_FIELDS,
 )
 
 
@@ -133,5 +135,6 @@ def _apply(session: Session, plan: Plan, changes: dict[str, Any]) -> None:
         holder = session.scalar(select(Plan.id).where(Plan.name == changes["name"]))
         if holder is not None:
             raise Conflict(f"a plan named {changes['name']!r} already exists (plan {holder})")
+    check_pools(session, changes)
     for field, value in changes.items():
         setattr(plan, field, Decimal(value) if field == "price" else value)

@@ -6,7 +6,6 @@ log follow from the flush itself (``aaa.subscribers.invalidation``, ``aaa.audit.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import secrets
 from datetime import date
@@ -20,6 +19,8 @@ from aaa.audit.recorder import record
 from aaa.db.base import utcnow
 from aaa.db.paging import page
 from aaa.errors import Conflict, Invalid, NotFound
+from aaa.ipam.assignments import release_all, set_fixed_ipv4
+from aaa.ipam.types import ReleaseReason
 from aaa.policies.decide import normalize_mac
 from aaa.subscribers.customers import EVERYWHERE, Scope
 from aaa.subscribers.lifecycle import transition_error
@@ -35,7 +36,6 @@ EDITABLE = (
     "mac_binding",
     "mac",
     "nas_port_id",
-    "fixed_ipv4",
     "price",
     "due_day",
     "billing_method",
@@ -57,9 +57,11 @@ def add_service(
     price: Decimal | None = None,
     simultaneous_use: int = 1,
     mac_binding: MacBinding = MacBinding.OFF,
+    fixed_ipv4: str | None = None,
     **fields: Any,
 ) -> Service:
-    """A new subscription; ``login`` None only for a service awaiting migration."""
+    """A new subscription; ``login`` None only for a service awaiting migration. ``fixed_ipv4``
+    is assigned through IPAM, so a subnet must contain it."""
     if status is ServiceStatus.CANCELLED:
         raise Invalid("a new service cannot start cancelled")
     service = Service(
@@ -82,17 +84,23 @@ def add_service(
         raise Invalid("the service needs a PPPoE login")
     session.add(service)
     session.flush()
+    if fixed_ipv4:
+        set_fixed_ipv4(session, service, fixed_ipv4, utcnow())
     return service
 
 
 def update_service(session: Session, service: Service, **changes: Any) -> Service:
-    """Edit fields (login, password, MAC binding, IP, ...); the status has its own functions."""
+    """Edit fields (login, password, MAC binding, ``fixed_ipv4`` through IPAM, ...); the status
+    has its own functions."""
     if service.status is ServiceStatus.CANCELLED:
         raise Conflict(f"service {service.id} is cancelled; a cancelled service cannot be edited")
     if "plan" in changes:
         service.plan = changes.pop("plan")
+    has_ip, address = "fixed_ipv4" in changes, changes.pop("fixed_ipv4", None)
     _apply(session, service, changes)
     session.flush()
+    if has_ip:
+        set_fixed_ipv4(session, service, address, utcnow())
     return service
 
 
@@ -172,8 +180,8 @@ def change_status(
 def set_status(
     session: Session, service: Service, target: ServiceStatus, *, reason: str, reenable_on: date | None = None
 ) -> None:
-    """The status fields themselves, no checks. Cancelling frees the login and the fixed IP for
-    reuse (``former_login`` keeps the name for the history)."""
+    """The status fields themselves, no checks. Cancelling frees the login and every address for
+    reuse (``former_login`` and the IPAM history keep them)."""
     service.status = target
     service.status_reason = reason.strip()
     service.status_changed_at = utcnow()
@@ -181,7 +189,7 @@ def set_status(
     if target is ServiceStatus.CANCELLED:
         if service.login is not None:
             service.former_login, service.login = service.login, None
-        service.fixed_ipv4 = None
+        release_all(session, service, ReleaseReason.CANCELLED, service.status_changed_at)
     session.flush()
 
 
@@ -233,8 +241,6 @@ def _apply(session: Session, service: Service, changes: dict[str, Any]) -> None:
         raise Invalid("simultaneous use must be 0 (no limit) or more")
     if "mac" in changes:
         changes["mac"] = _mac(changes["mac"])
-    if changes.get("fixed_ipv4") is not None:
-        changes["fixed_ipv4"] = _fixed_ip(session, changes["fixed_ipv4"], service)
     if changes.get("due_day") is not None and not 1 <= changes["due_day"] <= 28:
         raise Invalid("the due day must be between 1 and 28 (every month has it)")
     if changes.get("price") is not None and Decimal(changes["price"]) < 0:
@@ -258,14 +264,3 @@ def _mac(value: str | None) -> str | None:
     if mac is not None and not _MAC.fullmatch(mac):
         raise Invalid(f"{value!r} is not a MAC address (AA:BB:CC:DD:EE:FF)")
     return mac
-
-
-def _fixed_ip(session: Session, value: str, service: Service) -> str:
-    try:
-        address = str(ipaddress.IPv4Address(value))
-    except ValueError as exc:
-        raise Invalid(f"{value!r} is not an IPv4 address") from exc
-    holder = session.scalar(select(Service).where(Service.fixed_ipv4 == address))
-    if holder is not None and holder.id != service.id:
-        raise Conflict(f"IP {address} is already assigned to service {holder.id} ({holder.login})")
-    return address

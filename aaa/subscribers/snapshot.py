@@ -8,12 +8,14 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from aaa.accounting.models import AcctSession
-from aaa.policies.model import OpenSession, PlanSpeed, Subscriber
+from aaa.ipam.attributes import fixed_attribute
+from aaa.ipam.models import IpAssignment, Pool, Subnet
+from aaa.ipam.types import AssignmentKind
+from aaa.policies.model import OpenSession, PlanSpeed, PoolRef, Subscriber
 from aaa.subscribers.models import Plan, Service
 
 # Plain columns, not ORM objects: the start-up load of 100k services would double a worker's
-# peak memory otherwise. Columns 0-9 are Subscriber's fields in order (plan_id stands where the
-# PlanSpeed goes); columns 10-17 are PlanSpeed's fields in order.
+# peak memory otherwise.
 _SUBSCRIBERS = (
     select(
         Service.id,
@@ -25,18 +27,19 @@ _SUBSCRIBERS = (
         Service.mac_binding,
         Service.mac,
         Service.nas_port_id,
-        Service.fixed_ipv4,
-        Plan.name,
-        Plan.download_kbps,
-        Plan.upload_kbps,
-        Plan.burst_download_kbps,
-        Plan.burst_upload_kbps,
-        Plan.burst_threshold_download_kbps,
-        Plan.burst_threshold_upload_kbps,
-        Plan.burst_time_s,
+        Plan.ipv4_pool_id,
+        Plan.ipv6_pool_id,
+        Plan.ipv6_pd_pool_id,
+        *(getattr(Plan, name) for name in PlanSpeed.__slots__),  # type: ignore[attr-defined]
     )
     .join(Plan, Service.plan_id == Plan.id)
     .where(Service.login.is_not(None))
+)
+_FIXED: Select[*tuple[Any, ...]] = (
+    select(IpAssignment.service_id, IpAssignment.address, IpAssignment.prefix_len, Subnet.purpose)
+    .join(Subnet, IpAssignment.subnet_id == Subnet.id)
+    .where(IpAssignment.kind == AssignmentKind.FIXED, IpAssignment.released_at.is_(None))
+    .order_by(IpAssignment.id)
 )
 _OPEN_SESSIONS = select(
     AcctSession.login,
@@ -47,17 +50,44 @@ _OPEN_SESSIONS = select(
 ).where(AcctSession.stop_time.is_(None))
 
 
-def _subscribers(session: Session, query: Select[*tuple[Any, ...]]) -> dict[str, Subscriber]:
+def load_pools(session: Session) -> dict[int, PoolRef]:
+    return {p.id: PoolRef(p.id, p.name, p.kind, p.mode) for p in session.scalars(select(Pool))}
+
+
+def _subscribers(
+    session: Session, query: Select[*tuple[Any, ...]], fixed: Select[Any]
+) -> dict[str, Subscriber]:
+    pools = load_pools(session)
+    addresses: dict[int, list[tuple[str, str]]] = {}
+    for service_id, address, prefix_len, purpose in session.execute(fixed):
+        addresses.setdefault(service_id, []).append(fixed_attribute(address, prefix_len, purpose))
     speeds: dict[int, PlanSpeed] = {}  # one PlanSpeed per plan, shared by its subscribers
     subscribers = {}
     for row in session.execute(query):
-        speed = speeds.get(row.plan_id) or speeds.setdefault(row.plan_id, PlanSpeed(*row[10:]))
-        subscribers[row.login] = Subscriber(*row[:4], speed, *row[5:10])  # type: ignore[call-arg,misc]
+        speed = speeds.get(row.plan_id) or speeds.setdefault(row.plan_id, PlanSpeed(*row[12:]))
+        subscribers[row.login] = Subscriber(
+            service_id=row.id,
+            login=row.login,
+            password=row.password,
+            status=row.status,
+            plan=speed,
+            simultaneous_use=row.simultaneous_use,
+            mac_binding=row.mac_binding,
+            mac=row.mac,
+            nas_port_id=row.nas_port_id,
+            fixed=tuple(addresses.get(row.id, ())),
+            pools=tuple(pools[i] for i in row[9:12] if i is not None),
+        )
     return subscribers
 
 
 def load_subscriber(session: Session, login: str) -> Subscriber | None:
-    return _subscribers(session, _SUBSCRIBERS.where(Service.login == login)).get(login)
+    service_id = select(Service.id).where(Service.login == login).scalar_subquery()
+    return _subscribers(
+        session,
+        _SUBSCRIBERS.where(Service.login == login),
+        _FIXED.where(IpAssignment.service_id == service_id),
+    ).get(login)
 
 
 def load_open_sessions(session: Session, login: str) -> tuple[OpenSession, ...]:
@@ -66,8 +96,10 @@ def load_open_sessions(session: Session, login: str) -> tuple[OpenSession, ...]:
 
 
 def load_all(session: Session) -> tuple[dict[str, Subscriber], dict[str, tuple[OpenSession, ...]]]:
-    """Every subscriber and every open session, in two queries."""
+    """Every subscriber (with its fixed addresses and plan pools) and every open session."""
     sessions: dict[str, list[OpenSession]] = {}
     for login, nas, sid, mac, port in session.execute(_OPEN_SESSIONS):
         sessions.setdefault(login, []).append(OpenSession(nas, sid, mac, port))
-    return _subscribers(session, _SUBSCRIBERS), {login: tuple(rows) for login, rows in sessions.items()}
+    return _subscribers(session, _SUBSCRIBERS, _FIXED), {
+        login: tuple(rows) for login, rows in sessions.items()
+    }

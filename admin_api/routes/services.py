@@ -52,7 +52,7 @@ def list_services(
         limit=limit,
         offset=offset,
     )
-    return Page(items=[service_out(s) for s in items], total=total, limit=limit, offset=offset)
+    return Page(items=[service_out(session, s) for s in items], total=total, limit=limit, offset=offset)
 
 
 @router.post("/services", response_model=ServiceOut, status_code=201)
@@ -72,12 +72,12 @@ def create_service(body: ServiceIn, scope: CityScope, session: Session = db("ser
         address = registration[0].fields() if registration else None
     if address is not None:
         customers.set_address(session, customer, AddressKind.INSTALLATION, address, service)
-    return service_out(service, with_password=True)
+    return service_out(session, service, with_password=True)
 
 
 @router.get("/services/{service_id}", response_model=ServiceOut)
 def get_service(service_id: PathId, scope: CityScope, session: Session = db("services.read")) -> ServiceOut:
-    return service_out(services.get_service_by_id(session, service_id, scope))
+    return service_out(session, services.get_service_by_id(session, service_id, scope))
 
 
 @router.patch("/services/{service_id}", response_model=ServiceOut)
@@ -85,7 +85,9 @@ def update_service(
     service_id: PathId, body: ServicePatch, scope: CityScope, session: Session = db("services.write")
 ) -> ServiceOut:
     service = services.get_service_by_id(session, service_id, scope)
-    return service_out(services.update_service(session, service, **body.model_dump(exclude_unset=True)))
+    return service_out(
+        session, services.update_service(session, service, **body.model_dump(exclude_unset=True))
+    )
 
 
 @router.post("/services/{service_id}/password", response_model=ServiceOut)
@@ -94,7 +96,9 @@ def change_password(
 ) -> ServiceOut:
     service = services.get_service_by_id(session, service_id, scope)
     password = body.password or services.generate_password()
-    return service_out(services.update_service(session, service, password=password), with_password=True)
+    return service_out(
+        session, services.update_service(session, service, password=password), with_password=True
+    )
 
 
 @router.post("/services/{service_id}/enable", response_model=ServiceOut)
@@ -103,7 +107,9 @@ def enable(
 ) -> ServiceOut:
     """Enable (Habilitar). For a service awaiting migration this completes the migration."""
     service = services.get_service_by_id(session, service_id, scope)
-    return service_out(services.change_status(session, service, ServiceStatus.ENABLED, reason=body.reason))
+    return service_out(
+        session, services.change_status(session, service, ServiceStatus.ENABLED, reason=body.reason)
+    )
 
 
 @router.post("/services/{service_id}/suspend", response_model=ServiceOut)
@@ -115,7 +121,7 @@ def suspend(
     changed = services.change_status(
         session, service, body.status, reason=body.reason, reenable_on=body.reenable_on
     )
-    return service_out(changed)
+    return service_out(session, changed)
 
 
 @router.post("/services/{service_id}/cancel", response_model=ServiceOut)
@@ -124,7 +130,9 @@ def cancel(
 ) -> ServiceOut:
     """Cancel (final). The login and the fixed IP become free for reuse."""
     service = services.get_service_by_id(session, service_id, scope)
-    return service_out(services.change_status(session, service, ServiceStatus.CANCELLED, reason=body.reason))
+    return service_out(
+        session, services.change_status(session, service, ServiceStatus.CANCELLED, reason=body.reason)
+    )
 
 
 @router.post("/services/{service_id}/migrate", response_model=ServiceOut, status_code=201)
@@ -141,7 +149,7 @@ def migrate(
         reason=body.reason,
         price=body.price,
     )
-    return service_out(new)
+    return service_out(session, new)
 
 
 @router.post("/services/{service_id}/transfer", response_model=ServiceOut)
@@ -155,7 +163,7 @@ def transfer(
     else:
         assert body.customer_id is not None
         target = customers.get_customer(session, body.customer_id, scope)
-    return service_out(migration.transfer_ownership(session, service, target, reason=body.reason))
+    return service_out(session, migration.transfer_ownership(session, service, target, reason=body.reason))
 
 
 @router.put("/services/{service_id}/addresses", response_model=ServiceOut)
@@ -169,7 +177,7 @@ def set_addresses(
     for kind in sorted(set(body.kinds)):
         owner = None if kind is AddressKind.REGISTRATION else service
         customers.set_address(session, service.customer, kind, fields, owner)
-    return service_out(service)
+    return service_out(session, service)
 
 
 @router.get("/services/{service_id}/diagnostics", response_model=DiagnosticsOut)
@@ -177,4 +185,4 @@ def diagnostics(
     service_id: PathId, scope: CityScope, session: Session = db("services.read")
 ) -> DiagnosticsOut:
     service = services.get_service_by_id(session, service_id, scope)
-    return diagnostics_out(diagnose(session, service, utcnow()))
+    return diagnostics_out(session, diagnose(session, service, utcnow()))

@@ -1,0 +1,339 @@
+"""Taking addresses out of subnets without ever handing one out twice, and giving them back.
+
+Every taking runs under the subnet's lock (``lock``), then finds the lowest free block with one
+window query over the active assignments (no address is iterated), then inserts; the partial
+unique index on (subnet, first offset) is the last line of defence if a caller forgot the lock.
+Functions flush, never commit: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from aaa.accounting.models import AcctSession
+from aaa.errors import Conflict, NotFound
+from aaa.ipam.models import IpAssignment, Pool, Subnet
+from aaa.ipam.space import Space, first_fit, parse_address, text_of
+from aaa.ipam.types import AssignmentKind, ReleaseReason
+from aaa.subscribers.models import Service
+
+_PAGE = 256
+# A Stop releases a lease only if the lease was offered before its session started (give or take
+# the NAS's clock and Acct-Delay-Time); a lease offered again later belongs to a newer session.
+STOP_SLACK = timedelta(seconds=60)
+_HOLDERS = (AssignmentKind.FIXED, AssignmentKind.DYNAMIC, AssignmentKind.RESERVED, AssignmentKind.GATEWAY)
+
+
+class PoolExhausted(Conflict):
+    reason = "pool_exhausted"
+
+
+class NoSuchPool(NotFound):
+    reason = "no_such_pool"
+
+
+def active(subnet_id: int) -> tuple[ColumnElement[bool], ...]:
+    a = IpAssignment
+    return (a.subnet_id == subnet_id, a.released_at.is_(None))
+
+
+def lock(session: Session, subnet_id: int) -> None:
+    """The per-subnet lock: a row lock on PostgreSQL, the database write lock on SQLite."""
+    session.execute(
+        update(Subnet)
+        .where(Subnet.id == subnet_id)
+        .values(revision=Subnet.revision + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def free_gaps(session: Session, subnet_id: int, low: int, high: int) -> Iterator[tuple[int, int]]:
+    """Free offset intervals of [low, high], lowest first, read a page of gaps at a time.
+
+    The window function compares each active assignment with the next one, so the database
+    walks its index once and returns only the gaps; the first page usually holds the answer.
+    """
+    a = IpAssignment
+    lowest = session.scalar(select(func.min(a.first)).where(*active(subnet_id)))
+    if lowest is None:
+        yield low, high
+        return
+    if lowest > low:
+        yield low, min(lowest - 1, high)
+    after = None
+    while True:
+        following = func.lead(a.first).over(order_by=a.first).label("following")
+        inner = select(a.first, a.last, following).where(*active(subnet_id))
+        if after is not None:
+            inner = inner.where(a.first > after)
+        rows = inner.subquery()
+        page = session.execute(
+            select(rows.c.first, rows.c.last, rows.c.following)
+            .where(or_(rows.c.following.is_(None), rows.c.following > rows.c.last + 1))
+            .order_by(rows.c.first)
+            .limit(_PAGE)
+        ).all()
+        for _first, last, following in page:
+            start, end = max(last + 1, low), high if following is None else min(following - 1, high)
+            if start > high:
+                return
+            if start <= end:
+                yield start, end
+        if len(page) < _PAGE:
+            return
+        after = page[-1][0]
+
+
+def next_free(session: Session, subnet: Subnet, length: int | None = None) -> str:
+    """The lowest free address (or aligned prefix of ``length``): seed 000 "procurar próximo disponível"."""
+    space = subnet.space()
+    length = space.unit if length is None else length
+    return text_of(space.address_of(_lowest(session, subnet, space, length)), space.bits, length)
+
+
+def _lowest(session: Session, subnet: Subnet, space: Space, length: int) -> int:
+    space.block(space.network, length)  # validates the length
+    offset = first_fit(free_gaps(session, subnet.id, *space.usable()), space.units_in(length))
+    if offset is None:
+        raise Conflict(f"subnet {subnet.cidr} has no free /{length} left")
+    return offset
+
+
+def take(
+    session: Session,
+    subnet: Subnet,
+    kind: AssignmentKind,
+    *,
+    address: str | None = None,
+    length: int | None = None,
+    service_id: int | None = None,
+    nas_id: int | None = None,
+    note: str = "",
+    expires_at: datetime | None = None,
+    now: datetime,
+) -> IpAssignment:
+    """Hold ``address`` (or the lowest free block of ``length``) in ``subnet``, under its lock.
+
+    Raises Conflict naming whoever holds an overlapping block, or why the address cannot be used.
+    """
+    lock(session, subnet.id)
+    space = subnet.space()
+    if address is None:
+        length = space.unit if length is None else length
+        first = _lowest(session, subnet, space, length)
+        last = first + space.units_in(length) - 1
+    else:
+        value, given, _ = parse_address(address, space.bits)
+        length = length or given or space.unit
+        first, last = space.block(value, length)
+        if kind in _HOLDERS:
+            _check_usable(space, first, last)
+        holder = session.scalar(
+            select(IpAssignment)
+            .where(*active(subnet.id), IpAssignment.first <= last, IpAssignment.last >= first)
+            .limit(1)
+        )
+        if holder is not None:
+            raise Conflict(
+                f"{text_of(space.address_of(first), space.bits, length)} {describe(session, holder)}"
+            )
+    row = IpAssignment(
+        subnet_id=subnet.id,
+        first=first,
+        last=last,
+        address=text_of(space.address_of(first), space.bits, length),
+        prefix_len=length,
+        kind=kind,
+        service_id=service_id,
+        nas_id=nas_id,
+        note=note,
+        assigned_at=now,
+        expires_at=expires_at,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _check_usable(space: Space, first: int, last: int) -> None:
+    low, high = space.usable()
+    if first >= low and last <= high:
+        return
+    if first < low:
+        what = "network address" if space.version == 4 else "Subnet-Router anycast address (RFC 4291)"
+    else:
+        what = "broadcast address"
+    raise Conflict(f"the block includes the {what} of {space.text()}; it cannot be handed out")
+
+
+def describe(session: Session, holder: IpAssignment) -> str:
+    """How a conflict reads: who holds the overlapping block."""
+    where = f" ({holder.address})"
+    if holder.kind in (AssignmentKind.FIXED, AssignmentKind.DYNAMIC):
+        service = session.get(Service, holder.service_id) if holder.service_id else None
+        login = (service.login or service.former_login) if service else None
+        lease = "leased" if holder.kind is AssignmentKind.DYNAMIC else "assigned"
+        return f"is already {lease} to service {holder.service_id} (login {login!r}){where}"
+    if holder.kind is AssignmentKind.GATEWAY:
+        return f"is the subnet's gateway{where}"
+    if holder.kind is AssignmentKind.EXCLUDED:
+        return f"is in an excluded range{where}" + (f": {holder.note}" if holder.note else "")
+    return f"is reserved{where}" + (f": {holder.note}" if holder.note else "")
+
+
+def release(row: IpAssignment, reason: ReleaseReason, now: datetime) -> None:
+    row.released_at = now
+    row.release_reason = reason
+
+
+# --- dynamic leases ------------------------------------------------------------------------------
+
+
+def lease(session: Session, *, service_id: int, pool_id: int, nas_id: int, now: datetime) -> IpAssignment:
+    """A lease for one session: the service's own unused lease, else its previous address when
+    free (sticky), else the lowest free block of the first pool subnet with room."""
+    pool = session.get(Pool, pool_id)
+    subnets = list(
+        session.scalars(
+            select(Subnet)
+            .where(Subnet.pool_id == pool_id, or_(Subnet.nas_id.is_(None), Subnet.nas_id == nas_id))
+            .order_by(Subnet.id)
+        )
+    )
+    if pool is None or not subnets:
+        raise NoSuchPool(f"pool {pool.name if pool else pool_id} has no subnet for NAS {nas_id}")
+    expires = now + timedelta(seconds=pool.lease_seconds)
+    by_id = {s.id: s for s in subnets}
+    a = IpAssignment
+    previous = session.scalars(
+        select(a)
+        .where(a.service_id == service_id, a.kind == AssignmentKind.DYNAMIC, a.subnet_id.in_(by_id))
+        .order_by(a.id.desc())
+        .limit(4)
+    ).all()
+    for row in previous:
+        if row.released_at is None and not _in_use(session, service_id, row.address):
+            row.assigned_at, row.expires_at, row.nas_id = now, expires, nas_id
+            session.flush()
+            return row
+    sticky = next((row for row in previous if row.released_at is not None), None)
+    if sticky is not None:
+        try:
+            return take(
+                session,
+                by_id[sticky.subnet_id],
+                AssignmentKind.DYNAMIC,
+                address=sticky.address,
+                length=sticky.prefix_len,
+                service_id=service_id,
+                nas_id=nas_id,
+                expires_at=expires,
+                now=now,
+            )
+        except Conflict:
+            pass
+    for subnet in subnets:
+        try:
+            return take(
+                session,
+                subnet,
+                AssignmentKind.DYNAMIC,
+                service_id=service_id,
+                nas_id=nas_id,
+                expires_at=expires,
+                now=now,
+            )
+        except Conflict:
+            continue
+    raise PoolExhausted(f"pool {pool.name} is exhausted")
+
+
+def _holds(s: type[AcctSession], address: object) -> ColumnElement[bool]:
+    return or_(s.framed_ip == address, s.framed_ipv6_prefix == address, s.delegated_ipv6_prefix == address)
+
+
+def _in_use(session: Session, service_id: int, address: str) -> bool:
+    """Whether one of the service's open sessions still has the address (through its login index)."""
+    s = AcctSession
+    login = select(Service.login).where(Service.id == service_id).scalar_subquery()
+    return bool(
+        session.scalar(select(exists().where(s.login == login, s.stop_time.is_(None), _holds(s, address))))
+    )
+
+
+def release_stopped(connection: Connection, stops: list[dict[str, Any]], now: datetime) -> None:
+    """Accounting Stop: free the stopped sessions' leases. Each dict has login, start and addresses.
+
+    One indexed query finds the candidate leases of the whole batch (usually none, when the NAS
+    allocates), so a batch of Stops costs one round trip, not one per Stop.
+    """
+    wanted = {address for stop in stops for address in stop["addresses"]}
+    if not wanted:
+        return
+    a = IpAssignment
+    candidates = connection.execute(
+        select(a.id, a.address, a.assigned_at, Service.login)
+        .join(Service, Service.id == a.service_id)
+        .where(a.kind == AssignmentKind.DYNAMIC, a.released_at.is_(None), a.address.in_(wanted))
+    ).all()
+    if not candidates:
+        return
+    by_key = {(address, login): (lease_id, offered) for lease_id, address, offered, login in candidates}
+    done = [
+        by_key[(address, stop["login"])][0]
+        for stop in stops
+        for address in stop["addresses"]
+        if (address, stop["login"]) in by_key
+        and by_key[(address, stop["login"])][1] <= stop["start"] + STOP_SLACK
+    ]
+    if done:
+        connection.execute(
+            update(a).where(a.id.in_(done)).values(released_at=now, release_reason=ReleaseReason.STOP)
+        )
+
+
+def release_nas(connection: Connection, nas_id: int, event_time: datetime) -> None:
+    """Accounting-On/Off: the NAS dropped every session, so every lease it was offered is free."""
+    a = IpAssignment
+    connection.execute(
+        update(a)
+        .where(
+            a.kind == AssignmentKind.DYNAMIC,
+            a.released_at.is_(None),
+            a.nas_id == nas_id,
+            a.assigned_at <= event_time,
+        )
+        .values(released_at=event_time, release_reason=ReleaseReason.NAS_REBOOT)
+    )
+
+
+def reap_leases(session: Session, now: datetime) -> int:
+    """Free leases whose offer expired and that no open session of their service holds."""
+    a, s = IpAssignment, AcctSession
+    held = (
+        select(s.id)
+        .join(Service, Service.login == s.login)
+        .where(
+            Service.id == a.service_id,
+            s.stop_time.is_(None),
+            _holds(s, a.address),
+        )
+    )
+    result = session.execute(
+        update(a)
+        .where(
+            a.kind == AssignmentKind.DYNAMIC,
+            a.released_at.is_(None),
+            and_(a.expires_at.is_not(None), a.expires_at < now),
+            ~exists(held),
+        )
+        .values(released_at=now, release_reason=ReleaseReason.EXPIRED)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

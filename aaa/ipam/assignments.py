@@ -1,0 +1,176 @@
+"""A service's addresses: fixed assignment (seed 000: pasta → subrede → próximo disponível → salvar),
+removal, and who holds or held an address."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aaa.audit.recorder import record
+from aaa.errors import Conflict, Invalid, NotFound
+from aaa.ipam import allocator
+from aaa.ipam.attributes import fixed_attribute
+from aaa.ipam.models import IpAssignment, Subnet
+from aaa.ipam.space import parse_address
+from aaa.ipam.subnets import containing, get_subnet
+from aaa.ipam.types import AssignmentKind, ReleaseReason, SubnetPurpose
+from aaa.subscribers.models import Service
+from aaa.subscribers.types import ServiceStatus
+
+_SINGLE = frozenset({"Framed-IP-Address", "Framed-IPv6-Prefix", "Delegated-IPv6-Prefix"})  # one of each
+
+
+def assign_fixed(
+    session: Session,
+    service: Service,
+    *,
+    now: datetime,
+    subnet_id: int | None = None,
+    address: str | None = None,
+    length: int | None = None,
+    note: str = "",
+) -> IpAssignment:
+    """Give ``service`` an address for good: ``address`` (its subnet found if not given) or the
+    lowest free one of ``subnet_id``. A routed block (``length`` < 32) becomes a Framed-Route."""
+    if service.status is ServiceStatus.CANCELLED:
+        raise Conflict(f"service {service.id} is cancelled; it cannot hold an address")
+    if subnet_id is None:
+        if address is None:
+            raise Invalid("give a subnet (to take its next free address) or an address")
+        subnet = containing(session, address)[0]
+    else:
+        subnet = get_subnet(session, subnet_id)
+    if subnet.purpose not in (SubnetPurpose.FIXED, SubnetPurpose.DELEGATION):
+        raise Conflict(
+            f"subnet {subnet.cidr} is a {subnet.purpose.value} pool; fixed addresses come from fixed "
+            "(or IPv6 delegation) subnets"
+        )
+    attribute = _attribute(subnet, address, length)
+    if attribute in _SINGLE:
+        for other in fixed_of(session, service.id):
+            if fixed_attribute(other.address, other.prefix_len, other.subnet.purpose)[0] == attribute:
+                raise Conflict(
+                    f"service {service.id} already has {other.address} as its {attribute}; unassign it first"
+                )
+    row = allocator.take(
+        session,
+        subnet,
+        AssignmentKind.FIXED,
+        address=address,
+        length=length,
+        service_id=service.id,
+        note=note,
+        now=now,
+    )
+    _audit(session, service, "ip_assigned", [None, row.address], f"fixed {row.address} from {subnet.cidr}")
+    return row
+
+
+def set_fixed_ipv4(session: Session, service: Service, address: str | None, now: datetime) -> None:
+    """Make ``address`` (or none) the service's Framed-IP-Address, replacing the current one."""
+    current = next(
+        (row for row in fixed_of(session, service.id) if row.prefix_len == 32 and ":" not in row.address),
+        None,
+    )
+    if current is not None and current.address == address:
+        return
+    if current is not None:
+        unassign(session, service, current.id, now)
+    if address:
+        assign_fixed(session, service, address=address, length=32, now=now)
+
+
+def _attribute(subnet: Subnet, address: str | None, length: int | None) -> str:
+    """The attribute the new assignment will travel in, known before anything is written."""
+    space = subnet.space()
+    given = parse_address(address, space.bits)[1] if address else None
+    return fixed_attribute(":" if space.version == 6 else "", length or given or space.unit, subnet.purpose)[
+        0
+    ]
+
+
+def unassign(session: Session, service: Service, assignment_id: int, now: datetime) -> IpAssignment:
+    row = session.get(IpAssignment, assignment_id)
+    if row is None or row.service_id != service.id or row.released_at is not None:
+        raise NotFound(f"service {service.id} holds no address with assignment id {assignment_id}")
+    allocator.release(row, ReleaseReason.UNASSIGNED, now)
+    session.flush()
+    _audit(session, service, "ip_unassigned", [row.address, None], f"{row.kind.value} {row.address} released")
+    return row
+
+
+def release_all(session: Session, service: Service, reason: ReleaseReason, now: datetime) -> None:
+    """Cancellation frees every address the service holds."""
+    for row in held_by(session, service.id):
+        allocator.release(row, reason, now)
+        _audit(session, service, "ip_unassigned", [row.address, None], f"{row.address} freed: {reason.value}")
+    session.flush()
+
+
+def move_fixed(session: Session, old: Service, new: Service) -> list[str]:
+    """Plan migration: the new service keeps the old one's fixed addresses."""
+    moved = []
+    for row in fixed_of(session, old.id):
+        row.service_id = new.id
+        moved.append(row.address)
+    session.flush()
+    return moved
+
+
+def held_by(session: Session, service_id: int) -> list[IpAssignment]:
+    a = IpAssignment
+    return list(
+        session.scalars(select(a).where(a.service_id == service_id, a.released_at.is_(None)).order_by(a.id))
+    )
+
+
+def addresses_by_service(session: Session, service_ids: list[int]) -> dict[int, list[str]]:
+    """What each service holds now, fixed and leased, for lists (one query)."""
+    a = IpAssignment
+    held: dict[int, list[str]] = {}
+    for service_id, address in session.execute(
+        select(a.service_id, a.address)
+        .where(a.service_id.in_(service_ids), a.released_at.is_(None))
+        .order_by(a.service_id, a.id)
+    ):
+        held.setdefault(service_id or 0, []).append(address)  # the filter leaves no None
+    return held
+
+
+def fixed_of(session: Session, service_id: int) -> list[IpAssignment]:
+    return [row for row in held_by(session, service_id) if row.kind is AssignmentKind.FIXED]
+
+
+def holder_of(session: Session, address: str) -> IpAssignment | None:
+    """The active assignment whose block contains ``address``, if any."""
+    subnet, first, last, _ = containing(session, address)
+    a = IpAssignment
+    return session.scalar(select(a).where(*allocator.active(subnet.id), a.first <= last, a.last >= first))
+
+
+def history_of(session: Session, address: str, limit: int = 100) -> tuple[Subnet, list[IpAssignment]]:
+    """Every assignment, current and past, whose block contained ``address``; newest first."""
+    subnet, first, last, _ = containing(session, address)
+    a = IpAssignment
+    rows = session.scalars(
+        select(a)
+        .where(a.subnet_id == subnet.id, a.first <= last, a.last >= first)
+        .order_by(a.assigned_at.desc(), a.id.desc())
+        .limit(limit)
+    )
+    return subnet, list(rows)
+
+
+def _audit(session: Session, service: Service, action: str, change: list[str | None], note: str) -> None:
+    record(
+        session,
+        entity="service",
+        entity_id=service.id,
+        action=action,
+        customer_id=service.customer_id,
+        service_id=service.id,
+        changes={"address": change},
+        note=note,
+    )
