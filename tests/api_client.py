@@ -99,3 +99,11 @@ def person(document: str = CPF, city: str = "Formiga", **extra: Any) -> dict[str
         },
         **extra,
     }
+
+
+def fixed_subnet(api: Api, cidr: str = "100.64.0.0/16") -> dict[str, Any]:
+    """A folder with one fixed-IP subnet, so services can be given addresses from it."""
+    folder = api.post("/ipam/folders", {"name": f"Fixed {cidr}"}, expect=201)
+    return api.post(
+        "/ipam/subnets", {"folder_id": folder["id"], "cidr": cidr, "purpose": "fixed"}, expect=201
+    )

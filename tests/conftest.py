@@ -18,11 +18,15 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from aaa.db.base import utcnow
 from aaa.db.engine import make_engine, make_session_factory
 from aaa.db.schema import metadata, upgrade
+from aaa.ipam.models import IpFolder, Subnet
+from aaa.ipam.subnets import add_folder, add_subnet
+from aaa.ipam.types import SubnetPurpose
 from aaa.nas.models import MaMode, VendorProfile
 from aaa.nas.service import add_nas
 from aaa.radius.server import RadiusWorker
@@ -151,6 +155,18 @@ def make_service(
     plan = plan or session.query(Plan).first() or make_plan(session)
     customer = add_customer(session, name=f"Customer {login}")
     return add_service(session, customer=customer, plan=plan, login=login, password=password, **extra)
+
+
+def make_subnet(
+    session: Session,
+    cidr: str,
+    purpose: SubnetPurpose = SubnetPurpose.FIXED,
+    folder: str = "Test",
+    **extra: Any,
+) -> Subnet:
+    """A subnet in ``folder`` (created when missing)."""
+    found = session.scalar(select(IpFolder).where(IpFolder.name == folder)) or add_folder(session, folder)
+    return add_subnet(session, folder_id=found.id, cidr=cidr, purpose=purpose, now=utcnow(), **extra)
 
 
 def make_nas(session: Session, *, address: str = "127.0.0.1", ma: MaMode = MaMode.YES, **extra: Any) -> int:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from aaa.accounting.models import AcctSession, AuthLog, AuthResult
 from aaa.db.base import utcnow
 from aaa.subscribers.service import reenable_due
-from tests.api_client import CNPJ, CPF, CPF2, CPF3, Api, api_for, person
+from tests.api_client import CNPJ, CPF, CPF2, CPF3, Api, api_for, fixed_subnet, person
 
 PLAN = {"name": "Fibra 100M", "price": "99.90", "download_kbps": 100_000, "upload_kbps": 50_000}
 
@@ -298,6 +298,7 @@ def test_nas_crud_and_secret_rotation(api: Api) -> None:
 
 
 def test_service_creation_edit_and_password(api: Api) -> None:
+    fixed_subnet(api)
     service = setup_service(api, due_day=10, billing_method="boleto", fixed_ipv4="100.64.0.10")
     assert len(service["password"]) == 10 and service["status"] == "enabled" and service["price"] == "99.90"
     assert api.get(f"/services/{service['id']}")["password"] is None
@@ -377,6 +378,7 @@ def test_status_transitions(api: Api, factory: sessionmaker[Session]) -> None:
 
 
 def test_immediate_migration_moves_the_authentication(api: Api) -> None:
+    fixed_subnet(api)
     old = setup_service(api, fixed_ipv4="100.64.0.20", mac="AA:BB:CC:00:00:01", mac_binding="enforce")
     faster = api.post(
         "/plans", {**PLAN, "name": "Fibra 500M", "download_kbps": 500_000, "price": "149.90"}, expect=201
@@ -404,6 +406,7 @@ def test_immediate_migration_moves_the_authentication(api: Api) -> None:
 
 
 def test_non_immediate_migration_waits_until_enabled(api: Api) -> None:
+    fixed_subnet(api)
     old = setup_service(api, fixed_ipv4="100.64.0.21")
     radio = api.post("/plans", {**PLAN, "name": "Rádio 20M", "download_kbps": 20_000}, expect=201)
     new = api.post(

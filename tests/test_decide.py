@@ -50,13 +50,13 @@ def test_plain_accept() -> None:
 
 def test_fixed_ip_and_burst() -> None:
     plan = PlanSpeed("Fibra 300M", 300_000, 150_000, 400_000, 200_000, None, None, 8)
-    d = decide(replace(SUB, plan=plan, fixed_ipv4="100.64.10.2"), FACTS, NOW)
+    d = decide(replace(SUB, plan=plan, fixed=(("Framed-IP-Address", "100.64.10.2"),)), FACTS, NOW)
     assert d.attributes == (
         ("Mikrotik-Rate-Limit", "150M/300M 200M/400M 150M/300M 8/8"),
         ("Framed-IP-Address", "100.64.10.2"),
         ("Acct-Interim-Interval", 300),
     )
-    assert d.trace == "plan Fibra 300M 150M/300M 200M/400M 150M/300M 8/8 → fixed IP 100.64.10.2"
+    assert d.trace == "plan Fibra 300M 150M/300M 200M/400M 150M/300M 8/8 → fixed 100.64.10.2"
 
 
 def test_interim_zero_is_not_sent() -> None:

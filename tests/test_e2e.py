@@ -126,6 +126,8 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         "--simultaneous-use",
         "0",
     )
+    setup.cli("ipam", "folder", "add", "Fixed")
+    setup.cli("ipam", "subnet", "add", "100.64.10.0/24", "--folder", "Fixed", "--purpose", "fixed")
     setup.cli(
         "service",
         "add",

@@ -21,7 +21,16 @@ from aaa.radius import crypto
 from aaa.subscribers.service import get_service, update_service
 from aaa.subscribers.types import MacBinding, ServiceStatus
 from tests import radius_client as rc
-from tests.conftest import SECRET, RunningWorker, count_rows, make_nas, make_plan, make_service, wait_for
+from tests.conftest import (
+    SECRET,
+    RunningWorker,
+    count_rows,
+    make_nas,
+    make_plan,
+    make_service,
+    make_subnet,
+    wait_for,
+)
 
 
 @pytest.fixture
@@ -54,6 +63,7 @@ def test_pap_accept_carries_speed_ip_and_interim(worker: RunningWorker, nas: Any
             burst_upload_kbps=200_000,
             burst_time_s=8,
         )
+        make_subnet(session, "100.64.10.0/24")
         make_service(session, login="joao", password="joão-sênha€", plan=plan, fixed_ipv4="100.64.10.2")
     reply = rc.send(nas, rc.pap(nas, "joao", "joão-sênha€"))
     assert reply.code == packet.AccessAccept
@@ -62,7 +72,7 @@ def test_pap_accept_carries_speed_ip_and_interim(worker: RunningWorker, nas: Any
     assert reply["Acct-Interim-Interval"] == [300]
     rows = wait_for(lambda: auth_log(factory, "joao"))
     assert rows[0].result.value == "accept" and rows[0].method == "pap"
-    assert rows[0].reason == "plan 300M 150M/300M 200M/400M 150M/300M 8/8 → fixed IP 100.64.10.2"
+    assert rows[0].reason == "plan 300M 150M/300M 200M/400M 150M/300M 8/8 → fixed 100.64.10.2"
 
 
 def test_pap_128_octet_password(worker: RunningWorker, nas: Any, factory: Any) -> None:
