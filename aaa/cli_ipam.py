@@ -133,13 +133,16 @@ def cmd_assign(args: argparse.Namespace) -> int:
 
 
 def cmd_who(args: argparse.Namespace) -> int:
-    from aaa.ipam.allocator import describe
+    from aaa.ipam.allocator import conflict
     from aaa.ipam.assignments import history_of, holder_of
 
     with _session(_settings(args)) as session:
         holder = holder_of(session, args.address)
         subnet, history = history_of(session, args.address, args.limit)
-        print(f"{args.address} in {subnet.cidr}: " + (describe(session, holder) if holder else "free"))
+        print(
+            f"{subnet.cidr}: "
+            + (conflict(session, args.address, holder) if holder else f"{args.address} is free")
+        )
         rows = [
             (
                 r.assigned_at.isoformat(timespec="seconds"),

@@ -104,6 +104,15 @@ def factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @pytest.fixture
+def pg_factory(pg_database: str) -> Iterator[sessionmaker[Session]]:
+    """PostgreSQL only: for races that need real row locks and concurrent connections."""
+    engine = make_engine(pg_database, pool_size=60, max_overflow=0)
+    yield make_session_factory(engine)
+    engine.dispose()
+    empty_database(pg_database)
+
+
+@pytest.fixture
 def redis_url() -> str:
     import redis
 

@@ -140,9 +140,7 @@ def take(
             .limit(1)
         )
         if holder is not None:
-            raise Conflict(
-                f"{text_of(space.address_of(first), space.bits, length)} {describe(session, holder)}"
-            )
+            raise Conflict(conflict(session, text_of(space.address_of(first), space.bits, length), holder))
     row = IpAssignment(
         subnet_id=subnet.id,
         first=first,
@@ -172,19 +170,20 @@ def _check_usable(space: Space, first: int, last: int) -> None:
     raise Conflict(f"the block includes the {what} of {space.text()}; it cannot be handed out")
 
 
-def describe(session: Session, holder: IpAssignment) -> str:
-    """How a conflict reads: who holds the overlapping block."""
-    where = f" ({holder.address})"
+def conflict(session: Session, wanted: str, holder: IpAssignment) -> str:
+    """How a conflict reads: what was asked for, and who holds the block that overlaps it."""
     if holder.kind in (AssignmentKind.FIXED, AssignmentKind.DYNAMIC):
         service = session.get(Service, holder.service_id) if holder.service_id else None
         login = (service.login or service.former_login) if service else None
         lease = "leased" if holder.kind is AssignmentKind.DYNAMIC else "assigned"
-        return f"is already {lease} to service {holder.service_id} (login {login!r}){where}"
-    if holder.kind is AssignmentKind.GATEWAY:
-        return f"is the subnet's gateway{where}"
-    if holder.kind is AssignmentKind.EXCLUDED:
-        return f"is in an excluded range{where}" + (f": {holder.note}" if holder.note else "")
-    return f"is reserved{where}" + (f": {holder.note}" if holder.note else "")
+        who = f"is already {lease} to service {holder.service_id} (login {login!r})"
+    elif holder.kind is AssignmentKind.GATEWAY:
+        who = "is the subnet's gateway"
+    else:
+        who = f"is {holder.kind.value}" + (f": {holder.note}" if holder.note else "")
+    return (
+        f"{wanted} {who}" if holder.address == wanted else f"{wanted} overlaps {holder.address}, which {who}"
+    )
 
 
 def release(row: IpAssignment, reason: ReleaseReason, now: datetime) -> None:

@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
@@ -51,12 +52,14 @@ def import_fixed(session: Session, rows: Iterable[Row], now: datetime) -> Import
 
 def read_csv(content: str) -> list[Row]:
     """Columns ``login`` and ``address`` (comma or semicolon separated, header required)."""
-    sample = content[:2048]
-    dialect = csv.Sniffer().sniff(sample, delimiters=",;") if sample.strip() else csv.excel
+    try:
+        dialect: Any = csv.Sniffer().sniff(content[:2048], delimiters=",;")
+    except csv.Error:
+        dialect = csv.excel
     reader = csv.DictReader(io.StringIO(content), dialect=dialect)
     missing = {"login", "address"} - set(reader.fieldnames or ())
     if missing:
-        raise ValueError(
+        raise Invalid(
             f"the CSV header must name the columns login and address (missing: {', '.join(sorted(missing))})"
         )
     return [

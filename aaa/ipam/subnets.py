@@ -330,7 +330,7 @@ def exclude(
         )
     )
     if holder is not None:
-        raise Conflict(f"{text} overlaps: {holder.address} {allocator.describe(session, holder)}")
+        raise Conflict(allocator.conflict(session, text, holder))
     row = IpAssignment(
         subnet_id=subnet.id,
         first=first,
