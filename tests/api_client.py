@@ -55,6 +55,9 @@ class Api:
     def put(self, path: str, json: Any, expect: int | None = 200) -> Any:
         return self.call("PUT", path, expect, json=json)
 
+    def delete(self, path: str, expect: int | None = 204) -> Any:
+        return self.call("DELETE", path, expect)
+
     def login(self, login: str, password: str) -> Api:
         body = self.as_token(None).post("/auth/login", {"login": login, "password": password})
         return self.as_token(body["token"])

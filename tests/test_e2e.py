@@ -142,6 +142,23 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         "--simultaneous-use",
         "0",
     )
+    # IPAM: a server-side pool for the "Dinâmico" plan (radtest then sees a leased address)
+    setup.cli("ipam", "pool", "add", "cgnat", "--kind", "ipv4", "--mode", "server")
+    setup.cli(
+        "ipam",
+        "subnet",
+        "add",
+        "100.65.0.0/29",
+        "--folder",
+        "Fixed",
+        "--purpose",
+        "dynamic",
+        "--pool",
+        "cgnat",
+    )
+    setup.cli("plan", "add", "--name", "Dinâmico", "--download", "20000", "--upload", "10000")
+    setup.cli("ipam", "pool", "attach", "cgnat", "--plan", "Dinâmico")
+    setup.cli("service", "add", "--login", "dyn", "--password", "dyn-pass", "--plan", "Dinâmico")
     log = open(tmp / "server.log", "wb")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen(
         [*AAA, "--config", str(config), "radius"], stdout=log, stderr=subprocess.STDOUT, env=env
@@ -170,6 +187,21 @@ def test_radtest_accepts_and_rejects(server: Server, method: str) -> None:
     bad = server.radtest(method, "joao", "wrong-pass")
     assert "Received Access-Reject" in bad, bad
     assert 'Reply-Message = "Authentication failed: invalid login or password"' in bad
+
+
+def test_ipam_lease_with_radtest_and_release_with_radclient(server: Server) -> None:
+    accept = server.radtest("pap", "dyn", "dyn-pass")
+    assert "Framed-IP-Address = 100.65.0.1" in accept, accept
+    who = server.cli("ipam", "who", "100.65.0.1").stdout
+    assert "is already leased to service" in who and "'dyn'" in who
+    stop = (
+        'Acct-Status-Type = Stop, User-Name = "dyn", Acct-Session-Id = "dyn-1", Acct-Session-Time = 2, '
+        "Framed-IP-Address = 100.65.0.1"
+    )
+    assert "Accounting-Response" in server.radclient("acct", stop)
+    assert "100.65.0.1 is free" in server.cli("ipam", "who", "100.65.0.1").stdout
+    listed = server.cli("ipam", "subnet", "list").stdout
+    assert "100.64.10.0/24" in listed and "100.65.0.0/29" in listed
 
 
 def test_pyrad_mschapv2(server: Server) -> None:
