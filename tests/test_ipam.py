@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 import threading
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
@@ -18,6 +20,8 @@ from aaa.accounting.records import AcctRecord, StatusType
 from aaa.accounting.store import apply_records
 from aaa.audit.models import AuditEntry
 from aaa.db.base import utcnow
+from aaa.db.engine import make_engine, make_session_factory
+from aaa.db.schema import upgrade
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.ipam import allocator, assignments, importer, reports, subnets
 from aaa.ipam.models import IpAssignment
@@ -26,7 +30,7 @@ from aaa.subscribers.migration import migrate_plan
 from aaa.subscribers.service import change_status
 from aaa.subscribers.snapshot import load_subscriber
 from aaa.subscribers.types import ServiceStatus
-from tests.conftest import make_nas, make_plan, make_service, make_subnet
+from tests.conftest import PG_URL, make_nas, make_plan, make_service, make_subnet
 
 NOW = utcnow()
 
@@ -360,3 +364,69 @@ def test_fifty_threads_get_fifty_distinct_addresses(pg_factory: sessionmaker[Ses
     assert not errors, errors[:3]
     assert len(results) == len(set(results)) == 50
     assert sorted(results, key=lambda a: int(a.rsplit(".", 1)[1])) == [f"100.70.0.{n}" for n in range(1, 51)]
+
+
+# --- the migration that moved service.fixed_ipv4 into IPAM -----------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_0003_keeps_every_fixed_ipv4(backend: str, tmp_path: Path) -> None:
+    url, drop = _fresh_database(backend, tmp_path)
+    try:
+        upgrade(url, "0002")
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            t = NOW
+            conn.execute(
+                sa.text(
+                    "INSERT INTO customer (id, kind, name, phones, emails, created_at)"
+                    " VALUES (1, 'person', 'A', '[]', '[]', :t)"
+                ),
+                {"t": t},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO plan (id, name, price, download_kbps, upload_kbps, created_at)"
+                    " VALUES (1, 'P', 0, 1000, 1000, :t)"
+                ),
+                {"t": t},
+            )
+            for n, ip in ((1, "100.64.0.7"), (2, "100.64.0.9"), (3, "100.65.1.1"), (4, None)):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO service (id, customer_id, plan_id, login, password, status,"
+                        " simultaneous_use, mac_binding, fixed_ipv4, price, created_at, updated_at)"
+                        " VALUES (:n, 1, 1, :login, 'x', 'enabled', 1, 'off', :ip, 0, :t, :t)"
+                    ),
+                    {"n": n, "login": f"u{n}", "ip": ip, "t": t},
+                )
+        engine.dispose()
+        upgrade(url)
+        factory = make_session_factory(make_engine(url))
+        with factory() as s:
+            held = {
+                r.service_id: (r.address, r.subnet.cidr, r.subnet.folder.name)
+                for r in s.scalars(select(IpAssignment))
+            }
+            assert held == {
+                1: ("100.64.0.7", "100.64.0.0/24", "Migrated fixed IPs"),
+                2: ("100.64.0.9", "100.64.0.0/24", "Migrated fixed IPs"),
+                3: ("100.65.1.1", "100.65.1.0/24", "Migrated fixed IPs"),
+            }
+            assert load_subscriber(s, "u3").fixed == (("Framed-IP-Address", "100.65.1.1"),)  # type: ignore[union-attr]
+    finally:
+        drop()
+
+
+def _fresh_database(backend: str, tmp_path: Path) -> tuple[str, Any]:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'm.db'}", lambda: None
+    name = f"aaa_mig_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return PG_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}", drop
