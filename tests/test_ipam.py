@@ -58,6 +58,22 @@ def test_next_free_reads_past_the_first_page_of_gaps(factory: sessionmaker[Sessi
         assert allocator.next_free(s, net, 30) == "10.1.3.232/30"  # offset 1000
 
 
+def test_next_free_stays_the_lowest_as_addresses_come_and_go(factory: sessionmaker[Session]) -> None:
+    with factory.begin() as s:
+        net = make_subnet(s, "10.0.0.0/24")
+        services = [make_service(s, login=f"u{i}") for i in range(4)]
+        held = [assignments.assign_fixed(s, sv, subnet_id=net.id, now=NOW) for sv in services]
+        assert [h.address for h in held] == ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"]
+        assignments.unassign(s, services[1], held[1].id, NOW)
+        assert allocator.next_free(s, net) == "10.0.0.2"
+        assert assignments.assign_fixed(s, services[1], subnet_id=net.id, now=NOW).address == "10.0.0.2"
+        change_status(s, services[0], ServiceStatus.CANCELLED, reason="gone")
+        assert allocator.next_free(s, net) == "10.0.0.1"
+        other = make_subnet(s, "10.0.1.0/24")
+        subnets.exclude(s, other, "10.0.1.0", "10.0.1.9", note="starts below the usable range", now=NOW)
+        assert allocator.next_free(s, other) == "10.0.1.10"
+
+
 def test_fixed_assignment_errors_name_the_conflict(factory: sessionmaker[Session]) -> None:
     with factory.begin() as s:
         net = make_subnet(s, "100.64.0.0/24", gateway="100.64.0.1")

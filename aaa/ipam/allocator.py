@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from itertools import chain
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import BigInteger, ColumnElement, and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,6 @@ from aaa.ipam.space import Space, first_fit, parse_address, text_of
 from aaa.ipam.types import AssignmentKind, ReleaseReason
 from aaa.subscribers.models import Service
 
-_PAGE = 256
 # A Stop releases a lease only if the lease was offered before its session started (give or take
 # the NAS's clock and Acct-Delay-Time); a lease offered again later belongs to a newer session.
 STOP_SLACK = timedelta(seconds=60)
@@ -43,66 +43,109 @@ def active(subnet_id: int) -> tuple[ColumnElement[bool], ...]:
     return (a.subnet_id == subnet_id, a.released_at.is_(None))
 
 
-def lock(session: Session, subnet_id: int) -> None:
-    """The per-subnet lock: a row lock on PostgreSQL, the database write lock on SQLite."""
-    session.execute(
-        update(Subnet)
-        .where(Subnet.id == subnet_id)
-        .values(revision=Subnet.revision + 1)
-        .execution_options(synchronize_session=False)
+def lock(session: Session, subnet_id: int) -> int:
+    """The per-subnet lock (a row lock on PostgreSQL, the database write lock on SQLite); returns
+    the subnet's ``free_from`` as of holding it."""
+    return int(
+        session.execute(
+            update(Subnet)
+            .where(Subnet.id == subnet_id)
+            .values(revision=Subnet.revision + 1)
+            .returning(Subnet.free_from)
+            .execution_options(synchronize_session=False)
+        ).scalar_one()
     )
 
 
-def free_gaps(session: Session, subnet_id: int, low: int, high: int) -> Iterator[tuple[int, int]]:
-    """Free offset intervals of [low, high], lowest first, read a page of gaps at a time.
+def lowered(connection: Connection, released: list[tuple[int, int]]) -> None:
+    """After releases, each subnet's ``free_from`` comes down to its lowest freed offset."""
+    lowest: dict[int, int] = {}
+    for subnet_id, first in released:
+        lowest[subnet_id] = min(first, lowest.get(subnet_id, first))
+    if lowest:
+        new = bindparam("lowest", type_=BigInteger())
+        connection.execute(
+            update(Subnet)
+            .where(Subnet.id == bindparam("subnet"))
+            .values(free_from=case((new < Subnet.free_from, new), else_=Subnet.free_from))
+            .execution_options(synchronize_session=False),
+            [{"subnet": subnet_id, "lowest": first} for subnet_id, first in sorted(lowest.items())],
+        )
 
-    The window function compares each active assignment with the next one, so the database
-    walks its index once and returns only the gaps; the first page usually holds the answer.
+
+def free_gaps(session: Session, subnet_id: int, low: int, high: int) -> Iterator[tuple[int, int]]:
+    """Free offset intervals of [low, high], lowest first.
+
+    Active assignments are read in index order, a chunk at a time (64 rows, then 4× more up to
+    4,096), and a window function pairs each with the next one, so only the gaps come back and
+    the scan stops at the first chunk that holds the answer.
     """
     a = IpAssignment
-    lowest = session.scalar(select(func.min(a.first)).where(*active(subnet_id)))
+
+    def lowest_from(start: int) -> Any:
+        return select(func.min(a.first)).where(*active(subnet_id), a.first >= start).scalar_subquery()
+
+    below = select(a.last).where(*active(subnet_id), a.first < low).order_by(a.first.desc()).limit(1)
+    straddling, lowest = session.execute(select(below.scalar_subquery(), lowest_from(low))).one()
+    if straddling is not None and straddling >= low:  # a block that starts below ``low`` covers it
+        low = straddling + 1
+        lowest = session.scalar(select(lowest_from(low)))
     if lowest is None:
-        yield low, high
+        if low <= high:
+            yield low, high
         return
     if lowest > low:
         yield low, min(lowest - 1, high)
-    after = None
+    after, size = low - 1, 64
     while True:
-        following = func.lead(a.first).over(order_by=a.first).label("following")
-        inner = select(a.first, a.last, following).where(*active(subnet_id))
-        if after is not None:
-            inner = inner.where(a.first > after)
-        rows = inner.subquery()
-        page = session.execute(
-            select(rows.c.first, rows.c.last, rows.c.following)
-            .where(or_(rows.c.following.is_(None), rows.c.following > rows.c.last + 1))
-            .order_by(rows.c.first)
-            .limit(_PAGE)
+        chunk = (
+            select(a.first, a.last).where(*active(subnet_id), a.first > after).order_by(a.first).limit(size)
+        )
+        rows = chunk.subquery()
+        paired = select(
+            rows.c.first, rows.c.last, func.lead(rows.c.first).over(order_by=rows.c.first).label("following")
+        ).subquery()
+        found = session.execute(
+            select(paired.c.first, paired.c.last, paired.c.following)
+            .where(or_(paired.c.following.is_(None), paired.c.following > paired.c.last + 1))
+            .order_by(paired.c.first)
         ).all()
-        for _first, last, following in page:
+        for first, last, following in found:
+            if following is None:  # the chunk's last row: what follows lies beyond the chunk
+                following = session.scalar(
+                    select(func.min(a.first)).where(*active(subnet_id), a.first > last)
+                )
+                after = first
             start, end = max(last + 1, low), high if following is None else min(following - 1, high)
             if start > high:
                 return
             if start <= end:
                 yield start, end
-        if len(page) < _PAGE:
-            return
-        after = page[-1][0]
+            if following is None:
+                return
+        size = min(size * 4, 4096)
 
 
 def next_free(session: Session, subnet: Subnet, length: int | None = None) -> str:
     """The lowest free address (or aligned prefix of ``length``): seed 000 "procurar próximo disponível"."""
     space = subnet.space()
     length = space.unit if length is None else length
-    return text_of(space.address_of(_lowest(session, subnet, space, length)), space.bits, length)
+    free_from = session.scalar(select(Subnet.free_from).where(Subnet.id == subnet.id)) or 0
+    return text_of(
+        space.address_of(_lowest(session, subnet, space, length, free_from)[0]), space.bits, length
+    )
 
 
-def _lowest(session: Session, subnet: Subnet, space: Space, length: int) -> int:
+def _lowest(session: Session, subnet: Subnet, space: Space, length: int, free_from: int) -> tuple[int, int]:
+    """The lowest free block of ``length``, and where the first free unit is (a new ``free_from``)."""
     space.block(space.network, length)  # validates the length
-    offset = first_fit(free_gaps(session, subnet.id, *space.usable()), space.units_in(length))
-    if offset is None:
+    low, high = space.usable()
+    gaps = free_gaps(session, subnet.id, max(low, free_from), high)
+    first_gap = next(gaps, None)
+    offset = None if first_gap is None else first_fit(chain([first_gap], gaps), space.units_in(length))
+    if first_gap is None or offset is None:
         raise Conflict(f"subnet {subnet.cidr} has no free /{length} left")
-    return offset
+    return offset, first_gap[0]
 
 
 def take(
@@ -122,12 +165,20 @@ def take(
 
     Raises Conflict naming whoever holds an overlapping block, or why the address cannot be used.
     """
-    lock(session, subnet.id)
+    free_from = lock(session, subnet.id)
     space = subnet.space()
     if address is None:
         length = space.unit if length is None else length
-        first = _lowest(session, subnet, space, length)
+        first, floor = _lowest(session, subnet, space, length, free_from)
         last = first + space.units_in(length) - 1
+        floor = last + 1 if first == floor else floor  # every unit below ``floor`` is now held
+        if floor != free_from:
+            session.execute(
+                update(Subnet)
+                .where(Subnet.id == subnet.id)
+                .values(free_from=floor)
+                .execution_options(synchronize_session=False)
+            )
     else:
         value, given, _ = parse_address(address, space.bits)
         length = length or given or space.unit
@@ -186,9 +237,10 @@ def conflict(session: Session, wanted: str, holder: IpAssignment) -> str:
     )
 
 
-def release(row: IpAssignment, reason: ReleaseReason, now: datetime) -> None:
+def release(session: Session, row: IpAssignment, reason: ReleaseReason, now: datetime) -> None:
     row.released_at = now
     row.release_reason = reason
+    lowered(session.connection(), [(row.subnet_id, row.first)])
 
 
 # --- dynamic leases ------------------------------------------------------------------------------
@@ -197,17 +249,17 @@ def release(row: IpAssignment, reason: ReleaseReason, now: datetime) -> None:
 def lease(session: Session, *, service_id: int, pool_id: int, nas_id: int, now: datetime) -> IpAssignment:
     """A lease for one session: the service's own unused lease, else its previous address when
     free (sticky), else the lowest free block of the first pool subnet with room."""
-    pool = session.get(Pool, pool_id)
-    subnets = list(
-        session.scalars(
-            select(Subnet)
-            .where(Subnet.pool_id == pool_id, or_(Subnet.nas_id.is_(None), Subnet.nas_id == nas_id))
-            .order_by(Subnet.id)
-        )
-    )
-    if pool is None or not subnets:
-        raise NoSuchPool(f"pool {pool.name if pool else pool_id} has no subnet for NAS {nas_id}")
-    expires = now + timedelta(seconds=pool.lease_seconds)
+    found = session.execute(
+        select(Subnet, Pool.lease_seconds)
+        .join(Pool, Subnet.pool_id == Pool.id)
+        .where(Subnet.pool_id == pool_id, or_(Subnet.nas_id.is_(None), Subnet.nas_id == nas_id))
+        .order_by(Subnet.id)
+    ).all()
+    if not found:
+        name = session.scalar(select(Pool.name).where(Pool.id == pool_id)) or pool_id
+        raise NoSuchPool(f"pool {name} has no subnet for NAS {nas_id}")
+    subnets = [subnet for subnet, _ in found]
+    expires = now + timedelta(seconds=found[0][1])
     by_id = {s.id: s for s in subnets}
     a = IpAssignment
     previous = session.scalars(
@@ -250,7 +302,7 @@ def lease(session: Session, *, service_id: int, pool_id: int, nas_id: int, now: 
             )
         except Conflict:
             continue
-    raise PoolExhausted(f"pool {pool.name} is exhausted")
+    raise PoolExhausted(f"pool {subnets[0].pool.name if subnets[0].pool else pool_id} is exhausted")
 
 
 def _holds(s: type[AcctSession], address: object) -> ColumnElement[bool]:
@@ -277,30 +329,33 @@ def release_stopped(connection: Connection, stops: list[dict[str, Any]], now: da
         return
     a = IpAssignment
     candidates = connection.execute(
-        select(a.id, a.address, a.assigned_at, Service.login)
+        select(a.id, a.address, a.assigned_at, Service.login, a.subnet_id, a.first)
         .join(Service, Service.id == a.service_id)
         .where(a.kind == AssignmentKind.DYNAMIC, a.released_at.is_(None), a.address.in_(wanted))
     ).all()
     if not candidates:
         return
-    by_key = {(address, login): (lease_id, offered) for lease_id, address, offered, login in candidates}
+    by_key = {(row.address, row.login): row for row in candidates}
     done = [
-        by_key[(address, stop["login"])][0]
+        by_key[(address, stop["login"])]
         for stop in stops
         for address in stop["addresses"]
         if (address, stop["login"]) in by_key
-        and by_key[(address, stop["login"])][1] <= stop["start"] + STOP_SLACK
+        and by_key[(address, stop["login"])].assigned_at <= stop["start"] + STOP_SLACK
     ]
     if done:
         connection.execute(
-            update(a).where(a.id.in_(done)).values(released_at=now, release_reason=ReleaseReason.STOP)
+            update(a)
+            .where(a.id.in_([row.id for row in done]))
+            .values(released_at=now, release_reason=ReleaseReason.STOP)
         )
+        lowered(connection, [(row.subnet_id, row.first) for row in done])
 
 
 def release_nas(connection: Connection, nas_id: int, event_time: datetime) -> None:
     """Accounting-On/Off: the NAS dropped every session, so every lease it was offered is free."""
     a = IpAssignment
-    connection.execute(
+    freed = connection.execute(
         update(a)
         .where(
             a.kind == AssignmentKind.DYNAMIC,
@@ -309,7 +364,9 @@ def release_nas(connection: Connection, nas_id: int, event_time: datetime) -> No
             a.assigned_at <= event_time,
         )
         .values(released_at=event_time, release_reason=ReleaseReason.NAS_REBOOT)
-    )
+        .returning(a.subnet_id, a.first)
+    ).all()
+    lowered(connection, [(subnet_id, first) for subnet_id, first in freed])
 
 
 def reap_leases(session: Session, now: datetime) -> int:
@@ -324,7 +381,7 @@ def reap_leases(session: Session, now: datetime) -> int:
             _holds(s, a.address),
         )
     )
-    result = session.execute(
+    freed = session.execute(
         update(a)
         .where(
             a.kind == AssignmentKind.DYNAMIC,
@@ -333,6 +390,8 @@ def reap_leases(session: Session, now: datetime) -> int:
             ~exists(held),
         )
         .values(released_at=now, release_reason=ReleaseReason.EXPIRED)
+        .returning(a.subnet_id, a.first)
         .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    ).all()
+    lowered(session.connection(), [(subnet_id, first) for subnet_id, first in freed])
+    return len(freed)

@@ -95,7 +95,7 @@ def unassign(session: Session, service: Service, assignment_id: int, now: dateti
     row = session.get(IpAssignment, assignment_id)
     if row is None or row.service_id != service.id or row.released_at is not None:
         raise NotFound(f"service {service.id} holds no address with assignment id {assignment_id}")
-    allocator.release(row, ReleaseReason.UNASSIGNED, now)
+    allocator.release(session, row, ReleaseReason.UNASSIGNED, now)
     session.flush()
     _audit(session, service, "ip_unassigned", [row.address, None], f"{row.kind.value} {row.address} released")
     return row
@@ -104,7 +104,7 @@ def unassign(session: Session, service: Service, assignment_id: int, now: dateti
 def release_all(session: Session, service: Service, reason: ReleaseReason, now: datetime) -> None:
     """Cancellation frees every address the service holds."""
     for row in held_by(session, service.id):
-        allocator.release(row, reason, now)
+        allocator.release(session, row, reason, now)
         _audit(session, service, "ip_unassigned", [row.address, None], f"{row.address} freed: {reason.value}")
     session.flush()
 

@@ -53,6 +53,10 @@ class Subnet(Base):
     # Bumped by every allocation: the UPDATE is the per-subnet lock (a row lock on PostgreSQL,
     # the write lock on SQLite) that serialises "find next free, then insert".
     revision: Mapped[int] = mapped_column(Integer, default=0)
+    # Every unit below this offset is held: "next free" starts its search here, so a subnet filled
+    # from the bottom answers without reading its held blocks. Raised by a lowest-free take,
+    # lowered by every release (``allocator.lowered``); both only through Core, under the lock.
+    free_from: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     folder: Mapped[IpFolder] = relationship()

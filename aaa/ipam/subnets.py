@@ -353,7 +353,7 @@ def remove_hold(session: Session, subnet: Subnet, hold_id: int, now: datetime) -
         raise NotFound(f"subnet {subnet.cidr} has no active reservation, exclusion or gateway {hold_id}")
     if row.kind in (AssignmentKind.FIXED, AssignmentKind.DYNAMIC):
         raise Conflict(f"{row.address} is held by service {row.service_id}; unassign it from the service")
-    allocator.release(row, ReleaseReason.UNASSIGNED, now)
+    allocator.release(session, row, ReleaseReason.UNASSIGNED, now)
     session.flush()
     _audit(session, subnet, row, f"{row.kind.value} {row.address} removed")
 

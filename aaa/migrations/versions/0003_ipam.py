@@ -85,6 +85,7 @@ def upgrade() -> None:
         sa.Column("nas_id", sa.Integer(), nullable=True),
         sa.Column("description", sa.String(length=200), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("free_from", sa.BigInteger(), server_default=sa.text("0"), nullable=False),
         sa.Column("created_at", aaa.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["folder_id"], ["ip_folder.id"], name=op.f("fk_ip_subnet_folder_id_ip_folder")
