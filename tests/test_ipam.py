@@ -303,6 +303,19 @@ def test_a_late_stop_does_not_free_a_lease_offered_again(factory: sessionmaker[S
         assert assignments.holder_of(s, "100.65.0.1") is not None
 
 
+def test_a_stop_never_frees_a_fixed_address(factory: sessionmaker[Session]) -> None:
+    with factory.begin() as s:
+        nas = make_nas(s)
+        make_subnet(s, "100.64.0.0/24")
+        make_service(s, login="maria", fixed_ipv4="100.64.0.7")
+        apply_records(
+            s, [_stop("maria", "s1", nas, "100.64.0.7"), AcctRecord(StatusType.ACCOUNTING_ON, nas, utcnow())]
+        )
+        allocator.reap_leases(s, utcnow() + timedelta(days=1))
+        holder = assignments.holder_of(s, "100.64.0.7")
+        assert holder is not None and holder.kind is AssignmentKind.FIXED
+
+
 def test_no_such_pool_for_this_nas_and_accounting_on_frees_its_leases(factory: sessionmaker[Session]) -> None:
     with factory.begin() as s:
         nas1, nas2 = make_nas(s, address="127.0.0.1"), make_nas(s, address="127.0.0.2")

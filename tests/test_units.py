@@ -137,3 +137,21 @@ def test_example_config_is_valid_and_complete() -> None:
             assert f"{name} =" in text, f"config/aaa.toml does not document {section}.{name}"
     for name in ("database_url", "redis_url", "log_level"):
         assert f"{name} =" in text
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (bytes([0, 56]) + bytes.fromhex("20010db8000001"), "2001:db8:0:100::/56"),  # only the octets needed
+        (bytes([0, 64]) + bytes.fromhex("20010db800010002") + bytes(8), "2001:db8:1:2::/64"),  # padded to 16
+        (bytes([0, 56]) + bytes.fromhex("20010db80000017f"), "2001:db8:0:100::/56"),  # bits past /56 ignored
+        (bytes([0, 0]), "::/0"),
+        (bytes([0, 64]) + bytes.fromhex("20010db8"), None),  # too short for /64
+        (bytes([0, 129]) + bytes(16), None),
+        (bytes([0]), None),
+    ],
+)
+def test_ipv6_prefix_decoding_rfc3162(value: bytes, expected: str | None) -> None:
+    from aaa.radius.codec import DELEGATED_IPV6_PREFIX, Request
+
+    assert Request(bytes(20), {DELEGATED_IPV6_PREFIX: [value]}).ipv6_prefix(DELEGATED_IPV6_PREFIX) == expected
