@@ -303,6 +303,17 @@ def test_a_late_stop_does_not_free_a_lease_offered_again(factory: sessionmaker[S
         assert assignments.holder_of(s, "100.65.0.1") is not None
 
 
+def test_a_blocked_pool_leases_like_any_other(factory: sessionmaker[Session]) -> None:
+    """The policies issue sends suspended subscribers here (Framed-Pool, or a server lease)."""
+    with factory.begin() as s:
+        nas = make_nas(s)
+        blocked = subnets.add_pool(s, "bloqueados", PoolKind.IPV4, PoolMode.SERVER)
+        make_subnet(s, "10.24.0.0/22", SubnetPurpose.BLOCKED, folder="Pools", pool_id=blocked.id)
+        service = make_service(s, login="devedor")
+        row = allocator.lease(s, service_id=service.id, pool_id=blocked.id, nas_id=nas, now=utcnow())
+        assert row.address == "10.24.0.1" and row.kind is AssignmentKind.DYNAMIC
+
+
 def test_a_stop_never_frees_a_fixed_address(factory: sessionmaker[Session]) -> None:
     with factory.begin() as s:
         nas = make_nas(s)
