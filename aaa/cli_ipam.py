@@ -36,16 +36,14 @@ def cmd_pool_attach(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from aaa.ipam.models import Pool
-    from aaa.ipam.subnets import by_name
+    from aaa.ipam.subnets import POOL_FIELDS, by_name
     from aaa.nas.models import Nas
     from aaa.nas.service import update_nas
     from aaa.subscribers.plans import get_plan, update_plan
 
     with _session(_settings(args)) as session:
         pool = by_name(session, Pool, args.pool)
-        field = {"ipv4": "ipv4_pool_id", "ipv6": "ipv6_pool_id", "ipv6_pd": "ipv6_pd_pool_id"}[
-            pool.kind.value
-        ]
+        field = next(name for name, kind in POOL_FIELDS.items() if kind is pool.kind)
         if args.plan:
             update_plan(session, get_plan(session, args.plan), **{field: pool.id})
         if args.nas:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from aaa.ipam.assignments import held_by
-from aaa.ipam.types import AssignmentKind
+from aaa.ipam.assignments import fixed_ipv4_of, held_by
 from aaa.nas.models import Nas
 from aaa.operators.models import Operator
 from aaa.subscribers.customers import addresses_of
@@ -51,15 +50,10 @@ def customer_out(session: Session, customer: Customer) -> CustomerOut:
 def service_out(session: Session, service: Service, *, with_password: bool = False) -> ServiceOut:
     out = ServiceOut.model_validate(service)
     out.password = service.password if with_password else None
-    out.addresses = [HeldOut.model_validate(row) for row in held_by(session, service.id)]
-    out.fixed_ipv4 = next(
-        (
-            row.address
-            for row in out.addresses
-            if row.kind is AssignmentKind.FIXED and row.prefix_len == 32 and ":" not in row.address
-        ),
-        None,
-    )
+    held = held_by(session, service.id)
+    out.addresses = [HeldOut.model_validate(row) for row in held]
+    fixed = fixed_ipv4_of(held)
+    out.fixed_ipv4 = fixed.address if fixed else None
     return out
 
 

@@ -57,6 +57,12 @@ def lock(session: Session, subnet_id: int) -> int:
     )
 
 
+def overlapping(session: Session, subnet_id: int, first: int, last: int) -> IpAssignment | None:
+    """The active assignment holding any unit of [first, last] (there is at most one per unit)."""
+    a = IpAssignment
+    return session.scalar(select(a).where(*active(subnet_id), a.first <= last, a.last >= first).limit(1))
+
+
 def lowered(connection: Connection, released: list[tuple[int, int]]) -> None:
     """After releases, each subnet's ``free_from`` comes down to its lowest freed offset."""
     lowest: dict[int, int] = {}
@@ -185,11 +191,7 @@ def take(
         first, last = space.block(value, length)
         if kind in _HOLDERS:
             _check_usable(space, first, last)
-        holder = session.scalar(
-            select(IpAssignment)
-            .where(*active(subnet.id), IpAssignment.first <= last, IpAssignment.last >= first)
-            .limit(1)
-        )
+        holder = overlapping(session, subnet.id, first, last)
         if holder is not None:
             raise Conflict(conflict(session, text_of(space.address_of(first), space.bits, length), holder))
     row = IpAssignment(

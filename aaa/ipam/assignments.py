@@ -70,16 +70,25 @@ def assign_fixed(
 
 def set_fixed_ipv4(session: Session, service: Service, address: str | None, now: datetime) -> None:
     """Make ``address`` (or none) the service's Framed-IP-Address, replacing the current one."""
-    current = next(
-        (row for row in fixed_of(session, service.id) if row.prefix_len == 32 and ":" not in row.address),
-        None,
-    )
+    current = fixed_ipv4_of(held_by(session, service.id))
     if current is not None and current.address == address:
         return
     if current is not None:
         unassign(session, service, current.id, now)
     if address:
         assign_fixed(session, service, address=address, length=32, now=now)
+
+
+def fixed_ipv4_of(held: list[IpAssignment]) -> IpAssignment | None:
+    """Among a service's addresses, its fixed Framed-IP-Address (one IPv4 address), if any."""
+    return next(
+        (
+            row
+            for row in held
+            if row.kind is AssignmentKind.FIXED and row.prefix_len == 32 and ":" not in row.address
+        ),
+        None,
+    )
 
 
 def _attribute(subnet: Subnet, address: str | None, length: int | None) -> str:
@@ -146,8 +155,7 @@ def fixed_of(session: Session, service_id: int) -> list[IpAssignment]:
 def holder_of(session: Session, address: str) -> IpAssignment | None:
     """The active assignment whose block contains ``address``, if any."""
     subnet, first, last, _ = containing(session, address)
-    a = IpAssignment
-    return session.scalar(select(a).where(*allocator.active(subnet.id), a.first <= last, a.last >= first))
+    return allocator.overlapping(session, subnet.id, first, last)
 
 
 def history_of(session: Session, address: str, limit: int = 100) -> tuple[Subnet, list[IpAssignment]]:

@@ -324,11 +324,7 @@ def exclude(
     if last < first:
         raise Invalid(f"the range ends ({end}) before it starts ({start})")
     text = f"{text_of(space.address_of(first), space.bits)}-{text_of(space.address_of(last), space.bits)}"
-    holder = session.scalar(
-        select(IpAssignment).where(
-            *allocator.active(subnet.id), IpAssignment.first <= last, IpAssignment.last >= first
-        )
-    )
+    holder = allocator.overlapping(session, subnet.id, first, last)
     if holder is not None:
         raise Conflict(allocator.conflict(session, text, holder))
     row = IpAssignment(
