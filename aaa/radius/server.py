@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -46,8 +47,14 @@ Address = tuple[str, int]
 
 
 class _Endpoint(asyncio.DatagramProtocol):
-    def __init__(self, handle: Callable[[bytes, Address], None]):
+    def __init__(self, handle: Callable[[bytes, Address], None], attach: Callable[[Any], None]):
         self.handle = handle
+        self.attach = attach
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # Before the first datagram_received: a request queued while the server started must be
+        # answered on this transport, not find none (and be cached unanswered).
+        self.attach(transport)
 
     def datagram_received(self, data: bytes, addr: Address) -> None:  # type: ignore[override]
         self.handle(data, addr)
@@ -95,12 +102,11 @@ class RadiusWorker:
         """Serve until ``stop`` is set, then drain accounting and flush the auth log."""
         loop = self._loop = asyncio.get_running_loop()
         auth_transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Endpoint(self.on_auth), sock=auth_sock
+            lambda: _Endpoint(self.on_auth, partial(setattr, self, "auth_transport")), sock=auth_sock
         )
         acct_transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Endpoint(self.on_acct), sock=acct_sock
+            lambda: _Endpoint(self.on_acct, partial(setattr, self, "acct_transport")), sock=acct_sock
         )
-        self.auth_transport, self.acct_transport = auth_transport, acct_transport  # type: ignore[assignment]
         background = [
             loop.create_task(coro) for coro in (self.acct.run(), self.recorder.run(), self.listener.run())
         ]
