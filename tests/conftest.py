@@ -104,6 +104,15 @@ def factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @pytest.fixture
+def api(db_url: str) -> Iterator[Any]:
+    """The admin API in process on ``db_url``, logged in as a superuser (tests.api_client.Api)."""
+    from tests.api_client import api_for
+
+    with api_for(db_url) as client:
+        yield client
+
+
+@pytest.fixture
 def pg_factory(pg_database: str) -> Iterator[sessionmaker[Session]]:
     """PostgreSQL only: for races that need real row locks and concurrent connections."""
     engine = make_engine(pg_database, pool_size=60, max_overflow=0)

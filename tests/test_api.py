@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,15 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from aaa.accounting.models import AcctSession, AuthLog, AuthResult
 from aaa.db.base import utcnow
 from aaa.subscribers.service import reenable_due
-from tests.api_client import CNPJ, CPF, CPF2, CPF3, Api, api_for, fixed_subnet, person
+from tests.api_client import CNPJ, CPF, CPF2, CPF3, Api, fixed_subnet, person
 
 PLAN = {"name": "Fibra 100M", "price": "99.90", "download_kbps": 100_000, "upload_kbps": 50_000}
-
-
-@pytest.fixture
-def api(db_url: str) -> Iterator[Api]:
-    with api_for(db_url) as client:
-        yield client
 
 
 def setup_service(api: Api, *, login: str = "maria", document: str = CPF, **extra: Any) -> dict[str, Any]:

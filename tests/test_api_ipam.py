@@ -3,19 +3,10 @@ subnet → next available → save), conflicts as 409 naming the holder, reports
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from tests.api_client import CPF2, Api, api_for, fixed_subnet
+from tests.api_client import CPF2, Api, fixed_subnet
 from tests.test_api import operator, setup_service
-
-
-@pytest.fixture
-def api(db_url: str) -> Iterator[Api]:
-    with api_for(db_url) as client:
-        yield client
 
 
 def test_seed_000_fixed_ip_workflow(api: Api) -> None:

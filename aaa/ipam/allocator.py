@@ -252,7 +252,7 @@ def lease(session: Session, *, service_id: int, pool_id: int, nas_id: int, now: 
     """A lease for one session: the service's own unused lease, else its previous address when
     free (sticky), else the lowest free block of the first pool subnet with room."""
     found = session.execute(
-        select(Subnet, Pool.lease_seconds)
+        select(Subnet, Pool.lease_seconds, Pool.name)
         .join(Pool, Subnet.pool_id == Pool.id)
         .where(Subnet.pool_id == pool_id, or_(Subnet.nas_id.is_(None), Subnet.nas_id == nas_id))
         .order_by(Subnet.id)
@@ -260,8 +260,9 @@ def lease(session: Session, *, service_id: int, pool_id: int, nas_id: int, now: 
     if not found:
         name = session.scalar(select(Pool.name).where(Pool.id == pool_id)) or pool_id
         raise NoSuchPool(f"pool {name} has no subnet for NAS {nas_id}")
-    subnets = [subnet for subnet, _ in found]
-    expires = now + timedelta(seconds=found[0][1])
+    subnets = [subnet for subnet, _, _ in found]
+    _, lease_seconds, pool_name = found[0]
+    expires = now + timedelta(seconds=lease_seconds)
     by_id = {s.id: s for s in subnets}
     a = IpAssignment
     previous = session.scalars(
@@ -304,7 +305,7 @@ def lease(session: Session, *, service_id: int, pool_id: int, nas_id: int, now: 
             )
         except Conflict:
             continue
-    raise PoolExhausted(f"pool {subnets[0].pool.name if subnets[0].pool else pool_id} is exhausted")
+    raise PoolExhausted(f"pool {pool_name} is exhausted")
 
 
 def _holds(s: type[AcctSession], address: object) -> ColumnElement[bool]:
