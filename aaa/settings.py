@@ -11,6 +11,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -72,6 +73,53 @@ class ApiSettings(_Section):
     token_ttl_hours: float = Field(default=12.0, gt=0, le=24 * 90)
 
 
+class PolicySettings(_Section):
+    """What suspended and reduced subscribers get; the limits of trust unlocks."""
+
+    suspended_action: Literal["reject", "address_list", "pool"] = "reject"
+    blocked_address_list: str = Field(default="blocked", min_length=1, max_length=64)
+    blocked_pool: str = ""  # an IPAM pool's name (or a pool on the NAS) for suspended_action = "pool"
+    blocked_download_kbps: int = Field(default=512, ge=1)
+    blocked_upload_kbps: int = Field(default=512, ge=1)
+    reduction: Literal["relative", "absolute"] = "relative"
+    reduction_percent: int = Field(default=30, ge=1, le=100)
+    reduction_download_kbps: int = Field(default=1024, ge=1)
+    reduction_upload_kbps: int = Field(default=512, ge=1)
+    timezone: str = "America/Sao_Paulo"  # what a date means ("until 2026-12-01" ends that local day)
+    trust_max_days: int = Field(default=7, ge=1, le=90)  # an operator's trust unlock
+    trust_self_service_days: int = Field(default=1, ge=1, le=30)  # the subscriber's own, per request
+    trust_self_service_per_month: int = Field(default=1, ge=0, le=31)  # 0: self-service off
+    expiry_check_seconds: float = Field(default=10.0, gt=0, le=3600)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as America/Sao_Paulo)"
+            ) from exc
+        return value
+
+
+class EnforcerSettings(_Section):
+    """Applying changes to online subscribers (CoA, Disconnect, RouterOS API)."""
+
+    enabled: bool = True  # `aaa serve` runs the enforcer
+    poll_interval: float = Field(default=0.5, gt=0, le=60)
+    timeout: float = Field(default=1.0, gt=0, le=30)  # per CoA/Disconnect transmission
+    retransmits: int = Field(default=2, ge=0, le=10)  # same packet again after a timeout (RFC 5080)
+    max_attempts: int = Field(default=5, ge=1, le=100)  # rounds of every method before "failed"
+    backoff_seconds: float = Field(default=5.0, gt=0, le=3600)  # doubled after each failed round
+    concurrency: int = Field(default=64, ge=1, le=1024)
+    per_nas_rate: float = Field(default=200.0, gt=0)  # requests per second to one NAS
+    breaker_failures: int = Field(default=5, ge=1)  # consecutive timeouts that open a NAS's circuit
+    breaker_seconds: float = Field(default=30.0, gt=0)
+    api_timeout: float = Field(default=5.0, gt=0, le=60)
+    reconcile_interval: float = Field(default=300.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="AAA_", env_nested_delimiter="__", extra="forbid", case_sensitive=False
@@ -84,6 +132,8 @@ class Settings(BaseSettings):
     accounting: AccountingSettings = AccountingSettings()
     metrics: MetricsSettings = MetricsSettings()
     api: ApiSettings = ApiSettings()
+    policy: PolicySettings = PolicySettings()
+    enforcer: EnforcerSettings = EnforcerSettings()
 
     @field_validator("database_url")
     @classmethod

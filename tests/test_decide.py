@@ -44,7 +44,7 @@ def test_plain_accept() -> None:
     assert decide(SUB, FACTS, NOW) == Decision(
         Outcome.ACCEPT,
         (("Mikrotik-Rate-Limit", "50M/100M"), ("Acct-Interim-Interval", 300)),
-        ("plan Fibra 100M 50M/100M",),
+        ("plan Fibra 100M 100M/50M",),
     )
 
 
@@ -56,7 +56,7 @@ def test_fixed_ip_and_burst() -> None:
         ("Framed-IP-Address", "100.64.10.2"),
         ("Acct-Interim-Interval", 300),
     )
-    assert d.trace == "plan Fibra 300M 150M/300M 200M/400M 150M/300M 8/8 → fixed 100.64.10.2"
+    assert d.trace == "plan Fibra 300M 300M/150M → fixed 100.64.10.2"
 
 
 def test_interim_zero_is_not_sent() -> None:
@@ -64,8 +64,11 @@ def test_interim_zero_is_not_sent() -> None:
     assert all(name != "Acct-Interim-Interval" for name, _ in d.attributes)
 
 
-@pytest.mark.parametrize("status", [s for s in ServiceStatus if s is not ServiceStatus.ENABLED])
-def test_every_status_but_enabled_is_rejected(status: ServiceStatus) -> None:
+NOT_SERVING = [s for s in ServiceStatus if s.value not in ("enabled", "suspended_debt", "reduced_debt")]
+
+
+@pytest.mark.parametrize("status", NOT_SERVING)
+def test_statuses_without_service_are_rejected(status: ServiceStatus) -> None:
     d = decide(replace(SUB, status=status), FACTS, NOW)
     assert d.outcome is Outcome.REJECT and d.reject is RejectReason.NOT_ENABLED
     assert d.reasons == (f"status {status.value}", "reject: service_not_enabled")
@@ -202,10 +205,11 @@ def test_properties(
 ) -> None:
     sub = replace(SUB, status=status, simultaneous_use=limit, mac_binding=binding, mac=registered)
     d = decide(sub, replace(FACTS, open_sessions=open_), NOW)
-    if status is not ServiceStatus.ENABLED:
+    if status not in (ServiceStatus.ENABLED, ServiceStatus.REDUCED_DEBT):
         assert d.outcome is Outcome.REJECT  # e.g. a cancelled service is never accepted
     if d.outcome is Outcome.ACCEPT:
-        assert d.reject is None and dict(d.attributes)["Mikrotik-Rate-Limit"] == "50M/100M"
+        expected = "50M/100M" if status is ServiceStatus.ENABLED else "15M/30M"  # 30 % when reduced
+        assert d.reject is None and dict(d.attributes)["Mikrotik-Rate-Limit"] == expected
         assert limit == 0 or len(open_) < limit or any(s.nas_id == 1 for s in open_)
     else:
         assert d.reject is not None and d.attributes == () and d.reasons[-1] == f"reject: {d.reject.value}"

@@ -17,6 +17,7 @@ from aaa import metrics
 from aaa.accounting.models import AcctSession, AuthLog
 from aaa.changes.feed import latest_id
 from aaa.nas.models import MaMode
+from aaa.policies.model import RejectReason
 from aaa.radius import crypto
 from aaa.subscribers.service import get_service, update_service
 from aaa.subscribers.types import MacBinding, ServiceStatus
@@ -72,7 +73,7 @@ def test_pap_accept_carries_speed_ip_and_interim(worker: RunningWorker, nas: Any
     assert reply["Acct-Interim-Interval"] == [300]
     rows = wait_for(lambda: auth_log(factory, "joao"))
     assert rows[0].result.value == "accept" and rows[0].method == "pap"
-    assert rows[0].reason == "plan 300M 150M/300M 200M/400M 150M/300M 8/8 → fixed 100.64.10.2"
+    assert rows[0].reason == "plan 300M 300M/150M → fixed 100.64.10.2"
 
 
 def test_pap_128_octet_password(worker: RunningWorker, nas: Any, factory: Any) -> None:
@@ -145,7 +146,7 @@ def test_status_simultaneous_use_and_mac_rejects(worker: RunningWorker, nas: Any
     add(factory, login="devedor", password="p", status=ServiceStatus.SUSPENDED_DEBT)
     add(factory, login="mac", password="p", mac_binding=MacBinding.ENFORCE, mac="AA:BB:CC:DD:EE:01")
     reply = rc.send(nas, rc.pap(nas, "devedor", "p"))
-    assert reply.code == packet.AccessReject and reply_message(reply) == "Service not enabled"
+    assert reply.code == packet.AccessReject and reply_message(reply) == RejectReason.SUSPENDED_DEBT.message
     reply = rc.send(nas, rc.pap(nas, "mac", "p", Calling_Station_Id="AA:BB:CC:DD:EE:02"))
     assert reply_message(reply) == "Equipment (MAC address) not authorized for this login"
     assert (

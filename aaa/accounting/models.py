@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
@@ -83,3 +84,5 @@ class AuthLog(Base):
     reason: Mapped[str] = mapped_column(String(500), default="")
     mac_differs: Mapped[bool] = mapped_column(Boolean, default=False)
     interface_differs: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What an Access-Accept gave that enforcement may have to change later (aaa.policies.grant).
+    granted: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -8,6 +8,7 @@ one record per commit when idle, hundreds under a storm.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -101,6 +102,7 @@ _AUTH_LOG_COLUMNS = (
     "reason",
     "mac_differs",
     "interface_differs",
+    "granted",
 )
 
 
@@ -118,7 +120,11 @@ def write_auth_log(session: Session, rows: list[dict[str, Any]]) -> None:
         cursor.copy(f"COPY auth_log ({', '.join(_AUTH_LOG_COLUMNS)}) FROM STDIN") as copy,
     ):
         for row in rows:
-            copy.write_row([row[name] for name in _AUTH_LOG_COLUMNS])
+            granted = row["granted"]
+            copy.write_row(
+                [row[name] for name in _AUTH_LOG_COLUMNS[:-1]]
+                + [None if granted is None else json.dumps(granted)]
+            )
 
 
 class AuthRecorder:

@@ -31,11 +31,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that audit every change and tell the RADIUS caches about it."""
+    """Sessions that audit every change, tell the RADIUS caches about it and enqueue the
+    enforcement of what changes an online subscriber."""
     from aaa.audit import recorder
+    from aaa.enforcement import outbox
     from aaa.subscribers import invalidation
 
     factory = sessionmaker(engine, expire_on_commit=False)
     recorder.install(factory)
     invalidation.install(factory)
+    outbox.install(factory)
     return factory

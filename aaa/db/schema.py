@@ -15,6 +15,7 @@ from aaa.accounting import models as _accounting  # noqa: F401
 from aaa.audit import models as _audit  # noqa: F401
 from aaa.changes import models as _changes  # noqa: F401
 from aaa.db.base import Base
+from aaa.enforcement import models as _enforcement  # noqa: F401
 from aaa.ipam import models as _ipam  # noqa: F401
 from aaa.nas import models as _nas  # noqa: F401
 from aaa.operators import models as _operators  # noqa: F401

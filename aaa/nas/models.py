@@ -47,4 +47,8 @@ class Nas(Base):
     ipv4_pool_id: Mapped[int | None] = mapped_column(ForeignKey("ip_pool.id"))
     ipv6_pool_id: Mapped[int | None] = mapped_column(ForeignKey("ip_pool.id"))
     ipv6_pd_pool_id: Mapped[int | None] = mapped_column(ForeignKey("ip_pool.id"))
+    # RouterOS API (MikroTik): enforcement fallback and the reconciler's view of /ppp/active.
+    api_port: Mapped[int] = mapped_column(Integer, default=8728)
+    api_username: Mapped[str | None] = mapped_column(String(64))
+    api_password: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

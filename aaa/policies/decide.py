@@ -7,14 +7,27 @@ login or password was wrong.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, time
 
 from aaa.ipam.attributes import POOL_NAME_ATTRIBUTE, pool_kind_of
 from aaa.ipam.types import PoolKind, PoolMode
-from aaa.policies.model import Decision, Outcome, PoolRef, RejectReason, RequestFacts, Subscriber
+from aaa.policies.model import (
+    Decision,
+    IspPolicy,
+    Outcome,
+    PoolRef,
+    RejectReason,
+    RequestFacts,
+    Subscriber,
+    SuspendedAction,
+)
+from aaa.policies.ratelimit import RateLimit, kbps_text
 from aaa.subscribers.types import MacBinding, ServiceStatus
 
 _HEX = re.compile(r"[0-9A-Fa-f]")
+_DEBT = frozenset({ServiceStatus.SUSPENDED_DEBT, ServiceStatus.REDUCED_DEBT})
+_SERVING = _DEBT | {ServiceStatus.ENABLED}  # every other status is rejected
+DEFAULT_POLICY = IspPolicy()
 
 
 def normalize_mac(value: str | None) -> str | None:
@@ -31,7 +44,11 @@ def reject(reason: RejectReason, *trace: str, flags: frozenset[str] = frozenset(
     return Decision(Outcome.REJECT, reasons=(*trace, f"reject: {reason.value}"), reject=reason, flags=flags)
 
 
-def decide(sub: Subscriber, facts: RequestFacts, now: datetime) -> Decision:
+def decide(
+    sub: Subscriber, facts: RequestFacts, now: datetime, policy: IspPolicy = DEFAULT_POLICY
+) -> Decision:
+    """Layers in order: status (and what lifts a debt status), MAC binding, simultaneous use,
+    speed (plan → trial → custom → reduced or blocked), addresses."""
     mac = normalize_mac(facts.calling_station_id)
     flags = set()
     if sub.mac and mac and sub.mac != mac:
@@ -40,8 +57,18 @@ def decide(sub: Subscriber, facts: RequestFacts, now: datetime) -> Decision:
         flags.add("interface_differs")
     frozen_flags = frozenset(flags)
 
-    if sub.status is not ServiceStatus.ENABLED:
+    if sub.status not in _SERVING:
         return reject(RejectReason.NOT_ENABLED, f"status {sub.status.value}", flags=frozen_flags)
+    reasons: list[str] = []
+    held = sub.status if sub.status in _DEBT else None
+    if held is not None:
+        reasons.append(f"status {held.value}{_since(sub.status_since, policy)}")
+        lifted = _lifted(sub, now, policy)
+        if lifted:
+            reasons.append(lifted)
+            held = None
+        elif held is ServiceStatus.SUSPENDED_DEBT and policy.suspended_action is SuspendedAction.REJECT:
+            return reject(RejectReason.SUSPENDED_DEBT, *reasons, flags=frozen_flags)
 
     learn = None
     if sub.mac_binding is not MacBinding.OFF:
@@ -75,10 +102,15 @@ def decide(sub: Subscriber, facts: RequestFacts, now: datetime) -> Decision:
                 flags=frozen_flags,
             )
 
-    rate = sub.plan.rate_limit().render()
-    attributes: list[tuple[str, object]] = [("Mikrotik-Rate-Limit", rate)]
-    reasons = [f"plan {sub.plan.name} {rate}"]
-    lease_from = _addresses(sub, facts, attributes, reasons)
+    rate = speed(sub, now, policy, held, reasons)
+    attributes: list[tuple[str, object]] = [("Mikrotik-Rate-Limit", rate.render())]
+    blocked = held is ServiceStatus.SUSPENDED_DEBT
+    if blocked and policy.suspended_action is SuspendedAction.ADDRESS_LIST:
+        attributes.append(("Mikrotik-Address-List", policy.blocked_address_list))
+    if blocked and policy.suspended_action is SuspendedAction.POOL and policy.blocked_pool is not None:
+        lease_from = _blocked_pool(policy.blocked_pool, attributes, reasons)
+    else:
+        lease_from = _addresses(sub, facts, attributes, reasons)
     if facts.interim_interval:
         attributes.append(("Acct-Interim-Interval", facts.interim_interval))
     if learn:
@@ -91,6 +123,70 @@ def decide(sub: Subscriber, facts: RequestFacts, now: datetime) -> Decision:
         flags=frozen_flags,
         lease_from=lease_from,
     )
+
+
+def speed(
+    sub: Subscriber, now: datetime, policy: IspPolicy, held: ServiceStatus | None, reasons: list[str]
+) -> RateLimit:
+    """plan → trial → custom → reduced (``reduced_debt``) or blocked (``suspended_debt``)."""
+    plan = sub.plan
+    if sub.trial is not None and now < sub.trial.until:
+        reasons.append(f"plan {plan.name} {kbps_text(plan.download_kbps, plan.upload_kbps)}")
+        plan = sub.trial.plan
+        reasons.append(f"trial of plan {plan.name} until {_when(sub.trial.until, policy)}")
+    reasons.append(f"plan {plan.name} {kbps_text(plan.download_kbps, plan.upload_kbps)}")
+    rate = plan.rate_limit()
+    down, up = plan.download_kbps, plan.upload_kbps
+    custom = sub.custom
+    if custom is not None and (custom.until is None or now < custom.until):
+        down, up = custom.download_kbps, custom.upload_kbps
+        until = f" until {_when(custom.until, policy)}" if custom.until else ""
+        reasons.append(f"custom {kbps_text(down, up)}{until}")
+        rate = RateLimit(up * 1000, down * 1000)
+    if held is ServiceStatus.REDUCED_DEBT:
+        down, up = policy.reduction.apply(down, up)
+        reasons.append(f"reduced to {policy.reduction.describe()}: {kbps_text(down, up)}")
+        rate = RateLimit(up * 1000, down * 1000)
+    elif held is ServiceStatus.SUSPENDED_DEBT:
+        down = min(down, policy.blocked_download_kbps)
+        up = min(up, policy.blocked_upload_kbps)
+        reasons.append(f"blocked ({policy.suspended_action.value}) at {kbps_text(down, up)}")
+        rate = RateLimit(up * 1000, down * 1000)
+    return rate
+
+
+def _lifted(sub: Subscriber, now: datetime, policy: IspPolicy) -> str | None:
+    """Why a debt status does not apply now, if something lifts it."""
+    if sub.exempt:
+        return "exempt from charges"
+    if sub.bonus_until is not None and now < sub.bonus_until:
+        return f"bonus until {_when(sub.bonus_until, policy)}"
+    if sub.trust is not None and now < sub.trust.until:
+        return f"trust unlock until {_when(sub.trust.until, policy)} ({sub.trust.reason})"
+    return None
+
+
+def _when(moment: datetime | None, policy: IspPolicy) -> str:
+    if moment is None:
+        return "?"
+    local = moment.astimezone(policy.zone)
+    return local.strftime("%Y-%m-%d") if local.time() == time(0) else local.strftime("%Y-%m-%d %H:%M")
+
+
+def _since(moment: datetime | None, policy: IspPolicy) -> str:
+    return f" since {_when(moment, policy)}" if moment else ""
+
+
+def _blocked_pool(
+    pool: PoolRef, attributes: list[tuple[str, object]], reasons: list[str]
+) -> tuple[PoolRef, ...]:
+    """The blocked pool replaces every other address: the walled garden is routed by address."""
+    if pool.mode is PoolMode.NAS:
+        attributes.append((POOL_NAME_ATTRIBUTE[pool.kind], pool.name))
+        reasons.append(f"blocked pool {pool.name} (the NAS allocates)")
+        return ()
+    reasons.append(f"lease from blocked pool {pool.name}")
+    return (pool,)
 
 
 def _addresses(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aaa.ipam.types import PoolKind, PoolMode
-from aaa.policies.ratelimit import RateLimit
+from aaa.policies.ratelimit import RateLimit, kbps_text
+from aaa.settings import PolicySettings
 from aaa.subscribers.types import MacBinding, ServiceStatus
 
 
@@ -40,6 +44,31 @@ class PlanSpeed:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomSpeed:
+    """Navegação customizada: replaces the plan's (or trial's) rates; ``until`` None = no end."""
+
+    download_kbps: int
+    upload_kbps: int
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Trial:
+    """Degustação de plano: a higher plan's speed until a date."""
+
+    plan: PlanSpeed
+    until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TrustUnlock:
+    """Desbloqueio em confiança: a debt status does not apply until ``until``."""
+
+    until: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class PoolRef:
     """An IPAM pool as a decision sees it: its name goes to the NAS, or the server leases from it."""
 
@@ -64,6 +93,61 @@ class Subscriber:
     nas_port_id: str | None = None
     fixed: tuple[tuple[str, str], ...] = ()  # (attribute, value) of each fixed address, from IPAM
     pools: tuple[PoolRef, ...] = ()  # the plan's pools
+    status_since: datetime | None = None
+    trial: Trial | None = None
+    custom: CustomSpeed | None = None
+    trust: TrustUnlock | None = None
+    bonus_until: datetime | None = None  # Conceder bônus: no debt status applies until then
+    exempt: bool = False  # Isentar: exempt from charges, so never held for debt
+
+
+UTC_ZONE = ZoneInfo("UTC")
+
+
+class SuspendedAction(StrEnum):
+    """What a subscriber suspended for debt gets (per ISP)."""
+
+    REJECT = "reject"  # Access-Reject with a Reply-Message
+    ADDRESS_LIST = "address_list"  # accepted, in the blocked firewall address list, at the blocked rate
+    POOL = "pool"  # accepted with an address from the blocked pool, at the blocked rate
+
+
+class ReductionKind(StrEnum):
+    RELATIVE = "relative"  # a percentage of the effective speed
+    ABSOLUTE = "absolute"  # fixed kbps, never above the effective speed
+
+
+@dataclass(frozen=True, slots=True)
+class Reduction:
+    """Redução de velocidade while ``reduced_debt`` (seed 004 item 3)."""
+
+    kind: ReductionKind = ReductionKind.RELATIVE
+    percent: int = 30
+    download_kbps: int = 1024
+    upload_kbps: int = 512
+
+    def apply(self, download_kbps: int, upload_kbps: int) -> tuple[int, int]:
+        if self.kind is ReductionKind.RELATIVE:
+            return max(1, download_kbps * self.percent // 100), max(1, upload_kbps * self.percent // 100)
+        return min(self.download_kbps, download_kbps), min(self.upload_kbps, upload_kbps)
+
+    def describe(self) -> str:
+        if self.kind is ReductionKind.RELATIVE:
+            return f"{self.percent} %"
+        return f"at most {kbps_text(self.download_kbps, self.upload_kbps)}"
+
+
+@dataclass(frozen=True, slots=True)
+class IspPolicy:
+    """The ISP's choices that every decision shares (settings ``[policy]``)."""
+
+    suspended_action: SuspendedAction = SuspendedAction.REJECT
+    blocked_address_list: str = "blocked"
+    blocked_pool: PoolRef | None = None
+    blocked_download_kbps: int = 512
+    blocked_upload_kbps: int = 512
+    reduction: Reduction = Reduction()
+    zone: ZoneInfo = UTC_ZONE  # how dates read in reason traces
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +180,7 @@ class RejectReason(StrEnum):
     WRONG_PASSWORD = "wrong_password"
     UNSUPPORTED_METHOD = "unsupported_method"
     NOT_ENABLED = "service_not_enabled"
+    SUSPENDED_DEBT = "suspended_debt"
     SIMULTANEOUS_USE = "simultaneous_use"
     SESSIONS_UNKNOWN = "sessions_unknown"
     MAC_MISMATCH = "mac_mismatch"
@@ -114,6 +199,7 @@ _MESSAGES = {
     RejectReason.WRONG_PASSWORD: "Authentication failed: invalid login or password",
     RejectReason.UNSUPPORTED_METHOD: "Authentication failed: unsupported authentication method",
     RejectReason.NOT_ENABLED: "Service not enabled",
+    RejectReason.SUSPENDED_DEBT: "Service suspended for an overdue payment; please contact your provider",
     RejectReason.SIMULTANEOUS_USE: "Simultaneous use limit reached",
     RejectReason.SESSIONS_UNKNOWN: "Simultaneous use cannot be checked now, try again",
     RejectReason.MAC_MISMATCH: "Equipment (MAC address) not authorized for this login",
@@ -136,3 +222,27 @@ class Decision:
     @property
     def trace(self) -> str:
         return " → ".join(self.reasons)
+
+
+def isp_policy(settings: PolicySettings, pools: Iterable[PoolRef] = ()) -> IspPolicy:
+    """The policy from settings; the blocked pool is the IPAM pool of that name, else a pool
+    the NAS itself has."""
+    blocked = None
+    if settings.blocked_pool:
+        blocked = next((p for p in pools if p.name == settings.blocked_pool), None) or PoolRef(
+            0, settings.blocked_pool, PoolKind.IPV4, PoolMode.NAS
+        )
+    return IspPolicy(
+        suspended_action=SuspendedAction(settings.suspended_action),
+        blocked_address_list=settings.blocked_address_list,
+        blocked_pool=blocked,
+        blocked_download_kbps=settings.blocked_download_kbps,
+        blocked_upload_kbps=settings.blocked_upload_kbps,
+        reduction=Reduction(
+            ReductionKind(settings.reduction),
+            settings.reduction_percent,
+            settings.reduction_download_kbps,
+            settings.reduction_upload_kbps,
+        ),
+        zone=ZoneInfo(settings.timezone),
+    )

@@ -60,6 +60,11 @@ class RateLimit:
         )
 
 
+def kbps_text(download_kbps: int, upload_kbps: int) -> str:
+    """How people write a speed: download/upload, "300M/150M"."""
+    return f"{_fmt(download_kbps * 1000)}/{_fmt(upload_kbps * 1000)}"
+
+
 def _rate(text: str) -> int:
     if not text:
         raise ValueError("empty rate")

@@ -33,14 +33,24 @@ from aaa.ipam.attributes import LEASE_ATTRIBUTE
 from aaa.nas.directory import NasDirectory, NasEntry
 from aaa.nas.models import MaMode
 from aaa.policies.decide import decide, normalize_mac, reject
-from aaa.policies.model import Decision, OpenSession, Outcome, RejectReason, RequestFacts, Subscriber
+from aaa.policies.grant import grant_of
+from aaa.policies.model import (
+    Decision,
+    IspPolicy,
+    OpenSession,
+    Outcome,
+    RejectReason,
+    RequestFacts,
+    Subscriber,
+    isp_policy,
+)
 from aaa.radius import auth_methods
 from aaa.radius import codec as c
 from aaa.radius.cache import Entry, SubscriberCache
 from aaa.radius.codec import Codec, DropPacket, Request
 from aaa.radius.dedup import PENDING, Key, ReplyCache
 from aaa.settings import Settings
-from aaa.subscribers.snapshot import load_all, load_open_sessions, load_subscriber
+from aaa.subscribers.snapshot import load_all, load_open_sessions, load_pools, load_subscriber
 
 log = logging.getLogger(__name__)
 Address = tuple[str, int]
@@ -74,6 +84,7 @@ class RadiusWorker:
         self.replies = ReplyCache(r.dedup_seconds)
         self.acct = AcctWriter(factory, r.acct_batch_max, r.acct_commit_concurrency)
         self.recorder = AuthRecorder(factory, r.authlog_flush_ms / 1000)
+        self.policy = isp_policy(settings.policy)  # with the blocked pool once load() has read IPAM
         self.listener = ChangeListener(factory, self.apply_changes, r.change_poll_interval, bus)
         self._loader = ThreadPoolExecutor(2, thread_name_prefix="snapshot-load")
         self._leaser = ThreadPoolExecutor(2, thread_name_prefix="ipam-lease")
@@ -92,6 +103,7 @@ class RadiusWorker:
         self.listener.start_position()
         with self.factory() as session:
             self.nas.load(session)
+            self.policy = isp_policy(self.settings.policy, load_pools(session).values())
             subscribers, sessions = load_all(session)
         self.cache.fill(subscribers, sessions)
         log.info("loaded %d NAS and %d subscriber snapshots", len(self.nas), len(subscribers))
@@ -147,15 +159,15 @@ class RadiusWorker:
             self._spawn(self._reload_nas())
 
     async def _reload_nas(self) -> None:
-        def load() -> NasDirectory:
+        def load() -> tuple[NasDirectory, IspPolicy]:
             fresh = NasDirectory()
             with self.factory() as session:
                 fresh.load(session)
-            return fresh
+                return fresh, isp_policy(self.settings.policy, load_pools(session).values())
 
         assert self._loop is not None
         try:
-            self.nas = await self._loop.run_in_executor(self._loader, load)
+            self.nas, self.policy = await self._loop.run_in_executor(self._loader, load)
         except Exception as exc:
             log.warning("NAS registry reload failed, keeping the previous one: %s", exc)
 
@@ -299,7 +311,7 @@ class RadiusWorker:
                 open_sessions=sessions,
                 nas_pools=nas.pools,
             )
-            decision = decide(sub, facts, utcnow())
+            decision = decide(sub, facts, utcnow(), self.policy)
             if decision.reject is RejectReason.SIMULTANEOUS_USE and not fresh:
                 # Closed sessions are not announced (see accounting.store.apply_records): the
                 # cache may still count one, so confirm against the database before rejecting.
@@ -394,6 +406,7 @@ class RadiusWorker:
                 "reason": decision.trace[:500],
                 "mac_differs": "mac_differs" in decision.flags,
                 "interface_differs": "interface_differs" in decision.flags,
+                "granted": granted.to_json() if (granted := grant_of(decision)) else None,
             }
         )
         metrics.child(metrics.RADIUS_REQUESTS, "access", decision.outcome.value, nas.name).inc()

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
@@ -109,8 +109,36 @@ class Service(Base):
     status_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     reenable_on: Mapped[date | None] = mapped_column(Date)  # scheduled end of a customer's suspension
     migrated_from_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"))
+    # Overlays (policies): each ends by itself at its date; aaa.subscribers.overlays clears it then.
+    custom_download_kbps: Mapped[int | None] = mapped_column(Integer)  # Navegação customizada
+    custom_upload_kbps: Mapped[int | None] = mapped_column(Integer)
+    custom_until: Mapped[datetime | None] = mapped_column(UtcDateTime)  # empty: no end date
+    trial_plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"))  # Degustação de plano
+    trial_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    trust_until: Mapped[datetime | None] = mapped_column(UtcDateTime)  # Desbloqueio em confiança
+    trust_reason: Mapped[str | None] = mapped_column(Text)
+    bonus_until: Mapped[datetime | None] = mapped_column(UtcDateTime)  # Conceder bônus
+    exempt: Mapped[bool] = mapped_column(Boolean, default=False)  # Isentar
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     customer: Mapped[Customer] = relationship(back_populates="services")
-    plan: Mapped[Plan] = relationship()
+    plan: Mapped[Plan] = relationship(foreign_keys=[plan_id])
+    trial_plan: Mapped[Plan | None] = relationship(foreign_keys=[trial_plan_id])
+
+
+class TrustUnlock(Base):
+    """Every trust unlock granted: who asked (operator or the subscriber), until when, why.
+
+    Kept apart from the service's current ``trust_until`` so the self-service limit (once a
+    month) counts grants, not the current state."""
+
+    __tablename__ = "trust_unlock"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), index=True)
+    granted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    until: Mapped[datetime] = mapped_column(UtcDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    self_service: Mapped[bool] = mapped_column(Boolean, default=False)
+    granted_by: Mapped[str] = mapped_column(String(200))

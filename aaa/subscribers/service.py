@@ -186,6 +186,8 @@ def set_status(
     service.status_reason = reason.strip()
     service.status_changed_at = utcnow()
     service.reenable_on = reenable_on
+    if target not in (ServiceStatus.SUSPENDED_DEBT, ServiceStatus.REDUCED_DEBT):
+        service.trust_until = service.trust_reason = None  # a trust unlock ends with the debt status
     if target is ServiceStatus.CANCELLED:
         if service.login is not None:
             service.former_login, service.login = service.login, None

@@ -11,7 +11,15 @@ from aaa.accounting.models import AcctSession
 from aaa.ipam.attributes import fixed_attribute
 from aaa.ipam.models import IpAssignment, Pool, Subnet
 from aaa.ipam.types import AssignmentKind
-from aaa.policies.model import OpenSession, PlanSpeed, PoolRef, Subscriber
+from aaa.policies.model import (
+    CustomSpeed,
+    OpenSession,
+    PlanSpeed,
+    PoolRef,
+    Subscriber,
+    Trial,
+    TrustUnlock,
+)
 from aaa.subscribers.models import Plan, Service
 
 # Plain columns, not ORM objects: the start-up load of 100k services would double a worker's
@@ -27,14 +35,24 @@ _SUBSCRIBERS = (
         Service.mac_binding,
         Service.mac,
         Service.nas_port_id,
+        Service.status_changed_at,
+        Service.custom_download_kbps,
+        Service.custom_upload_kbps,
+        Service.custom_until,
+        Service.trial_plan_id,
+        Service.trial_until,
+        Service.trust_until,
+        Service.trust_reason,
+        Service.bonus_until,
+        Service.exempt,
         Plan.ipv4_pool_id,
         Plan.ipv6_pool_id,
         Plan.ipv6_pd_pool_id,
-        *(getattr(Plan, name) for name in PlanSpeed.__slots__),  # type: ignore[attr-defined]
     )
     .join(Plan, Service.plan_id == Plan.id)
     .where(Service.login.is_not(None))
 )
+_SPEEDS = select(Plan.id, *(getattr(Plan, name) for name in PlanSpeed.__slots__))  # type: ignore[attr-defined]
 _FIXED: Select[*tuple[Any, ...]] = (
     select(IpAssignment.service_id, IpAssignment.address, IpAssignment.prefix_len, Subnet.purpose)
     .join(Subnet, IpAssignment.subnet_id == Subnet.id)
@@ -61,22 +79,35 @@ def _subscribers(
     addresses: dict[int, list[tuple[str, str]]] = {}
     for service_id, address, prefix_len, purpose in session.execute(fixed):
         addresses.setdefault(service_id, []).append(fixed_attribute(address, prefix_len, purpose))
-    speeds: dict[int, PlanSpeed] = {}  # one PlanSpeed per plan, shared by its subscribers
+    # One PlanSpeed per plan, shared by its subscribers (plans are few; services are many).
+    speeds = {row.id: PlanSpeed(*row[1:]) for row in session.execute(_SPEEDS)}
     subscribers = {}
     for row in session.execute(query):
-        speed = speeds.get(row.plan_id) or speeds.setdefault(row.plan_id, PlanSpeed(*row[12:]))
+        custom = None
+        if row.custom_download_kbps is not None and row.custom_upload_kbps is not None:
+            custom = CustomSpeed(row.custom_download_kbps, row.custom_upload_kbps, row.custom_until)
+        trial = None
+        if row.trial_plan_id is not None and row.trial_until is not None:
+            trial = Trial(speeds[row.trial_plan_id], row.trial_until)
+        trust = TrustUnlock(row.trust_until, row.trust_reason or "") if row.trust_until else None
         subscribers[row.login] = Subscriber(
             service_id=row.id,
             login=row.login,
             password=row.password,
             status=row.status,
-            plan=speed,
+            plan=speeds[row.plan_id],
             simultaneous_use=row.simultaneous_use,
             mac_binding=row.mac_binding,
             mac=row.mac,
             nas_port_id=row.nas_port_id,
             fixed=tuple(addresses.get(row.id, ())),
-            pools=tuple(pools[i] for i in row[9:12] if i is not None),
+            pools=tuple(pools[i] for i in row[-3:] if i is not None),
+            status_since=row.status_changed_at,
+            trial=trial,
+            custom=custom,
+            trust=trust,
+            bonus_until=row.bonus_until,
+            exempt=row.exempt,
         )
     return subscribers
 

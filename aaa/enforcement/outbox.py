@@ -1,0 +1,108 @@
+"""Writes the enforcement outbox in the transaction of the change that needs it.
+
+Derived from the ORM's change tracking, like cache invalidation: any code path that edits what
+decides an online subscriber's answer (status, plan, overlays, plan speeds, fixed addresses)
+enqueues one row per affected online service, without having to remember to. A service that
+already waits in the outbox is not enqueued twice: the enforcer reads the newest state anyway.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event, insert, inspect, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from aaa.accounting.models import AcctSession
+from aaa.db.base import utcnow
+from aaa.enforcement.models import Enforcement, EnforcementState
+from aaa.ipam.models import IpAssignment
+from aaa.ipam.types import AssignmentKind
+from aaa.subscribers.models import Plan, Service
+
+_SERVICE_FIELDS = (
+    "status",
+    "plan",
+    "custom_download_kbps",
+    "custom_upload_kbps",
+    "custom_until",
+    "trial_plan",
+    "trial_until",
+    "trust_until",
+    "bonus_until",
+    "exempt",
+)
+_PLAN_FIELDS = (
+    "download_kbps",
+    "upload_kbps",
+    "burst_download_kbps",
+    "burst_upload_kbps",
+    "burst_threshold_download_kbps",
+    "burst_threshold_upload_kbps",
+    "burst_time_s",
+    "ipv4_pool_id",
+    "ipv6_pool_id",
+    "ipv6_pd_pool_id",
+)
+
+
+def install(factory: sessionmaker[Session]) -> None:
+    event.listen(factory, "after_flush", _after_flush)
+
+
+def _changed(obj: object, fields: tuple[str, ...]) -> list[str]:
+    attrs = inspect(obj).attrs
+    return [name for name in fields if attrs[name].history.has_changes()]
+
+
+def _after_flush(session: Session, _context: object) -> None:
+    causes: dict[int, set[str]] = {}
+    plans: dict[int, list[str]] = {}
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Service) and obj in session.dirty:
+            if changed := _changed(obj, _SERVICE_FIELDS):
+                causes.setdefault(obj.id, set()).update(changed)
+        elif isinstance(obj, Plan) and obj in session.dirty:
+            if changed := _changed(obj, _PLAN_FIELDS):
+                plans[obj.id] = changed
+        elif isinstance(obj, IpAssignment) and obj.kind is AssignmentKind.FIXED and obj.service_id:
+            causes.setdefault(obj.service_id, set()).add("fixed address")
+    if plans:
+        query = select(Service.id, Service.plan_id).where(
+            Service.plan_id.in_(plans) | Service.trial_plan_id.in_(plans)
+        )
+        for service_id, plan_id in session.execute(query):
+            causes.setdefault(service_id, set()).update(
+                f"plan {f}" for f in plans.get(plan_id, ["trial plan"])
+            )
+    if not causes:
+        return
+    online: set[int] = set(
+        session.scalars(  # type: ignore[arg-type]  # filtered to services that exist
+            select(AcctSession.service_id)
+            .where(AcctSession.stop_time.is_(None), AcctSession.service_id.in_(causes))
+            .distinct()
+        )
+    )
+    waiting = set(
+        session.scalars(
+            select(Enforcement.service_id).where(
+                Enforcement.state == EnforcementState.PENDING,
+                Enforcement.attempts == 0,
+                Enforcement.service_id.in_(online),
+            )
+        )
+    )
+    now = utcnow()
+    rows = [
+        {
+            "service_id": service_id,
+            "cause": ("changed: " + ", ".join(sorted(causes[service_id])))[:300],
+            "created_at": now,
+            "next_attempt_at": now,
+            "state": EnforcementState.PENDING,
+            "attempts": 0,
+            "outcome": "",
+        }
+        for service_id in sorted(online - waiting)
+    ]
+    if rows:
+        session.execute(insert(Enforcement), rows)
