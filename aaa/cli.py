@@ -75,6 +75,39 @@ def cmd_api(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_enforcer(args: argparse.Namespace) -> int:
+    from aaa.composition import setup_logging
+    from aaa.radius.supervisor import enforcer_main
+
+    settings = _settings(args)
+    setup_logging(settings)
+    _require_current_schema(settings)
+    enforcer_main(settings.model_dump())
+    return 0
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from aaa.composition import build
+    from aaa.db.base import utcnow
+    from aaa.enforcement.reconcile import reconcile
+
+    settings = _settings(args)
+    components = build(settings)
+    try:
+        reports = reconcile(components.factory, settings, utcnow(), args.nas)
+    finally:
+        components.close()
+    for r in reports:
+        print(f"{r.nas} ({r.source}){': ' + r.error if r.error else ''}")
+        for label, items in (
+            ("closed", r.closed),
+            ("unknown to the database", r.unknown),
+            ("re-applied", r.reapplied),
+        ):
+            print(f"  {label}: {', '.join(map(str, items)) or 'none'}")
+    return 0
+
+
 def cmd_operator_add(args: argparse.Namespace) -> int:
     from aaa.operators.service import add_operator
 
@@ -107,6 +140,9 @@ def cmd_nas_add(args: argparse.Namespace) -> int:
             require_message_authenticator=MaMode(args.require_message_authenticator),
             swap_octets=args.swap_octets,
             interim_interval=args.interim_interval,
+            api_port=args.api_port,
+            api_username=args.api_username,
+            api_password=args.api_password,
         )
         print(
             f"NAS {nas.id} {nas.name} at {nas.address} ({nas.vendor.value}, CoA port {nas.coa_port}, "
@@ -353,6 +389,15 @@ def build_parser() -> argparse.ArgumentParser:
     command("serve", cmd_radius, "run everything: RADIUS workers, admin API, housekeeping, /metrics")
     command("radius", cmd_radius, "run the RADIUS server (auth + accounting workers)")
     command("api", cmd_api, "run the admin HTTP API alone (docs at /api/v1/docs)")
+    command(
+        "enforcer", cmd_enforcer, "run the enforcer alone (outbox → CoA/Disconnect/RouterOS API; reconciler)"
+    )
+    p = command(
+        "reconcile",
+        cmd_reconcile,
+        "compare each NAS's sessions with the database now and print what differed",
+    )
+    p.add_argument("--nas", type=int, help="only this NAS id")
 
     op = sub.add_parser("operator", help="operators of the admin API").add_subparsers(
         dest="operator_command", required=True
@@ -374,6 +419,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--require-message-authenticator", default="yes", choices=[m.value for m in MaMode])
     p.add_argument("--swap-octets", action="store_true", help="the NAS reports octets from the client's view")
     p.add_argument("--interim-interval", type=int, help="Acct-Interim-Interval sent to this NAS (seconds)")
+    p.add_argument("--api-username", help="RouterOS API user (enforcement fallback, reconciler)")
+    p.add_argument("--api-password")
+    p.add_argument("--api-port", type=int, default=8728)
     command("list", cmd_nas_list, "list NASes", nas)
 
     plan = sub.add_parser("plan", help="speed plans").add_subparsers(dest="plan_command", required=True)

@@ -41,6 +41,16 @@ IPAM_LEASES = Counter(
     "aaa_ipam_leases_total", "Server-side address leases by outcome", ["outcome", "pool"]
 )  # outcome: leased, pool_exhausted, no_such_pool, error; pool names are operator-defined, few
 IPAM_LEASES_RELEASED = Counter("aaa_ipam_leases_reaped_total", "Unclaimed leases the reaper freed")
+ENFORCEMENT_ATTEMPTS = Counter(
+    "aaa_enforcement_attempts_total", "Enforcement attempts on a NAS", ["method", "result", "nas"]
+)
+ENFORCEMENT_DROPPED = Counter(
+    "aaa_enforcement_dropped_total", "CoA/Disconnect responses dropped (not from the NAS asked)", ["cause"]
+)
+ENFORCEMENT_BACKLOG = Gauge(
+    "aaa_enforcement_backlog", "Outbox rows waiting (last seen by the enforcer)", multiprocess_mode="liveall"
+)
+RECONCILE_FINDINGS = Counter("aaa_reconcile_findings_total", "What the reconciler found", ["finding", "nas"])
 SESSIONS_REAPED = Counter("aaa_acct_sessions_reaped_total", "Sessions closed by the stale-session reaper")
 
 

@@ -107,6 +107,7 @@ class EnforcerSettings(_Section):
     """Applying changes to online subscribers (CoA, Disconnect, RouterOS API)."""
 
     enabled: bool = True  # `aaa serve` runs the enforcer
+    source_address: str = "0.0.0.0"  # CoA/Disconnect leave from here (the address the NAS expects)
     poll_interval: float = Field(default=0.5, gt=0, le=60)
     timeout: float = Field(default=1.0, gt=0, le=30)  # per CoA/Disconnect transmission
     retransmits: int = Field(default=2, ge=0, le=10)  # same packet again after a timeout (RFC 5080)

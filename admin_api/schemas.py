@@ -310,6 +310,11 @@ class NasFields(PoolFields):
     swap_octets: bool = False
     interim_interval: Annotated[int, Field(ge=60, le=86400)] | None = None
     description: Annotated[str, Field(max_length=200)] = ""
+    api_port: Annotated[int, Field(ge=1, le=65535)] = 8728
+    api_username: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
+        None, description="RouterOS API user: enforcement fallback and the reconciler's /ppp/active"
+    )
+    api_password: Annotated[str, Field(max_length=128)] | None = Field(None, description="write-only")
 
 
 class NasIn(NasFields):
@@ -327,6 +332,9 @@ class NasPatch(PoolFields):
     swap_octets: bool | None = None
     interim_interval: Annotated[int, Field(ge=60, le=86400)] | None = None
     description: Annotated[str, Field(max_length=200)] | None = None
+    api_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    api_username: Annotated[str, Field(max_length=64)] | None = None
+    api_password: Annotated[str, Field(max_length=128)] | None = None
 
 
 class NasOut(PoolRefsOut):
@@ -340,6 +348,8 @@ class NasOut(PoolRefsOut):
     swap_octets: bool
     interim_interval: int | None
     description: str
+    api_port: int
+    api_username: str | None
     secret: str | None = Field(None, description="shown once, when created or rotated")
 
 
@@ -416,8 +426,83 @@ class ServiceOut(Out):
     fixed_ipv4: str | None = Field(None, description="the fixed Framed-IP-Address, if any")
     addresses: list[HeldOut] = Field([], description="every address held now: fixed and leased")
     migrated_from_id: int | None
+    custom_download_kbps: int | None
+    custom_upload_kbps: int | None
+    custom_until: datetime | None
+    trial_plan_id: int | None
+    trial_until: datetime | None
+    trust_until: datetime | None
+    trust_reason: str | None
+    bonus_until: datetime | None
+    exempt: bool
     created_at: datetime
     password: str | None = Field(None, description="shown when created or changed")
+
+
+Until = Annotated[
+    date | datetime,
+    Field(description="a date (the overlay ends when that local day ends) or a date-time with its zone"),
+]
+
+
+class CustomSpeedIn(In):
+    download_kbps: Annotated[int, Field(ge=1, le=100_000_000)]
+    upload_kbps: Annotated[int, Field(ge=1, le=100_000_000)]
+    until: Until | None = Field(None, description="empty: until removed")
+
+
+class TrialIn(In):
+    plan_id: Id
+    until: Until
+
+
+class TrustUnlockIn(In):
+    reason: Reason
+    until: Until | None = Field(
+        None, description="required from an operator; the self-service length is fixed"
+    )
+    self_service: bool = Field(False, description="asked by the subscriber (Central do Assinante): limited")
+
+
+class BonusIn(In):
+    until: Until
+
+
+class ExemptIn(In):
+    exempt: bool
+
+
+class AttemptOut(Out):
+    id: int
+    at: datetime
+    nas_id: int | None
+    acct_session_id: str | None
+    method: str
+    result: str
+    error_cause: int | None
+    detail: str
+
+
+class EnforcementOut(Out):
+    id: int
+    cause: str
+    created_at: datetime
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    finished_at: datetime | None
+    outcome: str
+    attempt_log: list[AttemptOut] = []
+
+
+class ReconcileOut(Out):
+    nas_id: int
+    nas: str
+    source: str
+    closed: list[str]
+    unknown: list[str]
+    reapplied: list[int]
+    error: str | None
 
 
 class PasswordIn(In):

@@ -270,7 +270,8 @@ def test_metrics_aggregate_every_worker(server: Server) -> None:
 
 
 def workers_of(server: Server) -> list[int]:
-    """The supervisor's worker processes (not multiprocessing's resource tracker)."""
+    """The supervisor's children: the RADIUS workers and the enforcer (not multiprocessing's
+    resource tracker)."""
     pids = subprocess.run(
         ["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True
     ).stdout.split()
@@ -288,9 +289,9 @@ def workers_of(server: Server) -> list[int]:
 
 def test_a_killed_worker_is_replaced(server: Server) -> None:
     before = workers_of(server)
-    assert len(before) == 2
+    assert len(before) == 3  # two workers and the enforcer
     os.kill(before[0], signal.SIGKILL)
-    assert wait_for(lambda: len(workers_of(server)) == 2 and before[0] not in workers_of(server), timeout=10)
+    assert wait_for(lambda: len(workers_of(server)) == 3 and before[0] not in workers_of(server), timeout=10)
     nas = rc.client(server.auth_port, server.acct_port, SECRET)
     assert all(
         rc.send(nas, rc.pap(nas, "maria", "maria-pass")).code == packet.AccessAccept for _ in range(20)

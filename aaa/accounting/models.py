@@ -16,6 +16,7 @@ class ClosedBy(StrEnum):
     STOP = "stop"
     NAS_REBOOT = "nas_reboot"  # Accounting-On / Accounting-Off from the NAS
     TIMEOUT = "timeout"  # the reaper: no update for too long
+    RECONCILE = "reconcile"  # the reconciler: the NAS no longer has it
 
 
 class AcctSession(Base):

@@ -23,10 +23,10 @@ from aaa.db.base import utcnow
 from aaa.ipam.models import IpFolder, Pool, Subnet
 from aaa.nas.models import Nas
 from aaa.operators.models import ApiToken, CashBox, Operator, Role
-from aaa.subscribers.models import Address, Customer, Plan, Service
+from aaa.subscribers.models import Address, Customer, Plan, Service, TrustUnlock
 
 MASKED = "***"
-_SECRET_FIELDS = frozenset({"password", "password_hash", "secret", "token_hash"})
+_SECRET_FIELDS = frozenset({"password", "password_hash", "secret", "token_hash", "api_password"})
 _SKIP_FIELDS = frozenset({"id", "created_at", "updated_at"})
 _ACTOR = "audit_actor"
 
@@ -56,6 +56,7 @@ _AUDITED: dict[type, tuple[str, Callable[[Any], tuple[int | None, int | None]]]]
     IpFolder: ("ip_folder", lambda o: (None, None)),
     Pool: ("ip_pool", lambda o: (None, None)),
     Subnet: ("subnet", lambda o: (None, None)),
+    TrustUnlock: ("trust_unlock", lambda o: (None, o.service_id)),
 }
 
 

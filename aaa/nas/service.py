@@ -62,6 +62,9 @@ def add_nas(
     swap_octets: bool = False,
     interim_interval: int | None = None,
     description: str = "",
+    api_port: int = 8728,
+    api_username: str | None = None,
+    api_password: str | None = None,
     **pools: int | None,
 ) -> Nas:
     """Register a NAS; ``secret`` None generates a random one (read it back from ``nas.secret``)."""
@@ -82,6 +85,9 @@ def add_nas(
         swap_octets=swap_octets,
         interim_interval=interim_interval,
         description=description,
+        api_port=api_port,
+        api_username=api_username or None,
+        api_password=api_password or None,
         **pools,
     )
     session.add(nas)

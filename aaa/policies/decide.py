@@ -7,7 +7,7 @@ login or password was wrong.
 from __future__ import annotations
 
 import re
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from aaa.ipam.attributes import POOL_NAME_ATTRIBUTE, pool_kind_of
 from aaa.ipam.types import PoolKind, PoolMode
@@ -133,14 +133,14 @@ def speed(
     if sub.trial is not None and now < sub.trial.until:
         reasons.append(f"plan {plan.name} {kbps_text(plan.download_kbps, plan.upload_kbps)}")
         plan = sub.trial.plan
-        reasons.append(f"trial of plan {plan.name} until {_when(sub.trial.until, policy)}")
+        reasons.append(f"trial of plan {plan.name} until {_until(sub.trial.until, policy)}")
     reasons.append(f"plan {plan.name} {kbps_text(plan.download_kbps, plan.upload_kbps)}")
     rate = plan.rate_limit()
     down, up = plan.download_kbps, plan.upload_kbps
     custom = sub.custom
     if custom is not None and (custom.until is None or now < custom.until):
         down, up = custom.download_kbps, custom.upload_kbps
-        until = f" until {_when(custom.until, policy)}" if custom.until else ""
+        until = f" until {_until(custom.until, policy)}" if custom.until else ""
         reasons.append(f"custom {kbps_text(down, up)}{until}")
         rate = RateLimit(up * 1000, down * 1000)
     if held is ServiceStatus.REDUCED_DEBT:
@@ -160,21 +160,25 @@ def _lifted(sub: Subscriber, now: datetime, policy: IspPolicy) -> str | None:
     if sub.exempt:
         return "exempt from charges"
     if sub.bonus_until is not None and now < sub.bonus_until:
-        return f"bonus until {_when(sub.bonus_until, policy)}"
+        return f"bonus until {_until(sub.bonus_until, policy)}"
     if sub.trust is not None and now < sub.trust.until:
-        return f"trust unlock until {_when(sub.trust.until, policy)} ({sub.trust.reason})"
+        return f"trust unlock until {_until(sub.trust.until, policy)} ({sub.trust.reason})"
     return None
 
 
-def _when(moment: datetime | None, policy: IspPolicy) -> str:
-    if moment is None:
-        return "?"
+def _until(moment: datetime, policy: IspPolicy) -> str:
+    """An end at local midnight is what an operator entered as a date: "the end of" that day."""
     local = moment.astimezone(policy.zone)
-    return local.strftime("%Y-%m-%d") if local.time() == time(0) else local.strftime("%Y-%m-%d %H:%M")
+    if local.time() == time(0):
+        return f"the end of {(local - timedelta(days=1)):%Y-%m-%d}"
+    return f"{local:%Y-%m-%d %H:%M}"
 
 
 def _since(moment: datetime | None, policy: IspPolicy) -> str:
-    return f" since {_when(moment, policy)}" if moment else ""
+    if moment is None:
+        return ""
+    local = moment.astimezone(policy.zone)
+    return f" since {local:%Y-%m-%d}" if local.time() == time(0) else f" since {local:%Y-%m-%d %H:%M}"
 
 
 def _blocked_pool(

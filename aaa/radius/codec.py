@@ -27,6 +27,12 @@ ACCESS_CHALLENGE = 11
 ACCOUNTING_REQUEST = 4
 ACCOUNTING_RESPONSE = 5
 
+DISCONNECT_REQUEST = 40  # RFC 5176
+DISCONNECT_ACK = 41
+DISCONNECT_NAK = 42
+COA_REQUEST = 43
+COA_ACK = 44
+COA_NAK = 45
 MAX_PACKET = 4096  # RFC 2865 §3
 VENDOR_MICROSOFT = 311
 VENDOR_MIKROTIK = 14988
@@ -58,6 +64,7 @@ VENDOR_SPECIFIC = 26
 MESSAGE_AUTHENTICATOR = 80
 NAS_PORT_ID = 87
 FRAMED_IPV6_PREFIX = 97
+ERROR_CAUSE = 101
 DELEGATED_IPV6_PREFIX = 123
 MS_CHAP_RESPONSE = (VENDOR_MICROSOFT, 1)
 MS_CHAP_CHALLENGE = (VENDOR_MICROSOFT, 11)
@@ -114,6 +121,23 @@ def _vendor_attributes(value: bytes) -> list[tuple[Key, bytes]]:
         out.append(((vendor, value[pos]), value[pos + 2 : pos + value[pos + 1]]))
         pos += value[pos + 1]
     return out
+
+
+def _message_authenticator_valid(raw: bytes, authenticator: bytes, secret: bytes) -> bool:
+    """HMAC-MD5 over the packet with ``authenticator`` in the header and the attribute zeroed."""
+    pos, offset = 20, -1
+    while pos < len(raw):
+        if raw[pos] == MESSAGE_AUTHENTICATOR:
+            if raw[pos + 1] != 18:
+                return False
+            offset = pos + 2
+            break
+        pos += raw[pos + 1]
+    if offset < 0:
+        return False
+    zeroed = raw[:4] + authenticator + raw[20:offset] + b"\x00" * 16 + raw[offset + 16 :]
+    expected = hmac.new(secret, zeroed, hashlib.md5).digest()
+    return hmac.compare_digest(expected, raw[offset : offset + 16])
 
 
 class Request:
@@ -193,21 +217,8 @@ class Codec:
     @staticmethod
     def verify_message_authenticator(req: Request, secret: bytes) -> bool:
         """RFC 3579 §3.2 / RFC 5176 §3.4, over the octets as received."""
-        raw = req.raw
-        pos, offset = 20, -1
-        while pos < len(raw):
-            if raw[pos] == MESSAGE_AUTHENTICATOR:
-                if raw[pos + 1] != 18:
-                    return False
-                offset = pos + 2
-                break
-            pos += raw[pos + 1]
-        if offset < 0:
-            return False
-        authenticator = raw[4:20] if req.code == ACCESS_REQUEST else b"\x00" * 16
-        zeroed = raw[:4] + authenticator + raw[20:offset] + b"\x00" * 16 + raw[offset + 16 :]
-        expected = hmac.new(secret, zeroed, hashlib.md5).digest()
-        return hmac.compare_digest(expected, raw[offset : offset + 16])
+        authenticator = req.raw[4:20] if req.code == ACCESS_REQUEST else b"\x00" * 16
+        return _message_authenticator_valid(req.raw, authenticator, secret)
 
     # --- encoding -----------------------------------------------------------------------
 
@@ -236,6 +247,36 @@ class Codec:
             digest = hmac.new(secret, header + req.authenticator + body, hashlib.md5).digest()
             body = body[:2] + digest + body[18:]
         return header + hashlib.md5(header + req.authenticator + body + secret).digest() + body
+
+    def dynamic_request(
+        self, code: int, identifier: int, secret: bytes, attributes: Iterable[tuple[str, Any]]
+    ) -> bytes:
+        """A CoA-Request or Disconnect-Request (RFC 5176 §3.4): Message-Authenticator first,
+        computed with a zero authenticator, then the Request Authenticator as for accounting."""
+        body = bytes([MESSAGE_AUTHENTICATOR, 18]) + b"\x00" * 16
+        body += b"".join(self._encode(name, value) for name, value in attributes)
+        header = struct.pack("!BBH", code, identifier, 20 + len(body))
+        digest = hmac.new(secret, header + b"\x00" * 16 + body, hashlib.md5).digest()
+        body = body[:2] + digest + body[18:]
+        return header + hashlib.md5(header + b"\x00" * 16 + body + secret).digest() + body
+
+    @staticmethod
+    def verify_response(data: bytes, request_authenticator: bytes, secret: bytes) -> Attributes:
+        """Check a CoA/Disconnect ACK or NAK against its request (RFC 5176 §3.5 and §3.4);
+        returns its attributes, raises DropPacket when it is not from the NAS we asked."""
+        attributes = check_structure(data)
+        length = struct.unpack_from("!H", data, 2)[0]
+        data = data[:length]
+        expected = hashlib.md5(data[:4] + request_authenticator + data[20:] + secret).digest()
+        if not hmac.compare_digest(expected, data[4:20]):
+            raise DropPacket("bad_authenticator", "the response authenticator does not match")
+        if MESSAGE_AUTHENTICATOR in attributes and not _message_authenticator_valid(
+            data, request_authenticator, secret
+        ):
+            raise DropPacket(
+                "bad_message_authenticator", "the response's Message-Authenticator does not match"
+            )
+        return attributes
 
     def _encode(self, name: str, value: Any) -> bytes:
         layout = self._layouts.get(name)

@@ -9,6 +9,7 @@ handled inside one try: a bad packet is dropped and counted, the worker keeps se
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import time
@@ -144,8 +145,10 @@ class RadiusWorker:
     def _published(self, changes: list[Change]) -> None:
         """After one of our own commits, apply it here at once (the other workers learn it from
         Redis, published by the composition root, or from the feed poll)."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self.apply_changes, changes)
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # closed meanwhile: the worker has stopped
+                loop.call_soon_threadsafe(self.apply_changes, changes)
 
     def apply_changes(self, changes: list[Change]) -> None:
         reload_nas = False

@@ -1,7 +1,8 @@
 """`aaa radius`: worker processes on shared sockets, kept alive, plus the node's housekeeping.
 
 The supervisor holds no RADIUS state. It starts N workers (each binds the ports with
-SO_REUSEPORT), restarts one that dies, runs the stale-session reaper and serves /metrics
+SO_REUSEPORT) and the enforcer, restarts one that dies, runs the stale-session reaper and the
+end of overlays at their date, and serves /metrics
 aggregated over every process. SIGTERM/SIGINT stop the workers gracefully (each drains its
 accounting queue before exiting).
 """
@@ -9,6 +10,7 @@ accounting queue before exiting).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -59,6 +61,77 @@ def api_main(settings_data: dict[str, Any]) -> None:
     from admin_api.app import serve
 
     serve(Settings(**settings_data))
+
+
+def enforcer_main(settings_data: dict[str, Any]) -> None:
+    """Entry point of the enforcer process: the outbox loop plus the scheduled reconciler."""
+    from aaa.composition import build, setup_logging
+    from aaa.enforcement.enforcer import Enforcer
+
+    settings = Settings(**settings_data)
+    setup_logging(settings)
+    components = build(settings)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        enforcer = Enforcer(settings, components.factory)
+        reconciler = loop.create_task(_reconcile_every(settings, components.factory, stop))
+        await enforcer.run(stop)
+        reconciler.cancel()
+
+    asyncio.run(main())
+    components.close()
+
+
+async def _reconcile_every(settings: Settings, factory: Any, stop: asyncio.Event) -> None:
+    from aaa.db.base import utcnow
+    from aaa.enforcement.reconcile import reconcile
+
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.enforcer.reconcile_interval)
+        if stop.is_set():
+            return
+        try:
+            reports = await loop.run_in_executor(None, reconcile, factory, settings, utcnow())
+        except Exception as exc:
+            log.warning("reconcile failed, will retry: %s", exc)
+            continue
+        for r in reports:
+            if r.closed or r.unknown or r.reapplied or r.error:
+                log.info(
+                    "reconcile %s: closed %d, unknown %d, re-applied %d%s",
+                    r.nas,
+                    len(r.closed),
+                    len(r.unknown),
+                    len(r.reapplied),
+                    f", error: {r.error}" if r.error else "",
+                )
+
+
+def expire_overlays_every(settings: Settings, stop: threading.Event) -> None:
+    """End custom speeds, trials, trust unlocks and bonuses at their date (the outbox then
+    changes the online sessions)."""
+    from aaa.audit.recorder import Actor, act_as
+    from aaa.composition import build
+    from aaa.db.base import utcnow
+    from aaa.subscribers.overlays import expire_overlays
+
+    components = build(settings)
+    while not stop.wait(settings.policy.expiry_check_seconds):
+        try:
+            with components.factory.begin() as session:
+                act_as(session, Actor("scheduler", "local"))
+                ended = expire_overlays(session, utcnow())
+            if ended:
+                log.info("overlays ended for %d services", len(ended))
+        except Exception as exc:
+            log.warning("overlay expiry failed, will retry: %s", exc)
+    components.close()
 
 
 def housekeeping(settings: Settings, stop: threading.Event) -> None:
@@ -122,6 +195,8 @@ def run(settings: Settings, *, with_api: bool = False) -> int:
     def start(index: int | str) -> None:
         if index == "api":
             proc = ctx.Process(target=api_main, args=(data,), name="aaa-api", daemon=False)
+        elif index == "enforcer":
+            proc = ctx.Process(target=enforcer_main, args=(data,), name="aaa-enforcer", daemon=False)
         else:
             proc = ctx.Process(
                 target=worker_main, args=(data, index), name=f"aaa-radius-{index}", daemon=False
@@ -140,12 +215,17 @@ def run(settings: Settings, *, with_api: bool = False) -> int:
         start(index)
     if with_api and settings.api.enabled:
         start("api")
+    if settings.enforcer.enabled:
+        start("enforcer")
     if settings.metrics.enabled:
         start_metrics_server(settings, multiproc_dir)
     keeper = threading.Thread(
         target=housekeeping, args=(settings, stopping), name="housekeeping", daemon=True
     )
     keeper.start()
+    threading.Thread(
+        target=expire_overlays_every, args=(settings, stopping), name="overlay-expiry", daemon=True
+    ).start()
 
     restarts: list[float] = []
     while not stopping.wait(0.5):

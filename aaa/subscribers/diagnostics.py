@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from aaa.accounting.models import AcctSession, AuthLog
 from aaa.accounting.store import history
 from aaa.policies.decide import decide
-from aaa.policies.model import Decision, RequestFacts
+from aaa.policies.model import Decision, RequestFacts, isp_policy
+from aaa.settings import PolicySettings
 from aaa.subscribers.models import Service
-from aaa.subscribers.snapshot import load_subscriber
+from aaa.subscribers.snapshot import load_pools, load_subscriber
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,13 @@ class Diagnostics:
 
 
 def diagnose(
-    session: Session, service: Service, now: datetime, *, days: int = 7, limit: int = 100
+    session: Session,
+    service: Service,
+    now: datetime,
+    settings: PolicySettings,
+    *,
+    days: int = 7,
+    limit: int = 100,
 ) -> Diagnostics:
     login = service.login or service.former_login
     decision = None
@@ -42,7 +49,7 @@ def diagnose(
         if subscriber is not None:
             # As if the registered CPE dialled in on its registered interface, nothing else online.
             facts = RequestFacts(0, subscriber.mac, subscriber.nas_port_id, 0, ())
-            decision = decide(subscriber, facts, now)
+            decision = decide(subscriber, facts, now, isp_policy(settings, load_pools(session).values()))
     lineage = _lineage(session, service)
     sessions = history(session, login, limit, lineage) if login else []
     auths = (

@@ -9,7 +9,7 @@ clears it so online sessions are changed at that moment.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
@@ -28,8 +28,8 @@ def moment_of(value: date | datetime, zone: ZoneInfo) -> datetime:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise Invalid(f"{value.isoformat()} has no time zone; add one (e.g. -03:00 or Z) or give a date")
-        return value
-    return datetime.combine(value + timedelta(days=1), time(0), zone)
+        return value.astimezone(UTC)
+    return datetime.combine(value + timedelta(days=1), time(0), zone).astimezone(UTC)
 
 
 def _future(until: datetime, now: datetime, what: str) -> datetime:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
 from aaa.db.base import utcnow
@@ -182,7 +182,8 @@ def set_addresses(
 
 @router.get("/services/{service_id}/diagnostics", response_model=DiagnosticsOut)
 def diagnostics(
-    service_id: PathId, scope: CityScope, session: Session = db("services.read")
+    service_id: PathId, request: Request, scope: CityScope, session: Session = db("services.read")
 ) -> DiagnosticsOut:
     service = services.get_service_by_id(session, service_id, scope)
-    return diagnostics_out(session, diagnose(session, service, utcnow()))
+    settings = request.app.state.settings.policy
+    return diagnostics_out(session, diagnose(session, service, utcnow(), settings))

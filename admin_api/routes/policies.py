@@ -1,0 +1,200 @@
+"""Speed and unlock overlays of a service, its enforcement history, and the reconciler.
+
+Every change here is enforced on the NAS by itself: the flush writes the outbox row and the
+enforcer applies it to the subscriber's online sessions (CoA, RouterOS API, Disconnect).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aaa.audit.recorder import actor_of
+from aaa.db.base import utcnow
+from aaa.enforcement.models import Enforcement, EnforcementAttempt
+from aaa.enforcement.reconcile import reconcile
+from aaa.settings import Settings
+from aaa.subscribers import overlays, plans
+from aaa.subscribers import service as services
+from admin_api.deps import CityScope, db
+from admin_api.routes.common import Limit, PathId, QueryId
+from admin_api.schemas import (
+    AttemptOut,
+    BonusIn,
+    CustomSpeedIn,
+    EnforcementOut,
+    ExemptIn,
+    ReconcileOut,
+    ServiceOut,
+    TrialIn,
+    TrustUnlockIn,
+)
+from admin_api.views import service_out
+
+router = APIRouter(tags=["policies"])
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _moment(request: Request, value: date | datetime) -> datetime:
+    return overlays.moment_of(value, ZoneInfo(_settings(request).policy.timezone))
+
+
+@router.put("/services/{service_id}/custom-speed", response_model=ServiceOut)
+def set_custom_speed(
+    service_id: PathId,
+    body: CustomSpeedIn,
+    request: Request,
+    scope: CityScope,
+    session: Session = db("services.speed"),
+) -> ServiceOut:
+    """Navegação customizada: these rates instead of the plan's, until a date (optional)."""
+    service = services.get_service_by_id(session, service_id, scope)
+    overlays.set_custom_speed(
+        session,
+        service,
+        download_kbps=body.download_kbps,
+        upload_kbps=body.upload_kbps,
+        until=None if body.until is None else _moment(request, body.until),
+        now=utcnow(),
+    )
+    return service_out(session, service)
+
+
+@router.delete("/services/{service_id}/custom-speed", response_model=ServiceOut)
+def clear_custom_speed(
+    service_id: PathId, scope: CityScope, session: Session = db("services.speed")
+) -> ServiceOut:
+    service = services.get_service_by_id(session, service_id, scope)
+    overlays.clear_custom_speed(session, service)
+    return service_out(session, service)
+
+
+@router.put("/services/{service_id}/trial", response_model=ServiceOut)
+def start_trial(
+    service_id: PathId,
+    body: TrialIn,
+    request: Request,
+    scope: CityScope,
+    session: Session = db("services.speed"),
+) -> ServiceOut:
+    """Degustação de plano: a faster plan of the same technology until a date."""
+    service = services.get_service_by_id(session, service_id, scope)
+    plan = plans.get_plan(session, body.plan_id)
+    overlays.start_trial(session, service, plan=plan, until=_moment(request, body.until), now=utcnow())
+    return service_out(session, service)
+
+
+@router.delete("/services/{service_id}/trial", response_model=ServiceOut)
+def end_trial(service_id: PathId, scope: CityScope, session: Session = db("services.speed")) -> ServiceOut:
+    service = services.get_service_by_id(session, service_id, scope)
+    overlays.end_trial(session, service)
+    return service_out(session, service)
+
+
+@router.post("/services/{service_id}/trust-unlock", response_model=ServiceOut)
+def trust_unlock(
+    service_id: PathId,
+    body: TrustUnlockIn,
+    request: Request,
+    scope: CityScope,
+    session: Session = db("services.unlock"),
+) -> ServiceOut:
+    """Desbloqueio em confiança of a service suspended for debt: a reason, and an end date."""
+    service = services.get_service_by_id(session, service_id, scope)
+    overlays.trust_unlock(
+        session,
+        service,
+        until=None if body.until is None else _moment(request, body.until),
+        reason=body.reason,
+        now=utcnow(),
+        settings=_settings(request).policy,
+        granted_by=actor_of(session).name,
+        self_service=body.self_service,
+    )
+    return service_out(session, service)
+
+
+@router.delete("/services/{service_id}/trust-unlock", response_model=ServiceOut)
+def end_trust_unlock(
+    service_id: PathId, scope: CityScope, session: Session = db("services.unlock")
+) -> ServiceOut:
+    service = services.get_service_by_id(session, service_id, scope)
+    overlays.end_trust_unlock(session, service)
+    return service_out(session, service)
+
+
+@router.put("/services/{service_id}/bonus", response_model=ServiceOut)
+def grant_bonus(
+    service_id: PathId,
+    body: BonusIn,
+    request: Request,
+    scope: CityScope,
+    session: Session = db("services.unlock"),
+) -> ServiceOut:
+    """Conceder bônus: no suspension for debt until the date."""
+    service = services.get_service_by_id(session, service_id, scope)
+    overlays.grant_bonus(session, service, until=_moment(request, body.until), now=utcnow())
+    return service_out(session, service)
+
+
+@router.delete("/services/{service_id}/bonus", response_model=ServiceOut)
+def end_bonus(service_id: PathId, scope: CityScope, session: Session = db("services.unlock")) -> ServiceOut:
+    service = services.get_service_by_id(session, service_id, scope)
+    overlays.end_bonus(session, service)
+    return service_out(session, service)
+
+
+@router.put("/services/{service_id}/exempt", response_model=ServiceOut)
+def set_exempt(
+    service_id: PathId, body: ExemptIn, scope: CityScope, session: Session = db("services.unlock")
+) -> ServiceOut:
+    """Isentar: exempt from charges, so never held for debt."""
+    service = services.get_service_by_id(session, service_id, scope)
+    overlays.set_exempt(session, service, body.exempt)
+    return service_out(session, service)
+
+
+@router.get("/services/{service_id}/enforcement", response_model=list[EnforcementOut])
+def enforcement_history(
+    service_id: PathId, scope: CityScope, limit: Limit = 50, session: Session = db("enforcement.read")
+) -> list[EnforcementOut]:
+    """Each change to enforce on the NAS, newest first, with every attempt (method, NAS, result)."""
+    services.get_service_by_id(session, service_id, scope)
+    rows = session.scalars(
+        select(Enforcement)
+        .where(Enforcement.service_id == service_id)
+        .order_by(Enforcement.id.desc())
+        .limit(limit)
+    ).all()
+    attempts: dict[int | None, list[AttemptOut]] = {}
+    for attempt in session.scalars(
+        select(EnforcementAttempt)
+        .where(EnforcementAttempt.enforcement_id.in_([r.id for r in rows]))
+        .order_by(EnforcementAttempt.id)
+    ):
+        attempts.setdefault(attempt.enforcement_id, []).append(AttemptOut.model_validate(attempt))
+    out = []
+    for row in rows:
+        item = EnforcementOut.model_validate(row)
+        item.attempt_log = attempts.get(row.id, [])
+        out.append(item)
+    return out
+
+
+@router.post("/enforcement/reconcile", response_model=list[ReconcileOut])
+def run_reconcile(
+    request: Request, nas_id: QueryId | None = None, session: Session = db("enforcement.run")
+) -> list[ReconcileOut]:
+    """Compare each NAS's sessions (RouterOS /ppp/active where the API is configured) with the
+    database now: close what the NAS no longer has, list what the database does not know, and
+    put drifted sessions back in the outbox."""
+    reports = reconcile(request.app.state.factory, _settings(request), utcnow(), nas_id)
+    return [ReconcileOut.model_validate(r, from_attributes=True) for r in reports]

@@ -1,0 +1,1 @@
+"""Protocol-level stand-ins for peers that cannot run here (a MikroTik router)."""

@@ -1,0 +1,517 @@
+"""Live enforcement against real wire formats: a UDP CoA/Disconnect responder that behaves like
+RouterOS and a RouterOS API server speaking the sentence protocol to librouteros.
+
+Every test runs on SQLite and PostgreSQL. The enforcer runs in the test's own event loop, one
+round at a time, so what it did can be checked in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from pyrad import packet
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from aaa.accounting.models import AcctSession, AuthLog, AuthResult, ClosedBy
+from aaa.audit.recorder import Actor, act_as
+from aaa.db.base import utcnow
+from aaa.enforcement.enforcer import Enforcer
+from aaa.enforcement.models import Enforcement, EnforcementAttempt, EnforcementState
+from aaa.nas.models import Nas
+from aaa.settings import Settings, load_settings
+from aaa.subscribers import overlays
+from aaa.subscribers.models import Service
+from aaa.subscribers.service import change_status, update_service
+from aaa.subscribers.types import ServiceStatus
+from tests import radius_client as rc
+from tests.conftest import (
+    SECRET,
+    RunningWorker,
+    make_nas,
+    make_service,
+    start_worker,
+    stop_worker,
+    test_settings,
+    wait_for,
+)
+from tests.fakes.coa_responder import CoaResponder
+from tests.fakes.routeros_api import RouterOsFake
+
+PLAN_RATE: dict[str, Any] = {"rate": "50M/100M", "address_list": None, "addresses": []}
+
+
+def settings_for(db_url: str, **policy: Any) -> Settings:
+    return load_settings(
+        None,
+        database_url=db_url,
+        policy=policy,
+        enforcer={
+            "timeout": 0.15,
+            "retransmits": 1,
+            "backoff_seconds": 0.01,
+            "max_attempts": 2,
+            "breaker_failures": 1000,
+        },
+        metrics={"enabled": False},
+    )
+
+
+def enforce(settings: Settings, factory: sessionmaker[Session], rounds: int = 10) -> int:
+    """Run enforcer rounds until nothing is due (or ``rounds``); returns the rows handled."""
+
+    async def main() -> int:
+        enforcer = Enforcer(settings, factory)
+        await enforcer.start()
+        handled = 0
+        try:
+            for _ in range(rounds):
+                done = await enforcer.run_once()
+                handled += done
+                if not done:
+                    break
+        finally:
+            enforcer.close()
+        return handled
+
+    return asyncio.run(main())
+
+
+@pytest.fixture
+def responder() -> Iterator[CoaResponder]:
+    with CoaResponder(SECRET) as r:
+        yield r
+
+
+@pytest.fixture
+def router() -> Iterator[RouterOsFake]:
+    with RouterOsFake() as r:
+        yield r
+
+
+def add_nas(
+    factory: sessionmaker[Session], responder: CoaResponder, router: RouterOsFake | None = None
+) -> int:
+    api: dict[str, Any] = (
+        {"api_port": router.port, "api_username": "admin", "api_password": "secret"} if router else {}
+    )
+    with factory.begin() as s:
+        return make_nas(s, coa_port=responder.port, **api)
+
+
+def go_online(
+    factory: sessionmaker[Session],
+    login: str,
+    nas_id: int,
+    session_id: str,
+    ip: str,
+    responder: CoaResponder | None = None,
+    router: RouterOsFake | None = None,
+    granted: dict[str, Any] | None = PLAN_RATE,
+) -> int:
+    """An Access-Accept (in the auth log, with what it granted) and its Accounting-Start."""
+    now = utcnow()
+    with factory.begin() as s:
+        service = s.scalar(select(Service).where(Service.login == login))
+        assert service is not None
+        s.add(
+            AuthLog(
+                time=now - timedelta(seconds=1),
+                nas_id=nas_id,
+                login=login,
+                service_id=service.id,
+                method="pap",
+                result=AuthResult.ACCEPT,
+                granted=granted,
+            )
+        )
+        s.add(
+            AcctSession(
+                nas_id=nas_id,
+                acct_session_id=session_id,
+                login=login,
+                service_id=service.id,
+                framed_ip=ip,
+                start_time=now,
+                last_update=now,
+            )
+        )
+        service_id = service.id
+    if responder:
+        responder.online(login, session_id)
+    if router:
+        router.add_active(login, ip, session_id)
+    return service_id
+
+
+def service(factory: sessionmaker[Session], login: str, **extra: Any) -> int:
+    with factory.begin() as s:
+        return make_service(s, login=login, **extra).id
+
+
+def change(factory: sessionmaker[Session], service_id: int, func: Any, **kwargs: Any) -> None:
+    with factory.begin() as s:
+        act_as(s, Actor("operator:test", "127.0.0.1"))
+        func(s, s.get(Service, service_id), **kwargs)
+
+
+def attempts(factory: sessionmaker[Session], service_id: int) -> list[tuple[str, str]]:
+    with factory() as s:
+        rows = s.scalars(
+            select(EnforcementAttempt)
+            .where(EnforcementAttempt.service_id == service_id)
+            .order_by(EnforcementAttempt.id)
+        )
+        return [(a.method.value, a.result.value) for a in rows]
+
+
+def outbox(factory: sessionmaker[Session], service_id: int) -> list[Enforcement]:
+    with factory() as s:
+        return list(
+            s.scalars(
+                select(Enforcement).where(Enforcement.service_id == service_id).order_by(Enforcement.id)
+            )
+        )
+
+
+def custom(download: int, upload: int, until: Any = None) -> dict[str, Any]:
+    return {"download_kbps": download, "upload_kbps": upload, "until": until, "now": utcnow()}
+
+
+# --- end to end: worker, API, enforcer, responder -------------------------------------------------
+
+
+def test_custom_speed_from_the_api_reaches_the_online_subscriber(
+    db_url: str, factory: sessionmaker[Session], responder: CoaResponder, api: Any
+) -> None:
+    settings = settings_for(db_url)
+    with factory.begin() as s:
+        nas_id = make_nas(s, coa_port=responder.port)
+        service_id = make_service(s, login="maria", password="pw").id
+    running: RunningWorker = start_worker(test_settings(db_url), factory)
+    try:
+        client = rc.client(running.auth_port, running.acct_port, SECRET)
+        assert rc.send(client, rc.pap(client, "maria", "pw")).code == packet.AccessAccept
+        start = rc.accounting(client, "Start", "maria", "81a00001", Framed_IP_Address="100.64.0.7")
+        assert rc.send(client, start).code == packet.AccountingResponse
+        responder.online("maria", "81a00001")
+        assert wait_for(lambda: _granted(factory, "maria"))  # the auth log keeps what the accept gave
+    finally:
+        stop_worker(running)
+
+    until = (utcnow() + timedelta(hours=2)).isoformat()
+    api.put(
+        f"/services/{service_id}/custom-speed",
+        {"download_kbps": 300_000, "upload_kbps": 150_000, "until": until},
+    )
+    assert enforce(settings, factory) == 1
+    coa = responder.received[-1]
+    assert coa.code == packet.CoARequest
+    assert coa.first("Mikrotik-Rate-Limit") == "150M/300M"  # rx/tx: upload/download
+    assert (coa.first("User-Name"), coa.first("Acct-Session-Id"), coa.first("Framed-IP-Address")) == (
+        "maria",
+        "81a00001",
+        "100.64.0.7",
+    )
+    history = api.get(f"/services/{service_id}/enforcement")
+    assert (
+        history[0]["state"] == "done"
+        and history[0]["cause"] == "changed: custom_download_kbps, custom_until, custom_upload_kbps"
+    )
+    assert [(a["method"], a["result"], a["nas_id"]) for a in history[0]["attempt_log"]] == [
+        ("coa", "ack", nas_id)
+    ]
+
+    # The custom speed's end passes (frozen clock): the scheduled expiry puts the plan speed back.
+    with factory.begin() as s:
+        act_as(s, Actor("scheduler", "local"))
+        assert overlays.expire_overlays(s, utcnow() + timedelta(hours=3)) == [service_id]
+    assert enforce(settings, factory) == 1
+    assert responder.received[-1].first("Mikrotik-Rate-Limit") == "50M/100M"
+    # Nothing changed since: a reconcile finds the session in sync and sends nothing.
+    assert api.post("/enforcement/reconcile")[0]["reapplied"] == []
+    assert len(responder.received) == 2
+
+
+def _granted(factory: sessionmaker[Session], login: str) -> Any:
+    with factory() as s:
+        return s.scalar(select(AuthLog.granted).where(AuthLog.login == login))
+
+
+def test_suspension_into_the_address_list_and_back(
+    db_url: str, factory: sessionmaker[Session], responder: CoaResponder, router: RouterOsFake
+) -> None:
+    settings = settings_for(db_url, suspended_action="address_list", blocked_address_list="overdue")
+    nas_id = add_nas(factory, responder, router)
+    service_id = service(factory, "maria")
+    go_online(factory, "maria", nas_id, "81a00001", "100.64.0.7", responder, router)
+
+    change(
+        factory, service_id, change_status, target=ServiceStatus.SUSPENDED_DEBT, reason="invoice 12 overdue"
+    )
+    enforce(settings, factory)
+    assert router.rows("/ip/firewall/address-list") == [
+        {".id": "*2", "list": "overdue", "address": "100.64.0.7", "comment": "maria"}
+    ]
+    assert responder.received[-1].first("Mikrotik-Rate-Limit") == "512k/512k"
+    assert attempts(factory, service_id) == [("api_address_list", "ack"), ("coa", "ack")]
+
+    # Trust unlock (reason and date required): out of the list, plan speed, without a reconnect.
+    change(
+        factory,
+        service_id,
+        overlays.trust_unlock,
+        until=utcnow() + timedelta(days=2),
+        reason="promised to pay on Friday",
+        now=utcnow(),
+        settings=settings.policy,
+        granted_by="operator:test",
+    )
+    enforce(settings, factory)
+    assert router.rows("/ip/firewall/address-list") == []
+    assert responder.received[-1].first("Mikrotik-Rate-Limit") == "50M/100M"
+    assert router.rows("/ppp/active")  # still online
+
+    # The payment clears the debt: enabled, and the decision is already what the session has.
+    change(factory, service_id, change_status, target=ServiceStatus.ENABLED, reason="paid")
+    enforce(settings, factory)
+    assert attempts(factory, service_id)[-1] == ("none", "in_sync")
+    assert len(responder.received) == 2
+
+
+def test_suspension_without_the_api_uses_coa_then_reconnects_to_leave(
+    db_url: str, factory: sessionmaker[Session], responder: CoaResponder
+) -> None:
+    settings = settings_for(db_url, suspended_action="address_list")
+    nas_id = add_nas(factory, responder)
+    service_id = service(factory, "maria")
+    go_online(factory, "maria", nas_id, "81a00001", "100.64.0.7", responder)
+    change(factory, service_id, change_status, target=ServiceStatus.SUSPENDED_DEBT, reason="overdue")
+    enforce(settings, factory)
+    coa = responder.received[-1]
+    assert (coa.code, coa.first("Mikrotik-Address-List"), coa.first("Mikrotik-Rate-Limit")) == (
+        packet.CoARequest,
+        "blocked",
+        "512k/512k",
+    )
+    # CoA cannot take an address off a list: the payment disconnects, the re-login is clean.
+    change(factory, service_id, change_status, target=ServiceStatus.ENABLED, reason="paid")
+    enforce(settings, factory)
+    assert responder.received[-1].code == packet.DisconnectRequest
+    assert attempts(factory, service_id)[-1] == ("disconnect", "ack")
+
+
+def test_suspension_when_the_isp_rejects_disconnects(
+    db_url: str, factory: sessionmaker[Session], responder: CoaResponder
+) -> None:
+    settings = settings_for(db_url)  # suspended_action = reject
+    nas_id = add_nas(factory, responder)
+    service_id = service(factory, "maria")
+    go_online(factory, "maria", nas_id, "81a00001", "100.64.0.7", responder)
+    change(factory, service_id, change_status, target=ServiceStatus.SUSPENDED_DEBT, reason="overdue")
+    enforce(settings, factory)
+    request = responder.received[-1]
+    assert request.code == packet.DisconnectRequest and "Mikrotik-Rate-Limit" not in request.attributes
+    assert responder.sessions == set()
+    assert outbox(factory, service_id)[-1].state is EnforcementState.DONE
+
+
+def test_reduced_speed_and_plan_trial_are_live_changes(
+    db_url: str, factory: sessionmaker[Session], responder: CoaResponder
+) -> None:
+    settings = settings_for(
+        db_url, reduction="absolute", reduction_download_kbps=2000, reduction_upload_kbps=1000
+    )
+    nas_id = add_nas(factory, responder)
+    service_id = service(factory, "maria")
+    go_online(factory, "maria", nas_id, "81a00001", "100.64.0.7", responder)
+    change(factory, service_id, change_status, target=ServiceStatus.REDUCED_DEBT, reason="overdue")
+    enforce(settings, factory)
+    assert responder.received[-1].first("Mikrotik-Rate-Limit") == "1M/2M"
+    change(factory, service_id, change_status, target=ServiceStatus.ENABLED, reason="paid")
+    with factory.begin() as s:
+        from tests.conftest import make_plan
+
+        fast = make_plan(s, name="Fibra 300M", download=300_000, upload=150_000)
+        act_as(s, Actor("operator:test", "127.0.0.1"))
+        maria = s.get(Service, service_id)
+        assert maria is not None
+        overlays.start_trial(s, maria, plan=fast, until=utcnow() + timedelta(days=7), now=utcnow())
+    enforce(settings, factory)
+    assert responder.received[-1].first("Mikrotik-Rate-Limit") == "150M/300M"
+    assert attempts(factory, service_id) == [("coa", "ack"), ("coa", "ack")]  # paid + trial: one round
+
+
+# --- failures: silence, NAK, wrong secret, the breaker ------------------------------------------------
+
+
+def test_silent_nas_falls_back_to_the_api(
+    db_url: str, factory: sessionmaker[Session], responder: CoaResponder, router: RouterOsFake
+) -> None:
+    settings = settings_for(db_url)
+    nas_id = add_nas(factory, responder, router)
+    service_id = service(factory, "maria")
+    go_online(factory, "maria", nas_id, "81a00001", "100.64.0.7", responder, router)
+    responder.silent = True
+    change(factory, service_id, overlays.set_custom_speed, **custom(20_000, 10_000))
+    enforce(settings, factory)
+    assert attempts(factory, service_id) == [("coa", "timeout"), ("api_kick", "ack")]
+    assert router.rows("/ppp/active") == []  # kicked: the redial gets the custom speed
+    assert responder.ignored == 2  # sent twice (one retransmission), same packet
+    with factory() as s:
+        detail = s.scalars(
+            select(EnforcementAttempt.detail).where(EnforcementAttempt.service_id == service_id)
+        ).all()
+    assert detail[0] == "no answer after 2 transmissions"
+
+
+def test_silent_nas_without_api_is_retried_then_failed(
+    db_url: str, factory: sessionmaker[Session], responder: CoaResponder
+) -> None:
+    settings = settings_for(db_url)
+    nas_id = add_nas(factory, responder)
+    service_id = service(factory, "maria")
+    go_online(factory, "maria", nas_id, "81a00001", "100.64.0.7", responder)
+    responder.silent = True
+    change(factory, service_id, overlays.set_custom_speed, **custom(20_000, 10_000))
+    enforce(settings, factory, rounds=1)
+    row = outbox(factory, service_id)[-1]
+    assert (row.state, row.attempts) == (EnforcementState.PENDING, 1) and row.outcome.startswith(
+        "round 1 failed"
+    )
+    time.sleep(0.05)  # the backoff
+    enforce(settings, factory)
+    row = outbox(factory, service_id)[-1]
+    assert (row.state, row.attempts) == (EnforcementState.FAILED, 2)
+    assert attempts(factory, service_id) == [("coa", "timeout"), ("disconnect", "timeout")] * 2
+
+
+def test_unknown_session_nak_503_and_wrong_secret(
+    db_url: str, factory: sessionmaker[Session], responder: CoaResponder
+) -> None:
+    settings = settings_for(db_url)
+    nas_id = add_nas(factory, responder)
+    service_id = service(factory, "maria")
+    go_online(factory, "maria", nas_id, "81a00001", "100.64.0.7")  # the NAS does not have it
+    change(factory, service_id, overlays.set_custom_speed, **custom(20_000, 10_000))
+    enforce(settings, factory)
+    assert attempts(factory, service_id) == [("coa", "nak"), ("disconnect", "gone")]
+    with factory() as s:
+        causes = s.scalars(
+            select(EnforcementAttempt.error_cause).where(EnforcementAttempt.service_id == service_id)
+        ).all()
+    assert causes == [503, 503]
+    assert outbox(factory, service_id)[-1].state is EnforcementState.DONE
+
+    with factory.begin() as s:
+        s.get(Nas, nas_id).secret = "not-what-the-nas-has"  # type: ignore[union-attr]
+    responder.online("maria", "81a00001")
+    change(factory, service_id, overlays.set_custom_speed, **custom(30_000, 10_000))
+    enforce(settings, factory, rounds=1)
+    assert responder.ignored >= 2 and attempts(factory, service_id)[-2:] == [
+        ("coa", "timeout"),
+        ("disconnect", "timeout"),
+    ]
+
+
+def test_breaker_and_concurrency_keep_a_dead_nas_cheap(
+    db_url: str, factory: sessionmaker[Session], responder: CoaResponder
+) -> None:
+    settings = settings_for(db_url)
+    settings.enforcer.breaker_failures = 3
+    nas_id = add_nas(factory, responder)
+    responder.silent = True
+    ids = []
+    for n in range(20):
+        ids.append(service(factory, f"user{n}"))
+        go_online(factory, f"user{n}", nas_id, f"81a{n:05x}", f"100.64.1.{n + 1}", responder)
+    with factory.begin() as s:
+        for service_id in ids:
+            overlays.set_custom_speed(s, s.get(Service, service_id), **custom(20_000, 10_000))  # type: ignore[arg-type]
+    started = time.monotonic()
+    enforce(settings, factory, rounds=1)
+    elapsed = time.monotonic() - started
+    # Concurrent: 20 rows cost about one row's timeouts, not twenty.
+    assert elapsed < 20 * 2 * 0.3
+    results = [a for i in ids for a in attempts(factory, i)]
+    assert any(result == "circuit_open" for _, result in results)
+    assert responder.ignored < 20 * 4  # the open circuit stopped sending
+
+
+# --- the outbox itself ------------------------------------------------------------------------------
+
+
+def test_outbox_rows_follow_the_transaction(
+    db_url: str, factory: sessionmaker[Session], responder: CoaResponder
+) -> None:
+    nas_id = add_nas(factory, responder)
+    online = service(factory, "maria")
+    offline = service(factory, "joao")
+    go_online(factory, "maria", nas_id, "81a00001", "100.64.0.7", responder)
+    with factory() as s:
+        overlays.set_custom_speed(s, s.get(Service, online), **custom(20_000, 10_000))  # type: ignore[arg-type]
+        s.rollback()
+    assert outbox(factory, online) == []  # a rolled back change is never enforced
+    change(factory, offline, overlays.set_custom_speed, **custom(20_000, 10_000))
+    assert outbox(factory, offline) == []  # nobody online to change
+    change(factory, online, overlays.set_custom_speed, **custom(20_000, 10_000))
+    change(factory, online, overlays.set_custom_speed, **custom(30_000, 10_000))
+    change(factory, online, update_service, password="new")
+    assert len(outbox(factory, online)) == 1  # coalesced; a password change alters no live session
+
+
+def test_plan_speed_edit_reaches_its_online_subscribers(
+    db_url: str, factory: sessionmaker[Session], responder: CoaResponder
+) -> None:
+    settings = settings_for(db_url)
+    nas_id = add_nas(factory, responder)
+    service_id = service(factory, "maria")
+    go_online(factory, "maria", nas_id, "81a00001", "100.64.0.7", responder)
+    with factory.begin() as s:
+        s.get(Service, service_id).plan.download_kbps = 200_000  # type: ignore[union-attr]
+    enforce(settings, factory)
+    assert responder.received[-1].first("Mikrotik-Rate-Limit") == "50M/200M"
+
+
+# --- the reconciler -----------------------------------------------------------------------------------
+
+
+def test_reconciler_closes_flags_and_reapplies(
+    db_url: str, factory: sessionmaker[Session], responder: CoaResponder, router: RouterOsFake, api: Any
+) -> None:
+    settings = settings_for(db_url)
+    nas_id = add_nas(factory, responder, router)
+    maria = service(factory, "maria")
+    service(factory, "joao")
+    go_online(factory, "maria", nas_id, "81a00001", "100.64.0.7", responder, router)
+    go_online(factory, "joao", nas_id, "81a00002", "100.64.0.8")  # its Stop was lost: not on the NAS
+    router.add_active("pedro", "100.64.0.9")  # online, but its Start never reached us
+    # An enforcement that failed for good leaves maria's session drifted.
+    responder.silent = True
+    with factory.begin() as s:
+        s.get(Nas, nas_id).api_username = None  # type: ignore[union-attr]
+    change(factory, maria, overlays.set_custom_speed, **custom(20_000, 10_000))
+    enforce(settings, factory)
+    time.sleep(0.05)
+    enforce(settings, factory)
+    assert outbox(factory, maria)[-1].state is EnforcementState.FAILED
+    with factory.begin() as s:
+        s.get(Nas, nas_id).api_username = "admin"  # type: ignore[union-attr]
+    responder.silent = False
+
+    [report] = api.post("/enforcement/reconcile", params={"nas_id": nas_id})
+    assert report["source"] == "routeros"
+    assert report["closed"] == ["joao (81a00002)"]
+    assert report["unknown"] == ["pedro (100.64.0.9)"]
+    assert report["reapplied"] == [maria]
+    with factory() as s:
+        joao = s.scalar(select(AcctSession).where(AcctSession.login == "joao"))
+        assert joao is not None and joao.closed_by is ClosedBy.RECONCILE and joao.stop_time is not None
+    enforce(settings, factory)
+    assert responder.received[-1].first("Mikrotik-Rate-Limit") == "10M/20M"
+    assert api.post("/enforcement/reconcile", params={"nas_id": nas_id})[0]["reapplied"] == []
