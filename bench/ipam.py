@@ -21,7 +21,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,8 +31,8 @@ from aaa.ipam import allocator, subnets
 from aaa.ipam.models import IpAssignment, Subnet
 from aaa.ipam.space import first_fit
 from aaa.ipam.types import AssignmentKind, PoolKind, PoolMode, SubnetPurpose
+from bench.scratch import scratch_database
 
-PG = os.environ.get("AAA_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 RESULTS = Path(__file__).resolve().parent / "results"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -221,17 +220,8 @@ def main() -> None:
         "| database | test | isp-aaa | reference: read every block | ratio |",
         "|---|---|---:|---:|---:|",
     ]
-    name = "aaa_bench_ipam"
-    base = PG.rsplit("/", 1)[0]
-    with psycopg.connect(PG, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = base.replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
+    with scratch_database("aaa_bench_ipam") as url:
         lines = measure(url, "PostgreSQL", args.assigned, args.leases, (1, 4))
-    finally:
-        with psycopg.connect(PG, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     with tempfile.TemporaryDirectory() as tmp:
         lines += measure(f"sqlite:///{tmp}/ipam.db", "SQLite", args.assigned, args.leases, (1,))
     text = "\n".join(header + lines) + "\n"

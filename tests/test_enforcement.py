@@ -179,6 +179,18 @@ def outbox(factory: sessionmaker[Session], service_id: int) -> list[Enforcement]
         )
 
 
+def crowd(factory: sessionmaker[Session], responder: CoaResponder, nas_id: int, count: int) -> list[int]:
+    """``count`` subscribers online, all given a custom speed in one transaction."""
+    ids = []
+    for n in range(count):
+        ids.append(service(factory, f"user{n}"))
+        go_online(factory, f"user{n}", nas_id, f"81a{n:05x}", f"100.64.1.{n + 1}", responder)
+    with factory.begin() as s:
+        for service_id in ids:
+            overlays.set_custom_speed(s, s.get(Service, service_id), **custom(20_000, 10_000))  # type: ignore[arg-type]
+    return ids
+
+
 def custom(download: int, upload: int, until: Any = None) -> dict[str, Any]:
     return {"download_kbps": download, "upload_kbps": upload, "until": until, "now": utcnow()}
 
@@ -426,13 +438,7 @@ def test_breaker_and_concurrency_keep_a_dead_nas_cheap(
     settings.enforcer.breaker_failures = 3
     nas_id = add_nas(factory, responder)
     responder.silent = True
-    ids = []
-    for n in range(20):
-        ids.append(service(factory, f"user{n}"))
-        go_online(factory, f"user{n}", nas_id, f"81a{n:05x}", f"100.64.1.{n + 1}", responder)
-    with factory.begin() as s:
-        for service_id in ids:
-            overlays.set_custom_speed(s, s.get(Service, service_id), **custom(20_000, 10_000))  # type: ignore[arg-type]
+    ids = crowd(factory, responder, nas_id, 20)
     started = time.monotonic()
     enforce(settings, factory, rounds=1)
     elapsed = time.monotonic() - started
@@ -515,3 +521,27 @@ def test_reconciler_closes_flags_and_reapplies(
     enforce(settings, factory)
     assert responder.received[-1].first("Mikrotik-Rate-Limit") == "10M/20M"
     assert api.post("/enforcement/reconcile", params={"nas_id": nas_id})[0]["reapplied"] == []
+
+
+def test_two_enforcers_share_the_outbox_without_doubles(
+    pg_database: str, pg_factory: sessionmaker[Session], responder: CoaResponder
+) -> None:
+    """PostgreSQL: two enforcers (two nodes) claim rows with SKIP LOCKED; each change is sent once."""
+    settings = settings_for(pg_database)
+    nas_id = add_nas(pg_factory, responder)
+    crowd(pg_factory, responder, nas_id, 40)
+
+    async def both() -> list[int]:
+        nodes = [Enforcer(settings, pg_factory), Enforcer(settings, pg_factory)]
+        for node in nodes:
+            await node.start()
+        try:
+            return list(await asyncio.gather(*(node.run_once(limit=25) for node in nodes)))
+        finally:
+            for node in nodes:
+                node.close()
+
+    handled = asyncio.run(both())
+    assert sum(handled) == 40 and all(handled)  # both worked, and between them took every row once
+    assert len(responder.received) == 40
+    assert sorted(r.first("User-Name") for r in responder.received) == sorted(f"user{n}" for n in range(40))

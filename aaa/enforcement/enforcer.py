@@ -48,6 +48,10 @@ class Attempt:
     at: datetime = field(default_factory=utcnow)
 
 
+# (outbox row id, service id, rounds so far), the service's sessions, the attempts on each
+Outcome = tuple[tuple[int, int, int], list[SessionTarget], list[list[Attempt]]]
+
+
 class Breaker:
     """Per NAS: ``failures`` consecutive timeouts open the circuit for ``seconds``."""
 
@@ -126,31 +130,31 @@ class Enforcer:
             self.close()
 
     async def run_once(self, limit: int = 1000) -> int:
-        """Claim what is due, apply it concurrently, record it; returns how many rows."""
+        """Claim what is due, apply it concurrently, record it; returns how many rows. A round
+        reads and records its whole batch in one transaction each."""
         loop = asyncio.get_running_loop()
         rows = await loop.run_in_executor(self._db, self._claim, limit)
-        if rows:
-            await asyncio.gather(
-                *(self._enforce(row_id, service_id, attempts) for row_id, service_id, attempts in rows)
+        if not rows:
+            return 0
+        try:
+            targets = await loop.run_in_executor(self._db, self._targets, [service for _, service, _ in rows])
+        except Exception as exc:
+            log.exception("reading %d outbox rows failed", len(rows))
+            failure = [Attempt(Method.NONE, Result.ERROR, detail=str(exc)[:500])]
+            outcomes: list[Outcome] = [(row, [], [failure]) for row in rows]
+        else:
+            applied = await asyncio.gather(
+                *(asyncio.gather(*(self._apply(t) for t in targets[service])) for _, service, _ in rows)
             )
+            outcomes = [
+                (row, targets[row[1]], list(results)) for row, results in zip(rows, applied, strict=True)
+            ]
+        await loop.run_in_executor(self._db, self._finish, outcomes)
         return len(rows)
 
-    # --- one outbox row -------------------------------------------------------------------
-
-    async def _enforce(self, row_id: int, service_id: int, attempts: int) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            targets = await loop.run_in_executor(self._db, self._targets, service_id)
-            results = await asyncio.gather(*(self._apply(t) for t in targets))
-        except Exception as exc:
-            log.exception("enforcing service %d failed", service_id)
-            results = [[Attempt(Method.NONE, Result.ERROR, detail=str(exc)[:500])]]
-            targets = []
-        await loop.run_in_executor(self._db, self._finish, row_id, service_id, attempts, targets, results)
-
-    def _targets(self, service_id: int) -> list[SessionTarget]:
+    def _targets(self, service_ids: list[int]) -> dict[int, list[SessionTarget]]:
         with self.factory() as session:
-            return load_targets(session, service_id, self.settings.policy, utcnow())
+            return load_targets(session, service_ids, self.settings.policy, utcnow())
 
     async def _apply(self, target: SessionTarget) -> list[Attempt]:
         """Every method the change needs; on a failure, the fallbacks until one works."""
@@ -302,18 +306,12 @@ class Enforcer:
         return claimed
 
     def _finish(
-        self,
-        row_id: int,
-        service_id: int,
-        attempts: int,
-        targets: list[SessionTarget],
-        results: list[list[Attempt]],
+        self, outcomes: list[tuple[tuple[int, int, int], list[SessionTarget], list[list[Attempt]]]]
     ) -> None:
         e = self.settings.enforcer
         now = utcnow()
-        failed = [r for r in results if not r or r[-1].result not in _OK]
         with self.factory.begin() as session:
-            rows = [
+            attempt_rows = [
                 {
                     "enforcement_id": row_id,
                     "service_id": service_id,
@@ -326,24 +324,32 @@ class Enforcer:
                     "granted": a.granted,
                     "at": a.at,
                 }
+                for (row_id, service_id, _), _, results in outcomes
                 for attempt_list in results
                 for a in attempt_list
             ]
-            if rows:
-                session.execute(insert(EnforcementAttempt), rows)
-            row = session.get(Enforcement, row_id)
-            assert row is not None
-            row.attempts = attempts + 1
-            row.claimed_until = None
-            if not targets and not failed:
-                row.state, row.finished_at, row.outcome = EnforcementState.DONE, now, "no open session"
-            elif not failed:
-                row.state, row.finished_at = EnforcementState.DONE, now
-                row.outcome = "; ".join(sorted({a[-1].result.value for a in results}))
-            elif row.attempts >= e.max_attempts:
-                row.state, row.finished_at = EnforcementState.FAILED, now
-                row.outcome = f"failed after {row.attempts} rounds: {failed[0][-1].detail}"[:500]
-            else:
-                row.state = EnforcementState.PENDING
-                row.next_attempt_at = now + timedelta(seconds=e.backoff_seconds * 2 ** (row.attempts - 1))
-                row.outcome = f"round {row.attempts} failed: {failed[0][-1].detail}"[:500]
+            if attempt_rows:
+                session.execute(insert(EnforcementAttempt), attempt_rows)
+            rows = {
+                r.id: r
+                for r in session.scalars(
+                    select(Enforcement).where(Enforcement.id.in_([o[0][0] for o in outcomes]))
+                )
+            }
+            for (row_id, _, attempts), targets, results in outcomes:
+                row = rows[row_id]
+                failed = [r for r in results if not r or r[-1].result not in _OK]
+                row.attempts = attempts + 1
+                row.claimed_until = None
+                if not targets and not failed:
+                    row.state, row.finished_at, row.outcome = EnforcementState.DONE, now, "no open session"
+                elif not failed:
+                    row.state, row.finished_at = EnforcementState.DONE, now
+                    row.outcome = "; ".join(sorted({a[-1].result.value for a in results}))
+                elif row.attempts >= e.max_attempts:
+                    row.state, row.finished_at = EnforcementState.FAILED, now
+                    row.outcome = f"failed after {row.attempts} rounds: {failed[0][-1].detail}"[:500]
+                else:
+                    row.state = EnforcementState.PENDING
+                    row.next_attempt_at = now + timedelta(seconds=e.backoff_seconds * 2 ** (row.attempts - 1))
+                    row.outcome = f"round {row.attempts} failed: {failed[0][-1].detail}"[:500]

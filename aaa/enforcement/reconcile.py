@@ -97,11 +97,9 @@ def _reconcile_nas(factory: sessionmaker[Session], settings: Settings, nas: Nas,
                 select(Enforcement.service_id).where(Enforcement.state == EnforcementState.PENDING)
             )
         )
-        for service_id in sorted({s.service_id for s in open_sessions if s.service_id is not None} - waiting):
-            targets = [
-                t for t in load_targets(session, service_id, settings.policy, now) if t.nas.id == nas.id
-            ]
-            drifted = [t for t in targets if t.change.action is not Action.IN_SYNC]
+        candidates = sorted({s.service_id for s in open_sessions if s.service_id is not None} - waiting)
+        for service_id, targets in load_targets(session, candidates, settings.policy, now).items():
+            drifted = [t for t in targets if t.nas.id == nas.id and t.change.action is not Action.IN_SYNC]
             if drifted:
                 session.add(
                     Enforcement(

@@ -4,8 +4,10 @@ what the decision gives now, and how to get there on its NAS (database reads onl
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,11 +19,12 @@ from aaa.policies.decide import decide
 from aaa.policies.grant import Action, Grant, LiveChange, grant_of, plan_change
 from aaa.policies.model import RequestFacts, isp_policy
 from aaa.settings import PolicySettings
-from aaa.subscribers.models import Service
-from aaa.subscribers.snapshot import load_pools, load_subscriber
+from aaa.subscribers.snapshot import load_pools, load_subscribers
 
-# How long after an Access-Accept its Accounting-Start may arrive and still belong to it.
+# How long after an Access-Accept its Accounting-Start may arrive and still belong to it, and how
+# far before the earliest session of a batch accepts are read.
 _ACCEPT_TO_START = timedelta(seconds=60)
+_ACCEPT_WINDOW = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,64 +89,91 @@ def methods_for(change: LiveChange, has_api: bool) -> tuple[list[Method], list[M
 
 
 def load_targets(
-    session: Session, service_id: int, settings: PolicySettings, now: datetime
-) -> list[SessionTarget]:
-    """One target per open session of the service (none: nothing is online)."""
+    session: Session, service_ids: Collection[int], settings: PolicySettings, now: datetime
+) -> dict[int, list[SessionTarget]]:
+    """One target per open session of each service (an empty list: nothing is online). A batch
+    costs a fixed number of queries, however many services it holds."""
+    targets: dict[int, list[SessionTarget]] = {service_id: [] for service_id in service_ids}
     sessions = session.scalars(
-        select(AcctSession).where(AcctSession.service_id == service_id, AcctSession.stop_time.is_(None))
+        select(AcctSession)
+        .where(AcctSession.service_id.in_(service_ids), AcctSession.stop_time.is_(None))
+        .order_by(AcctSession.id)
     ).all()
     if not sessions:
-        return []
-    service = session.get(Service, service_id)
+        return targets
     pools = load_pools(session)
     policy = isp_policy(settings, pools.values())
-    subscriber = load_subscriber(session, service.login) if service and service.login else None
+    subscribers = load_subscribers(session, service_ids)
     nases = {n.id: n for n in session.scalars(select(Nas).where(Nas.id.in_({s.nas_id for s in sessions})))}
-    targets = []
+    grants = known_grants(session, sessions)
     for acct in sessions:
+        assert acct.service_id is not None
         nas = nases[acct.nas_id]
         after = None
-        if subscriber is not None:
+        subscriber = subscribers.get(acct.service_id)
+        if subscriber is not None and subscriber.login == acct.login:
             nas_pools = tuple(
                 pools[i] for i in (nas.ipv4_pool_id, nas.ipv6_pool_id, nas.ipv6_pd_pool_id) if i is not None
             )
             facts = RequestFacts(acct.nas_id, acct.calling_station_id, acct.nas_port_id, 0, (), nas_pools)
             after = grant_of(decide(subscriber, facts, now, policy))
-        change = plan_change(known_grant(session, acct), after)
-        targets.append(
+        change = plan_change(grants.get(acct.id), after)
+        targets[acct.service_id].append(
             SessionTarget(
-                service_id, acct.login, nas_target(nas), acct.acct_session_id, acct.framed_ip, change, after
+                acct.service_id,
+                acct.login,
+                nas_target(nas),
+                acct.acct_session_id,
+                acct.framed_ip,
+                change,
+                after,
             )
         )
     return targets
 
 
-def known_grant(session: Session, acct: AcctSession) -> Grant | None:
-    """What the session has: the last change we applied to it, else what its Access-Accept gave."""
-    applied = session.scalar(
-        select(EnforcementAttempt.granted)
+def known_grants(session: Session, sessions: Sequence[AcctSession]) -> dict[int, Grant]:
+    """What each session has, by its row id: the last change we applied to it, else what its
+    Access-Accept gave (the newest accept for that login on that NAS before the session started)."""
+    keys = {(s.service_id, s.nas_id, s.acct_session_id): s.id for s in sessions}
+    applied: dict[int, Grant] = {}
+    rows = session.execute(
+        select(
+            EnforcementAttempt.service_id,
+            EnforcementAttempt.nas_id,
+            EnforcementAttempt.acct_session_id,
+            EnforcementAttempt.granted,
+        )
         .where(
-            EnforcementAttempt.service_id == acct.service_id,
-            EnforcementAttempt.nas_id == acct.nas_id,
-            EnforcementAttempt.acct_session_id == acct.acct_session_id,
+            EnforcementAttempt.service_id.in_({s.service_id for s in sessions}),
             EnforcementAttempt.result == Result.ACK,
             EnforcementAttempt.method.in_((Method.COA, Method.API_ADDRESS_LIST)),
         )
-        .order_by(EnforcementAttempt.id.desc())
-        .limit(1)
+        .order_by(EnforcementAttempt.id)
     )
-    if applied:
-        return Grant.from_json(applied)
-    started = acct.start_time or acct.last_update
-    accepted = session.scalar(
-        select(AuthLog.granted)
+    for service_id, nas_id, acct_session_id, granted in rows:
+        row_id = keys.get((service_id, nas_id, acct_session_id))
+        if row_id is not None and granted:
+            applied[row_id] = Grant.from_json(granted)  # the newest wins
+    rest = [s for s in sessions if s.id not in applied]
+    if not rest:
+        return applied
+    bounds = {s.id: (s.start_time or s.last_update) + _ACCEPT_TO_START for s in rest}
+    accepts: dict[tuple[str, int], list[tuple[datetime, Any]]] = {}
+    for login, nas_id, at, granted in session.execute(
+        select(AuthLog.login, AuthLog.nas_id, AuthLog.time, AuthLog.granted)
         .where(
-            AuthLog.login == acct.login,
-            AuthLog.nas_id == acct.nas_id,
+            AuthLog.login.in_({s.login for s in rest}),
             AuthLog.result == AuthResult.ACCEPT,
-            AuthLog.time <= started + _ACCEPT_TO_START,
+            AuthLog.time >= min(bounds.values()) - _ACCEPT_WINDOW,
+            AuthLog.time <= max(bounds.values()),
         )
-        .order_by(AuthLog.time.desc(), AuthLog.id.desc())
-        .limit(1)
-    )
-    return Grant.from_json(accepted) if accepted else None
+        .order_by(AuthLog.time, AuthLog.id)
+    ):
+        accepts.setdefault((login, nas_id), []).append((at, granted))
+    for acct in rest:
+        found = accepts.get((acct.login, acct.nas_id), [])
+        before = [granted for at, granted in found if at <= bounds[acct.id]]
+        if before and before[-1]:
+            applied[acct.id] = Grant.from_json(before[-1])
+    return applied

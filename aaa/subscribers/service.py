@@ -181,7 +181,8 @@ def set_status(
     session: Session, service: Service, target: ServiceStatus, *, reason: str, reenable_on: date | None = None
 ) -> None:
     """The status fields themselves, no checks. Cancelling frees the login and every address for
-    reuse (``former_login`` and the IPAM history keep them)."""
+    reuse (``former_login`` and the IPAM history keep them). Not flushed here: a routine that
+    changes thousands of services flushes (audit, invalidation, outbox) once for all of them."""
     service.status = target
     service.status_reason = reason.strip()
     service.status_changed_at = utcnow()
@@ -192,7 +193,6 @@ def set_status(
         if service.login is not None:
             service.former_login, service.login = service.login, None
         release_all(session, service, ReleaseReason.CANCELLED, service.status_changed_at)
-    session.flush()
 
 
 def reenable_due(session: Session, today: date) -> list[int]:

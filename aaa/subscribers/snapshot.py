@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -119,6 +120,16 @@ def load_subscriber(session: Session, login: str) -> Subscriber | None:
         _SUBSCRIBERS.where(Service.login == login),
         _FIXED.where(IpAssignment.service_id == service_id),
     ).get(login)
+
+
+def load_subscribers(session: Session, service_ids: Collection[int]) -> dict[int, Subscriber]:
+    """Snapshots of these services (those with a login), by service id."""
+    found = _subscribers(
+        session,
+        _SUBSCRIBERS.where(Service.id.in_(service_ids)),
+        _FIXED.where(IpAssignment.service_id.in_(service_ids)),
+    )
+    return {sub.service_id: sub for sub in found.values()}
 
 
 def load_open_sessions(session: Session, login: str) -> tuple[OpenSession, ...]:
