@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from aaa.ipam.types import AssignmentKind, PoolKind, PoolMode, ReleaseReason, SubnetPurpose
 from aaa.nas.models import MaMode, VendorProfile
 from aaa.subscribers.types import AddressKind, CustomerKind, MacBinding, ServiceStatus, Technology
+from billing_bridge.models import ChargeKind, ChargeStatus
 
 T = TypeVar("T")
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
@@ -363,12 +364,16 @@ Login = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^\S+$")]
 Password = Annotated[str, Field(min_length=1, max_length=128)]
 Mac = Annotated[str, Field(max_length=17)]
 Ipv4 = Annotated[str, Field(max_length=15)]
+Tolerance = Annotated[int, Field(ge=0, le=365)]
 
 
 class ServiceFields(In):
     price: Money | None = Field(None, description="default: the plan's price")
     due_day: Annotated[int, Field(ge=1, le=28)] | None = None
-    billing_method: Annotated[str, Field(max_length=50)] | None = None
+    billing_method_id: Id | None = Field(None, description="its rule decides reduced speed and suspension")
+    auto_block: bool = Field(True, description="Bloqueio automático: off keeps the routine away")
+    reduction_tolerance_days: Tolerance | None = Field(None, description="override of the method's days")
+    block_tolerance_days: Tolerance | None = Field(None, description="override of the method's days")
     simultaneous_use: Annotated[int, Field(ge=0, le=100)] = 1
     mac_binding: MacBinding = MacBinding.OFF
     mac: Mac | None = None
@@ -389,7 +394,10 @@ class ServicePatch(In):
     login: Login | None = None
     price: Money | None = None
     due_day: Annotated[int, Field(ge=1, le=28)] | None = None
-    billing_method: Annotated[str, Field(max_length=50)] | None = None
+    billing_method_id: Id | None = None
+    auto_block: bool | None = None
+    reduction_tolerance_days: Tolerance | None = None
+    block_tolerance_days: Tolerance | None = None
     simultaneous_use: Annotated[int, Field(ge=0, le=100)] | None = None
     mac_binding: MacBinding | None = None
     mac: Mac | None = None
@@ -418,7 +426,10 @@ class ServiceOut(Out):
     reenable_on: date | None
     price: Decimal
     due_day: int | None
-    billing_method: str | None
+    billing_method_id: int | None
+    auto_block: bool
+    reduction_tolerance_days: int | None
+    block_tolerance_days: int | None
     simultaneous_use: int
     mac_binding: MacBinding
     mac: str | None
@@ -778,3 +789,105 @@ class ImportOut(BaseModel):
     unchanged: int
     conflicts: list[ImportConflictOut]
     dry_run: bool
+
+
+# --- billing ---------------------------------------------------------------------------------
+
+
+class BillingMethodIn(In):
+    name: Annotated[str, Field(min_length=1, max_length=50)]
+    total_suspension: bool = False
+    total_suspension_days: Annotated[int, Field(ge=0, le=365)] = 15
+    partial_suspension: bool = Field(False, description="reduced speed (Suspenso Parcialmente)")
+    partial_suspension_days: Annotated[int, Field(ge=0, le=365)] = 5
+    minimum_open: Money = Field(Decimal("0.00"), description="suspend only from this open amount")
+    active: bool = True
+
+
+class BillingMethodPatch(In):
+    name: Annotated[str, Field(min_length=1, max_length=50)] | None = None
+    total_suspension: bool | None = None
+    total_suspension_days: Annotated[int, Field(ge=0, le=365)] | None = None
+    partial_suspension: bool | None = None
+    partial_suspension_days: Annotated[int, Field(ge=0, le=365)] | None = None
+    minimum_open: Money | None = None
+    active: bool | None = None
+
+
+class BillingMethodOut(Out):
+    id: int
+    name: str
+    total_suspension: bool
+    total_suspension_days: int
+    partial_suspension: bool
+    partial_suspension_days: int
+    minimum_open: Decimal
+    active: bool
+
+
+class ChargeIn(In):
+    kind: ChargeKind
+    due_date: date
+    amount: Money
+    description: Annotated[str, Field(max_length=200)] = ""
+    competence: date | None = Field(None, description="the month served (any day of it)")
+
+
+class ChargeOut(Out):
+    id: int
+    service_id: int
+    kind: ChargeKind
+    description: str
+    competence: date | None
+    due_date: date
+    amount: Decimal
+    paid_amount: Decimal
+    status: ChargeStatus
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+
+
+class ReceiveIn(In):
+    charge_ids: Annotated[list[Id], Field(min_length=1, max_length=500)]
+    amount: Money
+    cash_box_id: Id
+
+
+class ReceiptItemOut(Out):
+    charge_id: int
+    amount: Decimal
+
+
+class TransitionOut(Out):
+    service_id: int
+    login: str | None
+    current: ServiceStatus
+    target: ServiceStatus
+    reason: str
+
+
+class ReceiptOut(Out):
+    id: int
+    cash_box_id: int
+    amount: Decimal
+    received_at: datetime
+    received_by: str
+    reversed_at: datetime | None
+    reversed_by: str | None
+    reverse_reason: str | None
+    items: list[ReceiptItemOut]
+    services_moved: list[TransitionOut] = Field([], description="services this payment moved back at once")
+
+
+class RoutineIn(In):
+    day: date | None = Field(None, description="evaluate as of this day (default today); e.g. tomorrow, dry")
+    dry_run: bool = Field(True, description="only list who would change and why")
+
+
+class RoutineRunOut(Out):
+    id: int
+    started_at: datetime
+    day: date
+    dry_run: bool
+    counts: dict[str, int]
+    changes: list[TransitionOut]

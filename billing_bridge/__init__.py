@@ -1,1 +1,2 @@
-"""The billing side: charges, invoices, receipts, billing methods and suspension routines. A later issue."""
+"""The billing side: billing methods with their suspension rules, charges, receipts, the
+standing of a service and the suspension / re-enable routine."""

@@ -292,7 +292,9 @@ def test_nas_crud_and_secret_rotation(api: Api) -> None:
 
 def test_service_creation_edit_and_password(api: Api) -> None:
     fixed_subnet(api)
-    service = setup_service(api, due_day=10, billing_method="boleto", fixed_ipv4="100.64.0.10")
+    boleto = api.post("/billing-methods", {"name": "boleto"}, expect=201)
+    service = setup_service(api, due_day=10, billing_method_id=boleto["id"], fixed_ipv4="100.64.0.10")
+    assert service["billing_method_id"] == boleto["id"] and service["auto_block"] is True
     assert len(service["password"]) == 10 and service["status"] == "enabled" and service["price"] == "99.90"
     assert api.get(f"/services/{service['id']}")["password"] is None
     second = api.post(

@@ -24,6 +24,7 @@ from aaa.ipam.models import IpFolder, Pool, Subnet
 from aaa.nas.models import Nas
 from aaa.operators.models import ApiToken, CashBox, Operator, Role
 from aaa.subscribers.models import Address, Customer, Plan, Service, TrustUnlock
+from billing_bridge.models import BillingMethod, Charge, Receipt
 
 MASKED = "***"
 _SECRET_FIELDS = frozenset({"password", "password_hash", "secret", "token_hash", "api_password"})
@@ -57,6 +58,9 @@ _AUDITED: dict[type, tuple[str, Callable[[Any], tuple[int | None, int | None]]]]
     Pool: ("ip_pool", lambda o: (None, None)),
     Subnet: ("subnet", lambda o: (None, None)),
     TrustUnlock: ("trust_unlock", lambda o: (None, o.service_id)),
+    BillingMethod: ("billing_method", lambda o: (None, None)),
+    Charge: ("charge", lambda o: (None, o.service_id)),
+    Receipt: ("receipt", lambda o: (None, None)),
 }
 
 

@@ -20,6 +20,7 @@ from aaa.ipam import models as _ipam  # noqa: F401
 from aaa.nas import models as _nas  # noqa: F401
 from aaa.operators import models as _operators  # noqa: F401
 from aaa.subscribers import models as _subscribers  # noqa: F401
+from billing_bridge import models as _billing  # noqa: F401
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 metadata = Base.metadata

@@ -22,7 +22,18 @@ from aaa.subscribers.service import add_service, set_status
 from aaa.subscribers.types import ServiceStatus
 
 # Carried to the new service when the migration is created, and again when it completes.
-CARRIED = ("password", "simultaneous_use", "mac_binding", "mac", "nas_port_id", "due_day", "billing_method")
+CARRIED = (
+    "password",
+    "simultaneous_use",
+    "mac_binding",
+    "mac",
+    "nas_port_id",
+    "due_day",
+    "billing_method_id",
+    "auto_block",
+    "reduction_tolerance_days",
+    "block_tolerance_days",
+)
 
 
 def migrate_plan(

@@ -104,7 +104,12 @@ class Service(Base):
     nas_port_id: Mapped[str | None] = mapped_column(String(253))  # registered interface
     price: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0.00"))
     due_day: Mapped[int | None] = mapped_column(Integer)
-    billing_method: Mapped[str | None] = mapped_column(String(50))
+    billing_method_id: Mapped[int | None] = mapped_column(ForeignKey("billing_method.id"))
+    # Per-contract overrides of the billing method's rule (seed 002, aba Info): automatic block,
+    # and the days after the due date before reduced speed / suspension.
+    auto_block: Mapped[bool] = mapped_column(Boolean, default=True)
+    reduction_tolerance_days: Mapped[int | None] = mapped_column(Integer)
+    block_tolerance_days: Mapped[int | None] = mapped_column(Integer)
     status_reason: Mapped[str | None] = mapped_column(Text)
     status_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     reenable_on: Mapped[date | None] = mapped_column(Date)  # scheduled end of a customer's suspension

@@ -26,6 +26,7 @@ from aaa.subscribers.customers import EVERYWHERE, Scope
 from aaa.subscribers.lifecycle import transition_error
 from aaa.subscribers.models import Customer, Plan, Service
 from aaa.subscribers.types import MacBinding, ServiceStatus
+from billing_bridge.models import BillingMethod
 
 _MAC = re.compile(r"([0-9A-F]{2}:){5}[0-9A-F]{2}")
 _PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -38,7 +39,10 @@ EDITABLE = (
     "nas_port_id",
     "price",
     "due_day",
-    "billing_method",
+    "billing_method_id",
+    "auto_block",
+    "reduction_tolerance_days",
+    "block_tolerance_days",
 )
 
 
@@ -247,6 +251,9 @@ def _apply(session: Session, service: Service, changes: dict[str, Any]) -> None:
         raise Invalid("the due day must be between 1 and 28 (every month has it)")
     if changes.get("price") is not None and Decimal(changes["price"]) < 0:
         raise Invalid("the price must be zero or more")
+    method_id = changes.get("billing_method_id")
+    if method_id is not None and session.get(BillingMethod, method_id) is None:
+        raise Invalid(f"billing method {method_id} does not exist (see GET /billing-methods)")
     for field, value in changes.items():
         setattr(service, field, value)
 

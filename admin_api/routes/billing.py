@@ -1,0 +1,159 @@
+"""Billing (Financeiro): billing methods and their suspension rules, charges, receiving and
+reversal, and the suspension / re-enable routine (run now, or dry: who would change and why)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aaa.audit.recorder import actor_of
+from aaa.db.base import utcnow
+from aaa.errors import Conflict, Forbidden, NotFound
+from aaa.operators.models import Operator
+from aaa.subscribers import service as services
+from admin_api.deps import CityScope, Who, db
+from admin_api.routes.common import Limit, PathId
+from admin_api.schemas import (
+    BillingMethodIn,
+    BillingMethodOut,
+    BillingMethodPatch,
+    ChargeIn,
+    ChargeOut,
+    ReasonIn,
+    ReceiptOut,
+    ReceiveIn,
+    RoutineIn,
+    RoutineRunOut,
+    TransitionOut,
+)
+from billing_bridge import charges as billing
+from billing_bridge import receiving
+from billing_bridge.models import BillingMethod, Charge, RoutineRun
+from billing_bridge.routine import Transition, run_routine
+
+router = APIRouter(tags=["billing"])
+
+
+def _zone(request: Request) -> ZoneInfo:
+    return ZoneInfo(request.app.state.settings.policy.timezone)
+
+
+@router.get("/billing-methods", response_model=list[BillingMethodOut])
+def list_methods(session: Session = db("finance.read")) -> list[BillingMethodOut]:
+    methods = session.scalars(select(BillingMethod).order_by(BillingMethod.id))
+    return [BillingMethodOut.model_validate(m) for m in methods]
+
+
+@router.post("/billing-methods", response_model=BillingMethodOut, status_code=201)
+def create_method(body: BillingMethodIn, session: Session = db("finance.configure")) -> BillingMethodOut:
+    if session.scalar(select(BillingMethod).where(BillingMethod.name == body.name)):
+        raise Conflict(f"a billing method named {body.name!r} already exists")
+    method = BillingMethod(**body.model_dump())
+    session.add(method)
+    session.flush()
+    return BillingMethodOut.model_validate(method)
+
+
+@router.patch("/billing-methods/{method_id}", response_model=BillingMethodOut)
+def update_method(
+    method_id: PathId, body: BillingMethodPatch, session: Session = db("finance.configure")
+) -> BillingMethodOut:
+    method = session.get(BillingMethod, method_id)
+    if method is None:
+        raise NotFound(f"billing method {method_id} does not exist")
+    for field, value in body.model_dump(exclude_unset=True).items():
+        setattr(method, field, value)
+    session.flush()
+    return BillingMethodOut.model_validate(method)
+
+
+@router.post("/services/{service_id}/charges", response_model=ChargeOut, status_code=201)
+def add_charge(
+    service_id: PathId, body: ChargeIn, scope: CityScope, session: Session = db("finance.charge")
+) -> ChargeOut:
+    service = services.get_service_by_id(session, service_id, scope)
+    return ChargeOut.model_validate(billing.add_charge(session, service, **body.model_dump()))
+
+
+@router.get("/services/{service_id}/charges", response_model=list[ChargeOut])
+def list_charges(
+    service_id: PathId, scope: CityScope, limit: Limit = 100, session: Session = db("finance.read")
+) -> list[ChargeOut]:
+    """Every charge of the service, cancelled ones included (seed 004), newest due date first."""
+    services.get_service_by_id(session, service_id, scope)
+    rows = session.scalars(
+        select(Charge).where(Charge.service_id == service_id).order_by(Charge.due_date.desc()).limit(limit)
+    )
+    return [ChargeOut.model_validate(c) for c in rows]
+
+
+@router.post("/charges/{charge_id}/cancel", response_model=ChargeOut)
+def cancel_charge(charge_id: PathId, body: ReasonIn, session: Session = db("finance.charge")) -> ChargeOut:
+    charge = billing.get_charge(session, charge_id)
+    return ChargeOut.model_validate(billing.cancel_charge(session, charge, reason=body.reason, now=utcnow()))
+
+
+def _receipt_out(receipt: receiving.Receipt, moved: list[Transition] | None = None) -> ReceiptOut:
+    out = ReceiptOut.model_validate(receipt)
+    out.services_moved = [TransitionOut.model_validate(t, from_attributes=True) for t in moved or []]
+    return out
+
+
+@router.post("/receipts", response_model=ReceiptOut, status_code=201)
+def receive(
+    body: ReceiveIn, request: Request, who: Who, session: Session = db("finance.receive")
+) -> ReceiptOut:
+    """Receive into a cash box the operator may use. Less than the total leaves charges
+    partially paid; money that clears the debt re-enables the service at once."""
+    if not who.superuser:
+        operator = session.get(Operator, who.operator_id)
+        if operator is None or body.cash_box_id not in {box.id for box in operator.cash_boxes}:
+            raise Forbidden(f"{who.describe()} may not use cash box {body.cash_box_id}")
+    receipt, moved = receiving.receive(
+        session,
+        charge_ids=body.charge_ids,
+        amount=body.amount,
+        cash_box_id=body.cash_box_id,
+        received_by=actor_of(session).name,
+        now=utcnow(),
+        zone=_zone(request),
+    )
+    return _receipt_out(receipt, moved)
+
+
+@router.get("/receipts/{receipt_id}", response_model=ReceiptOut)
+def get_receipt(receipt_id: PathId, session: Session = db("finance.read")) -> ReceiptOut:
+    """The receipt as printable data."""
+    return _receipt_out(receiving.get_receipt(session, receipt_id))
+
+
+@router.post("/receipts/{receipt_id}/reverse", response_model=ReceiptOut)
+def reverse(receipt_id: PathId, body: ReasonIn, session: Session = db("finance.reverse")) -> ReceiptOut:
+    """Undo a receipt (recebi um boleto errado): its charges reopen; audited."""
+    receipt = receiving.get_receipt(session, receipt_id)
+    return _receipt_out(
+        receiving.reverse(session, receipt, reason=body.reason, by=actor_of(session).name, now=utcnow())
+    )
+
+
+@router.post("/routines/suspension", response_model=RoutineRunOut, status_code=201)
+def run_suspension_routine(
+    body: RoutineIn, request: Request, session: Session = db("routines.run")
+) -> RoutineRunOut:
+    """Evaluate every enabled / reduced / suspended service against its billing method now: apply
+    the transitions, or (dry run) list who would change and why."""
+    zone = _zone(request)
+    now = utcnow()
+    run = run_routine(session, body.day or now.astimezone(zone).date(), zone, now, dry_run=body.dry_run)
+    return RoutineRunOut.model_validate(run)
+
+
+@router.get("/routines/runs", response_model=list[RoutineRunOut])
+def list_runs(limit: Limit = 20, session: Session = db("finance.read")) -> list[RoutineRunOut]:
+    return [
+        RoutineRunOut.model_validate(r)
+        for r in session.scalars(select(RoutineRun).order_by(RoutineRun.id.desc()).limit(limit))
+    ]

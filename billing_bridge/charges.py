@@ -1,0 +1,109 @@
+"""Charges (cobranças) and what the routine reads of them. Flush, never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aaa.errors import Conflict, Invalid, NotFound
+from aaa.subscribers.models import Service
+from aaa.subscribers.types import ServiceStatus
+from billing_bridge.models import ZERO, BillingMethod, Charge, ChargeKind, ChargeStatus
+from billing_bridge.standing import OpenCharge, Rule
+
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal | int | str, what: str = "the amount") -> Decimal:
+    """Exact to the cent, or an error saying so (never rounded silently)."""
+    amount = Decimal(value)
+    if amount != amount.quantize(CENT):
+        raise Invalid(f"{what} {value} has more than two decimal places")
+    return amount.quantize(CENT)
+
+
+def add_charge(
+    session: Session,
+    service: Service,
+    *,
+    kind: ChargeKind,
+    due_date: date,
+    amount: Decimal,
+    description: str = "",
+    competence: date | None = None,
+) -> Charge:
+    if service.status is ServiceStatus.CANCELLED:
+        raise Conflict(f"service {service.id} is cancelled; charge the customer on another service")
+    amount = money(amount)
+    if amount <= ZERO:
+        raise Invalid("a charge's amount must be more than zero")
+    charge = Charge(
+        service_id=service.id,
+        kind=kind,
+        due_date=due_date,
+        amount=amount,
+        paid_amount=ZERO,
+        description=description,
+        competence=competence.replace(day=1) if competence else None,
+        status=ChargeStatus.OPEN,
+    )
+    session.add(charge)
+    session.flush()
+    return charge
+
+
+def get_charge(session: Session, charge_id: int) -> Charge:
+    charge = session.get(Charge, charge_id)
+    if charge is None:
+        raise NotFound(f"charge {charge_id} does not exist")
+    return charge
+
+
+def cancel_charge(session: Session, charge: Charge, *, reason: str, now: datetime) -> Charge:
+    """Cancelled charges stay visible (seed 004); one with money on it needs its receipt reversed."""
+    if not reason.strip():
+        raise Invalid("give a reason for cancelling the charge")
+    if charge.status is ChargeStatus.CANCELLED:
+        raise Conflict(f"charge {charge.id} is already cancelled")
+    if charge.paid_amount > ZERO:
+        raise Conflict(f"charge {charge.id} has {charge.paid_amount} paid; reverse its receipt first")
+    charge.status, charge.cancelled_at, charge.cancel_reason = ChargeStatus.CANCELLED, now, reason.strip()
+    session.flush()
+    return charge
+
+
+def open_charges(session: Session, service_ids: Collection[int], today: date) -> dict[int, list[OpenCharge]]:
+    """Overdue money per service: open or partially paid charges due before ``today``."""
+    rows = session.execute(
+        select(Charge.service_id, Charge.due_date, Charge.amount, Charge.paid_amount).where(
+            Charge.service_id.in_(service_ids),
+            Charge.status.in_((ChargeStatus.OPEN, ChargeStatus.PARTIALLY_PAID)),
+            Charge.due_date < today,
+        )
+    )
+    found: dict[int, list[OpenCharge]] = {}
+    for service_id, due, amount, paid in rows:
+        found.setdefault(service_id, []).append(OpenCharge(due, amount - paid))
+    return found
+
+
+def rule_of(service: Service, method: BillingMethod | None) -> Rule | None:
+    """The billing method's rule with the contract's overrides (seed 002, aba Info)."""
+    if method is None:
+        return None
+    return Rule(
+        total=method.total_suspension,
+        total_days=service.block_tolerance_days
+        if service.block_tolerance_days is not None
+        else method.total_suspension_days,
+        partial=method.partial_suspension,
+        partial_days=service.reduction_tolerance_days
+        if service.reduction_tolerance_days is not None
+        else method.partial_suspension_days,
+        minimum_open=method.minimum_open,
+        auto_block=service.auto_block,
+    )

@@ -1,0 +1,114 @@
+"""The suspension / re-enable routine (seed 000: Rotinas), and settling a service when money
+arrives. Transitions go through ``change_status``, so they are audited, reach the RADIUS caches
+and are enforced on the NAS (outbox) like any operator change.
+
+Races with a payment: both sides lock the service rows (``FOR UPDATE`` on PostgreSQL) and read
+the charges after the lock, so whichever commits second sees the other's work: a payment that
+lands during a routine leaves the service enabled.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aaa.subscribers.models import Service
+from aaa.subscribers.service import change_status
+from aaa.subscribers.types import ServiceStatus as S
+from billing_bridge.charges import open_charges, rule_of
+from billing_bridge.models import BillingMethod, RoutineRun
+from billing_bridge.standing import standing
+
+MANAGED = (S.ENABLED, S.REDUCED_DEBT, S.SUSPENDED_DEBT)  # the routine leaves every other status alone
+SEVERITY = {S.ENABLED: 0, S.REDUCED_DEBT: 1, S.SUSPENDED_DEBT: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    service_id: int
+    login: str | None
+    current: S
+    target: S
+    reason: str
+
+
+def evaluate(
+    session: Session,
+    today: date,
+    zone: ZoneInfo,
+    service_ids: Collection[int] | None = None,
+    *,
+    lock: bool = False,
+) -> tuple[list[Transition], list[Service]]:
+    """Every managed service whose standing differs from its status, and the services read."""
+    query = select(Service).where(Service.status.in_(MANAGED)).order_by(Service.id)
+    if service_ids is not None:
+        query = query.where(Service.id.in_(service_ids))
+    if lock:
+        query = query.with_for_update()
+    services = list(session.scalars(query))
+    methods = {m.id: m for m in session.scalars(select(BillingMethod))}
+    charges = open_charges(session, [s.id for s in services], today)
+    transitions = []
+    for service in services:
+        bonus = (
+            (service.bonus_until - timedelta(microseconds=1)).astimezone(zone).date()
+            if service.bonus_until
+            else None
+        )
+        found = standing(
+            charges.get(service.id, []),
+            rule_of(service, methods.get(service.billing_method_id) if service.billing_method_id else None),
+            today,
+            bonus_until=bonus,
+            exempt=service.exempt,
+        )
+        if found.target is not service.status:
+            transitions.append(
+                Transition(service.id, service.login, service.status, found.target, found.reason)
+            )
+    return transitions, services
+
+
+def run_routine(session: Session, today: date, zone: ZoneInfo, now: datetime, *, dry_run: bool) -> RoutineRun:
+    """Apply (or, dry, only list) every transition; the run is recorded with its counts."""
+    transitions, services = evaluate(session, today, zone, lock=not dry_run)
+    if not dry_run:
+        by_id = {s.id: s for s in services}
+        for t in transitions:
+            change_status(session, by_id[t.service_id], t.target, reason=f"routine: {t.reason}")
+    names = {S.SUSPENDED_DEBT: "suspended", S.REDUCED_DEBT: "reduced", S.ENABLED: "enabled"}
+    counts = Counter(names[t.target] for t in transitions)
+    counts["unchanged"] = len(services) - len(transitions)
+    skipped = session.scalars(select(Service.status).where(Service.status.not_in(MANAGED)))
+    counts.update(f"skipped_{status.value}" for status in skipped)
+    run = RoutineRun(
+        started_at=now,
+        finished_at=now,
+        day=today,
+        dry_run=dry_run,
+        counts=dict(counts),
+        changes=[{**asdict(t), "current": t.current.value, "target": t.target.value} for t in transitions],
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def settle(
+    session: Session, service_ids: Collection[int], today: date, zone: ZoneInfo, why: str
+) -> list[Transition]:
+    """Money arrived: a service whose standing is now milder moves there at once (a payment
+    never makes a status harsher; that waits for the routine)."""
+    transitions, services = evaluate(session, today, zone, service_ids, lock=True)
+    by_id = {s.id: s for s in services}
+    milder = [t for t in transitions if SEVERITY[t.target] < SEVERITY[t.current]]
+    for t in milder:
+        change_status(session, by_id[t.service_id], t.target, reason=f"{why}: {t.reason}")
+    return milder
