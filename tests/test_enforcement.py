@@ -179,6 +179,20 @@ def outbox(factory: sessionmaker[Session], service_id: int) -> list[Enforcement]
         )
 
 
+def maria_online(
+    db_url: str,
+    factory: sessionmaker[Session],
+    responder: CoaResponder,
+    router: RouterOsFake | None = None,
+    **policy: Any,
+) -> tuple[Settings, int, int]:
+    """Settings, a NAS (with the RouterOS API when ``router``) and maria online on it."""
+    nas_id = add_nas(factory, responder, router)
+    service_id = service(factory, "maria")
+    go_online(factory, "maria", nas_id, "81a00001", "100.64.0.7", responder, router)
+    return settings_for(db_url, **policy), nas_id, service_id
+
+
 def crowd(factory: sessionmaker[Session], responder: CoaResponder, nas_id: int, count: int) -> list[int]:
     """``count`` subscribers online, all given a custom speed in one transaction."""
     ids = []
@@ -258,10 +272,9 @@ def _granted(factory: sessionmaker[Session], login: str) -> Any:
 def test_suspension_into_the_address_list_and_back(
     db_url: str, factory: sessionmaker[Session], responder: CoaResponder, router: RouterOsFake
 ) -> None:
-    settings = settings_for(db_url, suspended_action="address_list", blocked_address_list="overdue")
-    nas_id = add_nas(factory, responder, router)
-    service_id = service(factory, "maria")
-    go_online(factory, "maria", nas_id, "81a00001", "100.64.0.7", responder, router)
+    settings, _nas_id, service_id = maria_online(
+        db_url, factory, responder, router, suspended_action="address_list", blocked_address_list="overdue"
+    )
 
     change(
         factory, service_id, change_status, target=ServiceStatus.SUSPENDED_DEBT, reason="invoice 12 overdue"
@@ -299,10 +312,7 @@ def test_suspension_into_the_address_list_and_back(
 def test_suspension_without_the_api_uses_coa_then_reconnects_to_leave(
     db_url: str, factory: sessionmaker[Session], responder: CoaResponder
 ) -> None:
-    settings = settings_for(db_url, suspended_action="address_list")
-    nas_id = add_nas(factory, responder)
-    service_id = service(factory, "maria")
-    go_online(factory, "maria", nas_id, "81a00001", "100.64.0.7", responder)
+    settings, _nas_id, service_id = maria_online(db_url, factory, responder, suspended_action="address_list")
     change(factory, service_id, change_status, target=ServiceStatus.SUSPENDED_DEBT, reason="overdue")
     enforce(settings, factory)
     coa = responder.received[-1]
@@ -365,10 +375,7 @@ def test_reduced_speed_and_plan_trial_are_live_changes(
 def test_silent_nas_falls_back_to_the_api(
     db_url: str, factory: sessionmaker[Session], responder: CoaResponder, router: RouterOsFake
 ) -> None:
-    settings = settings_for(db_url)
-    nas_id = add_nas(factory, responder, router)
-    service_id = service(factory, "maria")
-    go_online(factory, "maria", nas_id, "81a00001", "100.64.0.7", responder, router)
+    settings, _nas_id, service_id = maria_online(db_url, factory, responder, router)
     responder.silent = True
     change(factory, service_id, overlays.set_custom_speed, **custom(20_000, 10_000))
     enforce(settings, factory)
@@ -385,10 +392,7 @@ def test_silent_nas_falls_back_to_the_api(
 def test_silent_nas_without_api_is_retried_then_failed(
     db_url: str, factory: sessionmaker[Session], responder: CoaResponder
 ) -> None:
-    settings = settings_for(db_url)
-    nas_id = add_nas(factory, responder)
-    service_id = service(factory, "maria")
-    go_online(factory, "maria", nas_id, "81a00001", "100.64.0.7", responder)
+    settings, _nas_id, service_id = maria_online(db_url, factory, responder)
     responder.silent = True
     change(factory, service_id, overlays.set_custom_speed, **custom(20_000, 10_000))
     enforce(settings, factory, rounds=1)
@@ -474,10 +478,7 @@ def test_outbox_rows_follow_the_transaction(
 def test_plan_speed_edit_reaches_its_online_subscribers(
     db_url: str, factory: sessionmaker[Session], responder: CoaResponder
 ) -> None:
-    settings = settings_for(db_url)
-    nas_id = add_nas(factory, responder)
-    service_id = service(factory, "maria")
-    go_online(factory, "maria", nas_id, "81a00001", "100.64.0.7", responder)
+    settings, _nas_id, service_id = maria_online(db_url, factory, responder)
     with factory.begin() as s:
         s.get(Service, service_id).plan.download_kbps = 200_000  # type: ignore[union-attr]
     enforce(settings, factory)

@@ -8,6 +8,8 @@ already waits in the outbox is not enqueued twice: the enforcer reads the newest
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,7 +17,9 @@ from aaa.accounting.models import AcctSession
 from aaa.db.base import utcnow
 from aaa.enforcement.models import Enforcement, EnforcementState
 from aaa.ipam.models import IpAssignment
+from aaa.ipam.subnets import POOL_FIELDS
 from aaa.ipam.types import AssignmentKind
+from aaa.policies.model import PlanSpeed
 from aaa.subscribers.models import Plan, Service
 
 _SERVICE_FIELDS = (
@@ -30,18 +34,8 @@ _SERVICE_FIELDS = (
     "bonus_until",
     "exempt",
 )
-_PLAN_FIELDS = (
-    "download_kbps",
-    "upload_kbps",
-    "burst_download_kbps",
-    "burst_upload_kbps",
-    "burst_threshold_download_kbps",
-    "burst_threshold_upload_kbps",
-    "burst_time_s",
-    "ipv4_pool_id",
-    "ipv6_pool_id",
-    "ipv6_pd_pool_id",
-)
+# What a plan edit can change in a live answer: its speeds and its pools.
+_PLAN_FIELDS = (*(f.name for f in fields(PlanSpeed) if f.name != "name"), *POOL_FIELDS)
 
 
 def install(factory: sessionmaker[Session]) -> None:
