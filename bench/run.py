@@ -25,6 +25,7 @@ from pathlib import Path
 
 import psycopg
 
+from aaa.db.schema import upgrade
 from bench import dataset, freeradius
 from bench.loadgen import (
     Builder,
@@ -226,6 +227,7 @@ def main() -> None:
         if created or args.reload or not loaded(name, table_, count):
             print(f"loading {name} ...", flush=True)
             load()
+    upgrade(dsn(OURS_DB).replace("postgresql://", "postgresql+psycopg://"))  # a kept data set, newer code
 
     tmp = Path(tempfile.mkdtemp(prefix="aaa-bench-"))
     config = tmp / "aaa.toml"
