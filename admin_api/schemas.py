@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from aaa.ipam.types import AssignmentKind, PoolKind, PoolMode, ReleaseReason, SubnetPurpose
 from aaa.nas.models import MaMode, VendorProfile
 from aaa.subscribers.types import AddressKind, CustomerKind, MacBinding, ServiceStatus, Technology
-from billing_bridge.models import ChargeKind, ChargeStatus
+from billing_bridge.models import ChargeKind, ChargeStatus, RoutineTask
 
 T = TypeVar("T")
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
@@ -891,3 +891,43 @@ class RoutineRunOut(Out):
     dry_run: bool
     counts: dict[str, int]
     changes: list[TransitionOut]
+
+
+CronField = Annotated[
+    str, Field(min_length=1, max_length=100, description="cron syntax: *, 1-5, mon-fri, 0,30")
+]
+
+
+class RoutineDefIn(In):
+    description: Annotated[str, Field(min_length=1, max_length=200)]
+    task: RoutineTask = RoutineTask.SUSPENSION
+    month: CronField = "*"
+    day: CronField = "*"
+    day_of_week: CronField = Field("*", description="e.g. mon-fri: no suspension on weekends")
+    hour: CronField = "6"
+    minute: CronField = "0"
+    enabled: bool = True
+
+
+class RoutineDefPatch(In):
+    description: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    month: CronField | None = None
+    day: CronField | None = None
+    day_of_week: CronField | None = None
+    hour: CronField | None = None
+    minute: CronField | None = None
+    enabled: bool | None = None
+
+
+class RoutineDefOut(Out):
+    id: int
+    description: str
+    task: RoutineTask
+    month: str
+    day: str
+    day_of_week: str
+    hour: str
+    minute: str
+    enabled: bool
+    last_slot: datetime | None
+    next_run: datetime | None = None

@@ -101,12 +101,38 @@ class ReceiptItem(Base):
     charge: Mapped[Charge] = relationship()
 
 
+class RoutineTask(StrEnum):
+    SUSPENSION = "suspension"  # habilitação/suspensão: move services to their standing
+
+
+class Routine(Base):
+    """Rotina (seed 000): a task on a cron-like schedule in the ISP's time zone. Fields take cron
+    syntax ("*", "1-5", "mon-fri", "0,30"); e.g. weekdays only: day_of_week = "mon-fri"."""
+
+    __tablename__ = "routine"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    description: Mapped[str] = mapped_column(String(200))
+    task: Mapped[RoutineTask] = mapped_column(
+        str_enum(RoutineTask, "routine_task"), default=RoutineTask.SUSPENSION
+    )
+    month: Mapped[str] = mapped_column(String(50), default="*")
+    day: Mapped[str] = mapped_column(String(100), default="*")
+    day_of_week: Mapped[str] = mapped_column(String(50), default="*")
+    hour: Mapped[str] = mapped_column(String(50), default="6")
+    minute: Mapped[str] = mapped_column(String(50), default="0")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The last scheduled moment that ran: a moment runs once, whichever node fires it.
+    last_slot: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class RoutineRun(Base):
     """One run of the suspension / re-enable routine: what it changed and why (or would have)."""
 
     __tablename__ = "routine_run"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    routine_id: Mapped[int | None] = mapped_column(ForeignKey("routine.id"))  # empty: run by hand
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     day: Mapped[date] = mapped_column(Date)

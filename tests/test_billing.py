@@ -3,10 +3,13 @@ re-enabling at once, and the walk from overdue to suspended and back observed on
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,6 +22,7 @@ from billing_bridge.charges import add_charge
 from billing_bridge.models import BillingMethod, ChargeKind
 from billing_bridge.routine import run_routine
 from tests.api_client import Api
+from tests.conftest import make_service
 from tests.fakes.coa_responder import CoaResponder
 from tests.fakes.routeros_api import RouterOsFake
 from tests.test_api import operator, setup_service
@@ -190,3 +194,56 @@ def test_overdue_reduced_suspended_paid_reversed_on_the_nas(
         assert [a for a in attempts(factory, service_id) if a[1] != "ack"] == []
         with factory() as s:
             assert s.scalar(select(Service.status).where(Service.id == service_id)).value == "suspended_debt"
+
+
+@pytest.mark.parametrize("routine_first", [True, False], ids=["routine-first", "payment-first"])
+def test_payment_racing_the_routine_ends_enabled(
+    pg_factory: sessionmaker[Session], routine_first: bool
+) -> None:
+    """PostgreSQL, real concurrency: whichever of the routine and the payment takes the service's
+    row lock first, the service that paid ends enabled."""
+    today = utcnow().astimezone(ZONE).date()
+    with pg_factory.begin() as s:
+        method = BillingMethod(**{**RULE, "name": f"Boleto {routine_first}", "minimum_open": 50})
+        s.add(method)
+        s.flush()
+        maria = make_service(s, login=f"maria-{routine_first}", billing_method_id=method.id)
+        charge_id = add_charge(
+            s, maria, kind=ChargeKind.MONTHLY, due_date=today - timedelta(days=20), amount=99
+        ).id
+        box_id = add_cash_box(s, name=f"Loja {routine_first}").id
+        service_id = maria.id
+    holding = threading.Event()
+
+    def routine(hold: bool) -> None:
+        with pg_factory.begin() as s:
+            run_routine(s, today, ZONE, utcnow(), dry_run=False)
+            if hold:
+                holding.set()
+                time.sleep(0.4)  # the routine's transaction stays open, its row locks held
+
+    def payment(hold: bool) -> None:
+        with pg_factory.begin() as s:
+            receiving.receive(
+                s,
+                charge_ids=[charge_id],
+                amount=99,
+                cash_box_id=box_id,
+                received_by="bank",
+                now=utcnow(),
+                zone=ZONE,
+            )
+            if hold:
+                holding.set()
+                time.sleep(0.4)
+
+    first, second = (routine, payment) if routine_first else (payment, routine)
+    holder = threading.Thread(target=first, args=(True,))
+    holder.start()
+    assert holding.wait(5)
+    started = time.monotonic()
+    second(False)  # blocks on the row lock until the first commits
+    holder.join(5)
+    assert time.monotonic() - started > 0.2  # it really waited for the other transaction
+    with pg_factory() as s:
+        assert s.get(Service, service_id).status.value == "enabled", routine_first  # type: ignore[union-attr]

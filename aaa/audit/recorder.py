@@ -24,7 +24,7 @@ from aaa.ipam.models import IpFolder, Pool, Subnet
 from aaa.nas.models import Nas
 from aaa.operators.models import ApiToken, CashBox, Operator, Role
 from aaa.subscribers.models import Address, Customer, Plan, Service, TrustUnlock
-from billing_bridge.models import BillingMethod, Charge, Receipt
+from billing_bridge.models import BillingMethod, Charge, Receipt, Routine
 
 MASKED = "***"
 _SECRET_FIELDS = frozenset({"password", "password_hash", "secret", "token_hash", "api_password"})
@@ -61,6 +61,7 @@ _AUDITED: dict[type, tuple[str, Callable[[Any], tuple[int | None, int | None]]]]
     BillingMethod: ("billing_method", lambda o: (None, None)),
     Charge: ("charge", lambda o: (None, o.service_id)),
     Receipt: ("receipt", lambda o: (None, None)),
+    Routine: ("routine", lambda o: (None, None)),
 }
 
 

@@ -27,6 +27,7 @@ PERMISSIONS: dict[str, str] = {
     "finance.configure": "create and edit billing methods and their suspension rules",
     "finance.charge": "create and cancel charges",
     "routines.run": "run the suspension / re-enable routine (or a dry run of it)",
+    "routines.configure": "create and change routines and their schedules",
     "finance.receive": "receive payments into an allowed cash box",
     "finance.reverse": "reverse a receipt",
     "ipam.read": "see IP folders, subnets and assignments",

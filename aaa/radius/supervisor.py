@@ -134,6 +134,18 @@ def expire_overlays_every(settings: Settings, stop: threading.Event) -> None:
     components.close()
 
 
+def start_routines(settings: Settings) -> Any:
+    """The billing routines on their schedules (every node; each moment runs once)."""
+    from zoneinfo import ZoneInfo
+
+    from aaa.composition import build
+    from billing_bridge.scheduler import RoutineScheduler
+
+    scheduler = RoutineScheduler(build(settings).factory, ZoneInfo(settings.policy.timezone))
+    scheduler.start()
+    return scheduler
+
+
 def housekeeping(settings: Settings, stop: threading.Event) -> None:
     """Reap stale sessions and then the leases no session holds, prune the change feed and
     re-enable services whose customer-requested suspension has ended, every reaper_interval seconds."""
@@ -226,6 +238,7 @@ def run(settings: Settings, *, with_api: bool = False) -> int:
     threading.Thread(
         target=expire_overlays_every, args=(settings, stopping), name="overlay-expiry", daemon=True
     ).start()
+    routines = start_routines(settings)
 
     restarts: list[float] = []
     while not stopping.wait(0.5):
@@ -244,6 +257,7 @@ def run(settings: Settings, *, with_api: bool = False) -> int:
                 break
             start(key)
 
+    routines.stop()
     for proc in workers.values():
         if proc.is_alive() and proc.pid:
             os.kill(proc.pid, signal.SIGTERM)

@@ -25,14 +25,18 @@ from admin_api.schemas import (
     ReasonIn,
     ReceiptOut,
     ReceiveIn,
+    RoutineDefIn,
+    RoutineDefOut,
+    RoutineDefPatch,
     RoutineIn,
     RoutineRunOut,
     TransitionOut,
 )
 from billing_bridge import charges as billing
 from billing_bridge import receiving
-from billing_bridge.models import BillingMethod, Charge, RoutineRun
+from billing_bridge.models import BillingMethod, Charge, Routine, RoutineRun
 from billing_bridge.routine import Transition, run_routine
+from billing_bridge.scheduler import SCHEDULE, trigger_of
 
 router = APIRouter(tags=["billing"])
 
@@ -157,3 +161,43 @@ def list_runs(limit: Limit = 20, session: Session = db("finance.read")) -> list[
         RoutineRunOut.model_validate(r)
         for r in session.scalars(select(RoutineRun).order_by(RoutineRun.id.desc()).limit(limit))
     ]
+
+
+def _routine_out(routine: Routine, zone: ZoneInfo) -> RoutineDefOut:
+    out = RoutineDefOut.model_validate(routine)
+    if routine.enabled:
+        trigger = trigger_of({name: getattr(routine, name) for name in SCHEDULE}, zone)
+        out.next_run = trigger.get_next_fire_time(None, utcnow())
+    return out
+
+
+@router.get("/routines", response_model=list[RoutineDefOut])
+def list_routines(request: Request, session: Session = db("finance.read")) -> list[RoutineDefOut]:
+    """Rotinas: their schedules (ISP time zone) and when each runs next."""
+    return [_routine_out(r, _zone(request)) for r in session.scalars(select(Routine).order_by(Routine.id))]
+
+
+@router.post("/routines", response_model=RoutineDefOut, status_code=201)
+def create_routine(
+    body: RoutineDefIn, request: Request, session: Session = db("routines.configure")
+) -> RoutineDefOut:
+    trigger_of(body.model_dump(), _zone(request))  # a schedule that does not parse is a 422
+    routine = Routine(**body.model_dump())
+    session.add(routine)
+    session.flush()
+    return _routine_out(routine, _zone(request))
+
+
+@router.patch("/routines/{routine_id}", response_model=RoutineDefOut)
+def update_routine(
+    routine_id: PathId, body: RoutineDefPatch, request: Request, session: Session = db("routines.configure")
+) -> RoutineDefOut:
+    routine = session.get(Routine, routine_id)
+    if routine is None:
+        raise NotFound(f"routine {routine_id} does not exist")
+    changes = body.model_dump(exclude_unset=True)
+    trigger_of({name: changes.get(name, getattr(routine, name)) for name in SCHEDULE}, _zone(request))
+    for field, value in changes.items():
+        setattr(routine, field, value)
+    session.flush()
+    return _routine_out(routine, _zone(request))

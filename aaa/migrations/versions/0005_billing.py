@@ -1,4 +1,4 @@
-"""Billing: billing methods with suspension rules, charges, receipts, routine runs; a service's
+"""Billing: billing methods with suspension rules, charges, receipts, routines and their runs; a service's
 free-text billing method becomes a reference to a billing method of that name
 
 Revision ID: 0005
@@ -38,14 +38,36 @@ def upgrade() -> None:
         sa.UniqueConstraint("name", name=op.f("uq_billing_method_name")),
     )
     op.create_table(
+        "routine",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("description", sa.String(length=200), nullable=False),
+        sa.Column(
+            "task",
+            sa.Enum("suspension", name="routine_task", native_enum=False, create_constraint=True, length=32),
+            nullable=False,
+        ),
+        sa.Column("month", sa.String(length=50), nullable=False),
+        sa.Column("day", sa.String(length=100), nullable=False),
+        sa.Column("day_of_week", sa.String(length=50), nullable=False),
+        sa.Column("hour", sa.String(length=50), nullable=False),
+        sa.Column("minute", sa.String(length=50), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("last_slot", aaa.db.base.UtcDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_routine")),
+    )
+    op.create_table(
         "routine_run",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("routine_id", sa.Integer(), nullable=True),
         sa.Column("started_at", aaa.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("finished_at", aaa.db.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("dry_run", sa.Boolean(), nullable=False),
         sa.Column("counts", sa.JSON(), nullable=False),
         sa.Column("changes", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["routine_id"], ["routine.id"], name=op.f("fk_routine_run_routine_id_routine")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_routine_run")),
     )
     op.create_table(
@@ -201,5 +223,6 @@ def downgrade() -> None:
     op.drop_table("charge")
     op.drop_table("receipt")
     op.drop_table("routine_run")
+    op.drop_table("routine")
     op.drop_table("billing_method")
     # ### end Alembic commands ###
