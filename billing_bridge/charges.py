@@ -76,15 +76,18 @@ def cancel_charge(session: Session, charge: Charge, *, reason: str, now: datetim
     return charge
 
 
-def open_charges(session: Session, service_ids: Collection[int], today: date) -> dict[int, list[OpenCharge]]:
-    """Overdue money per service: open or partially paid charges due before ``today``."""
-    rows = session.execute(
-        select(Charge.service_id, Charge.due_date, Charge.amount, Charge.paid_amount).where(
-            Charge.service_id.in_(service_ids),
-            Charge.status.in_((ChargeStatus.OPEN, ChargeStatus.PARTIALLY_PAID)),
-            Charge.due_date < today,
-        )
+def open_charges(
+    session: Session, service_ids: Collection[int] | None, today: date
+) -> dict[int, list[OpenCharge]]:
+    """Overdue money per service (``None``: every service): open or partially paid charges due
+    before ``today``."""
+    query = select(Charge.service_id, Charge.due_date, Charge.amount, Charge.paid_amount).where(
+        Charge.status.in_((ChargeStatus.OPEN, ChargeStatus.PARTIALLY_PAID)),
+        Charge.due_date < today,
     )
+    if service_ids is not None:
+        query = query.where(Charge.service_id.in_(service_ids))
+    rows = session.execute(query)
     found: dict[int, list[OpenCharge]] = {}
     for service_id, due, amount, paid in rows:
         found.setdefault(service_id, []).append(OpenCharge(due, amount - paid))

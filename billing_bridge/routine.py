@@ -54,7 +54,7 @@ def evaluate(
         query = query.with_for_update()
     services = list(session.scalars(query))
     methods = {m.id: m for m in session.scalars(select(BillingMethod))}
-    charges = open_charges(session, [s.id for s in services], today)
+    charges = open_charges(session, service_ids, today)
     transitions = []
     for service in services:
         bonus = (

@@ -38,6 +38,9 @@ _SERVICE_FIELDS = (
 _PLAN_FIELDS = (*(f.name for f in fields(PlanSpeed) if f.name != "name"), *POOL_FIELDS)
 
 
+_CHUNK = 10_000
+
+
 def install(factory: sessionmaker[Session]) -> None:
     event.listen(factory, "after_flush", _after_flush)
 
@@ -50,11 +53,12 @@ def _changed(obj: object, fields: tuple[str, ...]) -> list[str]:
 def _after_flush(session: Session, _context: object) -> None:
     causes: dict[int, set[str]] = {}
     plans: dict[int, list[str]] = {}
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Service) and obj in session.dirty:
+    dirty = session.dirty  # computed once: it walks the whole identity map
+    for obj in (*session.new, *dirty, *session.deleted):
+        if isinstance(obj, Service) and obj in dirty:
             if changed := _changed(obj, _SERVICE_FIELDS):
                 causes.setdefault(obj.id, set()).update(changed)
-        elif isinstance(obj, Plan) and obj in session.dirty:
+        elif isinstance(obj, Plan) and obj in dirty:
             if changed := _changed(obj, _PLAN_FIELDS):
                 plans[obj.id] = changed
         elif isinstance(obj, IpAssignment) and obj.kind is AssignmentKind.FIXED and obj.service_id:
@@ -69,22 +73,26 @@ def _after_flush(session: Session, _context: object) -> None:
             )
     if not causes:
         return
-    online: set[int] = set(
-        session.scalars(  # type: ignore[arg-type]  # filtered to services that exist
+    online: set[int] = set()
+    waiting: set[int] = set()
+    ids = sorted(causes)
+    for start in range(0, len(ids), _CHUNK):  # a routine may change more services than one IN list holds
+        chunk = ids[start : start + _CHUNK]
+        found = session.scalars(
             select(AcctSession.service_id)
-            .where(AcctSession.stop_time.is_(None), AcctSession.service_id.in_(causes))
+            .where(AcctSession.stop_time.is_(None), AcctSession.service_id.in_(chunk))
             .distinct()
         )
-    )
-    waiting = set(
-        session.scalars(
-            select(Enforcement.service_id).where(
-                Enforcement.state == EnforcementState.PENDING,
-                Enforcement.attempts == 0,
-                Enforcement.service_id.in_(online),
+        online.update(i for i in found if i is not None)
+        waiting.update(
+            session.scalars(
+                select(Enforcement.service_id).where(
+                    Enforcement.state == EnforcementState.PENDING,
+                    Enforcement.attempts == 0,
+                    Enforcement.service_id.in_(chunk),
+                )
             )
         )
-    )
     now = utcnow()
     rows = [
         {

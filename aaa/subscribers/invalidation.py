@@ -29,19 +29,20 @@ def _after_flush(session: Session, _context: object) -> None:
     plans: set[int] = set()
     services: set[int] = set()  # holders of a changed fixed address
     pools: set[int] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        touched = obj in session.new or obj in session.deleted or session.is_modified(obj)
+    new, deleted = session.new, session.deleted  # each walks the session: once, not per object
+    for obj in (*new, *session.dirty, *deleted):
+        touched = obj in new or obj in deleted or session.is_modified(obj)
         if not touched:
             continue
         if isinstance(obj, Service):
             changes.update((ChangeKind.SERVICE, login) for login in _values(obj, "login") if login)
-        elif isinstance(obj, Plan) and obj not in session.new:
+        elif isinstance(obj, Plan) and obj not in new:
             plans.add(obj.id)
         elif isinstance(obj, Nas):
             changes.add((ChangeKind.NAS, str(obj.id)))
         elif isinstance(obj, IpAssignment) and obj.kind is AssignmentKind.FIXED:
             services.update(service_id for service_id in _values(obj, "service_id") if service_id)
-        elif isinstance(obj, Pool) and obj not in session.new:
+        elif isinstance(obj, Pool) and obj not in new:
             pools.add(obj.id)
             changes.add((ChangeKind.NAS, f"pool {obj.id}"))  # NAS entries carry their pools
     reached = []
