@@ -802,6 +802,12 @@ class BillingMethodIn(In):
     partial_suspension_days: Annotated[int, Field(ge=0, le=365)] = 5
     minimum_open: Money = Field(Decimal("0.00"), description="suspend only from this open amount")
     active: bool = True
+    reduction: Literal["relative", "absolute"] | None = Field(
+        None, description="reduced speed of this method's services; empty: the ISP's [policy]"
+    )
+    reduction_percent: Annotated[int, Field(ge=1, le=100)] | None = None
+    reduction_download_kbps: Annotated[int, Field(ge=1)] | None = None
+    reduction_upload_kbps: Annotated[int, Field(ge=1)] | None = None
 
 
 class BillingMethodPatch(In):
@@ -812,6 +818,10 @@ class BillingMethodPatch(In):
     partial_suspension_days: Annotated[int, Field(ge=0, le=365)] | None = None
     minimum_open: Money | None = None
     active: bool | None = None
+    reduction: Literal["relative", "absolute"] | None = None
+    reduction_percent: Annotated[int, Field(ge=1, le=100)] | None = None
+    reduction_download_kbps: Annotated[int, Field(ge=1)] | None = None
+    reduction_upload_kbps: Annotated[int, Field(ge=1)] | None = None
 
 
 class BillingMethodOut(Out):
@@ -823,6 +833,10 @@ class BillingMethodOut(Out):
     partial_suspension_days: int
     minimum_open: Decimal
     active: bool
+    reduction: str | None
+    reduction_percent: int | None
+    reduction_download_kbps: int | None
+    reduction_upload_kbps: int | None
 
 
 class ChargeIn(In):

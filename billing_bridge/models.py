@@ -27,6 +27,11 @@ class BillingMethod(Base):
     partial_suspension: Mapped[bool] = mapped_column(Boolean, default=False)  # reduced speed
     partial_suspension_days: Mapped[int] = mapped_column(Integer, default=5)
     minimum_open: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=ZERO)  # to suspend at all
+    # Reduced speed for this method's services (seed 004 item 3); empty: the ISP's [policy] one.
+    reduction: Mapped[str | None] = mapped_column(String(16))  # "relative" or "absolute"
+    reduction_percent: Mapped[int | None] = mapped_column(Integer)
+    reduction_download_kbps: Mapped[int | None] = mapped_column(Integer)
+    reduction_upload_kbps: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 

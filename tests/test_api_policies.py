@@ -124,3 +124,24 @@ def test_enforcement_history_is_empty_for_an_offline_service(api: Api) -> None:
     api.put(f"/services/{service['id']}/custom-speed", {"download_kbps": 1000, "upload_kbps": 1000})
     assert api.get(f"/services/{service['id']}/enforcement") == []
     assert api.get("/services/999999/enforcement", expect=404)
+
+
+def test_billing_method_reduction_overrides_the_isp(api: Api, factory: sessionmaker[Session]) -> None:
+    method = api.post(
+        "/billing-methods",
+        {
+            "name": "Cartão",
+            "reduction": "absolute",
+            "reduction_download_kbps": 2000,
+            "reduction_upload_kbps": 1000,
+        },
+        expect=201,
+    )
+    service = setup_service(api, billing_method_id=method["id"])
+    hold_for_debt(factory, service["id"], ServiceStatus.REDUCED_DEBT)
+    diagnostics = f"/services/{service['id']}/diagnostics"
+    next_login = api.get(diagnostics)["next_login"]
+    assert next_login["attributes"]["Mikrotik-Rate-Limit"] == "1M/2M"
+    assert next_login["reasons"][-1] == "reduced to at most 2M/1M: 2M/1M"
+    api.patch(f"/billing-methods/{method['id']}", {"reduction": "relative", "reduction_percent": 10})
+    assert api.get(diagnostics)["next_login"]["attributes"]["Mikrotik-Rate-Limit"] == "5M/10M"

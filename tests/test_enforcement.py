@@ -29,6 +29,7 @@ from aaa.subscribers import overlays
 from aaa.subscribers.models import Service
 from aaa.subscribers.service import change_status, update_service
 from aaa.subscribers.types import ServiceStatus
+from billing_bridge.models import BillingMethod
 from tests import radius_client as rc
 from tests.conftest import (
     SECRET,
@@ -546,3 +547,25 @@ def test_two_enforcers_share_the_outbox_without_doubles(
     assert sum(handled) == 40 and all(handled)  # both worked, and between them took every row once
     assert len(responder.received) == 40
     assert sorted(r.first("User-Name") for r in responder.received) == sorted(f"user{n}" for n in range(40))
+
+
+def test_billing_method_reduction_edit_reaches_reduced_subscribers(
+    db_url: str, factory: sessionmaker[Session], responder: CoaResponder
+) -> None:
+    settings, _, service_id = maria_online(db_url, factory, responder)
+    with factory.begin() as s:
+        method = BillingMethod(name="Boleto", reduction="relative", reduction_percent=50)
+        s.add(method)
+        s.flush()
+        maria = s.get(Service, service_id)
+        assert maria is not None
+        maria.billing_method_id = method.id
+        change_status(s, maria, ServiceStatus.REDUCED_DEBT, reason="overdue")
+    enforce(settings, factory)
+    assert responder.received[-1].first("Mikrotik-Rate-Limit") == "25M/50M"
+    with factory.begin() as s:
+        found = s.get(BillingMethod, method.id)
+        assert found is not None
+        found.reduction_percent = 10
+    enforce(settings, factory)
+    assert responder.received[-1].first("Mikrotik-Rate-Limit") == "5M/10M"

@@ -21,6 +21,7 @@ from aaa.ipam.subnets import POOL_FIELDS
 from aaa.ipam.types import AssignmentKind
 from aaa.policies.model import PlanSpeed
 from aaa.subscribers.models import Plan, Service
+from billing_bridge.models import BillingMethod
 
 _SERVICE_FIELDS = (
     "status",
@@ -38,6 +39,7 @@ _SERVICE_FIELDS = (
 _PLAN_FIELDS = (*(f.name for f in fields(PlanSpeed) if f.name != "name"), *POOL_FIELDS)
 
 
+_REDUCTION_FIELDS = ("reduction", "reduction_percent", "reduction_download_kbps", "reduction_upload_kbps")
 _CHUNK = 10_000
 
 
@@ -53,11 +55,15 @@ def _changed(obj: object, fields: tuple[str, ...]) -> list[str]:
 def _after_flush(session: Session, _context: object) -> None:
     causes: dict[int, set[str]] = {}
     plans: dict[int, list[str]] = {}
+    methods: set[int] = set()
     dirty = session.dirty  # computed once: it walks the whole identity map
     for obj in (*session.new, *dirty, *session.deleted):
         if isinstance(obj, Service) and obj in dirty:
             if changed := _changed(obj, _SERVICE_FIELDS):
                 causes.setdefault(obj.id, set()).update(changed)
+        elif isinstance(obj, BillingMethod) and obj in dirty:
+            if _changed(obj, _REDUCTION_FIELDS):
+                methods.add(obj.id)
         elif isinstance(obj, Plan) and obj in dirty:
             if changed := _changed(obj, _PLAN_FIELDS):
                 plans[obj.id] = changed
@@ -71,6 +77,9 @@ def _after_flush(session: Session, _context: object) -> None:
             causes.setdefault(service_id, set()).update(
                 f"plan {f}" for f in plans.get(plan_id, ["trial plan"])
             )
+    if methods:
+        for service_id in session.scalars(select(Service.id).where(Service.billing_method_id.in_(methods))):
+            causes.setdefault(service_id, set()).add("billing method reduction")
     if not causes:
         return
     online: set[int] = set()

@@ -144,8 +144,9 @@ def speed(
         reasons.append(f"custom {kbps_text(down, up)}{until}")
         rate = RateLimit(up * 1000, down * 1000)
     if held is ServiceStatus.REDUCED_DEBT:
-        down, up = policy.reduction.apply(down, up)
-        reasons.append(f"reduced to {policy.reduction.describe()}: {kbps_text(down, up)}")
+        reduction = sub.reduction or policy.reduction
+        down, up = reduction.apply(down, up)
+        reasons.append(f"reduced to {reduction.describe()}: {kbps_text(down, up)}")
         rate = RateLimit(up * 1000, down * 1000)
     elif held is ServiceStatus.SUSPENDED_DEBT:
         down = min(down, policy.blocked_download_kbps)

@@ -99,6 +99,7 @@ class Subscriber:
     trust: TrustUnlock | None = None
     bonus_until: datetime | None = None  # Conceder bônus: no debt status applies until then
     exempt: bool = False  # Isentar: exempt from charges, so never held for debt
+    reduction: Reduction | None = None  # the billing method's reduced speed; None: the ISP's
 
 
 UTC_ZONE = ZoneInfo("UTC")

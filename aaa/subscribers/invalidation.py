@@ -18,6 +18,7 @@ from aaa.ipam.models import IpAssignment, Pool
 from aaa.ipam.types import AssignmentKind
 from aaa.nas.models import Nas
 from aaa.subscribers.models import Plan, Service
+from billing_bridge.models import BillingMethod
 
 
 def install(factory: sessionmaker[Session]) -> None:
@@ -29,6 +30,7 @@ def _after_flush(session: Session, _context: object) -> None:
     plans: set[int] = set()
     services: set[int] = set()  # holders of a changed fixed address
     pools: set[int] = set()
+    methods: set[int] = set()  # billing methods: their reduced speed is in the snapshot
     new, deleted = session.new, session.deleted  # each walks the session: once, not per object
     for obj in (*new, *session.dirty, *deleted):
         touched = obj in new or obj in deleted or session.is_modified(obj)
@@ -42,6 +44,8 @@ def _after_flush(session: Session, _context: object) -> None:
             changes.add((ChangeKind.NAS, str(obj.id)))
         elif isinstance(obj, IpAssignment) and obj.kind is AssignmentKind.FIXED:
             services.update(service_id for service_id in _values(obj, "service_id") if service_id)
+        elif isinstance(obj, BillingMethod) and obj not in new:
+            methods.add(obj.id)
         elif isinstance(obj, Pool) and obj not in new:
             pools.add(obj.id)
             changes.add((ChangeKind.NAS, f"pool {obj.id}"))  # NAS entries carry their pools
@@ -50,6 +54,8 @@ def _after_flush(session: Session, _context: object) -> None:
         reached.append(Service.plan_id.in_(plans))
     if services:
         reached.append(Service.id.in_(services))
+    if methods:
+        reached.append(Service.billing_method_id.in_(methods))
     if pools:
         reached.append(
             Service.plan_id.in_(

@@ -17,11 +17,14 @@ from aaa.policies.model import (
     OpenSession,
     PlanSpeed,
     PoolRef,
+    Reduction,
+    ReductionKind,
     Subscriber,
     Trial,
     TrustUnlock,
 )
 from aaa.subscribers.models import Plan, Service
+from billing_bridge.models import BillingMethod
 
 # Plain columns, not ORM objects: the start-up load of 100k services would double a worker's
 # peak memory otherwise.
@@ -46,13 +49,19 @@ _SUBSCRIBERS = (
         Service.trust_reason,
         Service.bonus_until,
         Service.exempt,
+        BillingMethod.reduction,
+        BillingMethod.reduction_percent,
+        BillingMethod.reduction_download_kbps,
+        BillingMethod.reduction_upload_kbps,
         Plan.ipv4_pool_id,
         Plan.ipv6_pool_id,
         Plan.ipv6_pd_pool_id,
     )
     .join(Plan, Service.plan_id == Plan.id)
+    .outerjoin(BillingMethod, Service.billing_method_id == BillingMethod.id)
     .where(Service.login.is_not(None))
 )
+_REDUCTION = Reduction()  # what a billing method's empty reduction fields mean
 _SPEEDS = select(Plan.id, *(getattr(Plan, name) for name in PlanSpeed.__slots__))  # type: ignore[attr-defined]
 _FIXED: Select[*tuple[Any, ...]] = (
     select(IpAssignment.service_id, IpAssignment.address, IpAssignment.prefix_len, Subnet.purpose)
@@ -91,6 +100,14 @@ def _subscribers(
         if row.trial_plan_id is not None and row.trial_until is not None:
             trial = Trial(speeds[row.trial_plan_id], row.trial_until)
         trust = TrustUnlock(row.trust_until, row.trust_reason or "") if row.trust_until else None
+        reduction = None
+        if row.reduction:
+            reduction = Reduction(
+                ReductionKind(row.reduction),
+                row.reduction_percent or _REDUCTION.percent,
+                row.reduction_download_kbps or _REDUCTION.download_kbps,
+                row.reduction_upload_kbps or _REDUCTION.upload_kbps,
+            )
         subscribers[row.login] = Subscriber(
             service_id=row.id,
             login=row.login,
@@ -109,6 +126,7 @@ def _subscribers(
             trust=trust,
             bonus_until=row.bonus_until,
             exempt=row.exempt,
+            reduction=reduction,
         )
     return subscribers
 
