@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -18,6 +19,7 @@ from aaa.audit.recorder import Actor, act_as
 from aaa.db.base import utcnow
 from aaa.errors import Unauthenticated
 from aaa.operators.service import Principal, authenticate
+from aaa.settings import Settings
 from aaa.subscribers.customers import Scope
 
 _bearer = HTTPBearer(auto_error=False, description="a token from POST /api/v1/auth/login, or an API key")
@@ -37,6 +39,16 @@ def principal(
     with request.app.state.factory() as session:
         found = authenticate(session, credentials.credentials, utcnow())
     return found
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def policy_zone(request: Request) -> ZoneInfo:
+    """The ISP's time zone: what a date in a request means."""
+    return ZoneInfo(settings_of(request).policy.timezone)
 
 
 def public_session(request: Request) -> Iterator[Session]:

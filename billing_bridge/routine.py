@@ -15,9 +15,10 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from aaa.db.base import utcnow
 from aaa.subscribers.models import Service
 from aaa.subscribers.service import change_status
 from aaa.subscribers.types import ServiceStatus as S
@@ -83,14 +84,17 @@ def run_routine(session: Session, today: date, zone: ZoneInfo, now: datetime, *,
         by_id = {s.id: s for s in services}
         for t in transitions:
             change_status(session, by_id[t.service_id], t.target, reason=f"routine: {t.reason}")
+        session.flush()  # the transitions, their audit, invalidation and outbox: the run's real work
     names = {S.SUSPENDED_DEBT: "suspended", S.REDUCED_DEBT: "reduced", S.ENABLED: "enabled"}
     counts = Counter(names[t.target] for t in transitions)
     counts["unchanged"] = len(services) - len(transitions)
-    skipped = session.scalars(select(Service.status).where(Service.status.not_in(MANAGED)))
-    counts.update(f"skipped_{status.value}" for status in skipped)
+    skipped = session.execute(
+        select(Service.status, func.count()).where(Service.status.not_in(MANAGED)).group_by(Service.status)
+    )
+    counts.update({f"skipped_{status.value}": n for status, n in skipped})
     run = RoutineRun(
         started_at=now,
-        finished_at=now,
+        finished_at=utcnow(),
         day=today,
         dry_run=dry_run,
         counts=dict(counts),

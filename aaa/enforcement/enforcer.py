@@ -257,8 +257,8 @@ class Enforcer:
 
     def _attempt(self, target: SessionTarget, method: Method, answer: Answer) -> Attempt:
         metrics.child(metrics.ENFORCEMENT_ATTEMPTS, method.value, answer.result.value, target.nas.name).inc()
-        detail = answer.detail if method is not Method.NONE else target.change.why
-        if answer.result is Result.ACK and method is not Method.NONE:
+        detail = answer.detail  # an in-sync answer carries the change's reason already
+        if answer.result is Result.ACK:  # what was changed, and what the NAS or API said
             detail = "; ".join(x for x in (target.change.why, answer.detail) if x)
         return Attempt(
             method,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from aaa.accounting.models import AcctSession, AuthLog, AuthResult
 from aaa.enforcement.models import EnforcementAttempt, Method, Result
+from aaa.nas.directory import pools_of
 from aaa.nas.models import Nas, VendorProfile
 from aaa.policies.decide import decide
 from aaa.policies.grant import Action, Grant, LiveChange, grant_of, plan_change
@@ -112,10 +113,9 @@ def load_targets(
         after = None
         subscriber = subscribers.get(acct.service_id)
         if subscriber is not None and subscriber.login == acct.login:
-            nas_pools = tuple(
-                pools[i] for i in (nas.ipv4_pool_id, nas.ipv6_pool_id, nas.ipv6_pd_pool_id) if i is not None
+            facts = RequestFacts(
+                acct.nas_id, acct.calling_station_id, acct.nas_port_id, 0, (), pools_of(nas, pools)
             )
-            facts = RequestFacts(acct.nas_id, acct.calling_station_id, acct.nas_port_id, 0, (), nas_pools)
             after = grant_of(decide(subscriber, facts, now, policy))
         change = plan_change(grants.get(acct.id), after)
         targets[acct.service_id].append(
@@ -146,6 +146,7 @@ def known_grants(session: Session, sessions: Sequence[AcctSession]) -> dict[int,
         )
         .where(
             EnforcementAttempt.service_id.in_({s.service_id for s in sessions}),
+            EnforcementAttempt.acct_session_id.in_({s.acct_session_id for s in sessions}),
             EnforcementAttempt.result == Result.ACK,
             EnforcementAttempt.method.in_((Method.COA, Method.API_ADDRESS_LIST)),
         )

@@ -30,6 +30,12 @@ class NasEntry:
         return self.ma_mode is MaMode.YES or (self.ma_mode is MaMode.AUTO and self.ma_seen)
 
 
+def pools_of(nas: Nas, pools: dict[int, PoolRef]) -> tuple[PoolRef, ...]:
+    """The NAS's own pools, for subscribers whose plan names none of a kind."""
+    ids = (nas.ipv4_pool_id, nas.ipv6_pool_id, nas.ipv6_pd_pool_id)
+    return tuple(pools[i] for i in ids if i is not None)
+
+
 class NasDirectory:
     """Exact addresses first, then the most specific CIDR (a NAS may be a whole /29 of BRASes)."""
 
@@ -51,11 +57,7 @@ class NasDirectory:
                 nas.ma_seen,
                 nas.swap_octets,
                 nas.interim_interval,
-                tuple(
-                    pools[i]
-                    for i in (nas.ipv4_pool_id, nas.ipv6_pool_id, nas.ipv6_pd_pool_id)
-                    if i is not None
-                ),
+                pools_of(nas, pools),
             )
             network = ipaddress.ip_network(nas.address, strict=False)
             if network.num_addresses == 1:

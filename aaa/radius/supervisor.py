@@ -19,9 +19,12 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aaa.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -113,56 +116,50 @@ async def _reconcile_every(settings: Settings, factory: Any, stop: asyncio.Event
                 )
 
 
-def expire_overlays_every(settings: Settings, stop: threading.Event) -> None:
+def expire_overlays_every(settings: Settings, factory: sessionmaker[Session], stop: threading.Event) -> None:
     """End custom speeds, trials, trust unlocks and bonuses at their date (the outbox then
     changes the online sessions)."""
     from aaa.audit.recorder import Actor, act_as
-    from aaa.composition import build
     from aaa.db.base import utcnow
     from aaa.subscribers.overlays import expire_overlays
 
-    components = build(settings)
     while not stop.wait(settings.policy.expiry_check_seconds):
         try:
-            with components.factory.begin() as session:
+            with factory.begin() as session:
                 act_as(session, Actor("scheduler", "local"))
                 ended = expire_overlays(session, utcnow())
             if ended:
                 log.info("overlays ended for %d services", len(ended))
         except Exception as exc:
             log.warning("overlay expiry failed, will retry: %s", exc)
-    components.close()
 
 
-def start_routines(settings: Settings) -> Any:
+def start_routines(settings: Settings, factory: sessionmaker[Session]) -> Any:
     """The billing routines on their schedules (every node; each moment runs once)."""
     from zoneinfo import ZoneInfo
 
-    from aaa.composition import build
     from billing_bridge.scheduler import RoutineScheduler
 
-    scheduler = RoutineScheduler(build(settings).factory, ZoneInfo(settings.policy.timezone))
+    scheduler = RoutineScheduler(factory, ZoneInfo(settings.policy.timezone))
     scheduler.start()
     return scheduler
 
 
-def housekeeping(settings: Settings, stop: threading.Event) -> None:
+def housekeeping(settings: Settings, factory: sessionmaker[Session], stop: threading.Event) -> None:
     """Reap stale sessions and then the leases no session holds, prune the change feed and
     re-enable services whose customer-requested suspension has ended, every reaper_interval seconds."""
     from aaa import metrics
     from aaa.accounting.store import reap
     from aaa.audit.recorder import Actor, act_as
     from aaa.changes.feed import prune
-    from aaa.composition import build
     from aaa.db.base import utcnow
     from aaa.ipam.allocator import reap_leases
     from aaa.subscribers.service import reenable_due
 
-    components = build(settings)
     a = settings.accounting
     while not stop.wait(a.reaper_interval):
         try:
-            with components.factory.begin() as session:
+            with factory.begin() as session:
                 closed = reap(session, utcnow(), a.reaper_multiplier, settings.radius.acct_interim_interval)
                 freed = reap_leases(session, utcnow())
                 prune(session, a.change_retention_hours)
@@ -180,7 +177,6 @@ def housekeeping(settings: Settings, stop: threading.Event) -> None:
                 log.info("reaper closed %d stale sessions", len(closed))
         except Exception as exc:
             log.warning("housekeeping failed, will retry: %s", exc)
-    components.close()
 
 
 def start_metrics_server(settings: Settings, multiproc_dir: str) -> None:
@@ -231,14 +227,15 @@ def run(settings: Settings, *, with_api: bool = False) -> int:
         start("enforcer")
     if settings.metrics.enabled:
         start_metrics_server(settings, multiproc_dir)
-    keeper = threading.Thread(
-        target=housekeeping, args=(settings, stopping), name="housekeeping", daemon=True
-    )
-    keeper.start()
-    threading.Thread(
-        target=expire_overlays_every, args=(settings, stopping), name="overlay-expiry", daemon=True
-    ).start()
-    routines = start_routines(settings)
+    # The supervisor's own jobs share one engine (a few connections, not one pool per job).
+    from aaa.composition import build
+
+    components = build(settings)
+    for job, name in ((housekeeping, "housekeeping"), (expire_overlays_every, "overlay-expiry")):
+        threading.Thread(
+            target=job, args=(settings, components.factory, stopping), name=name, daemon=True
+        ).start()
+    routines = start_routines(settings, components.factory)
 
     restarts: list[float] = []
     while not stopping.wait(0.5):
@@ -265,4 +262,5 @@ def run(settings: Settings, *, with_api: bool = False) -> int:
         proc.join(timeout=15)
         if proc.is_alive():
             proc.kill()
+    components.close()
     return 0

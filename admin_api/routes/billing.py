@@ -14,7 +14,7 @@ from aaa.db.base import utcnow
 from aaa.errors import Conflict, Forbidden, NotFound
 from aaa.operators.models import Operator
 from aaa.subscribers import service as services
-from admin_api.deps import CityScope, Who, db
+from admin_api.deps import CityScope, Who, db, policy_zone
 from admin_api.routes.common import Limit, PathId
 from admin_api.schemas import (
     BillingMethodIn,
@@ -39,10 +39,6 @@ from billing_bridge.routine import Transition, run_routine
 from billing_bridge.scheduler import SCHEDULE, trigger_of
 
 router = APIRouter(tags=["billing"])
-
-
-def _zone(request: Request) -> ZoneInfo:
-    return ZoneInfo(request.app.state.settings.policy.timezone)
 
 
 @router.get("/billing-methods", response_model=list[BillingMethodOut])
@@ -123,7 +119,7 @@ def receive(
         cash_box_id=body.cash_box_id,
         received_by=actor_of(session).name,
         now=utcnow(),
-        zone=_zone(request),
+        zone=policy_zone(request),
     )
     return _receipt_out(receipt, moved)
 
@@ -149,7 +145,7 @@ def run_suspension_routine(
 ) -> RoutineRunOut:
     """Evaluate every enabled / reduced / suspended service against its billing method now: apply
     the transitions, or (dry run) list who would change and why."""
-    zone = _zone(request)
+    zone = policy_zone(request)
     now = utcnow()
     run = run_routine(session, body.day or now.astimezone(zone).date(), zone, now, dry_run=body.dry_run)
     return RoutineRunOut.model_validate(run)
@@ -174,18 +170,20 @@ def _routine_out(routine: Routine, zone: ZoneInfo) -> RoutineDefOut:
 @router.get("/routines", response_model=list[RoutineDefOut])
 def list_routines(request: Request, session: Session = db("finance.read")) -> list[RoutineDefOut]:
     """Rotinas: their schedules (ISP time zone) and when each runs next."""
-    return [_routine_out(r, _zone(request)) for r in session.scalars(select(Routine).order_by(Routine.id))]
+    return [
+        _routine_out(r, policy_zone(request)) for r in session.scalars(select(Routine).order_by(Routine.id))
+    ]
 
 
 @router.post("/routines", response_model=RoutineDefOut, status_code=201)
 def create_routine(
     body: RoutineDefIn, request: Request, session: Session = db("routines.configure")
 ) -> RoutineDefOut:
-    trigger_of(body.model_dump(), _zone(request))  # a schedule that does not parse is a 422
+    trigger_of(body.model_dump(), policy_zone(request))  # a schedule that does not parse is a 422
     routine = Routine(**body.model_dump())
     session.add(routine)
     session.flush()
-    return _routine_out(routine, _zone(request))
+    return _routine_out(routine, policy_zone(request))
 
 
 @router.patch("/routines/{routine_id}", response_model=RoutineDefOut)
@@ -196,8 +194,8 @@ def update_routine(
     if routine is None:
         raise NotFound(f"routine {routine_id} does not exist")
     changes = body.model_dump(exclude_unset=True)
-    trigger_of({name: changes.get(name, getattr(routine, name)) for name in SCHEDULE}, _zone(request))
+    trigger_of({name: changes.get(name, getattr(routine, name)) for name in SCHEDULE}, policy_zone(request))
     for field, value in changes.items():
         setattr(routine, field, value)
     session.flush()
-    return _routine_out(routine, _zone(request))
+    return _routine_out(routine, policy_zone(request))

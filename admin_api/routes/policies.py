@@ -7,7 +7,6 @@ enforcer applies it to the subscriber's online sessions (CoA, RouterOS API, Disc
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from sqlalchemy import select
@@ -17,10 +16,9 @@ from aaa.audit.recorder import actor_of
 from aaa.db.base import utcnow
 from aaa.enforcement.models import Enforcement, EnforcementAttempt
 from aaa.enforcement.reconcile import reconcile
-from aaa.settings import Settings
 from aaa.subscribers import overlays, plans
 from aaa.subscribers import service as services
-from admin_api.deps import CityScope, db
+from admin_api.deps import CityScope, db, policy_zone, settings_of
 from admin_api.routes.common import Limit, PathId, QueryId
 from admin_api.schemas import (
     AttemptOut,
@@ -38,13 +36,8 @@ from admin_api.views import service_out
 router = APIRouter(tags=["policies"])
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 def _moment(request: Request, value: date | datetime) -> datetime:
-    return overlays.moment_of(value, ZoneInfo(_settings(request).policy.timezone))
+    return overlays.moment_of(value, policy_zone(request))
 
 
 @router.put("/services/{service_id}/custom-speed", response_model=ServiceOut)
@@ -115,7 +108,7 @@ def trust_unlock(
         until=None if body.until is None else _moment(request, body.until),
         reason=body.reason,
         now=utcnow(),
-        settings=_settings(request).policy,
+        settings=settings_of(request).policy,
         granted_by=actor_of(session).name,
         self_service=body.self_service,
     )
@@ -196,5 +189,5 @@ def run_reconcile(
     """Compare each NAS's sessions (RouterOS /ppp/active where the API is configured) with the
     database now: close what the NAS no longer has, list what the database does not know, and
     put drifted sessions back in the outbox."""
-    reports = reconcile(request.app.state.factory, _settings(request), utcnow(), nas_id)
+    reports = reconcile(request.app.state.factory, settings_of(request), utcnow(), nas_id)
     return [ReconcileOut.model_validate(r, from_attributes=True) for r in reports]

@@ -10,7 +10,7 @@ from aaa.subscribers import customers, migration, plans
 from aaa.subscribers import service as services
 from aaa.subscribers.diagnostics import diagnose
 from aaa.subscribers.types import AddressKind, ServiceStatus
-from admin_api.deps import CityScope, db
+from admin_api.deps import CityScope, db, settings_of
 from admin_api.routes.common import Limit, Offset, PathId, QueryId
 from admin_api.routes.customers import create as create_customer
 from admin_api.schemas import (
@@ -185,5 +185,4 @@ def diagnostics(
     service_id: PathId, request: Request, scope: CityScope, session: Session = db("services.read")
 ) -> DiagnosticsOut:
     service = services.get_service_by_id(session, service_id, scope)
-    settings = request.app.state.settings.policy
-    return diagnostics_out(session, diagnose(session, service, utcnow(), settings))
+    return diagnostics_out(session, diagnose(session, service, utcnow(), settings_of(request).policy))
