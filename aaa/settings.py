@@ -121,6 +121,23 @@ class EnforcerSettings(_Section):
     reconcile_interval: float = Field(default=300.0, gt=0)
 
 
+class BillingSettings(_Section):
+    """Payment notifications in, webhooks out, and where the standing's charges come from."""
+
+    # Shared secret of the payment gateway's notifications (HMAC-SHA256); empty: endpoint off.
+    notification_secret: str = ""
+    notification_max_skew_seconds: int = Field(default=300, ge=1)  # replayed notices are refused
+    gateway_cash_box: str = Field(default="Gateway", min_length=1, max_length=100)
+    webhook_interval: float = Field(default=5.0, gt=0, le=3600)  # delivery loop period
+    webhook_timeout: float = Field(default=5.0, gt=0, le=60)
+    webhook_max_attempts: int = Field(default=8, ge=1, le=50)
+    webhook_backoff_seconds: float = Field(default=30.0, gt=0)  # doubled per failed attempt
+    # Where standing() reads charges: "local" (our tables) or "sql_view" (another ERP's database).
+    charges_source: Literal["local", "sql_view"] = "local"
+    external_database_url: str = ""
+    external_view: str = Field(default="aaa_open_charges", pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="AAA_", env_nested_delimiter="__", extra="forbid", case_sensitive=False
@@ -135,6 +152,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     policy: PolicySettings = PolicySettings()
     enforcer: EnforcerSettings = EnforcerSettings()
+    billing: BillingSettings = BillingSettings()
 
     @field_validator("database_url")
     @classmethod

@@ -15,12 +15,25 @@ from sqlalchemy import text
 from aaa.composition import Components
 from aaa.settings import Settings
 from admin_api import errors
-from admin_api.routes import audit, auth, billing, customers, ipam, nas, operators, plans, policies, services
+from admin_api.routes import (
+    audit,
+    auth,
+    billing,
+    customers,
+    hooks,
+    invoicing,
+    ipam,
+    nas,
+    operators,
+    plans,
+    policies,
+    services,
+)
 
 PREFIX = "/api/v1"
 # Swagger UI and ReDoc assets ship in a wheel, so the docs render with no Internet access.
 ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
-PUBLIC = frozenset({"/health", "/metrics", f"{PREFIX}/auth/login"})
+PUBLIC = frozenset({"/health", "/metrics", f"{PREFIX}/auth/login", f"{PREFIX}/hooks/payments"})
 
 
 def create_app(settings: Settings, components: Components) -> FastAPI:
@@ -36,7 +49,20 @@ def create_app(settings: Settings, components: Components) -> FastAPI:
     app.state.settings = settings
     app.state.factory = components.factory
     errors.install(app)
-    for module in (auth, operators, customers, plans, nas, services, policies, billing, ipam, audit):
+    for module in (
+        auth,
+        operators,
+        customers,
+        plans,
+        nas,
+        services,
+        policies,
+        billing,
+        invoicing,
+        hooks,
+        ipam,
+        audit,
+    ):
         app.include_router(module.router, prefix=PREFIX)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=ASSETS), name="static")
 

@@ -10,7 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from aaa.ipam.types import AssignmentKind, PoolKind, PoolMode, ReleaseReason, SubnetPurpose
 from aaa.nas.models import MaMode, VendorProfile
-from aaa.subscribers.types import AddressKind, CustomerKind, MacBinding, ServiceStatus, Technology
+from aaa.subscribers.types import (
+    AddressKind,
+    BillingMode,
+    CustomerKind,
+    MacBinding,
+    ServiceStatus,
+    Technology,
+)
 from billing_bridge.models import ChargeKind, ChargeStatus, RoutineTask
 
 T = TypeVar("T")
@@ -19,6 +26,10 @@ Kbps = Annotated[int, Field(gt=0, le=100_000_000)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 Reason = Annotated[str, Field(min_length=1, max_length=500, description="why; kept in the history")]
 Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
+Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+WebhookEvent = Literal[
+    "service.status_changed", "payment.received", "receipt.reversed", "payment.flagged", "*"
+]
 
 
 class In(BaseModel):
@@ -374,6 +385,11 @@ class ServiceFields(In):
     auto_block: bool = Field(True, description="Bloqueio automático: off keeps the routine away")
     reduction_tolerance_days: Tolerance | None = Field(None, description="override of the method's days")
     block_tolerance_days: Tolerance | None = Field(None, description="override of the method's days")
+    billing_mode: BillingMode = Field(
+        BillingMode.ADVANCE, description="advance: a due date pays its own month; postpaid: the month before"
+    )
+    loyalty_months: Annotated[int, Field(ge=1, le=120)] | None = Field(None, description="fidelidade")
+    loyalty_fine: Money | None = Field(None, description="the fine with every loyalty month remaining")
     simultaneous_use: Annotated[int, Field(ge=0, le=100)] = 1
     mac_binding: MacBinding = MacBinding.OFF
     mac: Mac | None = None
@@ -398,6 +414,9 @@ class ServicePatch(In):
     auto_block: bool | None = None
     reduction_tolerance_days: Tolerance | None = None
     block_tolerance_days: Tolerance | None = None
+    billing_mode: BillingMode | None = None
+    loyalty_months: Annotated[int, Field(ge=1, le=120)] | None = None
+    loyalty_fine: Money | None = None
     simultaneous_use: Annotated[int, Field(ge=0, le=100)] | None = None
     mac_binding: MacBinding | None = None
     mac: Mac | None = None
@@ -430,6 +449,10 @@ class ServiceOut(Out):
     auto_block: bool
     reduction_tolerance_days: int | None
     block_tolerance_days: int | None
+    billing_mode: BillingMode
+    loyalty_months: int | None
+    loyalty_fine: Decimal | None
+    activated_at: datetime | None
     simultaneous_use: int
     mac_binding: MacBinding
     mac: str | None
@@ -808,6 +831,8 @@ class BillingMethodIn(In):
     reduction_percent: Annotated[int, Field(ge=1, le=100)] | None = None
     reduction_download_kbps: Annotated[int, Field(ge=1)] | None = None
     reduction_upload_kbps: Annotated[int, Field(ge=1)] | None = None
+    fine_percent: Percent = Field(Decimal("0.00"), description="late fee (multa) at receiving; 0: off")
+    interest_percent_month: Percent = Field(Decimal("0.00"), description="juros simples per 30 days late")
 
 
 class BillingMethodPatch(In):
@@ -822,6 +847,8 @@ class BillingMethodPatch(In):
     reduction_percent: Annotated[int, Field(ge=1, le=100)] | None = None
     reduction_download_kbps: Annotated[int, Field(ge=1)] | None = None
     reduction_upload_kbps: Annotated[int, Field(ge=1)] | None = None
+    fine_percent: Percent | None = None
+    interest_percent_month: Percent | None = None
 
 
 class BillingMethodOut(Out):
@@ -837,6 +864,8 @@ class BillingMethodOut(Out):
     reduction_percent: int | None
     reduction_download_kbps: int | None
     reduction_upload_kbps: int | None
+    fine_percent: Decimal
+    interest_percent_month: Decimal
 
 
 class ChargeIn(In):
@@ -845,6 +874,10 @@ class ChargeIn(In):
     amount: Money
     description: Annotated[str, Field(max_length=200)] = ""
     competence: date | None = Field(None, description="the month served (any day of it)")
+    discount_amount: Money | None = Field(None, description="promotional discount if paid in full in time")
+    discount_days_before: Annotated[int, Field(ge=0, le=60)] = Field(
+        0, description="the discount holds until the due date minus this many days"
+    )
 
 
 class ChargeOut(Out):
@@ -856,20 +889,194 @@ class ChargeOut(Out):
     due_date: date
     amount: Decimal
     paid_amount: Decimal
+    discount_amount: Decimal | None
+    discount_days_before: int
+    discount_granted: Decimal
+    open_amount: Decimal
+    installment: int | None
+    installments: int | None
+    invoice_id: int | None
+    carne_id: int | None
+    billing_run_id: int | None
     status: ChargeStatus
     cancelled_at: datetime | None
     cancel_reason: str | None
 
 
+ChargeIds = Annotated[list[Id], Field(min_length=1, max_length=500)]
+
+
 class ReceiveIn(In):
-    charge_ids: Annotated[list[Id], Field(min_length=1, max_length=500)]
-    amount: Money
+    charge_ids: ChargeIds | None = Field(None, description="the charges paid (or invoice_id)")
+    invoice_id: Id | None = Field(None, description="pay the open charges of this invoice")
+    amount: Money | None = Field(None, description="default: what settles them today, fees included")
     cash_box_id: Id
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ReceiveIn:
+        if (self.charge_ids is None) == (self.invoice_id is None):
+            raise ValueError("give either charge_ids or invoice_id")
+        return self
 
 
 class ReceiptItemOut(Out):
     charge_id: int
     amount: Decimal
+    discount: Decimal
+    fine: Decimal
+    interest: Decimal
+
+
+class QuoteItemOut(BaseModel):
+    charge_id: int
+    open_amount: Decimal
+    discount: Decimal
+    fine: Decimal
+    interest: Decimal
+    days_late: int
+    total: Decimal
+
+
+class QuoteOut(BaseModel):
+    on: date
+    items: list[QuoteItemOut]
+    total: Decimal
+
+
+class InvoiceIn(In):
+    charge_ids: ChargeIds
+    billing_method_id: Id
+    due_date: date
+
+
+class InvoiceCancelIn(In):
+    reason: Reason
+    cancel_charges: bool = Field(False, description="cancel its open charges too (else they stay, loose)")
+
+
+class ReissueIn(In):
+    due_date: date
+    reason: Reason
+
+
+class InvoiceOut(Out):
+    id: int
+    customer_id: int
+    billing_method_id: int
+    due_date: date
+    amount: Decimal
+    charge_ids: list[int]
+    status: str
+    state: str = Field("", description="issued, partially_paid, paid or cancelled")
+    open_amount: Decimal = Decimal("0.00")
+    reissued_from_id: int | None
+    billing_run_id: int | None
+    created_at: datetime
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    charges: list[ChargeOut] = []
+
+
+class BillingRunIn(In):
+    competence: date = Field(description="the month billed (any day of it)")
+    dry_run: bool = Field(True, description="preview: what would be generated, and the warnings")
+    pro_rata: bool = Field(True, description="charge services activated mid-month for their days only")
+
+
+class BillingRunOut(Out):
+    id: int
+    competence: date
+    dry_run: bool
+    pro_rata: bool
+    started_at: datetime
+    finished_at: datetime | None
+    run_by: str
+    counts: dict[str, int]
+    total: Decimal
+    warnings: list[dict[str, Any]]
+    items: list[dict[str, Any]] = Field([], description="the preview's lines (a dry run only)")
+
+
+class CarneIn(In):
+    first_due: date
+    installments: Annotated[int, Field(ge=1, le=36)]
+    start: date | None = Field(None, description="when the customer started; default: activation day")
+
+
+class CarneOut(Out):
+    id: int
+    service_id: int
+    first_due: date
+    installments: int
+    created_by: str
+    charges: list[ChargeOut] = []
+
+
+class InstallationFeeIn(In):
+    amount: Money
+    installments: Annotated[int, Field(ge=1, le=24)] = 1
+    first_due: date
+    description: Annotated[str, Field(min_length=1, max_length=150)] = "Taxa de instalação"
+
+
+class ServiceCancelIn(In):
+    reason: Reason
+    loyalty_fine: bool = Field(False, description="charge the loyalty fine for the months left")
+    cancel_pending_charges: bool = Field(False, description="cancel open charges not yet due")
+
+
+class WebhookIn(In):
+    url: Annotated[str, Field(pattern=r"^https?://", max_length=500)]
+    secret: Annotated[str, Field(min_length=16, max_length=200)]
+    events: Annotated[list[WebhookEvent], Field(min_length=1)]
+    active: bool = True
+
+
+class WebhookPatch(In):
+    url: Annotated[str, Field(pattern=r"^https?://", max_length=500)] | None = None
+    secret: Annotated[str, Field(min_length=16, max_length=200)] | None = None
+    events: Annotated[list[WebhookEvent], Field(min_length=1)] | None = None
+    active: bool | None = None
+
+
+class WebhookOut(Out):
+    id: int
+    url: str
+    events: list[str]
+    active: bool
+    created_at: datetime
+
+
+class DeliveryOut(Out):
+    id: int
+    webhook_id: int
+    event: str
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    last_code: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+
+
+class NotificationOut(Out):
+    id: int
+    external_id: str
+    received_at: datetime
+    payload: dict[str, Any]
+    amount: Decimal | None
+    invoice_id: int | None
+    status: str
+    reason: str
+    receipt_id: int | None
+    resolved_by: str | None
+    services_moved: list[TransitionOut] = []
+
+
+class ResolveIn(In):
+    action: Literal["apply", "dismiss"]
 
 
 class TransitionOut(Out):
@@ -945,3 +1152,9 @@ class RoutineDefOut(Out):
     enabled: bool
     last_slot: datetime | None
     next_run: datetime | None = None
+
+
+class CancellationOut(ServiceOut):
+    fine: ChargeOut | None = Field(None, description="the loyalty fine charged, if any")
+    cancelled_charge_ids: list[int] = []
+    notes: list[str] = []

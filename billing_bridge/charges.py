@@ -35,12 +35,22 @@ def add_charge(
     amount: Decimal,
     description: str = "",
     competence: date | None = None,
+    discount_amount: Decimal | None = None,
+    discount_days_before: int = 0,
 ) -> Charge:
+    """``discount_amount``: promotional discount (seed 000) when paid in full by the due date
+    minus ``discount_days_before`` days."""
     if service.status is ServiceStatus.CANCELLED:
         raise Conflict(f"service {service.id} is cancelled; charge the customer on another service")
     amount = money(amount)
     if amount <= ZERO:
         raise Invalid("a charge's amount must be more than zero")
+    if discount_amount is not None:
+        discount_amount = money(discount_amount, "the discount")
+        if not ZERO < discount_amount < amount:
+            raise Invalid(f"the discount must be more than zero and less than the amount {amount}")
+    if discount_days_before < 0:
+        raise Invalid("discount_days_before cannot be negative")
     charge = Charge(
         service_id=service.id,
         kind=kind,
@@ -49,6 +59,9 @@ def add_charge(
         paid_amount=ZERO,
         description=description,
         competence=competence.replace(day=1) if competence else None,
+        discount_amount=discount_amount,
+        discount_days_before=discount_days_before,
+        discount_granted=ZERO,
         status=ChargeStatus.OPEN,
     )
     session.add(charge)
@@ -81,7 +94,9 @@ def open_charges(
 ) -> dict[int, list[OpenCharge]]:
     """Overdue money per service (``None``: every service): open or partially paid charges due
     before ``today``."""
-    query = select(Charge.service_id, Charge.due_date, Charge.amount, Charge.paid_amount).where(
+    query = select(
+        Charge.service_id, Charge.due_date, Charge.amount - Charge.paid_amount - Charge.discount_granted
+    ).where(
         Charge.status.in_((ChargeStatus.OPEN, ChargeStatus.PARTIALLY_PAID)),
         Charge.due_date < today,
     )
@@ -89,8 +104,8 @@ def open_charges(
         query = query.where(Charge.service_id.in_(service_ids))
     rows = session.execute(query)
     found: dict[int, list[OpenCharge]] = {}
-    for service_id, due, amount, paid in rows:
-        found.setdefault(service_id, []).append(OpenCharge(due, amount - paid))
+    for service_id, due, open_amount in rows:
+        found.setdefault(service_id, []).append(OpenCharge(due, open_amount))
     return found
 
 

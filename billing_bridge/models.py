@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
@@ -32,6 +32,9 @@ class BillingMethod(Base):
     reduction_percent: Mapped[int | None] = mapped_column(Integer)
     reduction_download_kbps: Mapped[int | None] = mapped_column(Integer)
     reduction_upload_kbps: Mapped[int | None] = mapped_column(Integer)
+    # Late fee (multa, once) and interest (juros simples per 30 days) at receiving; 0: off.
+    fine_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=ZERO)
+    interest_percent_month: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=ZERO)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -52,10 +55,23 @@ class ChargeStatus(StrEnum):
 
 
 class Charge(Base):
-    """Cobrança: one amount a service owes, due on a date."""
+    """Cobrança: one amount a service owes, due on a date; alone or on an invoice (fatura).
+
+    A service has at most one live monthly fee per competence: the database refuses a second,
+    which is what makes the monthly billing run idempotent even when two runs race."""
 
     __tablename__ = "charge"
-    __table_args__ = (Index("ix_charge_service_status", "service_id", "status"),)
+    __table_args__ = (
+        Index("ix_charge_service_status", "service_id", "status"),
+        Index(
+            "uq_charge_monthly_competence",
+            "service_id",
+            "competence",
+            unique=True,
+            sqlite_where=text("kind = 'monthly' AND status <> 'cancelled'"),
+            postgresql_where=text("kind = 'monthly' AND status <> 'cancelled'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
@@ -65,6 +81,15 @@ class Charge(Base):
     due_date: Mapped[date] = mapped_column(Date, index=True)
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     paid_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=ZERO)
+    # Promotional discount (seed 000): this much off when paid in full by due date − N days.
+    discount_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    discount_days_before: Mapped[int] = mapped_column(Integer, default=0)
+    discount_granted: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=ZERO)
+    installment: Mapped[int | None] = mapped_column(Integer)  # 2 of 3
+    installments: Mapped[int | None] = mapped_column(Integer)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
+    carne_id: Mapped[int | None] = mapped_column(ForeignKey("carne.id"), index=True)
+    billing_run_id: Mapped[int | None] = mapped_column(ForeignKey("billing_run.id"), index=True)
     status: Mapped[ChargeStatus] = mapped_column(
         str_enum(ChargeStatus, "charge_status"), default=ChargeStatus.OPEN
     )
@@ -74,7 +99,70 @@ class Charge(Base):
 
     @property
     def open_amount(self) -> Decimal:
-        return ZERO if self.status is ChargeStatus.CANCELLED else self.amount - self.paid_amount
+        if self.status is ChargeStatus.CANCELLED:
+            return ZERO
+        return self.amount - self.paid_amount - self.discount_granted
+
+
+class InvoiceStatus(StrEnum):
+    ISSUED = "issued"
+    CANCELLED = "cancelled"  # stays visible (seed 004); its charges are free for another invoice
+
+
+class Invoice(Base):
+    """Fatura: the boleto a customer pays, grouping one or more charges under a billing method and
+    a due date (seed 000: a monthly fee and an installation fee on one boleto). Re-issuing
+    cancels it and issues a new one with the charges still open."""
+
+    __tablename__ = "invoice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    billing_method_id: Mapped[int] = mapped_column(ForeignKey("billing_method.id"))
+    due_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))  # what it was issued for
+    charge_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # as issued, kept after cancel
+    status: Mapped[InvoiceStatus] = mapped_column(
+        str_enum(InvoiceStatus, "invoice_status"), default=InvoiceStatus.ISSUED
+    )
+    reissued_from_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"))
+    billing_run_id: Mapped[int | None] = mapped_column(ForeignKey("billing_run.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+
+    charges: Mapped[list[Charge]] = relationship(order_by="Charge.due_date, Charge.id")
+
+
+class Carne(Base):
+    """Carnê (seed 001): N monthly charges of a service generated at once, the first pro-rata."""
+
+    __tablename__ = "carne"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), index=True)
+    first_due: Mapped[date] = mapped_column(Date)
+    installments: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class BillingRun(Base):
+    """Faturamento mensal for one competence (dry: the preview); what it generated and warned."""
+
+    __tablename__ = "billing_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competence: Mapped[date] = mapped_column(Date, index=True)  # first day of the month billed
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    pro_rata: Mapped[bool] = mapped_column(Boolean, default=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    run_by: Mapped[str] = mapped_column(String(200))
+    counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    total: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=ZERO)
+    warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # the preview's lines
 
 
 class Receipt(Base):
@@ -100,7 +188,10 @@ class ReceiptItem(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     receipt_id: Mapped[int] = mapped_column(ForeignKey("receipt.id"), index=True)
     charge_id: Mapped[int] = mapped_column(ForeignKey("charge.id"), index=True)
-    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))  # toward the charge's amount
+    discount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=ZERO)  # promotional, granted
+    fine: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=ZERO)  # late fee received
+    interest: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=ZERO)
 
     receipt: Mapped[Receipt] = relationship(back_populates="items")
     charge: Mapped[Charge] = relationship()
@@ -144,3 +235,66 @@ class RoutineRun(Base):
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
     counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class NotificationStatus(StrEnum):
+    APPLIED = "applied"
+    FLAGGED = "flagged"  # unknown or mismatching: an operator decides
+    DISMISSED = "dismissed"
+
+
+class PaymentNotification(Base):
+    """An inbound payment notice from a gateway or bank, kept as received; one per external id."""
+
+    __tablename__ = "payment_notification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(200), unique=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    invoice_id: Mapped[int | None] = mapped_column(Integer)  # as named by the sender, maybe unknown
+    status: Mapped[NotificationStatus] = mapped_column(str_enum(NotificationStatus, "notification_status"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    receipt_id: Mapped[int | None] = mapped_column(ForeignKey("receipt.id"))
+    resolved_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class Webhook(Base):
+    """An outbound subscriber to events (status changes, payments), signed with its secret."""
+
+    __tablename__ = "webhook"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(200))
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"  # gave up after the last attempt
+
+
+class WebhookDelivery(Base):
+    """One event for one webhook, written in the transaction of the change; the delivery log."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (Index("ix_webhook_delivery_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhook.id"), index=True)
+    event: Mapped[str] = mapped_column(String(50))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        str_enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -1,6 +1,7 @@
 """Receiving money (seed 000: Receber) and reversing a receipt (recebi um boleto errado).
 
-A receipt pays the selected charges in due-date order; less than their total leaves the last
+A receipt pays the selected charges in due-date order, each with its late fee, interest and
+promotional discount as of the day (``amounts.quote``); less than their total leaves the last
 one partially paid (baixado parcial), which still counts as open. Money that clears a debt
 re-enables the service at once (``routine.settle``), without waiting for the routine.
 """
@@ -8,8 +9,9 @@ re-enables the service at once (``routine.settle``), without waiting for the rou
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -17,31 +19,60 @@ from sqlalchemy.orm import Session
 
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.operators.models import CashBox
+from aaa.subscribers.models import Service
+from billing_bridge.amounts import Discount, LateRule, Quote, quote
 from billing_bridge.charges import money
-from billing_bridge.models import ZERO, Charge, ChargeStatus, Receipt, ReceiptItem
+from billing_bridge.models import ZERO, BillingMethod, Charge, ChargeStatus, Receipt, ReceiptItem
 from billing_bridge.routine import Transition, settle
 from billing_bridge.standing import brl
+from billing_bridge.webhooks import emit
 
 
-def receive(
-    session: Session,
-    *,
-    charge_ids: Sequence[int],
-    amount: Decimal,
-    cash_box_id: int,
-    received_by: str,
-    now: datetime,
-    zone: ZoneInfo,
-) -> tuple[Receipt, list[Transition]]:
-    """Returns the receipt and the services it moved back (toward ``enabled``)."""
-    amount = money(amount)
-    if amount <= ZERO:
-        raise Invalid("the amount received must be more than zero")
+def quote_charges(
+    session: Session, charges: Sequence[Charge], paid_on: date, zone: ZoneInfo
+) -> dict[int, Quote]:
+    """What settles each charge on ``paid_on``: open amount, promotional discount, late fee and
+    interest under its service's billing method, minus what earlier receipts already paid."""
+    service_ids = {c.service_id for c in charges}
+    rules = {
+        sid: LateRule(m.fine_percent, m.interest_percent_month)
+        for sid, m in session.execute(
+            select(Service.id, BillingMethod)
+            .join(BillingMethod, BillingMethod.id == Service.billing_method_id)
+            .where(Service.id.in_(service_ids))
+        )
+    }
+    fined: set[int] = set()
+    interest_since: dict[int, date] = {}
+    earlier = session.execute(
+        select(ReceiptItem.charge_id, ReceiptItem.fine, ReceiptItem.interest, Receipt.received_at)
+        .join(Receipt, Receipt.id == ReceiptItem.receipt_id)
+        .where(ReceiptItem.charge_id.in_([c.id for c in charges]), Receipt.reversed_at.is_(None))
+    )
+    for charge_id, fine, interest, received_at in earlier:
+        if fine > ZERO:
+            fined.add(charge_id)
+        if interest > ZERO:
+            day = received_at.astimezone(zone).date()
+            interest_since[charge_id] = max(day, interest_since.get(charge_id, day))
+    return {
+        c.id: quote(
+            c.open_amount,
+            c.due_date,
+            paid_on,
+            rules.get(c.service_id),
+            Discount(c.discount_amount, c.discount_days_before) if c.discount_amount else None,
+            untouched=c.paid_amount == ZERO,
+            fined=c.id in fined,
+            interest_since=interest_since.get(c.id),
+        )
+        for c in charges
+    }
+
+
+def _open_charges(session: Session, charge_ids: Sequence[int]) -> list[Charge]:
     if not charge_ids:
         raise Invalid("select the charges being paid")
-    box = session.get(CashBox, cash_box_id)
-    if box is None or not box.active:
-        raise Invalid(f"cash box {cash_box_id} does not exist or is closed")
     charges = list(
         session.scalars(
             select(Charge)
@@ -56,27 +87,78 @@ def receive(
     closed = [c.id for c in charges if c.status not in (ChargeStatus.OPEN, ChargeStatus.PARTIALLY_PAID)]
     if closed:
         raise Conflict(f"charge(s) {', '.join(map(str, closed))} are not open (paid or cancelled)")
-    open_total = sum((c.open_amount for c in charges), ZERO)
-    if amount > open_total:
-        raise Invalid(f"{brl(amount)} is more than the {brl(open_total)} open on the selected charges")
+    return charges
+
+
+def quote_of(session: Session, charge_ids: Sequence[int], paid_on: date, zone: ZoneInfo) -> dict[int, Quote]:
+    charges = _open_charges(session, charge_ids)
+    return quote_charges(session, charges, paid_on, zone)
+
+
+def receive(
+    session: Session,
+    *,
+    charge_ids: Sequence[int],
+    amount: Decimal | None,
+    cash_box_id: int,
+    received_by: str,
+    now: datetime,
+    zone: ZoneInfo,
+) -> tuple[Receipt, list[Transition]]:
+    """Returns the receipt and the services it moved back (toward ``enabled``). ``amount`` None:
+    exactly what settles the charges today. Charges are paid in due-date order; a charge paid
+    in part pays its late fee and interest first and gets no promotional discount."""
+    box = session.get(CashBox, cash_box_id)
+    if box is None or not box.active:
+        raise Invalid(f"cash box {cash_box_id} does not exist or is closed")
+    charges = _open_charges(session, charge_ids)
+    paid_on = now.astimezone(zone).date()
+    quotes = quote_charges(session, charges, paid_on, zone)
+    total = sum((q.total for q in quotes.values()), ZERO)
+    amount = total if amount is None else money(amount)
+    if amount <= ZERO:
+        raise Invalid("the amount received must be more than zero")
+    if amount > total:
+        raise Invalid(f"{brl(amount)} is more than the {brl(total)} that settles the selected charges today")
     receipt = Receipt(cash_box_id=box.id, amount=amount, received_at=now, received_by=received_by)
     session.add(receipt)
     left = amount
     for charge in charges:
         if left <= ZERO:
             break
-        paid = min(left, charge.open_amount)
-        left -= paid
-        charge.paid_amount += paid
-        charge.status = (
-            ChargeStatus.PAID if charge.paid_amount == charge.amount else ChargeStatus.PARTIALLY_PAID
+        q = quotes[charge.id]
+        discount, fees = q.discount, q.fine + q.interest
+        if left < q.total:  # in part
+            if left < fees:
+                raise Invalid(
+                    f"{brl(left)} left for charge {charge.id} does not cover its late fee and interest"
+                    f" ({brl(fees)}); receive at least that much for it"
+                )
+            discount = ZERO
+        principal = min(left - fees, q.open_amount - discount)
+        left -= principal + fees
+        charge.paid_amount += principal
+        charge.discount_granted += discount
+        if charge.open_amount == ZERO:
+            charge.status = ChargeStatus.PAID
+        elif charge.paid_amount > ZERO:
+            charge.status = ChargeStatus.PARTIALLY_PAID
+        receipt.items.append(
+            ReceiptItem(charge=charge, amount=principal, discount=discount, fine=q.fine, interest=q.interest)
         )
-        receipt.items.append(ReceiptItem(charge=charge, amount=paid))
     session.flush()
-    moved = settle(
-        session, {c.service_id for c in charges}, now.astimezone(zone).date(), zone, f"receipt {receipt.id}"
-    )
+    emit(session, "payment.received", receipt_event(receipt))
+    moved = settle(session, {c.service_id for c in charges}, paid_on, zone, f"receipt {receipt.id}")
     return receipt, moved
+
+
+def receipt_event(receipt: Receipt) -> dict[str, Any]:
+    return {
+        "receipt_id": receipt.id,
+        "amount": str(receipt.amount),
+        "received_at": receipt.received_at.isoformat(),
+        "charges": [{"charge_id": i.charge_id, "amount": str(i.amount)} for i in receipt.items],
+    }
 
 
 def get_receipt(session: Session, receipt_id: int) -> Receipt:
@@ -96,7 +178,9 @@ def reverse(session: Session, receipt: Receipt, *, reason: str, by: str, now: da
     for item in receipt.items:
         charge = item.charge
         charge.paid_amount -= item.amount
+        charge.discount_granted -= item.discount
         charge.status = ChargeStatus.OPEN if charge.paid_amount == ZERO else ChargeStatus.PARTIALLY_PAID
     receipt.reversed_at, receipt.reversed_by, receipt.reverse_reason = now, by, reason.strip()
     session.flush()
+    emit(session, "receipt.reversed", {**receipt_event(receipt), "reason": receipt.reverse_reason})
     return receipt

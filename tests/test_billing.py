@@ -77,7 +77,7 @@ def test_receiving_partial_full_and_reversal(api: Api) -> None:
     too_much = api.post(
         "/receipts", {"charge_ids": ids, "amount": "500.00", "cash_box_id": box["id"]}, expect=422
     )
-    assert "more than the R$ 139,80 open" in too_much["detail"]
+    assert "more than the R$ 139,80 that settles the selected charges today" in too_much["detail"]
     full = api.post(
         "/receipts", {"charge_ids": ids, "amount": "139.80", "cash_box_id": box["id"]}, expect=201
     )

@@ -24,7 +24,16 @@ from aaa.ipam.models import IpFolder, Pool, Subnet
 from aaa.nas.models import Nas
 from aaa.operators.models import ApiToken, CashBox, Operator, Role
 from aaa.subscribers.models import Address, Customer, Plan, Service, TrustUnlock
-from billing_bridge.models import BillingMethod, Charge, Receipt, Routine
+from billing_bridge.models import (
+    BillingMethod,
+    Carne,
+    Charge,
+    Invoice,
+    PaymentNotification,
+    Receipt,
+    Routine,
+    Webhook,
+)
 
 MASKED = "***"
 _SECRET_FIELDS = frozenset({"password", "password_hash", "secret", "token_hash", "api_password"})
@@ -62,6 +71,10 @@ _AUDITED: dict[type, tuple[str, Callable[[Any], tuple[int | None, int | None]]]]
     Charge: ("charge", lambda o: (None, o.service_id)),
     Receipt: ("receipt", lambda o: (None, None)),
     Routine: ("routine", lambda o: (None, None)),
+    Invoice: ("invoice", lambda o: (o.customer_id, None)),
+    Carne: ("carne", lambda o: (None, o.service_id)),
+    PaymentNotification: ("payment_notification", lambda o: (None, None)),
+    Webhook: ("webhook", lambda o: (None, None)),
 }
 
 

@@ -31,14 +31,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that audit every change, tell the RADIUS caches about it and enqueue the
-    enforcement of what changes an online subscriber."""
+    """Sessions that audit every change, tell the RADIUS caches about it, enqueue the
+    enforcement of what changes an online subscriber and the webhooks of status changes."""
     from aaa.audit import recorder
     from aaa.enforcement import outbox
     from aaa.subscribers import invalidation
+    from billing_bridge import webhooks
 
     factory = sessionmaker(engine, expire_on_commit=False)
     recorder.install(factory)
     invalidation.install(factory)
     outbox.install(factory)
+    webhooks.install(factory)
     return factory

@@ -10,7 +10,14 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
-from aaa.subscribers.types import AddressKind, CustomerKind, MacBinding, ServiceStatus, Technology
+from aaa.subscribers.types import (
+    AddressKind,
+    BillingMode,
+    CustomerKind,
+    MacBinding,
+    ServiceStatus,
+    Technology,
+)
 
 
 class Customer(Base):
@@ -110,6 +117,13 @@ class Service(Base):
     auto_block: Mapped[bool] = mapped_column(Boolean, default=True)
     reduction_tolerance_days: Mapped[int | None] = mapped_column(Integer)
     block_tolerance_days: Mapped[int | None] = mapped_column(Integer)
+    # When it first went live: the billing run's pro-rata starts here.
+    activated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    billing_mode: Mapped[BillingMode] = mapped_column(
+        str_enum(BillingMode, "billing_mode"), default=BillingMode.ADVANCE
+    )
+    loyalty_months: Mapped[int | None] = mapped_column(Integer)  # fidelidade
+    loyalty_fine: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))  # for all months remaining
     status_reason: Mapped[str | None] = mapped_column(Text)
     status_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     reenable_on: Mapped[date | None] = mapped_column(Date)  # scheduled end of a customer's suspension

@@ -43,6 +43,9 @@ EDITABLE = (
     "auto_block",
     "reduction_tolerance_days",
     "block_tolerance_days",
+    "billing_mode",
+    "loyalty_months",
+    "loyalty_fine",
 )
 
 
@@ -68,8 +71,14 @@ def add_service(
     is assigned through IPAM, so a subnet must contain it."""
     if status is ServiceStatus.CANCELLED:
         raise Invalid("a new service cannot start cancelled")
+    now = utcnow()
     service = Service(
-        customer=customer, plan=plan, status=status, status_changed_at=utcnow(), former_login=None
+        customer=customer,
+        plan=plan,
+        status=status,
+        status_changed_at=now,
+        activated_at=now if status is not ServiceStatus.PENDING_INSTALL and login else None,
+        former_login=None,
     )
     with session.no_autoflush:  # validate before the half-built service reaches the database
         _apply(
@@ -191,6 +200,8 @@ def set_status(
     service.status_reason = reason.strip()
     service.status_changed_at = utcnow()
     service.reenable_on = reenable_on
+    if target is ServiceStatus.ENABLED and service.activated_at is None:
+        service.activated_at = service.status_changed_at
     if target not in (ServiceStatus.SUSPENDED_DEBT, ServiceStatus.REDUCED_DEBT):
         service.trust_until = service.trust_reason = None  # a trust unlock ends with the debt status
     if target is ServiceStatus.CANCELLED:

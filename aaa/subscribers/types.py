@@ -42,3 +42,10 @@ class Technology(StrEnum):
     CABLE = "cable"
     DSL = "dsl"
     OTHER = "other"
+
+
+class BillingMode(StrEnum):
+    """Seed 002, competência do financeiro: which month a due date pays for."""
+
+    ADVANCE = "advance"  # pré-pago: the month the due date falls in
+    POSTPAID = "postpaid"  # pós-pago: the month before

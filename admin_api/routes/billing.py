@@ -34,6 +34,7 @@ from admin_api.schemas import (
 )
 from billing_bridge import charges as billing
 from billing_bridge import receiving
+from billing_bridge.invoices import LIVE, get_invoice
 from billing_bridge.models import BillingMethod, Charge, Routine, RoutineRun
 from billing_bridge.routine import Transition, run_routine
 from billing_bridge.scheduler import SCHEDULE, trigger_of
@@ -106,15 +107,24 @@ def _receipt_out(receipt: receiving.Receipt, moved: list[Transition] | None = No
 def receive(
     body: ReceiveIn, request: Request, who: Who, session: Session = db("finance.receive")
 ) -> ReceiptOut:
-    """Receive into a cash box the operator may use. Less than the total leaves charges
-    partially paid; money that clears the debt re-enables the service at once."""
+    """Receive into a cash box the operator may use: charges, or an invoice's open charges, with
+    the late fee, interest and promotional discount of the day (see /charges/quote). Less than
+    the total leaves charges partially paid; money that clears the debt re-enables the service
+    at once."""
     if not who.superuser:
         operator = session.get(Operator, who.operator_id)
         if operator is None or body.cash_box_id not in {box.id for box in operator.cash_boxes}:
             raise Forbidden(f"{who.describe()} may not use cash box {body.cash_box_id}")
+    if body.invoice_id is not None:
+        invoice = get_invoice(session, body.invoice_id)
+        charge_ids = [c.id for c in invoice.charges if c.status in LIVE]
+        if not charge_ids:
+            raise Conflict(f"invoice {invoice.id} has nothing open")
+    else:
+        charge_ids = body.charge_ids or []
     receipt, moved = receiving.receive(
         session,
-        charge_ids=body.charge_ids,
+        charge_ids=charge_ids,
         amount=body.amount,
         cash_box_id=body.cash_box_id,
         received_by=actor_of(session).name,

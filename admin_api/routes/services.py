@@ -10,16 +10,19 @@ from aaa.subscribers import customers, migration, plans
 from aaa.subscribers import service as services
 from aaa.subscribers.diagnostics import diagnose
 from aaa.subscribers.types import AddressKind, ServiceStatus
-from admin_api.deps import CityScope, db, settings_of
+from admin_api.deps import CityScope, db, policy_zone, settings_of
 from admin_api.routes.common import Limit, Offset, PathId, QueryId
 from admin_api.routes.customers import create as create_customer
 from admin_api.schemas import (
+    CancellationOut,
+    ChargeOut,
     DiagnosticsOut,
     MigrateIn,
     Page,
     PasswordIn,
     ReasonIn,
     ServiceAddressIn,
+    ServiceCancelIn,
     ServiceIn,
     ServiceOut,
     ServicePatch,
@@ -27,6 +30,7 @@ from admin_api.schemas import (
     TransferIn,
 )
 from admin_api.views import diagnostics_out, service_out
+from billing_bridge.cancellation import cancel_service
 
 router = APIRouter(tags=["services"])
 
@@ -124,15 +128,30 @@ def suspend(
     return service_out(session, changed)
 
 
-@router.post("/services/{service_id}/cancel", response_model=ServiceOut)
+@router.post("/services/{service_id}/cancel", response_model=CancellationOut)
 def cancel(
-    service_id: PathId, body: ReasonIn, scope: CityScope, session: Session = db("services.cancel")
-) -> ServiceOut:
-    """Cancel (final). The login and the fixed IP become free for reuse."""
+    service_id: PathId,
+    body: ServiceCancelIn,
+    scope: CityScope,
+    request: Request,
+    session: Session = db("services.cancel"),
+) -> CancellationOut:
+    """Cancel (final). The login and the fixed IP become free for reuse. Optionally charge the
+    loyalty fine (pro-rata of the loyalty months left) and cancel the charges not yet due."""
     service = services.get_service_by_id(session, service_id, scope)
-    return service_out(
-        session, services.change_status(session, service, ServiceStatus.CANCELLED, reason=body.reason)
+    done = cancel_service(
+        session,
+        service,
+        reason=body.reason,
+        now=utcnow(),
+        zone=policy_zone(request),
+        charge_loyalty_fine=body.loyalty_fine,
+        cancel_pending=body.cancel_pending_charges,
     )
+    out = CancellationOut(**service_out(session, done.service).model_dump())
+    out.fine = ChargeOut.model_validate(done.fine) if done.fine else None
+    out.cancelled_charge_ids, out.notes = done.cancelled_charges, done.notes
+    return out
 
 
 @router.post("/services/{service_id}/migrate", response_model=ServiceOut, status_code=201)

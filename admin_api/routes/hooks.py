@@ -1,0 +1,158 @@
+"""Payment notifications in (a gateway's signed webhook; no token) and webhooks out."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aaa.audit.recorder import Actor, act_as, actor_of
+from aaa.db.base import utcnow
+from aaa.errors import Invalid, NotFound
+from admin_api.deps import db, policy_zone, public_session, settings_of
+from admin_api.routes.common import Limit, PathId
+from admin_api.schemas import (
+    DeliveryOut,
+    NotificationOut,
+    ResolveIn,
+    TransitionOut,
+    WebhookIn,
+    WebhookOut,
+    WebhookPatch,
+)
+from billing_bridge import notifications
+from billing_bridge.models import (
+    DeliveryStatus,
+    NotificationStatus,
+    PaymentNotification,
+    Webhook,
+    WebhookDelivery,
+)
+from billing_bridge.routine import Transition
+
+router = APIRouter(tags=["hooks"])
+
+
+def _note_out(note: PaymentNotification, moved: list[Transition] | None = None) -> NotificationOut:
+    out = NotificationOut.model_validate(note)
+    out.status = note.status.value
+    out.services_moved = [TransitionOut.model_validate(t, from_attributes=True) for t in moved or []]
+    return out
+
+
+@router.post("/hooks/payments", response_model=NotificationOut, responses={200: {}, 202: {}})
+async def payment_notification(
+    request: Request, session: Annotated[Session, Depends(public_session, scope="function")]
+) -> JSONResponse:
+    """A payment gateway's notice, signed with ``billing.notification_secret`` (header
+    ``X-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>." + body>``). 201: applied; 202:
+    recorded and flagged for an operator; 200: this external_id was already received."""
+    settings = settings_of(request).billing
+    body = await request.body()
+    now = utcnow()
+    notifications.verify(
+        settings.notification_secret,
+        request.headers.get("x-signature"),
+        body,
+        now,
+        settings.notification_max_skew_seconds,
+    )
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise Invalid("the body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise Invalid("the body must be a JSON object")
+    act_as(session, Actor("gateway", request.client.host if request.client else "unknown"))
+    note, new, moved = notifications.notify(
+        session, payload, now=now, zone=policy_zone(request), cash_box=settings.gateway_cash_box
+    )
+    code = 200 if not new else 201 if note.receipt_id else 202
+    out = _note_out(note, moved)
+    session.commit()  # acknowledged only once stored
+    return JSONResponse(out.model_dump(mode="json"), status_code=code)
+
+
+@router.get("/payment-notifications", response_model=list[NotificationOut])
+def list_notifications(
+    status: NotificationStatus | None = None, limit: Limit = 50, session: Session = db("finance.read")
+) -> list[NotificationOut]:
+    query = select(PaymentNotification).order_by(PaymentNotification.id.desc()).limit(limit)
+    if status:
+        query = query.where(PaymentNotification.status == status)
+    return [_note_out(n) for n in session.scalars(query)]
+
+
+@router.post("/payment-notifications/{notification_id}/resolve", response_model=NotificationOut)
+def resolve_notification(
+    notification_id: PathId, body: ResolveIn, request: Request, session: Session = db("finance.hooks")
+) -> NotificationOut:
+    """Decide on a flagged notice: apply its amount to its invoice (less is a partial payment)
+    or dismiss it."""
+    note = notifications.get_notification(session, notification_id)
+    moved = notifications.resolve(
+        session,
+        note,
+        apply=body.action == "apply",
+        by=actor_of(session).name,
+        now=utcnow(),
+        zone=policy_zone(request),
+        cash_box=settings_of(request).billing.gateway_cash_box,
+    )
+    return _note_out(note, moved)
+
+
+@router.get("/webhooks", response_model=list[WebhookOut])
+def list_webhooks(session: Session = db("finance.hooks")) -> list[WebhookOut]:
+    return [WebhookOut.model_validate(w) for w in session.scalars(select(Webhook).order_by(Webhook.id))]
+
+
+@router.post("/webhooks", response_model=WebhookOut, status_code=201)
+def create_webhook(body: WebhookIn, session: Session = db("finance.hooks")) -> WebhookOut:
+    """Deliveries are signed: X-AAA-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>."""
+    hook = Webhook(**body.model_dump())
+    session.add(hook)
+    session.flush()
+    return WebhookOut.model_validate(hook)
+
+
+def _webhook(session: Session, webhook_id: int) -> Webhook:
+    hook = session.get(Webhook, webhook_id)
+    if hook is None:
+        raise NotFound(f"webhook {webhook_id} does not exist")
+    return hook
+
+
+@router.patch("/webhooks/{webhook_id}", response_model=WebhookOut)
+def update_webhook(
+    webhook_id: PathId, body: WebhookPatch, session: Session = db("finance.hooks")
+) -> WebhookOut:
+    hook = _webhook(session, webhook_id)
+    for field, value in body.model_dump(exclude_unset=True).items():
+        setattr(hook, field, value)
+    session.flush()
+    return WebhookOut.model_validate(hook)
+
+
+@router.get("/webhooks/{webhook_id}/deliveries", response_model=list[DeliveryOut])
+def deliveries(
+    webhook_id: PathId,
+    status: DeliveryStatus | None = None,
+    limit: Limit = 50,
+    session: Session = db("finance.hooks"),
+) -> list[DeliveryOut]:
+    """The delivery log: every event, its attempts and the last answer."""
+    _webhook(session, webhook_id)
+    query = (
+        select(WebhookDelivery)
+        .where(WebhookDelivery.webhook_id == webhook_id)
+        .order_by(WebhookDelivery.id.desc())
+        .limit(limit)
+    )
+    if status:
+        query = query.where(WebhookDelivery.status == status)
+    return [DeliveryOut.model_validate(d) for d in session.scalars(query)]

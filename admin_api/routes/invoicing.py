@@ -1,0 +1,168 @@
+"""Invoicing (Faturamento): the monthly billing run and its preview, invoices (issue, cancel,
+re-issue), carnês, installation fees in instalments, and the quote of what settles charges today."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aaa.db.base import utcnow
+from aaa.errors import Invalid
+from aaa.subscribers import service as services
+from admin_api.deps import CityScope, db, policy_zone
+from admin_api.routes.common import Limit, PathId
+from admin_api.schemas import (
+    BillingRunIn,
+    BillingRunOut,
+    CarneIn,
+    CarneOut,
+    ChargeOut,
+    InstallationFeeIn,
+    InvoiceCancelIn,
+    InvoiceIn,
+    InvoiceOut,
+    QuoteItemOut,
+    QuoteOut,
+    ReissueIn,
+)
+from billing_bridge import invoices
+from billing_bridge.billing_run import run_billing
+from billing_bridge.instalments import carne, installation_fee
+from billing_bridge.models import ZERO, BillingRun, Carne, Charge, Invoice
+from billing_bridge.receiving import quote_of
+
+router = APIRouter(tags=["invoicing"])
+
+
+@router.post("/billing-runs", response_model=BillingRunOut, status_code=201)
+def billing_run(body: BillingRunIn, request: Request, session: Session = db("finance.bill")) -> BillingRunOut:
+    """Faturamento mensal. Dry (the default): what would be generated and the warnings to read
+    first (a service without a billing method, due day or price). Then with dry_run false:
+    the monthly fees and their invoices. Running a month twice generates nothing twice."""
+    run = run_billing(
+        session, body.competence, policy_zone(request), dry_run=body.dry_run, prorate=body.pro_rata
+    )
+    return BillingRunOut.model_validate(run)
+
+
+@router.get("/billing-runs", response_model=list[BillingRunOut])
+def list_billing_runs(limit: Limit = 20, session: Session = db("finance.read")) -> list[BillingRunOut]:
+    runs = session.scalars(select(BillingRun).order_by(BillingRun.id.desc()).limit(limit))
+    return [BillingRunOut.model_validate(r).model_copy(update={"items": []}) for r in runs]
+
+
+def invoice_out(invoice: Invoice) -> InvoiceOut:
+    out = InvoiceOut.model_validate(invoice)
+    out.status = invoice.status.value
+    out.state = invoices.state_of(invoice)
+    out.open_amount = sum((c.open_amount for c in invoice.charges), ZERO)
+    return out
+
+
+@router.post("/invoices", response_model=InvoiceOut, status_code=201)
+def issue_invoice(body: InvoiceIn, session: Session = db("finance.charge")) -> InvoiceOut:
+    """Group open charges of one customer on one boleto (seed 000: amarrar a uma fatura)."""
+    return invoice_out(invoices.issue(session, **body.model_dump()))
+
+
+@router.get("/invoices/{invoice_id}", response_model=InvoiceOut)
+def get_invoice(invoice_id: PathId, session: Session = db("finance.read")) -> InvoiceOut:
+    return invoice_out(invoices.get_invoice(session, invoice_id))
+
+
+@router.get("/customers/{customer_id}/invoices", response_model=list[InvoiceOut])
+def customer_invoices(
+    customer_id: PathId, limit: Limit = 50, session: Session = db("finance.read")
+) -> list[InvoiceOut]:
+    """Every invoice of the customer, cancelled ones included (seed 004), newest first."""
+    rows = session.scalars(
+        select(Invoice).where(Invoice.customer_id == customer_id).order_by(Invoice.id.desc()).limit(limit)
+    )
+    return [invoice_out(i) for i in rows]
+
+
+@router.post("/invoices/{invoice_id}/cancel", response_model=InvoiceOut)
+def cancel_invoice(
+    invoice_id: PathId, body: InvoiceCancelIn, session: Session = db("finance.charge")
+) -> InvoiceOut:
+    invoice = invoices.get_invoice(session, invoice_id)
+    return invoice_out(
+        invoices.cancel_invoice(
+            session, invoice, reason=body.reason, now=utcnow(), cancel_charges=body.cancel_charges
+        )
+    )
+
+
+@router.post("/invoices/{invoice_id}/reissue", response_model=InvoiceOut, status_code=201)
+def reissue_invoice(
+    invoice_id: PathId, body: ReissueIn, session: Session = db("finance.charge")
+) -> InvoiceOut:
+    """Regerar fatura: the old one is cancelled (and stays), a new one carries what is open."""
+    invoice = invoices.get_invoice(session, invoice_id)
+    return invoice_out(
+        invoices.reissue(session, invoice, due_date=body.due_date, reason=body.reason, now=utcnow())
+    )
+
+
+@router.get("/charges/quote", response_model=QuoteOut)
+def quote(
+    request: Request,
+    ids: list[int] = Query(..., min_length=1, max_length=500, description="charge ids"),
+    on: date | None = Query(None, description="the day of payment (default today)"),
+    session: Session = db("finance.read"),
+) -> QuoteOut:
+    """What settles the charges on a day: open amount − promotional discount + late fee + interest."""
+    zone = policy_zone(request)
+    day = on or utcnow().astimezone(zone).date()
+    quotes = quote_of(session, ids, day, zone)
+    items = [
+        QuoteItemOut(
+            charge_id=cid,
+            open_amount=q.open_amount,
+            discount=q.discount,
+            fine=q.fine,
+            interest=q.interest,
+            days_late=q.days_late,
+            total=q.total,
+        )
+        for cid, q in quotes.items()
+    ]
+    return QuoteOut(on=day, items=items, total=sum((i.total for i in items), ZERO))
+
+
+def _carne_out(session: Session, book: Carne) -> CarneOut:
+    out = CarneOut.model_validate(book)
+    charges = session.scalars(select(Charge).where(Charge.carne_id == book.id).order_by(Charge.due_date))
+    out.charges = [ChargeOut.model_validate(c) for c in charges]
+    return out
+
+
+@router.post("/services/{service_id}/carnes", response_model=CarneOut, status_code=201)
+def create_carne(
+    service_id: PathId,
+    body: CarneIn,
+    scope: CityScope,
+    request: Request,
+    session: Session = db("finance.charge"),
+) -> CarneOut:
+    """Carnê (seed 001): N monthly fees at once; the first is pro-rata from the start of service."""
+    service = services.get_service_by_id(session, service_id, scope)
+    start = body.start
+    if start is None:
+        if service.activated_at is None:
+            raise Invalid(f"service {service.id} was never activated; give the start date")
+        start = service.activated_at.astimezone(policy_zone(request)).date()
+    book = carne(session, service, first_due=body.first_due, installments=body.installments, start=start)
+    return _carne_out(session, book)
+
+
+@router.post("/services/{service_id}/installation-fee", response_model=list[ChargeOut], status_code=201)
+def create_installation_fee(
+    service_id: PathId, body: InstallationFeeIn, scope: CityScope, session: Session = db("finance.charge")
+) -> list[ChargeOut]:
+    """Installation fee in instalments that add up to the cent, due monthly."""
+    service = services.get_service_by_id(session, service_id, scope)
+    return [ChargeOut.model_validate(c) for c in installation_fee(session, service, **body.model_dump())]

@@ -1,0 +1,292 @@
+"""Faturamento mensal (seed 000): one monthly fee per service for a competence month, each on its
+own invoice with the service's other loose charges due that month. Preview first (what would be
+generated, and the warnings an operator must read), then generate.
+
+Idempotent per competence: a service that already has a monthly fee for the month (in any
+status, cancelled included: someone decided about it) is skipped, and the database refuses a
+second live one, so running twice, or two runs racing, never charges twice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from aaa.audit.recorder import actor_of, record
+from aaa.db.base import utcnow
+from aaa.subscribers.models import Plan, Service
+from aaa.subscribers.types import BillingMode
+from aaa.subscribers.types import ServiceStatus as S
+from billing_bridge.amounts import ZERO, add_months, due_in, month_of, pro_rata
+from billing_bridge.models import (
+    BillingMethod,
+    BillingRun,
+    Charge,
+    ChargeKind,
+    ChargeStatus,
+    Invoice,
+    InvoiceStatus,
+)
+from billing_bridge.standing import brl
+
+BILLED = (S.ENABLED, S.REDUCED_DEBT, S.SUSPENDED_DEBT, S.BLOCKED_MANUAL)
+_NOT_BILLED = {
+    S.PENDING_INSTALL: "not installed yet",
+    S.SUSPENDED_REQUEST: "suspended at the customer's request",
+    S.AWAITING_MIGRATION: "awaiting migration",
+}
+_LOCK = 0x5EED_B111  # PostgreSQL advisory lock: one billing run at a time
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the run needs of one service."""
+
+    service_id: int
+    login: str | None
+    customer_id: int
+    status: S
+    price: Decimal
+    plan: str
+    due_day: int | None
+    billing_method_id: int | None
+    billing_mode: BillingMode
+    activated_on: date | None  # local date
+    exempt: bool
+    charged: bool  # already has a monthly fee for the competence
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    service_id: int
+    login: str | None
+    customer_id: int
+    billing_method_id: int
+    due_date: date
+    amount: Decimal
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    service_id: int
+    login: str | None
+    cause: str  # counted by this
+    message: str
+    warning: bool  # an operator should fix something before generating
+
+
+def bill(facts: Facts, competence: date, *, prorate: bool) -> Line | Skip:
+    """The monthly fee of one service for ``competence``, or why there is none. Pure."""
+
+    def skip(cause: str, message: str, warning: bool = False) -> Skip:
+        return Skip(facts.service_id, facts.login, cause, message, warning)
+
+    month = month_of(competence)
+    if facts.charged:
+        return skip("already_charged", f"already has its monthly fee for {month:%m/%Y}")
+    if facts.status in _NOT_BILLED:
+        return skip(facts.status.value, _NOT_BILLED[facts.status])
+    if facts.exempt:
+        return skip("exempt", "exempt from charges")
+    if facts.billing_method_id is None:
+        return skip("no_billing_method", "has no billing method: set one to bill it", warning=True)
+    if facts.due_day is None:
+        return skip("no_due_day", "has no due day: set one to bill it", warning=True)
+    if facts.price <= ZERO:
+        return skip("no_price", "its price is zero", warning=True)
+    if facts.activated_on is None:
+        return skip("never_activated", "was never enabled", warning=True)
+    if month_of(facts.activated_on) > month:
+        return skip("not_active_yet", f"activated on {facts.activated_on:%d/%m/%Y}, after {month:%m/%Y}")
+    share = pro_rata(facts.price, month, facts.activated_on if prorate else None)
+    description = f"Mensalidade {month:%m/%Y} — {facts.plan}"
+    if not share.whole:
+        description += f" (pro-rata {share.days}/{share.of} dias de {brl(facts.price)})"
+    due_month = month if facts.billing_mode is BillingMode.ADVANCE else add_months(month, 1)
+    return Line(
+        facts.service_id,
+        facts.login,
+        facts.customer_id,
+        facts.billing_method_id,
+        due_in(due_month, facts.due_day),
+        share.amount,
+        description,
+    )
+
+
+def _facts(session: Session, month: date, zone: ZoneInfo) -> list[Facts]:
+    charged = set(
+        session.scalars(
+            select(Charge.service_id).where(Charge.kind == ChargeKind.MONTHLY, Charge.competence == month)
+        )
+    )
+    rows = session.execute(
+        select(
+            Service.id,
+            Service.login,
+            Service.customer_id,
+            Service.status,
+            Service.price,
+            Plan.name,
+            Service.due_day,
+            Service.billing_method_id,
+            Service.billing_mode,
+            Service.activated_at,
+            Service.exempt,
+        )
+        .join(Plan, Plan.id == Service.plan_id)
+        .where(Service.status != S.CANCELLED)
+        .order_by(Service.id)
+    )
+    return [
+        Facts(
+            sid,
+            login,
+            customer,
+            status,
+            price,
+            plan,
+            due_day,
+            method,
+            mode,
+            activated.astimezone(zone).date() if activated else None,
+            exempt,
+            sid in charged,
+        )
+        for sid, login, customer, status, price, plan, due_day, method, mode, activated, exempt in rows
+    ]
+
+
+def run_billing(
+    session: Session, competence: date, zone: ZoneInfo, *, dry_run: bool, prorate: bool = True
+) -> BillingRun:
+    """Preview (``dry_run``) or generate the month; the run is recorded either way."""
+    month = month_of(competence)
+    if not dry_run and session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_LOCK)))  # a second run waits, then skips all
+    run = BillingRun(
+        competence=month,
+        dry_run=dry_run,
+        pro_rata=prorate,
+        started_at=utcnow(),
+        run_by=actor_of(session).name,
+    )
+    session.add(run)
+    session.flush()
+    methods = {m.id: m for m in session.scalars(select(BillingMethod))}
+    lines: list[Line] = []
+    skips: list[Skip] = []
+    for facts in _facts(session, month, zone):
+        result = bill(facts, month, prorate=prorate)
+        if isinstance(result, Line):
+            lines.append(result)
+        else:
+            skips.append(result)
+    warnings = [asdict(s) for s in skips if s.warning]
+    warnings += [
+        {"service_id": line.service_id, "login": line.login, "message": "its billing method is inactive"}
+        for line in lines
+        if not methods[line.billing_method_id].active
+    ]
+    counts = Counter(s.cause for s in skips)
+    counts["charged"] = len(lines)
+    run.counts = dict(counts)
+    run.total = sum((line.amount for line in lines), ZERO)
+    run.warnings = warnings
+    if dry_run:  # a real run's lines are its charges
+        run.items = [
+            {**asdict(line), "due_date": line.due_date.isoformat(), "amount": str(line.amount)} for line in lines
+        ]
+    if not dry_run and lines:
+        _generate(session, run, month, lines)
+        record(
+            session,
+            entity="billing_run",
+            entity_id=run.id,
+            action="generated",
+            changes={"competence": [None, month.isoformat()], "charges": [None, len(lines)]},
+            note=f"monthly fees for {month:%m/%Y}: {len(lines)} charges, {brl(run.total)}",
+        )
+    run.finished_at = utcnow()
+    session.flush()
+    return run
+
+
+def _generate(session: Session, run: BillingRun, month: date, lines: list[Line]) -> None:
+    """Set-wise inserts: 100,000 services are three statements, not 300,000 ORM objects."""
+    now = utcnow()
+    charge_ids = session.scalars(
+        insert(Charge).returning(Charge.id, sort_by_parameter_order=True),
+        [
+            {
+                "service_id": line.service_id,
+                "kind": ChargeKind.MONTHLY,
+                "description": line.description,
+                "competence": month,
+                "due_date": line.due_date,
+                "amount": line.amount,
+                "paid_amount": ZERO,
+                "discount_days_before": 0,
+                "discount_granted": ZERO,
+                "status": ChargeStatus.OPEN,
+                "billing_run_id": run.id,
+                "created_at": now,
+            }
+            for line in lines
+        ],
+    ).all()
+    loose = _loose_charges(session, {line.service_id for line in lines})
+    invoices: list[dict[str, Any]] = []
+    for line, charge_id in zip(lines, charge_ids, strict=True):
+        extra = [
+            (cid, amount)
+            for cid, due, amount in loose.get(line.service_id, [])
+            if month_of(due) == month_of(line.due_date)
+        ]
+        invoices.append(
+            {
+                "customer_id": line.customer_id,
+                "billing_method_id": line.billing_method_id,
+                "due_date": line.due_date,
+                "amount": line.amount + sum((a for _, a in extra), ZERO),
+                "charge_ids": [charge_id, *(cid for cid, _ in extra)],
+                "status": InvoiceStatus.ISSUED,
+                "billing_run_id": run.id,
+                "created_at": now,
+            }
+        )
+    invoice_ids = session.scalars(
+        insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True), invoices
+    ).all()
+    session.execute(
+        update(Charge),
+        [
+            {"id": cid, "invoice_id": invoice_id}
+            for invoice, invoice_id in zip(invoices, invoice_ids, strict=True)
+            for cid in invoice["charge_ids"]
+        ],
+    )
+
+
+def _loose_charges(session: Session, service_ids: set[int]) -> dict[int, list[tuple[int, date, Decimal]]]:
+    """Open charges on no invoice (an installation fee, a sale): they ride on the month's boleto."""
+    rows = session.execute(
+        select(Charge.service_id, Charge.id, Charge.due_date, Charge.amount - Charge.paid_amount).where(
+            Charge.invoice_id.is_(None),
+            Charge.status.in_((ChargeStatus.OPEN, ChargeStatus.PARTIALLY_PAID)),
+            Charge.kind != ChargeKind.MONTHLY,
+        )
+    )
+    found: dict[int, list[tuple[int, date, Decimal]]] = {}
+    for service_id, charge_id, due, amount in rows:
+        if service_id in service_ids:
+            found.setdefault(service_id, []).append((charge_id, due, amount))
+    return found

@@ -1,0 +1,126 @@
+"""Invoices (faturas): one or more open charges of a customer under a billing method and a due
+date (seed 000: "amarrar a uma fatura"). Cancelling one keeps it visible and frees its charges
+(or cancels them too); re-issuing cancels it and issues a new one with what is still open."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aaa.errors import Conflict, Invalid, NotFound
+from aaa.subscribers.models import Service
+from billing_bridge.charges import cancel_charge
+from billing_bridge.models import ZERO, BillingMethod, Charge, ChargeStatus, Invoice, InvoiceStatus
+
+LIVE = (ChargeStatus.OPEN, ChargeStatus.PARTIALLY_PAID)
+
+
+def get_invoice(session: Session, invoice_id: int) -> Invoice:
+    invoice = session.get(Invoice, invoice_id)
+    if invoice is None:
+        raise NotFound(f"invoice {invoice_id} does not exist")
+    return invoice
+
+
+def state_of(invoice: Invoice) -> str:
+    """issued, partially_paid, paid or cancelled: what the customer's boleto stands at."""
+    if invoice.status is InvoiceStatus.CANCELLED:
+        return "cancelled"
+    if all(c.status in (ChargeStatus.PAID, ChargeStatus.CANCELLED) for c in invoice.charges):
+        return "paid"
+    if any(c.paid_amount > ZERO for c in invoice.charges):
+        return "partially_paid"
+    return "issued"
+
+
+def issue(
+    session: Session,
+    *,
+    charge_ids: Sequence[int],
+    billing_method_id: int,
+    due_date: date,
+    reissued_from: Invoice | None = None,
+) -> Invoice:
+    if not charge_ids:
+        raise Invalid("select the charges to put on the invoice")
+    method = session.get(BillingMethod, billing_method_id)
+    if method is None or not method.active:
+        raise Invalid(f"billing method {billing_method_id} does not exist or is inactive")
+    charges = list(
+        session.scalars(
+            select(Charge)
+            .where(Charge.id.in_(charge_ids))
+            .order_by(Charge.due_date, Charge.id)
+            .with_for_update()
+        )
+    )
+    missing = sorted(set(charge_ids) - {c.id for c in charges})
+    if missing:
+        raise NotFound(f"charge(s) {', '.join(map(str, missing))} do not exist")
+    closed = [c.id for c in charges if c.status not in LIVE]
+    if closed:
+        raise Conflict(f"charge(s) {', '.join(map(str, closed))} are paid or cancelled")
+    taken = [c.id for c in charges if c.invoice_id is not None]
+    if taken:
+        raise Conflict(f"charge(s) {', '.join(map(str, taken))} are already on an invoice; cancel it first")
+    customers = set(
+        session.scalars(select(Service.customer_id).where(Service.id.in_({c.service_id for c in charges})))
+    )
+    if len(customers) != 1:
+        raise Invalid("an invoice groups the charges of one customer; these belong to several")
+    invoice = Invoice(
+        customer_id=customers.pop(),
+        billing_method_id=method.id,
+        due_date=due_date,
+        amount=sum((c.open_amount for c in charges), ZERO),
+        charge_ids=[c.id for c in charges],
+        status=InvoiceStatus.ISSUED,
+        reissued_from_id=reissued_from.id if reissued_from else None,
+    )
+    session.add(invoice)
+    session.flush()
+    for charge in charges:
+        charge.invoice_id = invoice.id
+    session.flush()
+    session.refresh(invoice, ["charges"])
+    return invoice
+
+
+def cancel_invoice(
+    session: Session, invoice: Invoice, *, reason: str, now: datetime, cancel_charges: bool = False
+) -> Invoice:
+    """The invoice stays, cancelled; its charges go back to loose (or are cancelled as well)."""
+    if not reason.strip():
+        raise Invalid("give a reason for cancelling the invoice")
+    if invoice.status is InvoiceStatus.CANCELLED:
+        raise Conflict(f"invoice {invoice.id} is already cancelled")
+    if state_of(invoice) == "paid":
+        raise Conflict(f"invoice {invoice.id} is paid; reverse its receipt first")
+    for charge in list(invoice.charges):
+        charge.invoice_id = None
+        if cancel_charges and charge.status in LIVE:
+            cancel_charge(
+                session, charge, reason=f"invoice {invoice.id} cancelled: {reason.strip()}", now=now
+            )
+    invoice.status, invoice.cancelled_at, invoice.cancel_reason = InvoiceStatus.CANCELLED, now, reason.strip()
+    session.flush()
+    session.expire(invoice, ["charges"])
+    return invoice
+
+
+def reissue(session: Session, invoice: Invoice, *, due_date: date, reason: str, now: datetime) -> Invoice:
+    """Regerar fatura: a new invoice (new due date) with the old one's charges that are still open."""
+    still_open = [c.id for c in invoice.charges if c.status in LIVE]
+    if not still_open:
+        raise Conflict(f"invoice {invoice.id} has nothing open to re-issue")
+    cancel_invoice(session, invoice, reason=f"re-issued: {reason.strip()}", now=now)
+    return issue(
+        session,
+        charge_ids=still_open,
+        billing_method_id=invoice.billing_method_id,
+        due_date=due_date,
+        reissued_from=invoice,
+    )
