@@ -203,7 +203,8 @@ def run_billing(
     run.warnings = warnings
     if dry_run:  # a real run's lines are its charges
         run.items = [
-            {**asdict(line), "due_date": line.due_date.isoformat(), "amount": str(line.amount)} for line in lines
+            {**asdict(line), "due_date": line.due_date.isoformat(), "amount": str(line.amount)}
+            for line in lines
         ]
     if not dry_run and lines:
         _generate(session, run, month, lines)

@@ -24,6 +24,7 @@ from aaa.subscribers.service import change_status
 from aaa.subscribers.types import ServiceStatus as S
 from billing_bridge.charges import open_charges, rule_of
 from billing_bridge.models import BillingMethod, RoutineRun
+from billing_bridge.sources import ChargeSource
 from billing_bridge.standing import standing
 
 MANAGED = (S.ENABLED, S.REDUCED_DEBT, S.SUSPENDED_DEBT)  # the routine leaves every other status alone
@@ -46,8 +47,10 @@ def evaluate(
     service_ids: Collection[int] | None = None,
     *,
     lock: bool = False,
+    source: ChargeSource = open_charges,
 ) -> tuple[list[Transition], list[Service]]:
-    """Every managed service whose standing differs from its status, and the services read."""
+    """Every managed service whose standing differs from its status, and the services read;
+    the charges come from ``source`` (our tables, or another ERP's)."""
     query = select(Service).where(Service.status.in_(MANAGED)).order_by(Service.id)
     if service_ids is not None:
         query = query.where(Service.id.in_(service_ids))
@@ -55,7 +58,7 @@ def evaluate(
         query = query.with_for_update()
     services = list(session.scalars(query))
     methods = {m.id: m for m in session.scalars(select(BillingMethod))}
-    charges = open_charges(session, service_ids, today)
+    charges = source(session, service_ids, today)
     transitions = []
     for service in services:
         bonus = (
@@ -77,9 +80,17 @@ def evaluate(
     return transitions, services
 
 
-def run_routine(session: Session, today: date, zone: ZoneInfo, now: datetime, *, dry_run: bool) -> RoutineRun:
+def run_routine(
+    session: Session,
+    today: date,
+    zone: ZoneInfo,
+    now: datetime,
+    *,
+    dry_run: bool,
+    source: ChargeSource = open_charges,
+) -> RoutineRun:
     """Apply (or, dry, only list) every transition; the run is recorded with its counts."""
-    transitions, services = evaluate(session, today, zone, lock=not dry_run)
+    transitions, services = evaluate(session, today, zone, lock=not dry_run, source=source)
     if not dry_run:
         by_id = {s.id: s for s in services}
         for t in transitions:

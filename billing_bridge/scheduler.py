@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from aaa.audit.recorder import Actor, act_as
 from aaa.db.base import utcnow
 from aaa.errors import Invalid
+from billing_bridge.charges import open_charges
 from billing_bridge.models import Routine, RoutineRun
 from billing_bridge.routine import run_routine
+from billing_bridge.sources import ChargeSource
 
 log = logging.getLogger(__name__)
 _LOCK_BASE = 0x5EED_0000  # advisory lock keys: this + routine id
@@ -36,7 +38,11 @@ def trigger_of(fields: dict[str, str], zone: ZoneInfo) -> CronTrigger:
 
 
 def run_scheduled(
-    factory: sessionmaker[Session], routine_id: int, slot: datetime, zone: ZoneInfo
+    factory: sessionmaker[Session],
+    routine_id: int,
+    slot: datetime,
+    zone: ZoneInfo,
+    source: ChargeSource = open_charges,
 ) -> RoutineRun | None:
     """Run the routine for the scheduled moment ``slot``, unless another node has or is."""
     with factory.begin() as session:
@@ -50,7 +56,7 @@ def run_scheduled(
             return None
         routine.last_slot = slot
         act_as(session, Actor("scheduler", "local"))
-        run = run_routine(session, slot.astimezone(zone).date(), zone, utcnow(), dry_run=False)
+        run = run_routine(session, slot.astimezone(zone).date(), zone, utcnow(), dry_run=False, source=source)
         run.routine_id = routine_id
         log.info(
             "routine %d (%s) ran for %s: %s", routine_id, routine.description, slot.isoformat(), run.counts
@@ -61,9 +67,16 @@ def run_scheduled(
 class RoutineScheduler:
     """APScheduler in the background, its jobs re-read from the database every ``refresh`` s."""
 
-    def __init__(self, factory: sessionmaker[Session], zone: ZoneInfo, refresh: float = 60.0):
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        zone: ZoneInfo,
+        refresh: float = 60.0,
+        source: ChargeSource = open_charges,
+    ):
         self.factory = factory
         self.zone = zone
+        self.source = source
         self.scheduler = BackgroundScheduler(timezone=zone)
         self.scheduler.add_job(self.reload, "interval", seconds=refresh, id="reload")
 
@@ -90,6 +103,6 @@ class RoutineScheduler:
     def _fire(self, routine_id: int) -> None:
         slot = utcnow().replace(second=0, microsecond=0)  # schedules have minute resolution
         try:
-            run_scheduled(self.factory, routine_id, slot, self.zone)
+            run_scheduled(self.factory, routine_id, slot, self.zone, self.source)
         except Exception:
             log.exception("routine %d failed", routine_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,8 @@ from aaa.operators.service import add_cash_box
 from aaa.subscribers.models import Service
 from billing_bridge import receiving
 from billing_bridge.charges import add_charge
-from billing_bridge.models import BillingMethod, ChargeKind
+from billing_bridge.billing_run import run_billing
+from billing_bridge.models import BillingMethod, Charge, ChargeKind
 from billing_bridge.routine import run_routine
 from tests.api_client import Api
 from tests.conftest import make_service
@@ -122,10 +124,12 @@ def test_charge_rules_and_cash_box_permission(api: Api) -> None:
 def test_overdue_reduced_suspended_paid_reversed_on_the_nas(
     db_url: str, factory: sessionmaker[Session]
 ) -> None:
-    """The walk: overdue → reduced speed (CoA) → suspended (address list) → partial payment (still
-    suspended) → full payment (enabled, CoA) → reversal (suspended again at the next routine)."""
+    """The walk: billing run → overdue → reduced speed (CoA) → suspended (address list) → partial
+    payment (still suspended) → full payment (enabled, CoA) → reversal (suspended again at the
+    next routine)."""
     settings = settings_for(db_url, suspended_action="address_list")
     today = utcnow().astimezone(ZONE).date()
+    due = today - timedelta(days=16)
     with RouterOsFake() as router, CoaResponder("test-secret-0123456789") as responder:
         nas_id = add_nas(factory, responder, router)
         service_id = service(factory, "maria")
@@ -137,12 +141,14 @@ def test_overdue_reduced_suspended_paid_reversed_on_the_nas(
             s.flush()
             maria = s.get(Service, service_id)
             assert maria is not None
-            maria.billing_method_id = method.id
-            charge = add_charge(
-                s, maria, kind=ChargeKind.MONTHLY, due_date=today - timedelta(days=16), amount=99
-            )
-            charge_id = charge.id
+            maria.billing_method_id, maria.price, maria.due_day = method.id, Decimal("99.00"), due.day
+            maria.activated_at = utcnow() - timedelta(days=120)
             box_id = add_cash_box(s, name="Loja").id
+        with factory.begin() as s:
+            act_as(s, Actor("operator:test", "127.0.0.1"))
+            run = run_billing(s, due, ZONE, dry_run=False)
+            assert run.counts["charged"] == 1 and run.total == Decimal("99.00")
+            charge_id = s.scalars(select(Charge.id).where(Charge.billing_run_id == run.id)).one()
 
         def routine(day_offset: int) -> dict[str, Any]:
             with factory.begin() as s:

@@ -134,13 +134,38 @@ def expire_overlays_every(settings: Settings, factory: sessionmaker[Session], st
             log.warning("overlay expiry failed, will retry: %s", exc)
 
 
+def deliver_webhooks_every(settings: Settings, factory: sessionmaker[Session], stop: threading.Event) -> None:
+    """Send due webhook deliveries (status changes, payments); retries back off per delivery."""
+    from aaa.db.base import utcnow
+    from billing_bridge.webhooks import deliver_due
+
+    b = settings.billing
+    while not stop.wait(b.webhook_interval):
+        try:
+            sent = deliver_due(
+                factory,
+                utcnow(),
+                timeout=b.webhook_timeout,
+                max_attempts=b.webhook_max_attempts,
+                backoff=b.webhook_backoff_seconds,
+            )
+            failed = [o for o in sent if not o.ok]
+            if failed:
+                log.warning("%d of %d webhook deliveries failed (will retry)", len(failed), len(sent))
+        except Exception as exc:
+            log.warning("webhook delivery failed, will retry: %s", exc)
+
+
 def start_routines(settings: Settings, factory: sessionmaker[Session]) -> Any:
     """The billing routines on their schedules (every node; each moment runs once)."""
     from zoneinfo import ZoneInfo
 
     from billing_bridge.scheduler import RoutineScheduler
+    from billing_bridge.sources import charge_source
 
-    scheduler = RoutineScheduler(factory, ZoneInfo(settings.policy.timezone))
+    scheduler = RoutineScheduler(
+        factory, ZoneInfo(settings.policy.timezone), source=charge_source(settings.billing)
+    )
     scheduler.start()
     return scheduler
 
@@ -231,7 +256,12 @@ def run(settings: Settings, *, with_api: bool = False) -> int:
     from aaa.composition import build
 
     components = build(settings)
-    for job, name in ((housekeeping, "housekeeping"), (expire_overlays_every, "overlay-expiry")):
+    jobs = (
+        (housekeeping, "housekeeping"),
+        (expire_overlays_every, "overlay-expiry"),
+        (deliver_webhooks_every, "webhooks"),
+    )
+    for job, name in jobs:
         threading.Thread(
             target=job, args=(settings, components.factory, stopping), name=name, daemon=True
         ).start()

@@ -14,7 +14,7 @@ from aaa.db.base import utcnow
 from aaa.errors import Conflict, Forbidden, NotFound
 from aaa.operators.models import Operator
 from aaa.subscribers import service as services
-from admin_api.deps import CityScope, Who, db, policy_zone
+from admin_api.deps import CityScope, Who, db, policy_zone, settings_of
 from admin_api.routes.common import Limit, PathId
 from admin_api.schemas import (
     BillingMethodIn,
@@ -38,6 +38,7 @@ from billing_bridge.invoices import LIVE, get_invoice
 from billing_bridge.models import BillingMethod, Charge, Routine, RoutineRun
 from billing_bridge.routine import Transition, run_routine
 from billing_bridge.scheduler import SCHEDULE, trigger_of
+from billing_bridge.sources import charge_source
 
 router = APIRouter(tags=["billing"])
 
@@ -157,7 +158,14 @@ def run_suspension_routine(
     the transitions, or (dry run) list who would change and why."""
     zone = policy_zone(request)
     now = utcnow()
-    run = run_routine(session, body.day or now.astimezone(zone).date(), zone, now, dry_run=body.dry_run)
+    run = run_routine(
+        session,
+        body.day or now.astimezone(zone).date(),
+        zone,
+        now,
+        dry_run=body.dry_run,
+        source=charge_source(settings_of(request).billing),
+    )
     return RoutineRunOut.model_validate(run)
 
 
