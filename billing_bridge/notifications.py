@@ -56,9 +56,9 @@ def _gateway_box(session: Session, name: str) -> CashBox:
 def _amount(value: Any) -> Decimal | None:
     try:
         amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
+        return amount if amount.is_finite() and amount == amount.quantize(Decimal("0.01")) else None
+    except (InvalidOperation, ValueError):  # not a number, or too many digits for money
         return None
-    return amount if amount.is_finite() and amount == amount.quantize(Decimal("0.01")) else None
 
 
 def notify(

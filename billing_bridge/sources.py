@@ -54,9 +54,7 @@ class SqlViewCharges:
         with self.engine.connect() as conn:
             rows = conn.execute(self.query, {"today": today}).all()
         wanted = set(service_ids) if service_ids is not None else None
-        ids = dict(
-            session.execute(select(Service.login, Service.id).where(Service.login.is_not(None))).tuples()
-        )
+        ids = dict(session.execute(select(Service.login, Service.id).where(Service.login.is_not(None))).all())
         found: dict[int, list[OpenCharge]] = {}
         unknown = 0
         for login, due, amount in rows:
