@@ -962,6 +962,7 @@ class ReissueIn(In):
 class InvoiceOut(Out):
     id: int
     customer_id: int
+    service_id: int | None = Field(description="the contract billed, when all its charges are one service's")
     billing_method_id: int
     due_date: date
     amount: Decimal

@@ -1,11 +1,13 @@
-"""Billing benchmark: the suspension routine over 100,000 services.
+"""Billing benchmark: the monthly billing run and the suspension routine over 100,000 services.
 
     .venv/bin/python -m bench.billing [--services 100000]
 
 Every service has a billing method (total suspension after 15 days, reduced speed after 5,
 minimum R$ 50,00) and one monthly charge; a tenth are 20 days overdue, a tenth 8 days, the rest
-paid or not yet due. Measured: the dry run (who would change and why) and the real run (the
-transitions through change_status: audit, cache invalidation, outbox), on PostgreSQL
+paid or not yet due. Measured: the billing run for December (preview, then generate: 100,000
+monthly fees, each on its invoice),
+the routine's dry run (who would change and why) and the real run (the transitions through
+change_status: audit, cache invalidation, outbox), on PostgreSQL
 ($AAA_BENCH_PG; database aaa_bench_billing is created and dropped) and on an SQLite file. The
 issue's target is under 60 s for each. Written to bench/results/billing.md.
 """
@@ -17,6 +19,7 @@ import os
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,13 +27,16 @@ import sqlalchemy as sa
 
 from aaa.db.engine import make_engine, make_session_factory
 from aaa.db.schema import upgrade
+from aaa.subscribers.models import Service
 from bench.ipam import RESULTS, services
 from bench.scratch import scratch_database
+from billing_bridge.billing_run import run_billing
 from billing_bridge.models import BillingMethod, Charge
 from billing_bridge.routine import run_routine
 
 ZONE = ZoneInfo("America/Sao_Paulo")
 TODAY = date(2026, 11, 22)
+PRICE = Decimal("99.90")
 
 
 def fill(engine: sa.Engine, count: int) -> None:
@@ -49,7 +55,14 @@ def fill(engine: sa.Engine, count: int) -> None:
                 "created_at": datetime.now(UTC),
             },
         ).scalar_one()
-        conn.execute(sa.text("UPDATE service SET billing_method_id = :m"), {"m": method})
+        conn.execute(
+            sa.update(Service).values(
+                billing_method_id=method,
+                due_day=10,
+                price=PRICE,
+                activated_at=datetime(2026, 1, 5, tzinfo=UTC),
+            )
+        )
         rows = []
         for n, service_id in enumerate(ids):
             overdue = 20 if n % 10 == 0 else 8 if n % 10 == 1 else -5
@@ -60,8 +73,8 @@ def fill(engine: sa.Engine, count: int) -> None:
                     "kind": "monthly",
                     "description": "",
                     "due_date": TODAY - timedelta(days=overdue),
-                    "amount": 99.90,
-                    "paid_amount": 99.90 if paid else 0,
+                    "amount": PRICE,
+                    "paid_amount": PRICE if paid else Decimal("0.00"),
                     "status": "paid" if paid else "open",
                     "created_at": datetime.now(UTC),
                 }
@@ -75,6 +88,15 @@ def measure(url: str, label: str, count: int) -> list[str]:
     fill(engine, count)
     factory = make_session_factory(engine)
     lines = []
+    for dry in (True, False):
+        started = time.perf_counter()
+        with factory.begin() as session:
+            billed = run_billing(session, date(2026, 12, 1), ZONE, dry_run=dry)
+            counts = dict(billed.counts)
+        elapsed = time.perf_counter() - started
+        what = "billing run preview" if dry else "billing run (monthly fees and invoices generated)"
+        summary = ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()))
+        lines.append(f"| {label} | {what}: {summary} | {elapsed:.1f} s |")
     for dry in (True, False):
         started = time.perf_counter()
         with factory.begin() as session:

@@ -71,8 +71,10 @@ def issue(
     )
     if len(customers) != 1:
         raise Invalid("an invoice groups the charges of one customer; these belong to several")
+    contracts = {c.service_id for c in charges}
     invoice = Invoice(
         customer_id=customers.pop(),
+        service_id=contracts.pop() if len(contracts) == 1 else None,
         billing_method_id=method.id,
         due_date=due_date,
         amount=sum((c.open_amount for c in charges), ZERO),

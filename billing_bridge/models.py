@@ -115,9 +115,12 @@ class Invoice(Base):
     cancels it and issues a new one with the charges still open."""
 
     __tablename__ = "invoice"
+    # The billing run finds its invoice per service with this (a correlated lookup per charge).
+    __table_args__ = (Index("ix_invoice_run_service", "billing_run_id", "service_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"))  # the contract billed, if one
     billing_method_id: Mapped[int] = mapped_column(ForeignKey("billing_method.id"))
     due_date: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))  # what it was issued for
@@ -126,7 +129,7 @@ class Invoice(Base):
         str_enum(InvoiceStatus, "invoice_status"), default=InvoiceStatus.ISSUED
     )
     reissued_from_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"))
-    billing_run_id: Mapped[int | None] = mapped_column(ForeignKey("billing_run.id"), index=True)
+    billing_run_id: Mapped[int | None] = mapped_column(ForeignKey("billing_run.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(Text)

@@ -51,6 +51,7 @@ def upgrade() -> None:
         "invoice",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("service_id", sa.Integer(), nullable=True),
         sa.Column("billing_method_id", sa.Integer(), nullable=False),
         sa.Column("due_date", sa.Date(), nullable=False),
         sa.Column("amount", sa.Numeric(precision=12, scale=2), nullable=False),
@@ -83,13 +84,14 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customer.id"], name=op.f("fk_invoice_customer_id_customer")
         ),
+        sa.ForeignKeyConstraint(["service_id"], ["service.id"], name=op.f("fk_invoice_service_id_service")),
         sa.ForeignKeyConstraint(
             ["reissued_from_id"], ["invoice.id"], name=op.f("fk_invoice_reissued_from_id_invoice")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_invoice")),
     )
     with op.batch_alter_table("invoice", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_invoice_billing_run_id"), ["billing_run_id"], unique=False)
+        batch_op.create_index("ix_invoice_run_service", ["billing_run_id", "service_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_invoice_customer_id"), ["customer_id"], unique=False)
 
     op.create_table(
@@ -300,7 +302,7 @@ def downgrade() -> None:
     op.drop_table("webhook_delivery")
     with op.batch_alter_table("invoice", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_invoice_customer_id"))
-        batch_op.drop_index(batch_op.f("ix_invoice_billing_run_id"))
+        batch_op.drop_index("ix_invoice_run_service")
 
     op.drop_table("invoice")
     op.drop_table("webhook")
