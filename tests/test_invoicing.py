@@ -183,6 +183,11 @@ def test_partial_payment_with_fees_and_discount(api: Api) -> None:
     )
     paid = api.post("/receipts", {"charge_ids": [promo["id"]], "cash_box_id": box["id"]}, expect=201)
     assert (paid["amount"], paid["items"][0]["discount"]) == ("85.00", "15.00")
+    page = api.client.get(
+        f"/api/v1/receipts/{paid['id']}/print", headers={"Authorization": f"Bearer {api.token}"}
+    )
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "Total recebido: R$ 85,00" in page.text and "<td>R$ 15,00</td>" in page.text
     charge = next(c for c in api.get(f"/services/{svc['id']}/charges") if c["id"] == promo["id"])
     assert (charge["status"], charge["paid_amount"], charge["discount_granted"]) == ("paid", "85.00", "15.00")
     api.post(f"/receipts/{paid['id']}/reverse", {"reason": "mistake"})

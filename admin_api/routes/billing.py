@@ -6,13 +6,14 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.audit.recorder import actor_of
 from aaa.db.base import utcnow
 from aaa.errors import Conflict, Forbidden, NotFound
-from aaa.operators.models import Operator
+from aaa.operators.models import CashBox, Operator
 from aaa.subscribers import service as services
 from admin_api.deps import CityScope, Who, db, policy_zone, settings_of
 from admin_api.routes.common import Limit, PathId
@@ -36,6 +37,7 @@ from billing_bridge import charges as billing
 from billing_bridge import receiving
 from billing_bridge.invoices import LIVE, get_invoice
 from billing_bridge.models import BillingMethod, Charge, Routine, RoutineRun
+from billing_bridge.printing import receipt_html
 from billing_bridge.routine import Transition, run_routine
 from billing_bridge.scheduler import SCHEDULE, trigger_of
 from billing_bridge.sources import charge_source
@@ -139,6 +141,16 @@ def receive(
 def get_receipt(receipt_id: PathId, session: Session = db("finance.read")) -> ReceiptOut:
     """The receipt as printable data."""
     return _receipt_out(receiving.get_receipt(session, receipt_id))
+
+
+@router.get("/receipts/{receipt_id}/print", response_class=HTMLResponse)
+def print_receipt(
+    receipt_id: PathId, request: Request, session: Session = db("finance.read")
+) -> HTMLResponse:
+    """The receipt as a printable HTML page (in the ISP's time zone)."""
+    receipt = receiving.get_receipt(session, receipt_id)
+    box = session.get(CashBox, receipt.cash_box_id)
+    return HTMLResponse(receipt_html(receipt, policy_zone(request), box.name if box else "?"))
 
 
 @router.post("/receipts/{receipt_id}/reverse", response_model=ReceiptOut)
