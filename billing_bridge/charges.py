@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -67,6 +67,31 @@ def add_charge(
     session.add(charge)
     session.flush()
     return charge
+
+
+LIVE = (ChargeStatus.OPEN, ChargeStatus.PARTIALLY_PAID)
+
+
+def lock_open(session: Session, charge_ids: Sequence[int], what: str) -> list[Charge]:
+    """The charges, locked, in due-date order; an error naming any missing or not open.
+    ``what``: the sentence for an empty selection."""
+    if not charge_ids:
+        raise Invalid(what)
+    charges = list(
+        session.scalars(
+            select(Charge)
+            .where(Charge.id.in_(charge_ids))
+            .order_by(Charge.due_date, Charge.id)
+            .with_for_update()
+        )
+    )
+    missing = sorted(set(charge_ids) - {c.id for c in charges})
+    if missing:
+        raise NotFound(f"charge(s) {', '.join(map(str, missing))} do not exist")
+    closed = [c.id for c in charges if c.status not in LIVE]
+    if closed:
+        raise Conflict(f"charge(s) {', '.join(map(str, closed))} are not open (paid or cancelled)")
+    return charges
 
 
 def get_charge(session: Session, charge_id: int) -> Charge:

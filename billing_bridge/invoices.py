@@ -12,10 +12,8 @@ from sqlalchemy.orm import Session
 
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.subscribers.models import Service
-from billing_bridge.charges import cancel_charge
-from billing_bridge.models import ZERO, BillingMethod, Charge, ChargeStatus, Invoice, InvoiceStatus
-
-LIVE = (ChargeStatus.OPEN, ChargeStatus.PARTIALLY_PAID)
+from billing_bridge.charges import LIVE, cancel_charge, lock_open
+from billing_bridge.models import ZERO, BillingMethod, ChargeStatus, Invoice, InvoiceStatus
 
 
 def get_invoice(session: Session, invoice_id: int) -> Invoice:
@@ -44,25 +42,10 @@ def issue(
     due_date: date,
     reissued_from: Invoice | None = None,
 ) -> Invoice:
-    if not charge_ids:
-        raise Invalid("select the charges to put on the invoice")
     method = session.get(BillingMethod, billing_method_id)
     if method is None or not method.active:
         raise Invalid(f"billing method {billing_method_id} does not exist or is inactive")
-    charges = list(
-        session.scalars(
-            select(Charge)
-            .where(Charge.id.in_(charge_ids))
-            .order_by(Charge.due_date, Charge.id)
-            .with_for_update()
-        )
-    )
-    missing = sorted(set(charge_ids) - {c.id for c in charges})
-    if missing:
-        raise NotFound(f"charge(s) {', '.join(map(str, missing))} do not exist")
-    closed = [c.id for c in charges if c.status not in LIVE]
-    if closed:
-        raise Conflict(f"charge(s) {', '.join(map(str, closed))} are paid or cancelled")
+    charges = lock_open(session, charge_ids, "select the charges to put on the invoice")
     taken = [c.id for c in charges if c.invoice_id is not None]
     if taken:
         raise Conflict(f"charge(s) {', '.join(map(str, taken))} are already on an invoice; cancel it first")

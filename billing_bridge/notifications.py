@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from aaa.errors import Conflict, Forbidden, Invalid, NotFound
 from aaa.operators.models import CashBox
-from billing_bridge.invoices import LIVE, state_of
+from billing_bridge.charges import LIVE
+from billing_bridge.invoices import state_of
 from billing_bridge.models import Invoice, InvoiceStatus, NotificationStatus, PaymentNotification
 from billing_bridge.receiving import quote_charges, receive
 from billing_bridge.routine import Transition
@@ -174,15 +175,30 @@ def resolve(
     invoice = session.get(Invoice, note.invoice_id) if note.invoice_id else None
     if invoice is None or note.amount is None or note.amount <= 0:
         raise Conflict(f"payment notification {note.id} names no invoice or amount to apply; dismiss it")
+    moved = _apply(session, note, invoice, f"{by} (notification {note.external_id})", now, zone, cash_box)
+    session.flush()
+    return moved
+
+
+def _apply(
+    session: Session,
+    note: PaymentNotification,
+    invoice: Invoice,
+    received_by: str,
+    now: datetime,
+    zone: ZoneInfo,
+    cash_box: str,
+) -> list[Transition]:
+    """The notice's amount received into the gateway's cash box against the invoice's open charges."""
+    assert note.amount is not None
     receipt, moved = receive(
         session,
         charge_ids=[c.id for c in invoice.charges if c.status in LIVE],
         amount=note.amount,
         cash_box_id=_gateway_box(session, cash_box).id,
-        received_by=f"{by} (notification {note.external_id})",
+        received_by=received_by,
         now=now,
         zone=zone,
     )
     note.status, note.receipt_id = NotificationStatus.APPLIED, receipt.id
-    session.flush()
     return moved

@@ -21,7 +21,7 @@ from aaa.errors import Conflict, Invalid, NotFound
 from aaa.operators.models import CashBox
 from aaa.subscribers.models import Service
 from billing_bridge.amounts import Discount, LateRule, Quote, quote
-from billing_bridge.charges import money
+from billing_bridge.charges import lock_open, money
 from billing_bridge.models import ZERO, BillingMethod, Charge, ChargeStatus, Receipt, ReceiptItem
 from billing_bridge.routine import Transition, settle
 from billing_bridge.standing import brl
@@ -70,28 +70,8 @@ def quote_charges(
     }
 
 
-def _open_charges(session: Session, charge_ids: Sequence[int]) -> list[Charge]:
-    if not charge_ids:
-        raise Invalid("select the charges being paid")
-    charges = list(
-        session.scalars(
-            select(Charge)
-            .where(Charge.id.in_(charge_ids))
-            .order_by(Charge.due_date, Charge.id)
-            .with_for_update()
-        )
-    )
-    missing = sorted(set(charge_ids) - {c.id for c in charges})
-    if missing:
-        raise NotFound(f"charge(s) {', '.join(map(str, missing))} do not exist")
-    closed = [c.id for c in charges if c.status not in (ChargeStatus.OPEN, ChargeStatus.PARTIALLY_PAID)]
-    if closed:
-        raise Conflict(f"charge(s) {', '.join(map(str, closed))} are not open (paid or cancelled)")
-    return charges
-
-
 def quote_of(session: Session, charge_ids: Sequence[int], paid_on: date, zone: ZoneInfo) -> dict[int, Quote]:
-    charges = _open_charges(session, charge_ids)
+    charges = lock_open(session, charge_ids, "select the charges to quote")
     return quote_charges(session, charges, paid_on, zone)
 
 
@@ -111,7 +91,7 @@ def receive(
     box = session.get(CashBox, cash_box_id)
     if box is None or not box.active:
         raise Invalid(f"cash box {cash_box_id} does not exist or is closed")
-    charges = _open_charges(session, charge_ids)
+    charges = lock_open(session, charge_ids, "select the charges being paid")
     paid_on = now.astimezone(zone).date()
     quotes = quote_charges(session, charges, paid_on, zone)
     total = sum((q.total for q in quotes.values()), ZERO)

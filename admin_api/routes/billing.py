@@ -35,7 +35,8 @@ from admin_api.schemas import (
 )
 from billing_bridge import charges as billing
 from billing_bridge import receiving
-from billing_bridge.invoices import LIVE, get_invoice
+from billing_bridge.charges import LIVE
+from billing_bridge.invoices import get_invoice
 from billing_bridge.models import BillingMethod, Charge, Routine, RoutineRun
 from billing_bridge.printing import receipt_html
 from billing_bridge.routine import Transition, run_routine

@@ -20,6 +20,7 @@ from admin_api.schemas import (
     CarneIn,
     CarneOut,
     ChargeOut,
+    Id,
     InstallationFeeIn,
     InvoiceCancelIn,
     InvoiceIn,
@@ -110,7 +111,7 @@ def reissue_invoice(
 @router.get("/charges/quote", response_model=QuoteOut)
 def quote(
     request: Request,
-    ids: list[int] = Query(..., min_length=1, max_length=500, description="charge ids"),
+    ids: list[Id] = Query(..., min_length=1, max_length=500, description="charge ids"),
     on: date | None = Query(None, description="the day of payment (default today)"),
     session: Session = db("finance.read"),
 ) -> QuoteOut:
