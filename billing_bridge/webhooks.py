@@ -36,8 +36,13 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def emit(session: Session, event_name: str, payload: dict[str, Any]) -> int:
-    """One delivery per active webhook subscribed to the event (``*``: all). Core insert, so it
-    may run inside a flush."""
+    return emit_many(session, event_name, [payload])
+
+
+def emit_many(session: Session, event_name: str, payloads: list[dict[str, Any]]) -> int:
+    """One delivery per event and active webhook subscribed to it (``*``: all); the webhooks are
+    read once however many events (a routine's thousands of transitions). Core insert, so it may
+    run inside a flush."""
     assert event_name in EVENTS, event_name
     now = utcnow()
     hooks = session.execute(select(Webhook.id, Webhook.events).where(Webhook.active.is_(True))).all()
@@ -53,6 +58,7 @@ def emit(session: Session, event_name: str, payload: dict[str, Any]) -> int:
         }
         for hook_id, events in hooks
         if event_name in events or "*" in events
+        for payload in payloads
     ]
     if rows:
         session.connection().execute(insert(WebhookDelivery), rows)
@@ -79,12 +85,8 @@ def _status_changes(session: Session, _context: object) -> None:
                         "reason": obj.status_reason,
                     }
                 )
-    if not changes:
-        return
-    hooks = session.execute(select(Webhook.id, Webhook.events).where(Webhook.active.is_(True))).all()
-    if any("service.status_changed" in events or "*" in events for _, events in hooks):
-        for change in changes:
-            emit(session, "service.status_changed", change)
+    if changes:
+        emit_many(session, "service.status_changed", changes)
 
 
 @dataclass(frozen=True, slots=True)
