@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
+from typing import Any
 
 import fastapi_offline
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 from sqlalchemy import text
 
+from aaa import metrics
 from aaa.composition import Components
+from aaa.monitoring import DatabaseCollector, readiness
 from aaa.settings import Settings
 from admin_api import errors
 from admin_api.routes import (
@@ -33,7 +40,9 @@ from admin_api.routes import (
 PREFIX = "/api/v1"
 # Swagger UI and ReDoc assets ship in a wheel, so the docs render with no Internet access.
 ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
-PUBLIC = frozenset({"/health", "/metrics", f"{PREFIX}/auth/login", f"{PREFIX}/hooks/payments"})
+PUBLIC = frozenset(
+    {"/health", "/healthz", "/readyz", "/metrics", f"{PREFIX}/auth/login", f"{PREFIX}/hooks/payments"}
+)
 
 
 def create_app(settings: Settings, components: Components) -> FastAPI:
@@ -88,16 +97,64 @@ def create_app(settings: Settings, components: Components) -> FastAPI:
 
     @app.get("/health", tags=["meta"])
     def health() -> dict[str, str]:
-        """Liveness and database reachability; needs no token."""
+        """Liveness and database reachability; needs no token (kept for older probes: /readyz)."""
         with components.factory() as session:
             session.execute(text("SELECT 1"))
         return {"status": "ok"}
 
+    @app.get("/healthz", tags=["meta"])
+    def healthz() -> dict[str, str]:
+        """Alive: the process answers. Restart it when this fails."""
+        return {"status": "alive"}
+
+    @app.get("/readyz", tags=["meta"])
+    def readyz() -> JSONResponse:
+        """Ready: database reachable and migrations current (503 and what is wrong, otherwise)."""
+        found = readiness(components.engine)
+        return JSONResponse(
+            {"ready": found.ready, "checks": found.checks}, status_code=200 if found.ready else 503
+        )
+
+    registry = metrics_registry(components.factory)
+
     @app.get("/metrics", tags=["meta"], response_class=Response)
-    def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    def metrics_page() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.middleware("http")
+    async def count_requests(request: Request, call_next: Any) -> Any:
+        """Requests and latency by route template (bounded), never by concrete path."""
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        metrics.child(metrics.API_REQUESTS, request.method, template, str(response.status_code)).inc()
+        metrics.child(metrics.API_LATENCY, template).observe(time.perf_counter() - started)
+        return response
 
     return app
+
+
+def metrics_registry(factory: Any) -> CollectorRegistry:
+    """Every process's metrics (under the supervisor, PROMETHEUS_MULTIPROC_DIR) plus the
+    database-derived gauges."""
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        MultiProcessCollector(registry)
+    else:
+        registry.register(_Forward(REGISTRY))
+    registry.register(DatabaseCollector(factory))
+    return registry
+
+
+class _Forward(Collector):
+    """This process's own metrics, when it runs alone (tests, `aaa api`)."""
+
+    def __init__(self, source: CollectorRegistry):
+        self.source = source
+
+    def collect(self) -> Any:
+        return self.source.collect()
 
 
 def serve(settings: Settings) -> None:

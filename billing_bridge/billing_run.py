@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from aaa import metrics
 from aaa.audit.recorder import actor_of, record
 from aaa.db.base import utcnow
 from aaa.subscribers.models import Plan, Service
@@ -208,6 +209,7 @@ def run_billing(
         ]
     if not dry_run and lines:
         _generate(session, run, month, lines)
+        metrics.BILLING_RUN_CHARGES.inc(len(lines))
         record(
             session,
             entity="billing_run",

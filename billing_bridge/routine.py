@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from aaa import metrics
 from aaa.db.base import utcnow
 from aaa.subscribers.models import Service
 from aaa.subscribers.service import change_status
@@ -113,6 +114,10 @@ def run_routine(
     )
     session.add(run)
     session.flush()
+    metrics.ROUTINE_RUNS.labels(str(dry_run).lower()).inc()
+    if not dry_run:
+        for t in transitions:
+            metrics.child(metrics.ROUTINE_TRANSITIONS, t.target.value).inc()
     return run
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from aaa import metrics
 from aaa.db.base import utcnow
 from aaa.subscribers.models import Service
 from billing_bridge.models import DeliveryStatus, Webhook, WebhookDelivery
@@ -171,8 +172,11 @@ def deliver_due(
                 row.last_code, row.last_error = outcome.code, outcome.error
                 if outcome.ok:
                     row.status, row.delivered_at = DeliveryStatus.DELIVERED, utcnow()
+                    metrics.child(metrics.WEBHOOK_DELIVERIES, "delivered").inc()
                 elif row.attempts >= max_attempts:
                     row.status = DeliveryStatus.FAILED
+                    metrics.child(metrics.WEBHOOK_DELIVERIES, "gave_up").inc()
                 else:
+                    metrics.child(metrics.WEBHOOK_DELIVERIES, "retry").inc()
                     row.next_attempt_at = utcnow() + timedelta(seconds=backoff * 2 ** (row.attempts - 1))
     return outcomes

@@ -45,6 +45,8 @@ PUBLIC = {
     ("post", "/api/v1/auth/login"),
     ("post", "/api/v1/hooks/payments"),  # signed by the gateway instead
     ("get", "/health"),
+    ("get", "/healthz"),
+    ("get", "/readyz"),
     ("get", "/metrics"),
 }
 NO_PERMISSION = {"/api/v1/auth/logout", "/api/v1/auth/me", "/api/v1/permissions"}

@@ -3,6 +3,7 @@ radclient and by pyrad's client, set up through the `aaa` CLI, on SQLite and Pos
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -267,6 +268,22 @@ def test_metrics_aggregate_every_worker(server: Server) -> None:
     ]
     assert accepted and float(accepted[0].split()[-1]) >= 10
     assert "aaa_radius_request_seconds_bucket" in text
+
+
+def test_metrics_health_and_readiness_of_the_server(server: Server) -> None:
+    """The supervisor's endpoint also serves the database-derived gauges, /healthz and /readyz."""
+    nas = rc.client(server.auth_port, server.acct_port, SECRET)
+    rc.send(nas, rc.accounting(nas, "Start", "maria", "m-1"))
+    base = f"http://127.0.0.1:{server.metrics_port}"
+    text = urllib.request.urlopen(f"{base}/metrics", timeout=5).read().decode()
+    values = dict(line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    assert values["aaa_database_up"] == "1.0"
+    assert float(values['aaa_sessions_open{nas="bras-1"}']) >= 1
+    assert "aaa_db_connections_in_use" in values
+    assert json.loads(urllib.request.urlopen(f"{base}/healthz", timeout=5).read()) == {"status": "alive"}
+    ready = json.loads(urllib.request.urlopen(f"{base}/readyz", timeout=5).read())
+    assert ready == {"ready": True, "checks": {"database": "ok", "migrations": "ok"}}
+    rc.send(nas, rc.accounting(nas, "Stop", "maria", "m-1"))
 
 
 def workers_of(server: Server) -> list[int]:

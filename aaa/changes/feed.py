@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from aaa import metrics
 from aaa.changes.models import ChangeEvent, ChangeKind
 from aaa.db.base import utcnow
 
@@ -83,13 +84,16 @@ class ChangeCursor:
 
     def poll(self, session: Session, limit: int = 5000) -> list[Change]:
         rows = session.execute(
-            select(ChangeEvent.id, ChangeEvent.kind, ChangeEvent.keys)
+            select(ChangeEvent.id, ChangeEvent.kind, ChangeEvent.keys, ChangeEvent.created_at)
             .where(ChangeEvent.id > self.low)
             .order_by(ChangeEvent.id)
             .limit(limit)
         ).all()
-        fresh = [(kind, key) for id_, kind, keys in rows if id_ not in self._seen for key in keys.split("\n")]
-        self._seen.update(id_ for id_, _, _ in rows)
+        new = [row for row in rows if row.id not in self._seen]
+        if new:
+            metrics.INVALIDATION_LAG.observe(max(0.0, (utcnow() - new[0].created_at).total_seconds()))
+        fresh = [(kind, key) for _, kind, keys, _ in new for key in keys.split("\n")]
+        self._seen.update(row.id for row in rows)
         self._advance()
         return fresh
 

@@ -9,6 +9,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    engine = _engine(url, **kwargs)
+    _count_connections(engine)
+    return engine
+
+
+def _count_connections(engine: Engine) -> None:
+    """Connections in use, for the DB pool usage metric (a pool running dry shows here first)."""
+    from aaa import metrics
+
+    event.listen(engine, "checkout", lambda *_: metrics.DB_CONNECTIONS.inc())
+    event.listen(engine, "checkin", lambda *_: metrics.DB_CONNECTIONS.dec())
+
+
+def _engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         # Several worker processes share one SQLite file: WAL lets readers run beside the
         # single writer, and busy_timeout makes writers queue instead of failing at once.

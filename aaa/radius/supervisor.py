@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import multiprocessing
 import os
@@ -204,13 +205,44 @@ def housekeeping(settings: Settings, factory: sessionmaker[Session], stop: threa
             log.warning("housekeeping failed, will retry: %s", exc)
 
 
-def start_metrics_server(settings: Settings, multiproc_dir: str) -> None:
-    from prometheus_client import CollectorRegistry, start_http_server
+def start_metrics_server(settings: Settings, multiproc_dir: str, components: Any) -> None:
+    """/metrics (every process's metrics and the database-derived gauges), /healthz, /readyz."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
     from prometheus_client.multiprocess import MultiProcessCollector
+
+    from aaa.monitoring import DatabaseCollector, readiness
 
     registry = CollectorRegistry()
     MultiProcessCollector(registry, path=multiproc_dir)
-    start_http_server(settings.metrics.port, addr=settings.metrics.bind, registry=registry)
+    registry.register(DatabaseCollector(components.factory))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            if path == "/healthz":
+                code, body, kind = 200, b'{"status":"alive"}', "application/json"
+            elif path == "/readyz":
+                found = readiness(components.engine)
+                code = 200 if found.ready else 503
+                body = json.dumps({"ready": found.ready, "checks": found.checks}).encode()
+                kind = "application/json"
+            elif path == "/metrics":
+                code, body, kind = 200, generate_latest(registry), CONTENT_TYPE_LATEST
+            else:
+                code, body, kind = 404, b"not found: /metrics, /healthz, /readyz\n", "text/plain"
+            self.send_response(code)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer((settings.metrics.bind, settings.metrics.port), Handler)
+    threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True).start()
 
 
 def run(settings: Settings, *, with_api: bool = False) -> int:
@@ -250,12 +282,12 @@ def run(settings: Settings, *, with_api: bool = False) -> int:
         start("api")
     if settings.enforcer.enabled:
         start("enforcer")
-    if settings.metrics.enabled:
-        start_metrics_server(settings, multiproc_dir)
     # The supervisor's own jobs share one engine (a few connections, not one pool per job).
     from aaa.composition import build
 
     components = build(settings)
+    if settings.metrics.enabled:
+        start_metrics_server(settings, multiproc_dir, components)
     jobs = (
         (housekeeping, "housekeeping"),
         (expire_overlays_every, "overlay-expiry"),
