@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -12,6 +11,7 @@ from aaa.changes.feed import install_publisher
 from aaa.changes.redis_bus import RedisBus
 from aaa.db import schema as _schema  # noqa: F401  (registers every model, so foreign keys resolve)
 from aaa.db.engine import make_engine, make_session_factory
+from aaa.logs import configure
 from aaa.settings import Settings
 
 
@@ -40,7 +40,4 @@ def build(settings: Settings) -> Components:
 
 
 def setup_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s",
-    )
+    configure(settings.log_level, settings.log_format)

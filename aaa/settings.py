@@ -146,6 +146,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./aaa.db"
     redis_url: str = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
     radius: RadiusSettings = RadiusSettings()
     accounting: AccountingSettings = AccountingSettings()
     metrics: MetricsSettings = MetricsSettings()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from sqlalchemy import text
 
 from aaa import metrics
 from aaa.composition import Components
+from aaa.logs import REQUEST_ID
 from aaa.monitoring import DatabaseCollector, readiness
 from aaa.settings import Settings
 from admin_api import errors
@@ -38,6 +41,7 @@ from admin_api.routes import (
 )
 
 PREFIX = "/api/v1"
+access = logging.getLogger("admin_api.access")
 # Swagger UI and ReDoc assets ship in a wheel, so the docs render with no Internet access.
 ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
 PUBLIC = frozenset(
@@ -123,13 +127,30 @@ def create_app(settings: Settings, components: Components) -> FastAPI:
 
     @app.middleware("http")
     async def count_requests(request: Request, call_next: Any) -> Any:
-        """Requests and latency by route template (bounded), never by concrete path."""
+        """Requests and latency by route template (bounded), never by concrete path; every
+        request's log lines carry its id (the caller's X-Request-Id, or a new one)."""
         started = time.perf_counter()
-        response = await call_next(request)
+        given = request.headers.get("x-request-id", "")
+        request_id = given if 0 < len(given) <= 64 and given.isprintable() else uuid.uuid4().hex
+        token = REQUEST_ID.set(request_id)
+        try:
+            response = await call_next(request)
+        finally:
+            REQUEST_ID.reset(token)
+        response.headers["X-Request-Id"] = request_id
         route = request.scope.get("route")
         template = getattr(route, "path", "unmatched")
         metrics.child(metrics.API_REQUESTS, request.method, template, str(response.status_code)).inc()
-        metrics.child(metrics.API_LATENCY, template).observe(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        metrics.child(metrics.API_LATENCY, template).observe(elapsed)
+        access.info(
+            "%s %s %d %.1f ms",
+            request.method,
+            request.url.path,
+            response.status_code,
+            elapsed * 1000,
+            extra={"correlation": request_id},
+        )
         return response
 
     return app

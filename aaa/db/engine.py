@@ -26,7 +26,7 @@ def _engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         # Several worker processes share one SQLite file: WAL lets readers run beside the
         # single writer, and busy_timeout makes writers queue instead of failing at once.
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -41,7 +41,8 @@ def _engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 5)
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    # Statement parameters (password hashes, NAS secrets) never reach a log line or an error text.
+    return create_engine(url, hide_parameters=True, **kwargs)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

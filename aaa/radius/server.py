@@ -57,6 +57,11 @@ log = logging.getLogger(__name__)
 Address = tuple[str, int]
 
 
+def _correlation(data: bytes, addr: Address) -> dict[str, str]:
+    """A log line's correlation: the NAS and the packet identifier it retransmits with."""
+    return {"correlation": f"radius:{addr[0]}:{data[1] if len(data) > 1 else '-'}"}
+
+
 class _Endpoint(asyncio.DatagramProtocol):
     def __init__(self, handle: Callable[[bytes, Address], None], attach: Callable[[Any], None]):
         self.handle = handle
@@ -194,10 +199,12 @@ class RadiusWorker:
             handle(data, addr, started)
         except DropPacket as drop:
             metrics.child(metrics.RADIUS_DROPPED, drop.cause).inc()
-            log.debug("packet from %s dropped: %s (%s)", addr[0], drop.cause, drop)
+            log.debug(
+                "packet from %s dropped: %s (%s)", addr[0], drop.cause, drop, extra=_correlation(data, addr)
+            )
         except Exception:
             metrics.child(metrics.RADIUS_DROPPED, "internal_error").inc()
-            log.exception("packet from %s: internal error", addr[0])
+            log.exception("packet from %s: internal error", addr[0], extra=_correlation(data, addr))
 
     def _receive(self, data: bytes, addr: Address, code: int) -> tuple[NasEntry, Request]:
         """The NAS by source address, then the decoded request, which must be of ``code``."""
