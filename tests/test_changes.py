@@ -110,3 +110,93 @@ def test_redis_down_falls_back_to_the_feed(db_url: str, factory: Any) -> None:
     finally:
         stop_worker(running)
         components.close()
+
+
+def test_redis_restart_mid_way_falls_back_then_recovers(db_url: str, factory: Any, tmp_path: Any) -> None:
+    """A private Redis (its own port) goes away under a running worker: changes still arrive by
+    the feed poll (2 s here) within a few seconds; when Redis returns the worker subscribes
+    again and changes arrive in well under the poll interval."""
+    import shutil
+    import socket
+    import subprocess
+
+    from aaa.composition import build
+
+    if shutil.which("redis-server") is None:
+        raise AssertionError("redis-server is required (scripts/test.sh installs it)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+
+    def start_redis() -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(tmp_path),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        probe = redis.Redis.from_url(url, socket_connect_timeout=0.2)
+        assert wait_for(lambda: _pings(probe), timeout=5)
+        probe.close()
+        return proc
+
+    def subscribed() -> bool:
+        probe = redis.Redis.from_url(url, socket_connect_timeout=0.2)
+        try:
+            return bool(probe.pubsub_numsub(CHANNEL)[0][1] >= 1)
+        except redis.RedisError:
+            return False
+        finally:
+            probe.close()
+
+    with factory.begin() as session:
+        make_nas(session)
+        make_service(session, login="maria", password="p0")
+    settings = test_settings(db_url, change_poll_interval=2).model_copy(update={"redis_url": url})
+    server = start_redis()
+    worker_side, operator_side = build(settings), build(settings)
+    running = start_worker(settings, worker_side.factory, worker_side.bus)
+    nas = rc.client(running.auth_port, running.acct_port, SECRET)
+
+    def change_and_time(password: str, within: float) -> float:
+        with operator_side.factory.begin() as session:
+            update_service(session, get_service(session, "maria"), password=password)
+        started = time.monotonic()
+        assert wait_for(
+            lambda: rc.send(nas, rc.pap(nas, "maria", password)).code == packet.AccessAccept, timeout=within
+        ), password
+        return time.monotonic() - started
+
+    try:
+        assert wait_for(subscribed, timeout=5)
+        assert change_and_time("p1", 1.0) < 1.0  # Redis
+        server.kill()
+        server.wait()
+        assert change_and_time("p2", 5.0) < 5.0  # the feed poll: Redis is gone
+        server = start_redis()
+        assert wait_for(subscribed, timeout=10)  # the worker's subscription came back by itself
+        assert change_and_time("p3", 1.0) < 1.0
+    finally:
+        stop_worker(running)
+        worker_side.close()
+        operator_side.close()
+        server.kill()
+        server.wait()
+
+
+def _pings(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
