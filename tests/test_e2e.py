@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
@@ -20,10 +21,12 @@ from pathlib import Path
 import psycopg
 import pytest
 from pyrad import packet
+from sqlalchemy.orm import sessionmaker
 
+from aaa.db.engine import make_engine
 from aaa.db.schema import upgrade
 from tests import radius_client as rc
-from tests.conftest import PG_URL, wait_for
+from tests.conftest import PG_URL, count_rows, wait_for
 
 pytestmark = pytest.mark.radclient
 AAA = [sys.executable, "-m", "aaa.cli"]
@@ -313,6 +316,57 @@ def test_a_killed_worker_is_replaced(server: Server) -> None:
     assert all(
         rc.send(nas, rc.pap(nas, "maria", "maria-pass")).code == packet.AccessAccept for _ in range(20)
     )
+
+
+def test_worker_killed_under_accounting_load_loses_and_doubles_nothing(server: Server) -> None:
+    """Four NAS-side clients (four source ports, spread over the workers) send 200 sessions each:
+    Start, then an Interim with counters. A worker is SIGKILLed mid-way; what it had in flight is
+    either committed or retransmitted by the client and de-duplicated: every session is stored
+    once, with its last counters (an interim replayed is not added twice)."""
+    clients, per_client = 4, 200
+    answered: list[int] = []
+    errors: list[str] = []
+    half = threading.Event()
+
+    def nas_side(n: int) -> None:
+        nas = rc.client(server.auth_port, server.acct_port, SECRET, timeout=1.0)
+        nas.retries = 8
+        for i in range(per_client):
+            sid = f"kill-{n}-{i}"
+            try:
+                rc.send(nas, rc.accounting(nas, "Start", "maria", sid))
+                rc.send(nas, rc.accounting(nas, "Interim-Update", "maria", sid, Acct_Input_Octets=1000 + i))
+                answered.append(1)
+            except Exception as exc:  # a lost answer after every retry would be a failure
+                errors.append(f"{sid}: {exc!r}")
+            if n == 0 and i == per_client // 4:
+                half.set()
+
+    threads = [threading.Thread(target=nas_side, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    assert half.wait(30)
+    victim = workers_of(server)[0]
+    os.kill(victim, signal.SIGKILL)
+    for t in threads:
+        t.join(120)
+    assert errors == [] and len(answered) == clients * per_client
+    engine = make_engine(server.database_url)
+    factory = sessionmaker(engine)
+    try:
+        stored = count_rows(factory, "SELECT count(*) FROM acct_session WHERE acct_session_id LIKE 'kill-%'")
+        distinct = count_rows(
+            factory,
+            "SELECT count(DISTINCT acct_session_id) FROM acct_session WHERE acct_session_id LIKE 'kill-%'",
+        )
+        octets = count_rows(
+            factory, "SELECT sum(input_octets) FROM acct_session WHERE acct_session_id LIKE 'kill-%'"
+        )
+    finally:
+        engine.dispose()
+    assert stored == distinct == clients * per_client
+    assert octets == clients * sum(1000 + i for i in range(per_client))  # no interim counted twice
+    assert wait_for(lambda: len(workers_of(server)) == 3, timeout=10)
 
 
 def test_cli_errors_are_clear(server: Server) -> None:
