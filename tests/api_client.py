@@ -64,11 +64,11 @@ class Api:
 
 
 @contextmanager
-def admin_app(db_url: str) -> Iterator[FastAPI]:
+def admin_app(db_url: str, **overrides: Any) -> Iterator[FastAPI]:
     """The admin API app on ``db_url``, with a superuser ``admin`` (password ADMIN_PASSWORD)."""
     from admin_api.app import create_app
 
-    settings = load_settings(None, database_url=db_url)
+    settings = load_settings(None, database_url=db_url, **overrides)
     components = build(settings)
     with components.factory.begin() as session:
         add_operator(session, login="admin", name="Admin", password=ADMIN_PASSWORD, superuser=True)
@@ -77,9 +77,9 @@ def admin_app(db_url: str) -> Iterator[FastAPI]:
 
 
 @contextmanager
-def api_for(db_url: str) -> Iterator[Api]:
+def api_for(db_url: str, **overrides: Any) -> Iterator[Api]:
     """An in-process client of ``admin_app``, logged in as ``admin``."""
-    with admin_app(db_url) as app, TestClient(app, client=("203.0.113.7", 50000)) as client:
+    with admin_app(db_url, **overrides) as app, TestClient(app, client=("203.0.113.7", 50000)) as client:
         yield Api(client).login("admin", ADMIN_PASSWORD)
 
 

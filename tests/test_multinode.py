@@ -1,0 +1,132 @@
+"""Two RADIUS nodes (`aaa radius`, separate processes and ports) and the admin API on one
+PostgreSQL and one Redis: a change made through the API reaches both nodes; leases handed out
+by both nodes at once from one small pool never collide. (Routines running once across nodes:
+tests/test_routines.py, with two scheduler processes.)"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from pyrad import packet
+
+from aaa.db.schema import upgrade
+from tests import radius_client as rc
+from tests.api_client import api_for
+from tests.conftest import PG_URL, REDIS_URL, wait_for
+from tests.test_e2e import AAA, SECRET, free_port
+
+
+def node_config(tmp: Path, name: str, url: str) -> tuple[Path, int, int]:
+    auth, acct = free_port(), free_port()
+    config = tmp / f"{name}.toml"
+    config.write_text(
+        f'database_url = "{url}"\nredis_url = "{REDIS_URL}"\n'
+        f"[radius]\nauth_port = {auth}\nacct_port = {acct}\nworkers = 1\nreject_delay = 0.1\n"
+        f"change_poll_interval = 5\n[metrics]\nport = {free_port()}\n[api]\nenabled = false\n"
+    )
+    return config, auth, acct
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[tuple[str, list[tuple[int, int]]]]:
+    dbname = f"aaa_nodes_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    url = PG_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{dbname}"
+    upgrade(url)
+    setup, _, _ = node_config(tmp_path, "setup", url)
+
+    def cli(*args: str) -> None:
+        subprocess.run([*AAA, "--config", str(setup), *args], check=True, capture_output=True, timeout=60)
+
+    cli("nas", "add", "--name", "bras-1", "--address", "127.0.0.1", "--secret", SECRET)
+    cli("plan", "add", "--name", "Fibra", "--download", "100000", "--upload", "50000")
+    cli("service", "add", "--login", "maria", "--password", "old-pass", "--plan", "Fibra")
+    cli("ipam", "folder", "add", "Pools")
+    cli("ipam", "pool", "add", "cgnat", "--kind", "ipv4", "--mode", "server")
+    cli(
+        "ipam",
+        "subnet",
+        "add",
+        "100.66.0.0/28",
+        "--folder",
+        "Pools",
+        "--purpose",
+        "dynamic",
+        "--pool",
+        "cgnat",
+    )
+    cli("plan", "add", "--name", "Dyn", "--download", "20000", "--upload", "10000")
+    cli("ipam", "pool", "attach", "cgnat", "--plan", "Dyn")
+    for n in range(12):
+        cli("service", "add", "--login", f"dyn-{n}", "--password", "dyn-pass", "--plan", "Dyn")
+    procs, ports = [], []
+    for name in ("node-a", "node-b"):
+        config, auth, acct = node_config(tmp_path, name, url)
+        env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / name)}
+        os.makedirs(env["PROMETHEUS_MULTIPROC_DIR"])
+        log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 - the process owns it
+        procs.append(
+            subprocess.Popen([*AAA, "--config", str(config), "radius"], stdout=log, stderr=log, env=env)
+        )
+        ports.append((auth, acct))
+    try:
+        for auth, acct in ports:
+            nas = rc.client(auth, acct, SECRET)
+            if not wait_for(lambda nas=nas: _accepts(nas, "maria", "old-pass"), timeout=30, interval=0.3):
+                pytest.fail("a node did not start: " + (tmp_path / "node-a.log").read_text()[-2000:])
+        yield url, ports
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            assert proc.wait(20) == 0
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+def _accepts(nas: object, login: str, password: str) -> bool:
+    try:
+        return rc.send(nas, rc.pap(nas, login, password)).code == packet.AccessAccept  # type: ignore[arg-type]
+    except Exception:
+        return False
+
+
+def test_two_nodes_one_api(cluster: tuple[str, list[tuple[int, int]]]) -> None:
+    url, ports = cluster
+    nodes = [rc.client(auth, acct, SECRET) for auth, acct in ports]
+    with api_for(url, redis_url=REDIS_URL) as api:
+        maria = api.get("/services", params={"login": "maria"})["items"][0]
+        api.post(f"/services/{maria['id']}/password", {"password": "new-pass"})
+    for nas in nodes:  # the API published the change (Redis), or the node polls the feed
+        assert wait_for(lambda nas=nas: _accepts(nas, "maria", "new-pass"), timeout=8), (
+            "a node kept the old password"
+        )
+        assert not _accepts(nas, "maria", "old-pass")
+
+    addresses: dict[str, str] = {}
+    errors: list[str] = []
+
+    def login(n: int) -> None:
+        nas = rc.client(*ports[n % 2], SECRET)
+        reply = rc.send(nas, rc.pap(nas, f"dyn-{n}", "dyn-pass"))
+        if reply.code != packet.AccessAccept:
+            errors.append(f"dyn-{n}: {reply.code}")
+            return
+        addresses[f"dyn-{n}"] = reply["Framed-IP-Address"][0]
+
+    threads = [threading.Thread(target=login, args=(n,)) for n in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert len(addresses) == 12 and len(set(addresses.values())) == 12  # both nodes, no collision
+    assert all(a.startswith("100.66.0.") for a in addresses.values())
