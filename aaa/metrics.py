@@ -33,6 +33,15 @@ ACCT_BATCH = Histogram(
 ACCT_QUEUE = Gauge(
     "aaa_acct_queue_depth", "Accounting records waiting for commit", multiprocess_mode="livesum"
 )
+ACCT_SPOOLED = Counter(
+    "aaa_acct_spooled_total", "Accounting records spooled to disk while the database was unreachable"
+)
+ACCT_REPLAYED = Counter("aaa_acct_replayed_total", "Spooled accounting records applied to the database")
+ACCT_SPOOL_BYTES = Gauge(
+    "aaa_acct_spool_bytes",
+    "Bytes waiting in the accounting spool (seen by each worker)",
+    multiprocess_mode="max",
+)
 ACCT_FAILURES = Counter("aaa_acct_commit_failures_total", "Group commits that failed (no response sent)")
 CACHE_LOOKUPS = Counter("aaa_cache_lookups_total", "Subscriber snapshot lookups", ["result"])
 CACHE_INVALIDATIONS = Counter("aaa_cache_invalidations_total", "Cache entries invalidated", ["kind"])

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from aaa.accounting.models import AcctSession
+from aaa.accounting.spool import spool_bytes
 from aaa.db.schema import is_current
 from aaa.ipam.models import Pool, Subnet
 from aaa.ipam.reports import subnet_usage
@@ -89,9 +90,15 @@ class Readiness:
         return all(v == "ok" for v in self.checks.values())
 
 
-def readiness(engine: Engine) -> Readiness:
-    """Database reachable and at the newest migration."""
+def readiness(engine: Engine, spool_dir: str | None = None, spool_bound: int = 0) -> Readiness:
+    """Database reachable and at the newest migration; the accounting spool (if given) below
+    its bound."""
     result = Readiness()
+    if spool_dir is not None:
+        waiting = spool_bytes(spool_dir)
+        result.checks["spool"] = (
+            "ok" if waiting <= spool_bound else f"{waiting} bytes waiting (bound {spool_bound})"
+        )
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))

@@ -39,6 +39,10 @@ class RadiusSettings(_Section):
     acct_interim_interval: int = Field(default=300, ge=0, le=86400)
     limit_proxy_state: bool = True
     snapshot_negative_ttl: float = Field(default=5.0, ge=0)
+    # While the database cannot be reached: "serve_from_cache" answers from the snapshots (an
+    # invalidated one too, as last known); "reject" rejects every login ("database unavailable").
+    # Either way a login never seen gets a reject that says the data is unavailable.
+    database_down: Literal["serve_from_cache", "reject"] = "serve_from_cache"
     change_poll_interval: float = Field(default=0.25, gt=0, le=10)
     acct_batch_max: int = Field(default=256, ge=1, le=10000)
     acct_commit_concurrency: int = Field(default=1, ge=1, le=32)
@@ -55,6 +59,11 @@ class RadiusSettings(_Section):
 
 
 class AccountingSettings(_Section):
+    # Accounting acknowledged while the database is unreachable waits here (fsynced), then is
+    # replayed; past spool_max_mb nothing more is acknowledged (the NAS retransmits).
+    spool_dir: str = "./spool"
+    spool_max_mb: int = Field(default=1024, ge=1)
+    replay_interval: float = Field(default=2.0, gt=0, le=300)
     reaper_multiplier: float = Field(default=3.0, ge=1)
     reaper_interval: float = Field(default=60.0, gt=0)
     change_retention_hours: float = Field(default=24.0, gt=0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -150,6 +151,7 @@ def test_settings(db_url: str, **radius: Any) -> Settings:
             **radius,
         },
         metrics={"enabled": False},
+        accounting={"spool_dir": tempfile.mkdtemp(prefix="aaa-spool-"), "replay_interval": 0.2},
     )
 
 

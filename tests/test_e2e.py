@@ -285,7 +285,7 @@ def test_metrics_health_and_readiness_of_the_server(server: Server) -> None:
     assert "aaa_db_connections_in_use" in values
     assert json.loads(urllib.request.urlopen(f"{base}/healthz", timeout=5).read()) == {"status": "alive"}
     ready = json.loads(urllib.request.urlopen(f"{base}/readyz", timeout=5).read())
-    assert ready == {"ready": True, "checks": {"database": "ok", "migrations": "ok"}}
+    assert ready == {"ready": True, "checks": {"spool": "ok", "database": "ok", "migrations": "ok"}}
     rc.send(nas, rc.accounting(nas, "Stop", "maria", "m-1"))
 
 

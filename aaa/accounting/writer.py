@@ -14,11 +14,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from aaa import metrics
 from aaa.accounting.models import AuthLog
 from aaa.accounting.records import AcctRecord
+from aaa.accounting.spool import Spool, spool_bytes
 from aaa.accounting.store import apply_records
 from aaa.nas import service as nas_service
 from aaa.subscribers import service as subscriber_service
@@ -26,9 +29,19 @@ from aaa.subscribers import service as subscriber_service
 log = logging.getLogger(__name__)
 
 
+# The database could not be reached (as opposed to refusing the data): worth spooling.
+UNREACHABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+
+
 class AcctWriter:
-    def __init__(self, factory: sessionmaker[Session], batch_max: int, concurrency: int):
+    def __init__(
+        self, factory: sessionmaker[Session], batch_max: int, concurrency: int, spool: Spool | None = None
+    ):
         self._factory = factory
+        self._spool = spool
+        # Set by a commit that could not reach the database, cleared by one that could (or by the
+        # replay loop's probe): what radius.database_down = "reject" consults.
+        self.database_down = False
         self._batch_max = batch_max
         self._queue: asyncio.Queue[tuple[AcctRecord, asyncio.Future[None]]] = asyncio.Queue()
         # Commits in flight at once (setting acct_commit_concurrency): worth raising only when
@@ -83,8 +96,40 @@ class AcctWriter:
             self._slots.release()
 
     def _commit(self, records: list[AcctRecord]) -> None:
-        with self._factory.begin() as session:
-            apply_records(session, records)
+        """Committed, or (database unreachable) spooled and fsynced: either way durable, so the
+        caller acknowledges. Anything else raises and is not acknowledged."""
+        try:
+            with self._factory.begin() as session:
+                apply_records(session, records)
+            self.database_down = False
+        except UNREACHABLE as exc:
+            self.database_down = True
+            if self._spool is None:
+                raise
+            try:
+                self._spool.append(records)
+            except OSError as full:
+                log.error("accounting spool refused %d records: %s", len(records), full)
+                raise exc from full
+            log.warning("database unreachable; %d accounting records spooled: %s", len(records), exc)
+
+    async def replay_every(self, interval: float) -> None:
+        """Move spooled records into the database once it answers again."""
+        if self._spool is None:
+            return
+        loop = asyncio.get_running_loop()
+        while True:
+            if spool_bytes(self._spool.directory) or self.database_down:
+                try:
+                    await loop.run_in_executor(self._executor, self._spool.replay, self._factory)
+                    self.database_down = False
+                except UNREACHABLE as exc:
+                    self.database_down = True
+                    log.info("spool replay waits for the database: %s", exc)
+                except Exception:
+                    log.exception("spool replay failed; the files stay for the next attempt")
+            metrics.ACCT_SPOOL_BYTES.set(spool_bytes(self._spool.directory))
+            await asyncio.sleep(interval)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

@@ -41,6 +41,8 @@ def _engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 5)
     kwargs.setdefault("pool_pre_ping", True)
+    # A database that does not answer fails a connection in seconds (then accounting spools).
+    kwargs.setdefault("connect_args", {"connect_timeout": 3})
     # Statement parameters (password hashes, NAS secrets) never reach a log line or an error text.
     return create_engine(url, hide_parameters=True, **kwargs)
 

@@ -16,6 +16,7 @@ from aaa.policies.model import OpenSession, Subscriber
 _HIT = metrics.CACHE_LOOKUPS.labels("hit")
 _MISS = metrics.CACHE_LOOKUPS.labels("miss")
 _NEGATIVE = metrics.CACHE_LOOKUPS.labels("negative")
+_STALE = metrics.CACHE_LOOKUPS.labels("stale")  # served while the database was unreachable
 
 
 @dataclass(slots=True)
@@ -28,6 +29,9 @@ class Entry:
 class SubscriberCache:
     def __init__(self, negative_ttl: float, clock: Callable[[], float] = time.monotonic):
         self._entries: dict[str, Entry] = {}
+        # The last known snapshot of each invalidated login: served only when the database
+        # cannot be reached to reload it (radius.database_down = "serve_from_cache").
+        self._stale: dict[str, Entry] = {}
         self._negative_ttl = negative_ttl
         self._clock = clock
 
@@ -46,6 +50,14 @@ class SubscriberCache:
     def put(self, login: str, subscriber: Subscriber | None, sessions: tuple[OpenSession, ...]) -> Entry:
         entry = Entry(subscriber, sessions, self._clock() + self._negative_ttl)
         self._entries[login] = entry
+        self._stale.pop(login, None)
+        return entry
+
+    def stale(self, login: str) -> Entry | None:
+        """The snapshot this login had before its last invalidation, if it was a subscriber."""
+        entry = self._stale.get(login)
+        if entry is not None:
+            _STALE.inc()
         return entry
 
     def fill(self, subscribers: dict[str, Subscriber], sessions: dict[str, tuple[OpenSession, ...]]) -> None:
@@ -55,11 +67,15 @@ class SubscriberCache:
 
     def invalidate(self, login: str, kind: str = "service") -> None:
         """Drop a login: its service or its open sessions changed; the next request reloads."""
-        if self._entries.pop(login, None) is not None:
+        entry = self._entries.pop(login, None)
+        if entry is not None:
             metrics.CACHE_INVALIDATIONS.labels(kind).inc()
+            if entry.subscriber is not None:
+                self._stale[login] = entry
 
     def clear(self) -> None:
         self._entries.clear()
+        self._stale.clear()
 
     def __len__(self) -> int:
         return len(self._entries)

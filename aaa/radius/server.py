@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import socket
 import time
 from collections.abc import Callable
@@ -23,7 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from aaa import metrics
 from aaa.accounting.records import parse_record
-from aaa.accounting.writer import AcctWriter, AuthRecorder
+from aaa.accounting.spool import Spool
+from aaa.accounting.writer import UNREACHABLE, AcctWriter, AuthRecorder
 from aaa.changes.feed import Change, install_publisher
 from aaa.changes.listener import ChangeListener
 from aaa.changes.models import ChangeKind
@@ -80,21 +82,30 @@ class _Endpoint(asyncio.DatagramProtocol):
 
 
 class RadiusWorker:
-    def __init__(self, settings: Settings, factory: sessionmaker[Session], bus: RedisBus | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        factory: sessionmaker[Session],
+        bus: RedisBus | None = None,
+        name: str | None = None,
+    ):
         r = settings.radius
+        a = settings.accounting
         self.settings = settings
         self.factory = factory
         self.codec = Codec(r.dictionary)
         self.nas = NasDirectory()
         self.cache = SubscriberCache(r.snapshot_negative_ttl)
         self.replies = ReplyCache(r.dedup_seconds)
-        self.acct = AcctWriter(factory, r.acct_batch_max, r.acct_commit_concurrency)
+        spool = Spool(a.spool_dir, name or str(os.getpid()), a.spool_max_mb * 1024 * 1024)
+        self.acct = AcctWriter(factory, r.acct_batch_max, r.acct_commit_concurrency, spool)
         self.recorder = AuthRecorder(factory, r.authlog_flush_ms / 1000)
         self.policy = isp_policy(settings.policy)  # with the blocked pool once load() has read IPAM
         self.listener = ChangeListener(factory, self.apply_changes, r.change_poll_interval, bus)
         self._loader = ThreadPoolExecutor(2, thread_name_prefix="snapshot-load")
         self._leaser = ThreadPoolExecutor(2, thread_name_prefix="ipam-lease")
         self._epoch = 0  # bumped on every invalidation; a load that raced one is not cached
+        self._reject_when_down = r.database_down == "reject"
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.auth_transport: asyncio.DatagramTransport | None = None
@@ -126,7 +137,13 @@ class RadiusWorker:
             lambda: _Endpoint(self.on_acct, partial(setattr, self, "acct_transport")), sock=acct_sock
         )
         background = [
-            loop.create_task(coro) for coro in (self.acct.run(), self.recorder.run(), self.listener.run())
+            loop.create_task(coro)
+            for coro in (
+                self.acct.run(),
+                self.acct.replay_every(self.settings.accounting.replay_interval),
+                self.recorder.run(),
+                self.listener.run(),
+            )
         ]
         try:
             await (stop or asyncio.Event()).wait()
@@ -223,6 +240,13 @@ class RadiusWorker:
         if self._answered(key, addr, "access", self.auth_transport):
             return
         login = req.text(c.USER_NAME) or ""
+        if self._reject_when_down and self.acct.database_down:
+            verdict = auth_methods.Verdict(auth_methods.detect(req), False)
+            unavailable = reject(
+                RejectReason.UNAVAILABLE, "database unavailable (radius.database_down = reject)"
+            )
+            self._finish_auth(req, nas, addr, key, unavailable, verdict, None, started)
+            return
         entry = self.cache.get(login) if login else Entry(None, (), 0.0)
         if entry is None:
             self._spawn(self._auth_after_load(req, nas, addr, key, login, started))
@@ -270,6 +294,11 @@ class RadiusWorker:
         try:
             subscriber, sessions = await self._loop.run_in_executor(self._loader, self._load, login)
         except Exception as exc:
+            last = self.cache.stale(login) if self._serve_stale(exc) else None
+            if last is not None:  # the database is down: the last known snapshot answers
+                log.debug("database unreachable; %r answered from its last snapshot", login)
+                self._answer_auth(req, nas, addr, key, last.subscriber, last.sessions, started, fresh=True)
+                return
             log.warning("loading subscriber %r failed: %s", login, exc)
             self._finish_auth(
                 req,
@@ -285,6 +314,9 @@ class RadiusWorker:
         if epoch == self._epoch:
             self.cache.put(login, subscriber, sessions)
         self._answer_auth(req, nas, addr, key, subscriber, sessions, started, fresh=True)
+
+    def _serve_stale(self, exc: Exception) -> bool:
+        return isinstance(exc, UNREACHABLE) and self.settings.radius.database_down == "serve_from_cache"
 
     def _load(self, login: str) -> tuple[Subscriber | None, tuple[OpenSession, ...]]:
         with self.factory() as session:

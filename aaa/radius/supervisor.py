@@ -39,7 +39,7 @@ def worker_main(settings_data: dict[str, Any], index: int) -> None:
     settings = Settings(**settings_data)
     setup_logging(settings)
     components = build(settings)
-    worker = RadiusWorker(settings, components.factory, components.bus)
+    worker = RadiusWorker(settings, components.factory, components.bus, name=str(index))
     worker.load()
     r = settings.radius
     auth_sock = bind_udp(r.bind, r.auth_port)
@@ -217,6 +217,8 @@ def start_metrics_server(settings: Settings, multiproc_dir: str, components: Any
     registry = CollectorRegistry()
     MultiProcessCollector(registry, path=multiproc_dir)
     registry.register(DatabaseCollector(components.factory))
+    # /readyz: not ready once the accounting spool holds half its room (the database is gone
+    # for long, or replay cannot keep up).
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -224,7 +226,8 @@ def start_metrics_server(settings: Settings, multiproc_dir: str, components: Any
             if path == "/healthz":
                 code, body, kind = 200, b'{"status":"alive"}', "application/json"
             elif path == "/readyz":
-                found = readiness(components.engine)
+                a = settings.accounting
+                found = readiness(components.engine, a.spool_dir, a.spool_max_mb * 1024 * 1024 // 2)
                 code = 200 if found.ready else 503
                 body = json.dumps({"ready": found.ready, "checks": found.checks}).encode()
                 kind = "application/json"

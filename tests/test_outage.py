@@ -1,0 +1,161 @@
+"""PostgreSQL down for 60 s under load (a TCP proxy in front of it is cut): accounting is spooled,
+fsynced and acknowledged; authentication keeps answering from the cached snapshots (a login not
+in the cache gets a reject that says why); when the database returns the spool is replayed.
+Every acknowledged record is counted in the database, once, with its last counters."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from pyrad import packet
+from sqlalchemy import text
+
+from aaa import metrics
+from aaa.accounting.spool import spool_bytes
+from aaa.composition import build
+from aaa.db.schema import upgrade
+from tests import radius_client as rc
+from tests.conftest import (
+    PG_URL,
+    SECRET,
+    make_nas,
+    make_service,
+    start_worker,
+    stop_worker,
+    test_settings,
+    wait_for,
+)
+from tests.fakes.tcp_proxy import TcpProxy
+
+OUTAGE_SECONDS = 60
+
+
+@pytest.fixture
+def database() -> Iterator[str]:
+    name = f"aaa_outage_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = PG_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
+    upgrade(url)
+    yield url
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_postgresql_down_for_a_minute_under_load_loses_nothing(database: str, tmp_path: Path) -> None:
+    host, port = PG_URL.split("@", 1)[1].split("/", 1)[0].split(":")
+    with TcpProxy((host, int(port))) as proxy:
+        proxied = database.replace(f"@{host}:{port}/", f"@127.0.0.1:{proxy.port}/")
+        settings = test_settings(proxied).model_copy(deep=True)
+        settings.accounting.spool_dir = str(tmp_path / "spool")
+        settings.accounting.replay_interval = 0.5
+        direct = build(test_settings(database))
+        with direct.factory.begin() as s:
+            make_nas(s)
+            make_service(s, login="maria", password="maria-pass", simultaneous_use=0)
+        through_proxy = build(settings)
+        running = start_worker(settings, through_proxy.factory)
+        acknowledged: list[str] = []
+        failures: list[str] = []
+        outage = threading.Event()
+        stop = threading.Event()
+
+        def nas_side(n: int) -> None:
+            nas = rc.client(running.auth_port, running.acct_port, SECRET, timeout=2.0)
+            nas.retries = 3
+            i = 0
+            while not stop.is_set():
+                sid = f"out-{n}-{i}"
+                try:
+                    rc.send(nas, rc.accounting(nas, "Start", "maria", sid))
+                    rc.send(
+                        nas, rc.accounting(nas, "Interim-Update", "maria", sid, Acct_Input_Octets=5000 + i)
+                    )
+                    acknowledged.append(sid)
+                except Exception as exc:
+                    failures.append(f"{sid} ({'outage' if outage.is_set() else 'up'}): {exc!r}")
+                i += 1
+                time.sleep(0.02)
+
+        try:
+            threads = [threading.Thread(target=nas_side, args=(n,)) for n in range(4)]
+            for t in threads:
+                t.start()
+            assert wait_for(lambda: len(acknowledged) >= 20, timeout=20)
+            spooled_before = metrics.ACCT_SPOOLED._value.get()
+            proxy.cut()
+            outage.set()
+            nas = rc.client(running.auth_port, running.acct_port, SECRET)
+            ends = time.monotonic() + OUTAGE_SECONDS
+            during = len(acknowledged)
+            while time.monotonic() < ends:
+                assert rc.send(nas, rc.pap(nas, "maria", "maria-pass")).code == packet.AccessAccept  # cache
+                time.sleep(1)
+            unknown = rc.send(nas, rc.pap(nas, "nobody-cached", "x"))
+            assert unknown.code == packet.AccessReject
+            assert unknown["Reply-Message"][0] == "Subscriber data unavailable, try again"
+            acked_in_outage = len(acknowledged) - during
+            assert acked_in_outage > 100, acked_in_outage  # the load went on, acknowledged
+            assert metrics.ACCT_SPOOLED._value.get() - spooled_before >= acked_in_outage
+            assert spool_bytes(settings.accounting.spool_dir) > 0
+            proxy.restore()
+            outage.clear()
+            time.sleep(2)
+            stop.set()
+            for t in threads:
+                t.join(30)
+            assert wait_for(lambda: spool_bytes(settings.accounting.spool_dir) == 0, timeout=60)
+        finally:
+            stop.set()
+            stop_worker(running)
+            through_proxy.close()
+        assert failures == []
+        with direct.engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT acct_session_id, input_octets FROM acct_session WHERE acct_session_id LIKE :p"),
+                {"p": "out-%"},
+            ).all()
+        direct.close()
+        stored = {sid: octets for sid, octets in rows}
+        assert (
+            len(rows) == len(stored) == len(acknowledged) == len(set(acknowledged))
+        )  # none lost, none twice
+        assert all(stored[sid] == 5000 + int(sid.rsplit("-", 1)[1]) for sid in acknowledged)
+
+
+def test_database_down_reject_mode(database: str, tmp_path: Path) -> None:
+    """radius.database_down = "reject": once a commit finds the database unreachable, every login
+    is rejected as unavailable; when it answers again (the replay loop's probe), logins pass."""
+    host, port = PG_URL.split("@", 1)[1].split("/", 1)[0].split(":")
+    with TcpProxy((host, int(port))) as proxy:
+        proxied = database.replace(f"@{host}:{port}/", f"@127.0.0.1:{proxy.port}/")
+        settings = test_settings(proxied, database_down="reject").model_copy(deep=True)
+        settings.accounting.spool_dir = str(tmp_path / "spool")
+        direct = build(test_settings(database))
+        with direct.factory.begin() as s:
+            make_nas(s)
+            make_service(s, login="ana", password="ana-pass", simultaneous_use=0)
+        direct.close()
+        through_proxy = build(settings)
+        running = start_worker(settings, through_proxy.factory)
+        try:
+            nas = rc.client(running.auth_port, running.acct_port, SECRET)
+            assert rc.send(nas, rc.pap(nas, "ana", "ana-pass")).code == packet.AccessAccept
+            proxy.cut()
+            rc.send(nas, rc.accounting(nas, "Start", "ana", "r-1"))  # spooled; the worker now knows
+            refused = rc.send(nas, rc.pap(nas, "ana", "ana-pass"))
+            assert refused.code == packet.AccessReject
+            proxy.restore()
+            assert wait_for(
+                lambda: rc.send(nas, rc.pap(nas, "ana", "ana-pass")).code == packet.AccessAccept, timeout=10
+            )
+            assert wait_for(lambda: spool_bytes(settings.accounting.spool_dir) == 0, timeout=10)
+        finally:
+            stop_worker(running)
+            through_proxy.close()
