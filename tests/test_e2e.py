@@ -112,6 +112,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         f'database_url = "{url}"\n[radius]\nauth_port = {auth}\nacct_port = {acct}\nworkers = 2\n'
         f"reject_delay = 0.2\nchange_poll_interval = 0.1\nauthlog_flush_ms = 50\n"
         f"[metrics]\nport = {metrics_port}\n"
+        f'[accounting]\nspool_dir = "{tmp / "spool"}"\n'
     )
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics")}
     os.makedirs(env["PROMETHEUS_MULTIPROC_DIR"])
