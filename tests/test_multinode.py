@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,10 +15,9 @@ import psycopg
 import pytest
 from pyrad import packet
 
-from aaa.db.schema import upgrade
 from tests import radius_client as rc
 from tests.api_client import api_for
-from tests.conftest import PG_URL, REDIS_URL, wait_for
+from tests.conftest import REDIS_URL, fresh_pg_database, wait_for
 from tests.test_e2e import AAA, SECRET, free_port
 
 
@@ -37,11 +35,11 @@ def node_config(tmp: Path, name: str, url: str) -> tuple[Path, int, int]:
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[tuple[str, list[tuple[int, int]]]]:
-    dbname = f"aaa_nodes_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{dbname}"')
-    url = PG_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{dbname}"
-    upgrade(url)
+    with fresh_pg_database("aaa_nodes") as url:
+        yield from _cluster(tmp_path, url)
+
+
+def _cluster(tmp_path: Path, url: str) -> Iterator[tuple[str, list[tuple[int, int]]]]:
     setup, _, _ = node_config(tmp_path, "setup", url)
 
     def cli(*args: str) -> None:
@@ -89,8 +87,6 @@ def cluster(tmp_path: Path) -> Iterator[tuple[str, list[tuple[int, int]]]]:
             proc.terminate()
         for proc in procs:
             assert proc.wait(20) == 0
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 
 def _accepts(nas: object, login: str, password: str) -> bool:
@@ -136,12 +132,7 @@ def test_two_nodes_one_api(cluster: tuple[str, list[tuple[int, int]]]) -> None:
 def test_sigterm_under_accounting_load_stores_everything_acknowledged(tmp_path: Path) -> None:
     """SIGTERM while four NAS-side clients send accounting: the node stops taking datagrams,
     drains its queue and exits 0; every record it acknowledged is in the database."""
-    dbname = f"aaa_term_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{dbname}"')
-    url = PG_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{dbname}"
-    try:
-        upgrade(url)
+    with fresh_pg_database("aaa_term") as url:
         config, auth, acct = node_config(tmp_path, "node", url)
         subprocess.run(
             [
@@ -193,12 +184,9 @@ def test_sigterm_under_accounting_load_stores_everything_acknowledged(tmp_path: 
         stop.set()
         for t in threads:
             t.join(10)
-        with psycopg.connect(PG_URL.rsplit("/", 1)[0] + f"/{dbname}") as conn:
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
             stored = {r[0] for r in conn.execute("SELECT acct_session_id FROM acct_session")}
         assert set(acknowledged) <= stored and len(acknowledged) >= 200
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 
 def _answers(nas: object) -> bool:

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from pyrad import packet
 from sqlalchemy import text
@@ -19,11 +17,11 @@ from sqlalchemy import text
 from aaa import metrics
 from aaa.accounting.spool import spool_bytes
 from aaa.composition import build
-from aaa.db.schema import upgrade
 from tests import radius_client as rc
 from tests.conftest import (
     PG_URL,
     SECRET,
+    fresh_pg_database,
     make_nas,
     make_service,
     start_worker,
@@ -38,14 +36,8 @@ OUTAGE_SECONDS = 60
 
 @pytest.fixture
 def database() -> Iterator[str]:
-    name = f"aaa_outage_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = PG_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
-    upgrade(url)
-    yield url
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_pg_database("aaa_outage") as url:
+        yield url
 
 
 def test_postgresql_down_for_a_minute_under_load_loses_nothing(database: str, tmp_path: Path) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from aaa.changes.feed import ChangeCursor
+from aaa.db.base import utcnow
 from aaa.policies.model import PlanSpeed
 from aaa.policies.ratelimit import RateLimit
 from aaa.radius.dedup import PENDING, ReplyCache
@@ -62,9 +64,9 @@ class FakeRows:
         self._stmt = stmt
         return self
 
-    def all(self) -> list[tuple[int, str, str]]:
+    def all(self) -> list[tuple[int, str, str, datetime]]:
         low = self._stmt.whereclause.right.value  # type: ignore[attr-defined]
-        return [(i, "service", f"u{i}") for i in sorted(self.visible) if i > low]
+        return [(i, "service", f"u{i}", utcnow()) for i in sorted(self.visible) if i > low]
 
 
 def test_change_cursor_waits_for_late_commits_then_gives_up() -> None:

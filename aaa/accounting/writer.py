@@ -29,8 +29,17 @@ from aaa.subscribers import service as subscriber_service
 log = logging.getLogger(__name__)
 
 
-# The database could not be reached (as opposed to refusing the data): worth spooling.
-UNREACHABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+_CONNECTION_ERRORS = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+_REFUSALS = ("no such table", "no such column", "syntax error")  # SQLite reports these as operational
+
+
+def unreachable(exc: BaseException) -> bool:
+    """The database could not be reached (as opposed to refusing the data): worth spooling.
+    A refused write is not acknowledged instead, so it is never spooled to fail again."""
+    if not isinstance(exc, _CONNECTION_ERRORS):
+        return False
+    text = str(getattr(exc, "orig", exc)).lower()
+    return not any(refusal in text for refusal in _REFUSALS)
 
 
 class AcctWriter:
@@ -102,7 +111,9 @@ class AcctWriter:
             with self._factory.begin() as session:
                 apply_records(session, records)
             self.database_down = False
-        except UNREACHABLE as exc:
+        except _CONNECTION_ERRORS as exc:
+            if not unreachable(exc):
+                raise
             self.database_down = True
             if self._spool is None:
                 raise
@@ -123,11 +134,12 @@ class AcctWriter:
                 try:
                     await loop.run_in_executor(self._executor, self._spool.replay, self._factory)
                     self.database_down = False
-                except UNREACHABLE as exc:
-                    self.database_down = True
-                    log.info("spool replay waits for the database: %s", exc)
-                except Exception:
-                    log.exception("spool replay failed; the files stay for the next attempt")
+                except Exception as exc:
+                    if unreachable(exc):
+                        self.database_down = True
+                        log.info("spool replay waits for the database: %s", exc)
+                    else:
+                        log.exception("spool replay failed; the files stay for the next attempt")
             metrics.ACCT_SPOOL_BYTES.set(spool_bytes(self._spool.directory))
             await asyncio.sleep(interval)
 

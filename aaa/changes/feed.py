@@ -89,11 +89,11 @@ class ChangeCursor:
             .order_by(ChangeEvent.id)
             .limit(limit)
         ).all()
-        new = [row for row in rows if row.id not in self._seen]
-        if new:
-            metrics.INVALIDATION_LAG.observe(max(0.0, (utcnow() - new[0].created_at).total_seconds()))
+        new = [(id_, kind, keys, at) for id_, kind, keys, at in rows if id_ not in self._seen]
+        if new:  # the oldest unseen change: the worst lag of this poll
+            metrics.INVALIDATION_LAG.observe(max(0.0, (utcnow() - new[0][3]).total_seconds()))
         fresh = [(kind, key) for _, kind, keys, _ in new for key in keys.split("\n")]
-        self._seen.update(row.id for row in rows)
+        self._seen.update(id_ for id_, _, _, _ in rows)
         self._advance()
         return fresh
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from aaa import metrics
 from aaa.accounting.records import parse_record
 from aaa.accounting.spool import Spool
-from aaa.accounting.writer import UNREACHABLE, AcctWriter, AuthRecorder
+from aaa.accounting.writer import AcctWriter, AuthRecorder, unreachable
 from aaa.changes.feed import Change, install_publisher
 from aaa.changes.listener import ChangeListener
 from aaa.changes.models import ChangeKind
@@ -316,7 +316,7 @@ class RadiusWorker:
         self._answer_auth(req, nas, addr, key, subscriber, sessions, started, fresh=True)
 
     def _serve_stale(self, exc: Exception) -> bool:
-        return isinstance(exc, UNREACHABLE) and self.settings.radius.database_down == "serve_from_cache"
+        return unreachable(exc) and self.settings.radius.database_down == "serve_from_cache"
 
     def _load(self, login: str) -> tuple[Subscriber | None, tuple[OpenSession, ...]]:
         with self.factory() as session:
