@@ -63,7 +63,7 @@ def cmd_radius(args: argparse.Namespace) -> int:
     settings = _settings(args)
     setup_logging(settings)
     _require_current_schema(settings)
-    return supervisor.run(settings, with_api=args.command == "serve")
+    return supervisor.run(settings, with_api=args.command == "serve", reload=lambda: _settings(args))
 
 
 def cmd_api(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ tests/test_routines.py, with two scheduler processes.)"""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -195,3 +196,83 @@ def _answers(nas: object) -> bool:
         return True
     except Exception:
         return False
+
+
+def test_sighup_reloads_without_dropping_requests(tmp_path: Path) -> None:
+    """SIGHUP with a changed file (the default Acct-Interim-Interval): the workers are replaced
+    one at a time while four clients keep logging in; every request is answered (a NAS
+    retransmits what a closing socket held), the new value shows, the worker processes are new."""
+    with fresh_pg_database("aaa_hup") as url:
+        config, auth, acct = node_config(tmp_path, "node", url)
+        config.write_text(config.read_text().replace("workers = 1", "workers = 2"))
+
+        def cli(*args: str) -> None:
+            subprocess.run(
+                [*AAA, "--config", str(config), *args], check=True, capture_output=True, timeout=60
+            )
+
+        cli("nas", "add", "--name", "bras-1", "--address", "127.0.0.1", "--secret", SECRET)
+        cli("plan", "add", "--name", "Fibra", "--download", "100000", "--upload", "50000")
+        cli(
+            "service",
+            "add",
+            "--login",
+            "maria",
+            "--password",
+            "maria-pass",
+            "--plan",
+            "Fibra",
+            "--simultaneous-use",
+            "0",
+        )
+        env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
+        os.makedirs(env["PROMETHEUS_MULTIPROC_DIR"])
+        log = open(tmp_path / "node.log", "wb")  # noqa: SIM115 - the process owns it
+        proc = subprocess.Popen([*AAA, "--config", str(config), "radius"], stdout=log, stderr=log, env=env)
+        try:
+            probe = rc.client(auth, acct, SECRET)
+            assert wait_for(lambda: _accepts(probe, "maria", "maria-pass"), timeout=30, interval=0.3)
+            before = _children(proc.pid)
+            intervals: list[int] = []
+            failures: list[str] = []
+            stop = threading.Event()
+
+            def nas_side() -> None:
+                nas = rc.client(auth, acct, SECRET, timeout=1.0)
+                nas.retries = 3
+                while not stop.is_set():
+                    try:
+                        reply = rc.send(nas, rc.pap(nas, "maria", "maria-pass"))
+                        intervals.append(reply["Acct-Interim-Interval"][0])
+                    except Exception as exc:
+                        failures.append(repr(exc))
+
+            threads = [threading.Thread(target=nas_side) for _ in range(4)]
+            for t in threads:
+                t.start()
+            assert wait_for(lambda: len(intervals) > 50, timeout=20)
+            config.write_text(
+                config.read_text().replace("[radius]\n", "[radius]\nacct_interim_interval = 120\n")
+            )
+            proc.send_signal(signal.SIGHUP)
+            assert wait_for(lambda: "reload done" in (tmp_path / "node.log").read_text(), timeout=90)
+            mark = len(intervals)
+            assert wait_for(lambda: len(intervals) > mark + 50, timeout=20)
+            stop.set()
+            for t in threads:
+                t.join(10)
+            assert failures == []
+            assert set(intervals) == {300, 120} and set(intervals[mark:]) == {120}
+            after = _children(proc.pid)
+            assert len(after) == len(before) and not set(after) & set(before)  # every child replaced
+            proc.terminate()
+            assert proc.wait(30) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+
+
+def _children(pid: int) -> list[int]:
+    """The supervisor's worker and enforcer processes (not multiprocessing's resource tracker)."""
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [int(p) for p in out if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]

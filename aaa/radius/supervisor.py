@@ -19,6 +19,7 @@ import signal
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,8 +31,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def worker_main(settings_data: dict[str, Any], index: int) -> None:
-    """Entry point of a worker process (spawned, so it starts with a clean interpreter)."""
+def worker_main(settings_data: dict[str, Any], index: int, ready: Any = None) -> None:
+    """Entry point of a worker process (spawned, so it starts with a clean interpreter).
+    ``ready`` (an Event) is set once its sockets are bound and it serves."""
     from aaa.composition import build, setup_logging
     from aaa.radius.server import RadiusWorker
     from aaa.radius.sockets import bind_udp, steer_by_authenticator
@@ -54,6 +56,8 @@ def worker_main(settings_data: dict[str, Any], index: int) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         log.info("worker %d serving auth %s:%d acct %s:%d", index, r.bind, r.auth_port, r.bind, r.acct_port)
+        if ready is not None:
+            loop.call_soon(ready.set)  # once serve() has its endpoints on the loop
         await worker.serve(auth_sock, acct_sock, stop)
 
     asyncio.run(main())
@@ -248,8 +252,11 @@ def start_metrics_server(settings: Settings, multiproc_dir: str, components: Any
     threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True).start()
 
 
-def run(settings: Settings, *, with_api: bool = False) -> int:
-    """Run until SIGTERM/SIGINT (with the admin API as one more child when asked). Returns the exit code."""
+def run(settings: Settings, *, with_api: bool = False, reload: Callable[[], Settings] | None = None) -> int:
+    """Run until SIGTERM/SIGINT (with the admin API as one more child when asked). SIGHUP reads
+    the configuration again (``reload``) and replaces the children one at a time: each new RADIUS
+    worker binds beside the old one (SO_REUSEPORT) and serves before the old one is told to drain
+    and stop, so the ports never go unserved. Returns the exit code."""
     # Metrics files for every process; must be set before any process imports aaa.metrics.
     multiproc_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="aaa-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = multiproc_dir
@@ -260,14 +267,14 @@ def run(settings: Settings, *, with_api: bool = False) -> int:
     data = settings.model_dump()
     workers: dict[int | str, multiprocessing.process.BaseProcess] = {}
 
-    def start(index: int | str) -> None:
+    def start(index: int | str, ready: Any = None) -> None:
         if index == "api":
             proc = ctx.Process(target=api_main, args=(data,), name="aaa-api", daemon=False)
         elif index == "enforcer":
             proc = ctx.Process(target=enforcer_main, args=(data,), name="aaa-enforcer", daemon=False)
         else:
             proc = ctx.Process(
-                target=worker_main, args=(data, index), name=f"aaa-radius-{index}", daemon=False
+                target=worker_main, args=(data, index, ready), name=f"aaa-radius-{index}", daemon=False
             )
         proc.start()
         workers[index] = proc
@@ -277,8 +284,35 @@ def run(settings: Settings, *, with_api: bool = False) -> int:
     def request_stop(signum: int, _frame: Any) -> None:
         stopping.set()
 
+    from prometheus_client import multiprocess
+
+    reloading = threading.Event()
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGHUP, lambda _signum, _frame: reloading.set())
+
+    def roll(fresh: Settings) -> None:
+        """Replace every child with one on the fresh settings, never leaving a port unserved."""
+        nonlocal data
+        data = fresh.model_dump()
+        for key in list(workers):
+            old = workers[key]
+            if isinstance(key, int):
+                ready = ctx.Event()
+                start(key, ready)
+                if not ready.wait(120):
+                    log.error("the new worker %d did not come up; keeping the old one", key)
+                    workers[key].kill()
+                    workers[key] = old
+                    continue
+            if old.is_alive() and old.pid:
+                os.kill(old.pid, signal.SIGTERM)  # drains its accounting, then exits
+            old.join(timeout=30)
+            if old.pid:
+                multiprocess.mark_process_dead(old.pid)
+            if not isinstance(key, int):
+                start(key)  # the API and the enforcer cannot overlap (one port, one outbox reader)
+
     for index in range(settings.radius.workers):
         start(index)
     if with_api and settings.api.enabled:
@@ -304,11 +338,20 @@ def run(settings: Settings, *, with_api: bool = False) -> int:
 
     restarts: list[float] = []
     while not stopping.wait(0.5):
+        if reloading.is_set():
+            reloading.clear()
+            try:
+                fresh = reload() if reload else None
+            except Exception as exc:  # an invalid file: say so, keep running as we are
+                log.error("configuration reload refused, nothing changed: %s", exc)
+                fresh = None
+            if fresh is not None:
+                log.info("configuration reloaded; replacing the workers one at a time")
+                roll(fresh)
+                log.info("reload done (listen addresses, worker count and supervisor jobs need a restart)")
         for key, proc in list(workers.items()):
             if proc.is_alive():
                 continue
-            from prometheus_client import multiprocess
-
             multiprocess.mark_process_dead(proc.pid)
             now = time.monotonic()
             restarts = [t for t in restarts if now - t < 60] + [now]
