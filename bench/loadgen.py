@@ -67,6 +67,45 @@ def pap_builder(users: list[tuple[str, str]], secret: bytes) -> Builder:
     return build
 
 
+def sequential_pap_builder(users: list[tuple[str, str]], secret: bytes) -> Builder:
+    """Each subscriber once, in order: a reconnect storm."""
+    order = iter(users)
+
+    def build(ident: int, authenticator: bytes) -> bytes:
+        login, password = next(order)
+        hidden = crypto.hide_password(password.encode(), secret, authenticator)
+        return _finish_access(
+            ident, authenticator, _common(login, "AA:BB:CC:00:00:01") + _attr(2, hidden), secret
+        )
+
+    return build
+
+
+def accounting_on(secret: bytes) -> bytes:
+    """A NAS that rebooted: Accounting-On (RFC 2866 status 7)."""
+    body = _attr(40, struct.pack("!I", 7)) + _attr(4, bytes([127, 0, 0, 1])) + _attr(32, b"bench-bras")
+    raw = struct.pack("!BBH", 4, 1, 20 + len(body)) + b"\x00" * 16 + body
+    return raw[:4] + hashlib.md5(raw + secret).digest() + raw[20:]
+
+
+def sequential_start_builder(users: list[tuple[str, str]], secret: bytes, prefix: str) -> Builder:
+    """One Accounting-Start per subscriber, in order, session ids ``prefix`` + number."""
+    order = iter(range(len(users)))
+
+    def build(ident: int, authenticator: bytes) -> bytes:
+        n = next(order)
+        body = (
+            _attr(40, struct.pack("!I", 1))
+            + _attr(44, f"{prefix}{n:08x}".encode())
+            + _common(users[n][0], "AA:BB:CC:00:00:01")
+            + _attr(8, bytes([100, 64 + (n >> 16 & 63), n >> 8 & 255, n & 255]))
+        )
+        raw = struct.pack("!BBH", 4, ident, 20 + len(body)) + b"\x00" * 16 + body
+        return raw[:4] + hashlib.md5(raw + secret).digest() + raw[20:]
+
+    return build
+
+
 def chap_builder(users: list[tuple[str, str]], secret: bytes) -> Builder:
     rnd = random.Random(2)
 
@@ -211,12 +250,13 @@ class LoadGen:
                 self.free.append(slot)
                 result.lost += 1
 
-    def closed_loop(self, seconds: float, window: int = 256) -> Result:
+    def closed_loop(self, seconds: float, window: int = 256, limit: int | None = None) -> Result:
+        """Keep ``window`` requests outstanding for ``seconds`` (or until ``limit`` were sent)."""
         result = Result()
         start = time.perf_counter()
         end, next_expire = start + seconds, start + 0.5
-        while (now := time.perf_counter()) < end:
-            while len(self.inflight) < window and self.free:
+        while (now := time.perf_counter()) < end and (limit is None or result.sent < limit or self.inflight):
+            while len(self.inflight) < window and self.free and (limit is None or result.sent < limit):
                 self._send_one(result)
             self._receive(result, 0.01)
             if now > next_expire:
