@@ -199,7 +199,15 @@ class RadiusWorker:
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        """A request finished off the datagram handler (a load, a lease): a failure there is
+        counted and logged like one inside it, never lost."""
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            metrics.child(metrics.RADIUS_DROPPED, "internal_error").inc()
+            log.error("request task failed", exc_info=exc)
 
     # --- authentication -----------------------------------------------------------------
 
