@@ -33,8 +33,8 @@ AAA = [sys.executable, "-m", "aaa.cli"]
 SECRET = "e2e-secret-0123456789"
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+def free_port(kind: int = socket.SOCK_DGRAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
@@ -106,7 +106,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             conn.execute(f'CREATE DATABASE "{dbname}"')
         url = PG_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{dbname}"
     upgrade(url)
-    auth, acct, metrics_port = free_port(), free_port(), free_port()
+    auth, acct, metrics_port = free_port(), free_port(), free_port(socket.SOCK_STREAM)
     config = tmp / "aaa.toml"
     config.write_text(
         f'database_url = "{url}"\n[radius]\nauth_port = {auth}\nacct_port = {acct}\nworkers = 2\n'

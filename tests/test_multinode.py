@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -28,7 +29,8 @@ def node_config(tmp: Path, name: str, url: str) -> tuple[Path, int, int]:
     config.write_text(
         f'database_url = "{url}"\nredis_url = "{REDIS_URL}"\n'
         f"[radius]\nauth_port = {auth}\nacct_port = {acct}\nworkers = 1\nreject_delay = 0.1\n"
-        f"change_poll_interval = 5\n[metrics]\nport = {free_port()}\n[api]\nenabled = false\n"
+        f"change_poll_interval = 5\n[metrics]\nport = {free_port(socket.SOCK_STREAM)}\n"
+        "[api]\nenabled = false\n"
         f'[accounting]\nspool_dir = "{tmp / name}-spool"\n'
     )
     return config, auth, acct

@@ -248,7 +248,11 @@ def start_metrics_server(settings: Settings, multiproc_dir: str, components: Any
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer((settings.metrics.bind, settings.metrics.port), Handler)
+    try:
+        server = ThreadingHTTPServer((settings.metrics.bind, settings.metrics.port), Handler)
+    except OSError as exc:  # RADIUS matters more than its metrics: serve on, loudly
+        log.error("metrics endpoint %s:%d not started: %s", settings.metrics.bind, settings.metrics.port, exc)
+        return
     threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True).start()
 
 
@@ -313,62 +317,66 @@ def run(settings: Settings, *, with_api: bool = False, reload: Callable[[], Sett
             if not isinstance(key, int):
                 start(key)  # the API and the enforcer cannot overlap (one port, one outbox reader)
 
-    for index in range(settings.radius.workers):
-        start(index)
-    if with_api and settings.api.enabled:
-        start("api")
-    if settings.enforcer.enabled:
-        start("enforcer")
-    # The supervisor's own jobs share one engine (a few connections, not one pool per job).
-    from aaa.composition import build
+    try:
+        for index in range(settings.radius.workers):
+            start(index)
+        if with_api and settings.api.enabled:
+            start("api")
+        if settings.enforcer.enabled:
+            start("enforcer")
+        # The supervisor's own jobs share one engine (a few connections, not one pool per job).
+        from aaa.composition import build
 
-    components = build(settings)
-    if settings.metrics.enabled:
-        start_metrics_server(settings, multiproc_dir, components)
-    jobs = (
-        (housekeeping, "housekeeping"),
-        (expire_overlays_every, "overlay-expiry"),
-        (deliver_webhooks_every, "webhooks"),
-    )
-    for job, name in jobs:
-        threading.Thread(
-            target=job, args=(settings, components.factory, stopping), name=name, daemon=True
-        ).start()
-    routines = start_routines(settings, components.factory)
+        components = build(settings)
+        if settings.metrics.enabled:
+            start_metrics_server(settings, multiproc_dir, components)
+        jobs = (
+            (housekeeping, "housekeeping"),
+            (expire_overlays_every, "overlay-expiry"),
+            (deliver_webhooks_every, "webhooks"),
+        )
+        for job, name in jobs:
+            threading.Thread(
+                target=job, args=(settings, components.factory, stopping), name=name, daemon=True
+            ).start()
+        routines = start_routines(settings, components.factory)
 
-    restarts: list[float] = []
-    while not stopping.wait(0.5):
-        if reloading.is_set():
-            reloading.clear()
-            try:
-                fresh = reload() if reload else None
-            except Exception as exc:  # an invalid file: say so, keep running as we are
-                log.error("configuration reload refused, nothing changed: %s", exc)
-                fresh = None
-            if fresh is not None:
-                log.info("configuration reloaded; replacing the workers one at a time")
-                roll(fresh)
-                log.info("reload done (listen addresses, worker count and supervisor jobs need a restart)")
-        for key, proc in list(workers.items()):
+        restarts: list[float] = []
+        while not stopping.wait(0.5):
+            if reloading.is_set():
+                reloading.clear()
+                try:
+                    fresh = reload() if reload else None
+                except Exception as exc:  # an invalid file: say so, keep running as we are
+                    log.error("configuration reload refused, nothing changed: %s", exc)
+                    fresh = None
+                if fresh is not None:
+                    log.info("configuration reloaded; replacing the workers one at a time")
+                    roll(fresh)
+                    log.info(
+                        "reload done (listen addresses, worker count and supervisor jobs need a restart)"
+                    )
+            for key, proc in list(workers.items()):
+                if proc.is_alive():
+                    continue
+                multiprocess.mark_process_dead(proc.pid)
+                now = time.monotonic()
+                restarts = [t for t in restarts if now - t < 60] + [now]
+                log.error("process %s (pid %s) exited with %s; restarting", key, proc.pid, proc.exitcode)
+                if len(restarts) > 20:
+                    log.critical("workers keep dying (20 restarts in a minute); giving up")
+                    stopping.set()
+                    break
+                start(key)
+
+        routines.stop()
+        components.close()
+    finally:  # also when start-up fails: children left running would keep this process alive
+        for proc in workers.values():
+            if proc.is_alive() and proc.pid:
+                os.kill(proc.pid, signal.SIGTERM)
+        for proc in workers.values():
+            proc.join(timeout=15)
             if proc.is_alive():
-                continue
-            multiprocess.mark_process_dead(proc.pid)
-            now = time.monotonic()
-            restarts = [t for t in restarts if now - t < 60] + [now]
-            log.error("process %s (pid %s) exited with %s; restarting", key, proc.pid, proc.exitcode)
-            if len(restarts) > 20:
-                log.critical("workers keep dying (20 restarts in a minute); giving up")
-                stopping.set()
-                break
-            start(key)
-
-    routines.stop()
-    for proc in workers.values():
-        if proc.is_alive() and proc.pid:
-            os.kill(proc.pid, signal.SIGTERM)
-    for proc in workers.values():
-        proc.join(timeout=15)
-        if proc.is_alive():
-            proc.kill()
-    components.close()
+                proc.kill()
     return 0
