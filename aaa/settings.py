@@ -68,6 +68,10 @@ class AccountingSettings(_Section):
     reaper_interval: float = Field(default=60.0, gt=0)
     change_retention_hours: float = Field(default=24.0, gt=0)
 
+    @property
+    def spool_max_bytes(self) -> int:
+        return self.spool_max_mb * 1024 * 1024
+
 
 class MetricsSettings(_Section):
     bind: str = "127.0.0.1"

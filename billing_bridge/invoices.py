@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.subscribers.models import Service
 from billing_bridge.charges import LIVE, cancel_charge, lock_open
-from billing_bridge.models import ZERO, BillingMethod, ChargeStatus, Invoice, InvoiceStatus
+from billing_bridge.models import ZERO, BillingMethod, Charge, ChargeStatus, Invoice, InvoiceStatus
 
 
 def get_invoice(session: Session, invoice_id: int) -> Invoice:
@@ -21,6 +21,11 @@ def get_invoice(session: Session, invoice_id: int) -> Invoice:
     if invoice is None:
         raise NotFound(f"invoice {invoice_id} does not exist")
     return invoice
+
+
+def live_charges(invoice: Invoice) -> list[Charge]:
+    """The invoice's charges still open (or partially paid): what paying it pays."""
+    return [c for c in invoice.charges if c.status in LIVE]
 
 
 def state_of(invoice: Invoice) -> str:
@@ -98,7 +103,7 @@ def cancel_invoice(
 
 def reissue(session: Session, invoice: Invoice, *, due_date: date, reason: str, now: datetime) -> Invoice:
     """Regerar fatura: a new invoice (new due date) with the old one's charges that are still open."""
-    still_open = [c.id for c in invoice.charges if c.status in LIVE]
+    still_open = [c.id for c in live_charges(invoice)]
     if not still_open:
         raise Conflict(f"invoice {invoice.id} has nothing open to re-issue")
     cancel_invoice(session, invoice, reason=f"re-issued: {reason.strip()}", now=now)

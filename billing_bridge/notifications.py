@@ -21,8 +21,7 @@ from sqlalchemy.orm import Session
 
 from aaa.errors import Conflict, Forbidden, Invalid, NotFound
 from aaa.operators.models import CashBox
-from billing_bridge.charges import LIVE
-from billing_bridge.invoices import state_of
+from billing_bridge.invoices import live_charges, state_of
 from billing_bridge.models import Invoice, InvoiceStatus, NotificationStatus, PaymentNotification
 from billing_bridge.receiving import quote_charges, receive
 from billing_bridge.routine import Transition
@@ -103,7 +102,7 @@ def notify(
         assert invoice is not None and note.amount is not None
         receipt, moved = receive(
             session,
-            charge_ids=[c.id for c in invoice.charges if c.status in LIVE],
+            charge_ids=[c.id for c in live_charges(invoice)],
             amount=note.amount,
             cash_box_id=_gateway_box(session, cash_box).id,
             received_by=f"gateway:{external_id}",
@@ -136,7 +135,7 @@ def _problem(session: Session, note: PaymentNotification, now: datetime, zone: Z
         return f"invoice {invoice.id} was cancelled"
     if state_of(invoice) == "paid":
         return f"invoice {invoice.id} is already paid"
-    live = [c for c in invoice.charges if c.status in LIVE]
+    live = live_charges(invoice)
     due = sum(
         (q.total for q in quote_charges(session, live, now.astimezone(zone).date(), zone).values()),
         Decimal(0),
@@ -193,7 +192,7 @@ def _apply(
     assert note.amount is not None
     receipt, moved = receive(
         session,
-        charge_ids=[c.id for c in invoice.charges if c.status in LIVE],
+        charge_ids=[c.id for c in live_charges(invoice)],
         amount=note.amount,
         cash_box_id=_gateway_box(session, cash_box).id,
         received_by=received_by,

@@ -130,17 +130,19 @@ class AcctWriter:
             return
         loop = asyncio.get_running_loop()
         while True:
-            if spool_bytes(self._spool.directory) or self.database_down:
+            waiting = spool_bytes(self._spool.directory)
+            if waiting or self.database_down:
                 try:
                     await loop.run_in_executor(self._executor, self._spool.replay, self._factory)
                     self.database_down = False
+                    waiting = spool_bytes(self._spool.directory)
                 except Exception as exc:
                     if unreachable(exc):
                         self.database_down = True
                         log.info("spool replay waits for the database: %s", exc)
                     else:
                         log.exception("spool replay failed; the files stay for the next attempt")
-            metrics.ACCT_SPOOL_BYTES.set(spool_bytes(self._spool.directory))
+            metrics.ACCT_SPOOL_BYTES.set(waiting)
             await asyncio.sleep(interval)
 
     def close(self) -> None:

@@ -97,7 +97,7 @@ class RadiusWorker:
         self.nas = NasDirectory()
         self.cache = SubscriberCache(r.snapshot_negative_ttl)
         self.replies = ReplyCache(r.dedup_seconds)
-        spool = Spool(a.spool_dir, name or str(os.getpid()), a.spool_max_mb * 1024 * 1024)
+        spool = Spool(a.spool_dir, name or str(os.getpid()), a.spool_max_bytes)
         self.acct = AcctWriter(factory, r.acct_batch_max, r.acct_commit_concurrency, spool)
         self.recorder = AuthRecorder(factory, r.authlog_flush_ms / 1000)
         self.policy = isp_policy(settings.policy)  # with the blocked pool once load() has read IPAM
@@ -302,7 +302,8 @@ class RadiusWorker:
         try:
             subscriber, sessions = await self._loop.run_in_executor(self._loader, self._load, login)
         except Exception as exc:
-            last = self.cache.stale(login) if self._serve_stale(exc) else None
+            serve_stale = unreachable(exc) and not self._reject_when_down
+            last = self.cache.stale(login) if serve_stale else None
             if last is not None:  # the database is down: the last known snapshot answers
                 log.debug("database unreachable; %r answered from its last snapshot", login)
                 self._answer_auth(req, nas, addr, key, last.subscriber, last.sessions, started, fresh=True)
@@ -322,9 +323,6 @@ class RadiusWorker:
         if epoch == self._epoch:
             self.cache.put(login, subscriber, sessions)
         self._answer_auth(req, nas, addr, key, subscriber, sessions, started, fresh=True)
-
-    def _serve_stale(self, exc: Exception) -> bool:
-        return unreachable(exc) and self.settings.radius.database_down == "serve_from_cache"
 
     def _load(self, login: str) -> tuple[Subscriber | None, tuple[OpenSession, ...]]:
         with self.factory() as session:

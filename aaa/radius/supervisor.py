@@ -231,7 +231,7 @@ def start_metrics_server(settings: Settings, multiproc_dir: str, components: Any
                 code, body, kind = 200, b'{"status":"alive"}', "application/json"
             elif path == "/readyz":
                 a = settings.accounting
-                found = readiness(components.engine, a.spool_dir, a.spool_max_mb * 1024 * 1024 // 2)
+                found = readiness(components.engine, a.spool_dir, a.spool_max_bytes // 2)
                 code = 200 if found.ready else 503
                 body = json.dumps({"ready": found.ready, "checks": found.checks}).encode()
                 kind = "application/json"

@@ -35,8 +35,7 @@ from admin_api.schemas import (
 )
 from billing_bridge import charges as billing
 from billing_bridge import receiving
-from billing_bridge.charges import LIVE
-from billing_bridge.invoices import get_invoice
+from billing_bridge.invoices import get_invoice, live_charges
 from billing_bridge.models import BillingMethod, Charge, Routine, RoutineRun
 from billing_bridge.printing import receipt_html
 from billing_bridge.routine import Transition, run_routine
@@ -121,7 +120,7 @@ def receive(
             raise Forbidden(f"{who.describe()} may not use cash box {body.cash_box_id}")
     if body.invoice_id is not None:
         invoice = get_invoice(session, body.invoice_id)
-        charge_ids = [c.id for c in invoice.charges if c.status in LIVE]
+        charge_ids = [c.id for c in live_charges(invoice)]
         if not charge_ids:
             raise Conflict(f"invoice {invoice.id} has nothing open")
     else:
