@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,7 +22,8 @@ from aaa import metrics
 from aaa.accounting.models import AuthLog
 from aaa.accounting.records import AcctRecord
 from aaa.accounting.spool import Spool, spool_bytes
-from aaa.accounting.store import apply_records
+from aaa.accounting.store import apply_records, single_statement
+from aaa.db.engine import writer_engine
 from aaa.nas import service as nas_service
 from aaa.subscribers import service as subscriber_service
 
@@ -47,6 +48,7 @@ class AcctWriter:
         self, factory: sessionmaker[Session], batch_max: int, concurrency: int, spool: Spool | None = None
     ):
         self._factory = factory
+        self._engine = writer_engine(factory.kw["bind"], concurrency)
         self._spool = spool
         # Set by a commit that could not reach the database, cleared by one that could (or by the
         # replay loop's probe): what radius.database_down = "reject" consults.
@@ -108,8 +110,7 @@ class AcctWriter:
         """Committed, or (database unreachable) spooled and fsynced: either way durable, so the
         caller acknowledges. Anything else raises and is not acknowledged."""
         try:
-            with self._factory.begin() as session:
-                apply_records(session, records)
+            self._write(records)
             self.database_down = False
         except _CONNECTION_ERRORS as exc:
             if not unreachable(exc):
@@ -123,6 +124,21 @@ class AcctWriter:
                 log.error("accounting spool refused %d records: %s", len(records), full)
                 raise exc from full
             log.warning("database unreachable; %d accounting records spooled: %s", len(records), exc)
+
+    def _write(self, records: list[AcctRecord]) -> None:
+        """Retried once on a fresh connection when the pooled one turns out to be dead (the
+        database restarted): connections are not pinged first, and the merge is idempotent."""
+        for attempt in (1, 2):
+            try:
+                with self._factory(bind=self._engine) as session, session.begin():
+                    if single_statement(self._engine.dialect.name, records):
+                        # One statement is its own transaction: no BEGIN and COMMIT round trips.
+                        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+                    apply_records(session, records)
+                return
+            except DBAPIError as exc:
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
 
     async def replay_every(self, interval: float) -> None:
         """Move spooled records into the database once it answers again."""
@@ -147,6 +163,8 @@ class AcctWriter:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+        if self._engine is not self._factory.kw["bind"]:
+            self._engine.dispose()
 
 
 _AUTH_LOG_COLUMNS = (

@@ -37,7 +37,13 @@ def record_changes(session: Session, changes: Iterable[Change]) -> None:
     session.connection().execute(  # Core: the ORM's bulk-insert bookkeeping is pure overhead here
         _INSERT, [{"kind": k, "keys": "\n".join(v), "created_at": now} for k, v in by_kind.items()]
     )
-    session.info.setdefault(PENDING, []).extend((k, key) for k, keys in by_kind.items() for key in keys)
+    announce(session, [(k, key) for k, keys in by_kind.items() for key in keys])
+
+
+def announce(session: Session, changes: Iterable[Change]) -> None:
+    """Publish ``changes`` once the session commits, for a caller that wrote their feed rows
+    itself (the accounting merge does it inside its one statement)."""
+    session.info.setdefault(PENDING, []).extend(changes)
 
 
 def install_publisher(factory: sessionmaker[Session], publish: Callable[[list[Change]], None]) -> None:

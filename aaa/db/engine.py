@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,6 +46,24 @@ def _engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("connect_args", {"connect_timeout": 3})
     # Statement parameters (password hashes, NAS secrets) never reach a log line or an error text.
     return create_engine(url, hide_parameters=True, **kwargs)
+
+
+def writer_engine(engine: Engine, pool_size: int) -> Engine:
+    """The accounting writer's own engine. On PostgreSQL its statements travel as compiled,
+    with native $n placeholders: psycopg's RawCursor skips the client-side parse, which psycopg
+    caches only for statements under 4 KiB (the accounting merge is longer). Connections are
+    not pinged before each use; the writer retries once on a fresh one instead. SQLite: the
+    same engine."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return make_engine(
+        engine.url.render_as_string(hide_password=False),
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_pre_ping=False,
+        paramstyle="numeric_dollar",
+        connect_args={"connect_timeout": 3, "cursor_factory": psycopg.RawCursor},
+    )
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

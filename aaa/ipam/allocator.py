@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningUpdate, Update
 
 from aaa.accounting.models import AcctSession
 from aaa.errors import Conflict, NotFound
@@ -63,18 +64,25 @@ def overlapping(session: Session, subnet_id: int, first: int, last: int) -> IpAs
     return session.scalar(select(a).where(*active(subnet_id), a.first <= last, a.last >= first).limit(1))
 
 
+def lower_free_from(subnet_id: Any, first: Any) -> Update:
+    """A subnet's ``free_from`` comes down to a freed offset (never up): one statement whose
+    operands are parameters (SQLite, Python) or another statement's columns (PostgreSQL)."""
+    return (
+        update(Subnet)
+        .where(Subnet.id == subnet_id)
+        .values(free_from=case((first < Subnet.free_from, first), else_=Subnet.free_from))
+        .execution_options(synchronize_session=False)
+    )
+
+
 def lowered(connection: Connection, released: list[tuple[int, int]]) -> None:
     """After releases, each subnet's ``free_from`` comes down to its lowest freed offset."""
     lowest: dict[int, int] = {}
     for subnet_id, first in released:
         lowest[subnet_id] = min(first, lowest.get(subnet_id, first))
     if lowest:
-        new = bindparam("lowest", type_=BigInteger())
         connection.execute(
-            update(Subnet)
-            .where(Subnet.id == bindparam("subnet"))
-            .values(free_from=case((new < Subnet.free_from, new), else_=Subnet.free_from))
-            .execution_options(synchronize_session=False),
+            lower_free_from(bindparam("subnet"), bindparam("lowest", type_=BigInteger())),
             [{"subnet": subnet_id, "lowest": first} for subnet_id, first in sorted(lowest.items())],
         )
 
@@ -321,38 +329,44 @@ def _in_use(session: Session, service_id: int, address: str) -> bool:
     )
 
 
-def release_stopped(connection: Connection, stops: list[dict[str, Any]], now: datetime) -> None:
-    """Accounting Stop: free the stopped sessions' leases. Each dict has login, start and addresses.
-
-    One indexed query finds the candidate leases of the whole batch (usually none, when the NAS
-    allocates), so a batch of Stops costs one round trip, not one per Stop.
-    """
-    wanted = {address for stop in stops for address in stop["addresses"]}
-    if not wanted:
-        return
+def release_on_stop(login: Any, address: Any, latest: Any, now: Any) -> ReturningUpdate[tuple[int, int]]:
+    """Accounting Stop frees the dynamic lease of that address held by the stopped login and
+    offered no later than the session began (``latest`` = its start + STOP_SLACK; an older
+    session's late Stop must not free a newer lease). Returns (subnet_id, first) of each freed
+    lease for ``lowered``. The operands are parameters (SQLite, one Stop at a time) or the
+    columns of the batch (PostgreSQL, every Stop of a group commit in one statement)."""
     a = IpAssignment
-    candidates = connection.execute(
-        select(a.id, a.address, a.assigned_at, Service.login, a.subnet_id, a.first)
-        .join(Service, Service.id == a.service_id)
-        .where(a.kind == AssignmentKind.DYNAMIC, a.released_at.is_(None), a.address.in_(wanted))
-    ).all()
-    if not candidates:
-        return
-    by_key = {(row.address, row.login): row for row in candidates}
-    done = [
-        by_key[(address, stop["login"])]
+    return (
+        update(a)
+        .where(
+            a.service_id == Service.id,
+            Service.login == login,
+            a.address == address,
+            a.kind == AssignmentKind.DYNAMIC,
+            a.released_at.is_(None),
+            a.assigned_at <= latest,
+        )
+        .values(released_at=now, release_reason=ReleaseReason.STOP)
+        .returning(a.subnet_id, a.first)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def release_stopped(connection: Connection, stops: list[dict[str, Any]], now: datetime) -> None:
+    """Accounting Stop, one by one (SQLite; PostgreSQL runs ``release_on_stop`` over the whole
+    batch inside its merge). Each dict has login, start and addresses."""
+    # Parameter names unlike any column: an UPDATE would take a same-named one as a SET value.
+    statement = release_on_stop(bindparam("stop_login"), bindparam("stop_address"), bindparam("latest"), now)
+    freed = [
+        tuple(row)
         for stop in stops
         for address in stop["addresses"]
-        if (address, stop["login"]) in by_key
-        and by_key[(address, stop["login"])].assigned_at <= stop["start"] + STOP_SLACK
-    ]
-    if done:
-        connection.execute(
-            update(a)
-            .where(a.id.in_([row.id for row in done]))
-            .values(released_at=now, release_reason=ReleaseReason.STOP)
+        for row in connection.execute(
+            statement,
+            {"stop_login": stop["login"], "stop_address": address, "latest": stop["start"] + STOP_SLACK},
         )
-        lowered(connection, [(row.subnet_id, row.first) for row in done])
+    ]
+    lowered(connection, freed)  # type: ignore[arg-type]
 
 
 def release_nas(connection: Connection, nas_id: int, event_time: datetime) -> None:
