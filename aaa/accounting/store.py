@@ -36,6 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by, array
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 from aaa.accounting.models import AcctSession, ClosedBy
 from aaa.accounting.records import AcctRecord, StatusType
@@ -101,7 +102,7 @@ def _upsert_rows() -> Any:
 # PostgreSQL: the batch travels as one JSON array of rows (json.dumps is C; psycopg dumps
 # Python lists element by element in Python, at three times the client CPU) and is merged
 # with a single INSERT ... SELECT ... ON CONFLICT per round: no per-row statements.
-_BATCH_COLUMNS = {
+_BATCH_COLUMNS: dict[str, TypeEngine[Any]] = {
     "nas_id": Integer(),
     "acct_session_id": Text(),
     "login": Text(),

@@ -329,7 +329,7 @@ def _in_use(session: Session, service_id: int, address: str) -> bool:
     )
 
 
-def release_on_stop(login: Any, address: Any, latest: Any, now: Any) -> ReturningUpdate[tuple[int, int]]:
+def release_on_stop(login: Any, address: Any, latest: Any, now: Any) -> ReturningUpdate[int, int]:
     """Accounting Stop frees the dynamic lease of that address held by the stopped login and
     offered no later than the session began (``latest`` = its start + STOP_SLACK; an older
     session's late Stop must not free a newer lease). Returns (subnet_id, first) of each freed
