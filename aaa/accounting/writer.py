@@ -22,7 +22,10 @@ from aaa import metrics
 from aaa.accounting.models import AuthLog
 from aaa.accounting.records import AcctRecord
 from aaa.accounting.spool import Spool, spool_bytes
-from aaa.accounting.store import apply_records, single_statement
+from aaa.accounting.store import apply_records, merge_batch, single_statement
+from aaa.changes.feed import publish
+from aaa.changes.models import ChangeKind
+from aaa.db.base import utcnow
 from aaa.db.engine import writer_engine
 from aaa.nas import service as nas_service
 from aaa.subscribers import service as subscriber_service
@@ -126,19 +129,25 @@ class AcctWriter:
             log.warning("database unreachable; %d accounting records spooled: %s", len(records), exc)
 
     def _write(self, records: list[AcctRecord]) -> None:
-        """Retried once on a fresh connection when the pooled one turns out to be dead (the
-        database restarted): connections are not pinged first, and the merge is idempotent."""
+        if not single_statement(self._engine.dialect.name, records):
+            with self._factory.begin() as session:
+                apply_records(session, records)
+            return
+        changed = self._merge(records)
+        publish(self._factory, [(ChangeKind.SESSION, login) for login in sorted(changed)])
+
+    def _merge(self, records: list[AcctRecord]) -> set[str]:
+        """One statement in autocommit, on the writer's own engine. Retried once on a fresh
+        connection when the pooled one turns out dead (the database restarted): connections are
+        not pinged first, and the merge is idempotent."""
         for attempt in (1, 2):
             try:
-                with self._factory(bind=self._engine) as session, session.begin():
-                    if single_statement(self._engine.dialect.name, records):
-                        # One statement is its own transaction: no BEGIN and COMMIT round trips.
-                        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-                    apply_records(session, records)
-                return
+                with self._engine.connect() as connection:
+                    return merge_batch(connection, records, utcnow())
             except DBAPIError as exc:
                 if attempt == 2 or not exc.connection_invalidated:
                     raise
+        raise AssertionError("unreachable")
 
     async def replay_every(self, interval: float) -> None:
         """Move spooled records into the database once it answers again."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -46,9 +47,17 @@ def announce(session: Session, changes: Iterable[Change]) -> None:
     session.info.setdefault(PENDING, []).extend(changes)
 
 
+_PUBLISHERS: WeakKeyDictionary[sessionmaker[Session], list[Callable[[list[Change]], None]]] = (
+    WeakKeyDictionary()
+)
+
+
 def install_publisher(factory: sessionmaker[Session], publish: Callable[[list[Change]], None]) -> None:
-    """Call ``publish`` with a session's recorded changes once its transaction has committed."""
+    """Call ``publish`` with a session's recorded changes once its transaction has committed
+    (and with those a Core writer hands to ``publish``)."""
     from sqlalchemy import event
+
+    _PUBLISHERS.setdefault(factory, []).append(publish)
 
     @event.listens_for(factory, "after_commit")
     def _after_commit(session: Session) -> None:
@@ -59,6 +68,14 @@ def install_publisher(factory: sessionmaker[Session], publish: Callable[[list[Ch
     @event.listens_for(factory, "after_rollback")
     def _after_rollback(session: Session) -> None:
         session.info.pop(PENDING, None)
+
+
+def publish(factory: sessionmaker[Session], changes: list[Change]) -> None:
+    """For a writer that committed without a session (the accounting merge): tell the factory's
+    publishers, as a session's commit would."""
+    if changes:
+        for publisher in _PUBLISHERS.get(factory, ()):
+            publisher(changes)
 
 
 def latest_id(session: Session) -> int:

@@ -49,11 +49,11 @@ def _engine(url: str, **kwargs: Any) -> Engine:
 
 
 def writer_engine(engine: Engine, pool_size: int) -> Engine:
-    """The accounting writer's own engine. On PostgreSQL its statements travel as compiled,
-    with native $n placeholders: psycopg's RawCursor skips the client-side parse, which psycopg
-    caches only for statements under 4 KiB (the accounting merge is longer). Connections are
-    not pinged before each use; the writer retries once on a fresh one instead. SQLite: the
-    same engine."""
+    """The accounting writer's own engine for its one-statement merges. On PostgreSQL in
+    autocommit (the statement is its own transaction: no BEGIN, no COMMIT round trip), with
+    native $n placeholders: psycopg's RawCursor skips the client-side parse, which psycopg
+    caches only for statements under 4 KiB (the merge is longer). Connections are not pinged
+    before each use; the writer retries once on a fresh one instead. SQLite: the same engine."""
     if engine.dialect.name != "postgresql":
         return engine
     return make_engine(
@@ -62,6 +62,7 @@ def writer_engine(engine: Engine, pool_size: int) -> Engine:
         max_overflow=0,
         pool_pre_ping=False,
         paramstyle="numeric_dollar",
+        isolation_level="AUTOCOMMIT",
         connect_args={"connect_timeout": 3, "cursor_factory": psycopg.RawCursor},
     )
 
