@@ -8,10 +8,13 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import event
 
 from aaa.accounting.models import AcctSession
 from aaa.accounting.records import AcctRecord, StatusType
 from aaa.accounting.store import apply_records, history, reap
+from aaa.accounting.writer import AcctWriter
+from aaa.changes.feed import install_publisher, latest_id
 from aaa.db.base import UtcDateTime
 from aaa.db.schema import is_current, metadata
 from tests.conftest import make_nas
@@ -106,3 +109,51 @@ def test_reaper_closes_stale_sessions_and_keeps_history(factory: Any) -> None:
     assert rows["fresh"].stop_time is None
     with factory() as session:
         assert [s.acct_session_id for s in history(session, "maria")] == ["fresh", "old"]
+
+
+def test_a_group_commit_is_one_statement_on_postgresql(factory: Any) -> None:
+    """The writer's batch of distinct sessions: one statement in autocommit (no BEGIN/COMMIT
+    round trips) that merges, writes the feed row and is announced after; anything else (a
+    session twice, Accounting-On) still runs as one transaction of several statements."""
+    with factory.begin() as session:
+        nas = make_nas(session)
+        apply_records(session, [rec(StatusType.START, nas, sid="known")])
+    published: list[Any] = []
+    install_publisher(factory, published.extend)
+    writer = AcctWriter(factory, batch_max=256, concurrency=1)
+    with writer._engine.connect():  # the dialect's first-connection queries, before counting
+        pass
+    before = latest_id_of(factory)
+    statements: list[str] = []
+    event.listen(writer._engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    event.listen(factory.kw["bind"], "before_cursor_execute", lambda *args: statements.append(args[2]))
+    try:
+        writer._write(
+            [
+                rec(StatusType.START, nas, 10, sid="new"),
+                rec(StatusType.INTERIM, nas, 20, sid="known", session_time=20, input_octets=5),
+                rec(StatusType.INTERIM, nas, 30, sid="lost-start", login="joao", session_time=30),
+                rec(StatusType.STOP, nas, 40, sid="never-started", login="ana", session_time=40),
+            ]
+        )
+        one_batch = len(statements)
+        writer._write(
+            [rec(StatusType.START, nas, 50, sid="twice"), rec(StatusType.STOP, nas, 60, sid="twice")]
+        )
+    finally:
+        writer.close()
+    postgres = factory.kw["bind"].dialect.name == "postgresql"
+    assert (one_batch == 1) if postgres else (one_batch > 1), [s[:60] for s in statements]
+    assert len(statements) > one_batch + 1  # the repeated session: rounds in a transaction
+    # New open sessions only: a Start, and an Interim whose Start was lost; not a known session
+    # nor one first seen by its Stop.
+    assert sorted(key for _, key in published) == ["joao", "maria", "maria"]
+    assert latest_id_of(factory) > before
+    rows = sessions(factory)
+    assert rows["known"].input_octets == 5 and rows["never-started"].stop_time is not None
+    assert rows["twice"].stop_time == T0 + timedelta(seconds=60)
+
+
+def latest_id_of(factory: Any) -> int:
+    with factory() as session:
+        return latest_id(session)
