@@ -275,15 +275,15 @@ class _CompiledMerge:
         return values if self._names is None else tuple(values[name] for name in self._names)
 
 
-_compiled: dict[Dialect, _CompiledMerge] = {}
+@cache
+def _compiled_merge(dialect: Dialect) -> _CompiledMerge:
+    return _CompiledMerge(dialect)
 
 
 def merge_batch(connection: Connection, records: Sequence[AcctRecord], now: datetime) -> set[str]:
     """PostgreSQL: one statement for sessions that each appear once (see ``single_statement``);
     returns the logins that got a new open session, already written into the change feed."""
-    merge = _compiled.get(connection.dialect) or _compiled.setdefault(
-        connection.dialect, _CompiledMerge(connection.dialect)
-    )
+    merge = _compiled_merge(connection.dialect)
     rows = [_row(r) for r in records]
     batch = json.dumps([[row[name] for name in _BATCH_COLUMNS] for row in rows], default=_iso)
     logins = connection.exec_driver_sql(merge.sql, merge.params(batch, now)).scalar()
@@ -312,7 +312,8 @@ def apply_records(session: Session, records: Iterable[AcctRecord]) -> set[str]:
     if connection.dialect.name == "postgresql":
         changed: set[str] = set()
         for batch in _rounds(per_session):
-            changed |= merge_batch(connection, batch, now)
+            changed |= merge_batch(connection, batch, now)  # feed rows written by the statement
+        announce(session, [(ChangeKind.SESSION, login) for login in sorted(changed)])
     else:
         changed = _merge_rows(connection, per_session)
         release_stopped(connection, [_stop(r) for r in per_session if r.status is StatusType.STOP], now)
@@ -321,8 +322,6 @@ def apply_records(session: Session, records: Iterable[AcctRecord]) -> set[str]:
         if rec.status in (StatusType.ACCOUNTING_ON, StatusType.ACCOUNTING_OFF):
             _close_nas(session, rec)
             release_nas(connection, rec.nas_id, rec.event_time)
-    if connection.dialect.name == "postgresql":
-        announce(session, [(ChangeKind.SESSION, login) for login in sorted(changed)])
     return changed
 
 

@@ -23,6 +23,10 @@ def _count_connections(engine: Engine) -> None:
     event.listen(engine, "checkin", lambda *_: metrics.DB_CONNECTIONS.dec())
 
 
+# A database that does not answer fails a connection in seconds (then accounting spools).
+_CONNECT_ARGS = {"connect_timeout": 3}
+
+
 def _engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         # Several worker processes share one SQLite file: WAL lets readers run beside the
@@ -42,8 +46,7 @@ def _engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 5)
     kwargs.setdefault("pool_pre_ping", True)
-    # A database that does not answer fails a connection in seconds (then accounting spools).
-    kwargs.setdefault("connect_args", {"connect_timeout": 3})
+    kwargs.setdefault("connect_args", _CONNECT_ARGS)
     # Statement parameters (password hashes, NAS secrets) never reach a log line or an error text.
     return create_engine(url, hide_parameters=True, **kwargs)
 
@@ -64,7 +67,7 @@ def writer_engine(engine: Engine, pool_size: int) -> Engine:
         paramstyle="numeric_dollar",
         isolation_level="AUTOCOMMIT",
         connect_args={
-            "connect_timeout": 3,
+            **_CONNECT_ARGS,
             "cursor_factory": psycopg.RawCursor,
             # The merge's custom plans cost a third of PostgreSQL's CPU: planned once, as
             # prepared, whatever the batch (its one parameter is the batch as JSON).
