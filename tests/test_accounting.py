@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from psycopg import pq
 from sqlalchemy import event
 
 from aaa.accounting.models import AcctSession
@@ -111,39 +113,51 @@ def test_reaper_closes_stale_sessions_and_keeps_history(factory: Any) -> None:
         assert [s.acct_session_id for s in history(session, "maria")] == ["fresh", "old"]
 
 
-def test_a_group_commit_is_one_statement_on_postgresql(factory: Any) -> None:
-    """The writer's batch of distinct sessions: one statement in autocommit (no BEGIN/COMMIT
-    round trips) that merges, writes the feed row and is announced after; anything else (a
-    session twice, Accounting-On) still runs as one transaction of several statements."""
+def test_a_group_commit_is_one_statement_on_postgresql(factory: Any, tmp_path: Path) -> None:
+    """The writer's batch of distinct sessions: on PostgreSQL one statement in autocommit (one
+    round trip on the wire, no BEGIN/COMMIT: read from libpq's protocol trace) that merges,
+    writes the feed row and is announced after; anything else (a session twice, SQLite) runs
+    as one transaction of several statements."""
+    postgres = factory.kw["bind"].dialect.name == "postgresql"
     with factory.begin() as session:
         nas = make_nas(session)
         apply_records(session, [rec(StatusType.START, nas, sid="known")])
+    exact = T0 + timedelta(seconds=10, microseconds=999_999)
+    writer = AcctWriter(factory, batch_max=256, concurrency=1)
+    writer._write([rec(StatusType.START, nas, sid="warm-up", login="ana")])  # connects, prepares
     published: list[Any] = []
     install_publisher(factory, published.extend)
-    writer = AcctWriter(factory, batch_max=256, concurrency=1)
-    with writer._engine.connect():  # the dialect's first-connection queries, before counting
-        pass
     before = latest_id_of(factory)
     statements: list[str] = []
-    event.listen(writer._engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     event.listen(factory.kw["bind"], "before_cursor_execute", lambda *args: statements.append(args[2]))
+    wire = tmp_path / "libpq.trace"
     try:
-        writer._write(
-            [
-                rec(StatusType.START, nas, 10, sid="new"),
-                rec(StatusType.INTERIM, nas, 20, sid="known", session_time=20, input_octets=5),
-                rec(StatusType.INTERIM, nas, 30, sid="lost-start", login="joao", session_time=30),
-                rec(StatusType.STOP, nas, 40, sid="never-started", login="ana", session_time=40),
-            ]
-        )
+        with wire.open("w") as trace:
+            pgconn = writer._kept[0].connection.driver_connection.pgconn if postgres else None
+            if pgconn:
+                pgconn.trace(trace.fileno())
+                pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+            writer._write(
+                [
+                    AcctRecord(StatusType.START, nas, exact, "new", "maria"),
+                    rec(StatusType.INTERIM, nas, 20, sid="known", session_time=20, input_octets=5),
+                    rec(StatusType.INTERIM, nas, 30, sid="lost-start", login="joao", session_time=30),
+                    rec(StatusType.STOP, nas, 40, sid="never-started", login="ana", session_time=40),
+                ]
+            )
+            if pgconn:
+                pgconn.untrace()
         one_batch = len(statements)
         writer._write(
             [rec(StatusType.START, nas, 50, sid="twice"), rec(StatusType.STOP, nas, 60, sid="twice")]
         )
     finally:
         writer.close()
-    postgres = factory.kw["bind"].dialect.name == "postgresql"
-    assert (one_batch == 1) if postgres else (one_batch > 1), [s[:60] for s in statements]
+    sent = [line.split("\t")[2] for line in wire.read_text().splitlines() if line.startswith("F")]
+    if postgres:
+        assert sent == ["Bind", "Describe", "Execute", "Sync"] and one_batch == 0, (sent, statements)
+    else:
+        assert one_batch > 1, statements
     assert len(statements) > one_batch + 1  # the repeated session: rounds in a transaction
     # New open sessions only: a Start, and an Interim whose Start was lost; not a known session
     # nor one first seen by its Stop.
@@ -152,6 +166,8 @@ def test_a_group_commit_is_one_statement_on_postgresql(factory: Any) -> None:
     rows = sessions(factory)
     assert rows["known"].input_octets == 5 and rows["never-started"].stop_time is not None
     assert rows["twice"].stop_time == T0 + timedelta(seconds=60)
+    assert rows["new"].start_time == exact  # times travel as integer microseconds
+    assert rows["lost-start"].start_time == T0 and rows["never-started"].start_time == T0
 
 
 def latest_id_of(factory: Any) -> int:

@@ -57,6 +57,7 @@ from aaa.subscribers.snapshot import load_all, load_open_sessions, load_pools, l
 
 log = logging.getLogger(__name__)
 Address = tuple[str, int]
+AcctTicket = tuple[Request, NasEntry, Key, Address, float]  # what answering a stored record needs
 
 
 def _correlation(data: bytes, addr: Address) -> dict[str, str]:
@@ -98,7 +99,9 @@ class RadiusWorker:
         self.cache = SubscriberCache(r.snapshot_negative_ttl)
         self.replies = ReplyCache(r.dedup_seconds)
         spool = Spool(a.spool_dir, name or str(os.getpid()), a.spool_max_bytes)
-        self.acct = AcctWriter(factory, r.acct_batch_max, r.acct_commit_concurrency, spool)
+        self.acct: AcctWriter[AcctTicket] = AcctWriter(
+            factory, r.acct_batch_max, r.acct_commit_concurrency, spool, self._acct_done
+        )
         self.recorder = AuthRecorder(factory, r.authlog_flush_ms / 1000)
         self.policy = isp_policy(settings.policy)  # with the blocked pool once load() has read IPAM
         self.listener = ChangeListener(factory, self.apply_changes, r.change_poll_interval, bus)
@@ -491,16 +494,24 @@ class RadiusWorker:
         key: Key = (addr[0], addr[1], req.id, req.authenticator)
         if self._answered(key, addr, "accounting", self.acct_transport):
             return
-        future = self.acct.submit(record)
+        self.acct.submit(record, (req, nas, key, addr, started))
 
-        def committed(done: asyncio.Future[None]) -> None:
-            if done.cancelled() or done.exception() is not None:
-                # Not stored, so not acknowledged: the NAS retransmits and we try again.
+    def _acct_done(self, tickets: list[AcctTicket], error: BaseException | None) -> None:
+        """A group commit ended: acknowledge its records, or (not stored) forget them so that
+        the NAS's retransmissions are tried again. Counted once per NAS, not per record."""
+        answered: dict[str, int] = {}
+        for req, nas, key, addr, started in tickets:
+            answered[nas.name] = answered.get(nas.name, 0) + 1
+            if error is not None:
                 self.replies.forget(key)
-                metrics.child(metrics.RADIUS_REQUESTS, "accounting", "not_stored", nas.name).inc()
-                return
-            reply = self.codec.reply(req, c.ACCOUNTING_RESPONSE, nas.secret)
-            metrics.child(metrics.RADIUS_REQUESTS, "accounting", "stored", nas.name).inc()
-            self._send(self.acct_transport, key, reply, addr, "accounting", started)
-
-        future.add_done_callback(committed)
+                continue
+            try:
+                reply = self.codec.reply(req, c.ACCOUNTING_RESPONSE, nas.secret)
+                self._send(self.acct_transport, key, reply, addr, "accounting", started)
+            except Exception:  # one reply's failure must not leave the rest unanswered
+                self.replies.forget(key)
+                metrics.child(metrics.RADIUS_DROPPED, "internal_error").inc()
+                log.exception("accounting reply to %s failed", addr[0], extra=_correlation(req.raw, addr))
+        outcome = "stored" if error is None else "not_stored"
+        for name, count in answered.items():
+            metrics.child(metrics.RADIUS_REQUESTS, "accounting", outcome, name).inc(count)
