@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +33,10 @@ class RadiusSettings(_Section):
     auth_port: int = Field(default=1812, ge=0, le=65535)
     acct_port: int = Field(default=1813, ge=0, le=65535)
     workers: int = Field(default=2, ge=1, le=64)
+    # How many of the workers serve accounting (the others authentication only). Accounting is
+    # bound by the cost of each group commit, not by parsing: one process's batches are twice
+    # two processes' and cost a quarter less CPU per record, on both sides of the connection.
+    acct_workers: int = Field(default=1, ge=1, le=64)
     dictionary: Path = DEFAULT_DICTIONARY
     reject_delay: float = Field(default=1.0, ge=0, le=10)
     dedup_seconds: float = Field(default=30.0, ge=0, le=300)
@@ -47,6 +51,12 @@ class RadiusSettings(_Section):
     acct_batch_max: int = Field(default=256, ge=1, le=10000)
     acct_commit_concurrency: int = Field(default=1, ge=1, le=32)
     authlog_flush_ms: float = Field(default=200.0, gt=0, le=60000)
+
+    @model_validator(mode="after")
+    def _acct_workers_are_workers(self) -> RadiusSettings:
+        if self.acct_workers > self.workers:
+            raise ValueError(f"acct_workers = {self.acct_workers} exceeds workers = {self.workers}")
+        return self
 
     @field_validator("dictionary")
     @classmethod

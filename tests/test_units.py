@@ -103,6 +103,7 @@ def test_settings_layers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     ("content", "env", "message"),
     [
         ("[radius]\nworkers = 0\n", {}, "radius.workers: Input should be greater than or equal to 1"),
+        ("[radius]\nworkers = 1\nacct_workers = 2\n", {}, "acct_workers = 2 exceeds workers = 1"),
         (
             'database_url = "mysql://x"\n',
             {},

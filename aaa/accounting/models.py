@@ -33,12 +33,9 @@ class AcctSession(Base):
             postgresql_where=text("stop_time IS NULL"),
             sqlite_where=text("stop_time IS NULL"),
         ),
-        Index(
-            "ix_acct_session_open_update",
-            "last_update",
-            postgresql_where=text("stop_time IS NULL"),
-            sqlite_where=text("stop_time IS NULL"),
-        ),
+        # No index on last_update, and room on each page: an Interim-Update is then a HOT
+        # update on PostgreSQL, which writes no index entry (migration 0007).
+        {"postgresql_with": {"fillfactor": 85}},
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

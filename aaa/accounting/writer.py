@@ -256,6 +256,8 @@ class AuthRecorder:
         self._macs: dict[str, str] = {}
         self._ma_seen: set[int] = set()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="auth-log")
+        # Like AcctWriter.database_down, for the workers that serve no accounting.
+        self.database_down = False
 
     def log(self, row: dict[str, Any]) -> None:
         if len(self._rows) >= self._max_rows:
@@ -281,7 +283,9 @@ class AuthRecorder:
         self._rows, self._macs, self._ma_seen = [], {}, set()
         try:
             await asyncio.get_running_loop().run_in_executor(self._executor, self._write, rows, macs, seen)
+            self.database_down = False
         except Exception as exc:
+            self.database_down = unreachable(exc)
             log.warning("auth log write of %d rows failed, will retry: %s", len(rows), exc)
             self._rows[:0] = rows[: self._max_rows - len(self._rows)]
             self._macs = {**macs, **self._macs}

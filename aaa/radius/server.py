@@ -129,30 +129,38 @@ class RadiusWorker:
         log.info("loaded %d NAS and %d subscriber snapshots", len(self.nas), len(subscribers))
 
     async def serve(
-        self, auth_sock: socket.socket, acct_sock: socket.socket, stop: asyncio.Event | None = None
+        self,
+        auth_sock: socket.socket,
+        acct_sock: socket.socket | None,
+        stop: asyncio.Event | None = None,
     ) -> None:
-        """Serve until ``stop`` is set, then drain accounting and flush the auth log."""
+        """Serve until ``stop`` is set, then drain accounting and flush the auth log. Without an
+        accounting socket the worker serves authentication only."""
         loop = self._loop = asyncio.get_running_loop()
-        auth_transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Endpoint(self.on_auth, partial(setattr, self, "auth_transport")), sock=auth_sock
-        )
-        acct_transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Endpoint(self.on_acct, partial(setattr, self, "acct_transport")), sock=acct_sock
-        )
-        background = [
-            loop.create_task(coro)
-            for coro in (
-                self.acct.run(),
-                self.acct.replay_every(self.settings.accounting.replay_interval),
-                self.recorder.run(),
-                self.listener.run(),
-            )
+        transports = [
+            (
+                await loop.create_datagram_endpoint(
+                    lambda: _Endpoint(self.on_auth, partial(setattr, self, "auth_transport")), sock=auth_sock
+                )
+            )[0]
         ]
+        jobs = [self.recorder.run(), self.listener.run()]
+        if acct_sock is not None:
+            transports.append(
+                (
+                    await loop.create_datagram_endpoint(
+                        lambda: _Endpoint(self.on_acct, partial(setattr, self, "acct_transport")),
+                        sock=acct_sock,
+                    )
+                )[0]
+            )
+            jobs += [self.acct.run(), self.acct.replay_every(self.settings.accounting.replay_interval)]
+        background = [loop.create_task(job) for job in jobs]
         try:
             await (stop or asyncio.Event()).wait()
         finally:
-            auth_transport.close()
-            acct_transport.close()
+            for transport in transports:
+                transport.close()
             deadline = time.monotonic() + 10
             while not self.acct.idle and time.monotonic() < deadline:
                 await asyncio.sleep(0.01)
@@ -251,7 +259,7 @@ class RadiusWorker:
         if self._answered(key, addr, "access", self.auth_transport):
             return
         login = req.text(c.USER_NAME) or ""
-        if self._reject_when_down and self.acct.database_down:
+        if self._reject_when_down and (self.acct.database_down or self.recorder.database_down):
             verdict = auth_methods.Verdict(auth_methods.detect(req), False)
             unavailable = reject(
                 RejectReason.UNAVAILABLE, "database unavailable (radius.database_down = reject)"

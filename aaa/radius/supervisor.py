@@ -45,9 +45,10 @@ def worker_main(settings_data: dict[str, Any], index: int, ready: Any = None) ->
     worker.load()
     r = settings.radius
     auth_sock = bind_udp(r.bind, r.auth_port)
-    acct_sock = bind_udp(r.bind, r.acct_port)
-    for sock in (auth_sock, acct_sock):
-        if not steer_by_authenticator(sock, r.workers):
+    # The first acct_workers workers serve accounting too (see RadiusSettings.acct_workers).
+    acct_sock = bind_udp(r.bind, r.acct_port) if index < r.acct_workers else None
+    for sock, group in ((auth_sock, r.workers), (acct_sock, r.acct_workers)):
+        if sock is not None and not steer_by_authenticator(sock, group):
             log.warning("kernel refused the steering program; datagrams are spread by source address")
 
     async def main() -> None:
@@ -55,7 +56,8 @@ def worker_main(settings_data: dict[str, Any], index: int, ready: Any = None) ->
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        log.info("worker %d serving auth %s:%d acct %s:%d", index, r.bind, r.auth_port, r.bind, r.acct_port)
+        acct = f"acct {r.bind}:{r.acct_port}" if acct_sock else "no accounting"
+        log.info("worker %d serving auth %s:%d, %s", index, r.bind, r.auth_port, acct)
         if ready is not None:
             loop.call_soon(ready.set)  # once serve() has its endpoints on the loop
         await worker.serve(auth_sock, acct_sock, stop)
