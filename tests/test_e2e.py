@@ -110,7 +110,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     config = tmp / "aaa.toml"
     config.write_text(
         f'database_url = "{url}"\n[radius]\nauth_port = {auth}\nacct_port = {acct}\n'
-        "workers = 2\nacct_workers = 2\n"  # both serve accounting: a SIGKILL test below needs it
+        "workers = 2\n"
         f"reject_delay = 0.2\nchange_poll_interval = 0.1\nauthlog_flush_ms = 50\n"
         f"[metrics]\nport = {metrics_port}\n"
         f'[accounting]\nspool_dir = "{tmp / "spool"}"\n'

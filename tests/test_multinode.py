@@ -190,7 +190,8 @@ def test_sighup_reloads_without_dropping_requests(tmp_path: Path) -> None:
     retransmits what a closing socket held), the new value shows, the worker processes are new."""
     with fresh_pg_database("aaa_hup") as url:
         config, auth, acct = node_config(tmp_path, "node", url)
-        config.write_text(config.read_text().replace("workers = 1", "workers = 2"))
+        # One of the two serves authentication only (acct_workers), the other both.
+        config.write_text(config.read_text().replace("workers = 1", "workers = 2\nacct_workers = 1"))
 
         cli(config, "nas", "add", "--name", "bras-1", "--address", "127.0.0.1", "--secret", SECRET)
         cli(config, "plan", "add", "--name", "Fibra", "--download", "100000", "--upload", "50000")

@@ -46,8 +46,8 @@ def worker_main(settings_data: dict[str, Any], index: int, ready: Any = None) ->
     r = settings.radius
     auth_sock = bind_udp(r.bind, r.auth_port)
     # The first acct_workers workers serve accounting too (see RadiusSettings.acct_workers).
-    acct_sock = bind_udp(r.bind, r.acct_port) if index < r.acct_workers else None
-    for sock, group in ((auth_sock, r.workers), (acct_sock, r.acct_workers)):
+    acct_sock = bind_udp(r.bind, r.acct_port) if index < r.accounting_workers else None
+    for sock, group in ((auth_sock, r.workers), (acct_sock, r.accounting_workers)):
         if sock is not None and not steer_by_authenticator(sock, group):
             log.warning("kernel refused the steering program; datagrams are spread by source address")
 
