@@ -72,15 +72,14 @@ def nt_password_hash(password: str) -> bytes:
     return md4(password.encode("utf-16-le"))
 
 
+# An octet whose low bit is free, with that bit set to make the count of ones odd.
+_WITH_ODD_PARITY = bytes(b | (bin(b).count("1") % 2 == 0) for b in range(256))
+
+
 def _des_key(key7: bytes) -> bytes:
     """Spread 56 key bits over 8 octets (7 bits each), odd parity in the low bit."""
     bits = int.from_bytes(key7, "big")
-    out = bytearray()
-    for i in range(8):
-        septet = (bits >> (49 - 7 * i)) & 0x7F
-        octet = septet << 1
-        out.append(octet | (bin(octet).count("1") % 2 == 0))
-    return bytes(out)
+    return bytes(_WITH_ODD_PARITY[(bits >> (49 - 7 * i) & 0x7F) << 1] for i in range(8))
 
 
 def _des(key7: bytes, block: bytes) -> bytes:
