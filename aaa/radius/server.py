@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -52,34 +51,17 @@ from aaa.radius import codec as c
 from aaa.radius.cache import Entry, SubscriberCache
 from aaa.radius.codec import Codec, DropPacket, Request
 from aaa.radius.dedup import PENDING, Key, ReplyCache
+from aaa.radius.sockets import Address, DatagramPort
 from aaa.settings import Settings
 from aaa.subscribers.snapshot import load_all, load_open_sessions, load_pools, load_subscriber
 
 log = logging.getLogger(__name__)
-Address = tuple[str, int]
 AcctTicket = tuple[Request, NasEntry, Key, Address, float]  # what answering a stored record needs
 
 
 def _correlation(data: bytes, addr: Address) -> dict[str, str]:
     """A log line's correlation: the NAS and the packet identifier it retransmits with."""
     return {"correlation": f"radius:{addr[0]}:{data[1] if len(data) > 1 else '-'}"}
-
-
-class _Endpoint(asyncio.DatagramProtocol):
-    def __init__(self, handle: Callable[[bytes, Address], None], attach: Callable[[Any], None]):
-        self.handle = handle
-        self.attach = attach
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # Before the first datagram_received: a request queued while the server started must be
-        # answered on this transport, not find none (and be cached unanswered).
-        self.attach(transport)
-
-    def datagram_received(self, data: bytes, addr: Address) -> None:  # type: ignore[override]
-        self.handle(data, addr)
-
-    def error_received(self, exc: Exception) -> None:
-        log.debug("UDP error: %s", exc)
 
 
 class RadiusWorker:
@@ -111,8 +93,8 @@ class RadiusWorker:
         self._reject_when_down = r.database_down == "reject"
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.auth_transport: asyncio.DatagramTransport | None = None
-        self.acct_transport: asyncio.DatagramTransport | None = None
+        self.auth_port: DatagramPort | None = None
+        self.acct_port: DatagramPort | None = None
         install_publisher(factory, self._published)
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -137,30 +119,19 @@ class RadiusWorker:
         """Serve until ``stop`` is set, then drain accounting and flush the auth log. Without an
         accounting socket the worker serves authentication only."""
         loop = self._loop = asyncio.get_running_loop()
-        transports = [
-            (
-                await loop.create_datagram_endpoint(
-                    lambda: _Endpoint(self.on_auth, partial(setattr, self, "auth_transport")), sock=auth_sock
-                )
-            )[0]
-        ]
+        self.auth_port = DatagramPort(loop, auth_sock, self.on_auth)
+        ports = [self.auth_port]
         jobs = [self.recorder.run(), self.listener.run()]
         if acct_sock is not None:
-            transports.append(
-                (
-                    await loop.create_datagram_endpoint(
-                        lambda: _Endpoint(self.on_acct, partial(setattr, self, "acct_transport")),
-                        sock=acct_sock,
-                    )
-                )[0]
-            )
+            self.acct_port = DatagramPort(loop, acct_sock, self.on_acct)
+            ports.append(self.acct_port)
             jobs += [self.acct.run(), self.acct.replay_every(self.settings.accounting.replay_interval)]
         background = [loop.create_task(job) for job in jobs]
         try:
             await (stop or asyncio.Event()).wait()
         finally:
-            for transport in transports:
-                transport.close()
+            for port in ports:
+                port.close()
             deadline = time.monotonic() + 10
             while not self.acct.idle and time.monotonic() < deadline:
                 await asyncio.sleep(0.01)
@@ -256,7 +227,7 @@ class RadiusWorker:
         nas, req = self._receive(data, addr, c.ACCESS_REQUEST)
         self._check_message_authenticator(req, nas)
         key: Key = (addr[0], addr[1], req.id, req.authenticator)
-        if self._answered(key, addr, "access", self.auth_transport):
+        if self._answered(key, addr, "access", self.auth_port):
             return
         login = req.text(c.USER_NAME) or ""
         if self._reject_when_down and (self.acct.database_down or self.recorder.database_down):
@@ -290,9 +261,7 @@ class RadiusWorker:
         if self.settings.radius.limit_proxy_state and req.has(c.PROXY_STATE):
             raise DropPacket("proxy_state_without_ma", "Proxy-State without Message-Authenticator")
 
-    def _answered(
-        self, key: Key, addr: Address, kind: str, transport: asyncio.DatagramTransport | None
-    ) -> bool:
+    def _answered(self, key: Key, addr: Address, kind: str, port: DatagramPort | None) -> bool:
         """RFC 5080 §2.2.2: a retransmission gets the same reply, never a second evaluation."""
         cached = self.replies.begin(key)
         if cached is None:
@@ -301,8 +270,8 @@ class RadiusWorker:
             metrics.child(metrics.RADIUS_DUPLICATES, kind, "in_flight").inc()
         else:
             metrics.child(metrics.RADIUS_DUPLICATES, kind, "resent").inc()
-            if transport is not None:
-                transport.sendto(cached, addr)
+            if port is not None:
+                port.sendto(cached, addr)
         return True
 
     async def _auth_after_load(
@@ -472,13 +441,13 @@ class RadiusWorker:
         delay = self.settings.radius.reject_delay if decision.outcome is Outcome.REJECT else 0
         if delay and self._loop is not None:
             # Delayed rejects slow down password guessing; the reply is cached when it is sent.
-            self._loop.call_later(delay, self._send, self.auth_transport, key, reply, addr, "access", started)
+            self._loop.call_later(delay, self._send, self.auth_port, key, reply, addr, "access", started)
         else:
-            self._send(self.auth_transport, key, reply, addr, "access", started)
+            self._send(self.auth_port, key, reply, addr, "access", started)
 
     def _send(
         self,
-        transport: asyncio.DatagramTransport | None,
+        port: DatagramPort | None,
         key: Key,
         reply: bytes,
         addr: Address,
@@ -486,8 +455,8 @@ class RadiusWorker:
         started: float,
     ) -> None:
         self.replies.finish(key, reply)
-        if transport is not None and not transport.is_closing():
-            transport.sendto(reply, addr)
+        if port is not None:
+            port.sendto(reply, addr)
         metrics.child(metrics.RADIUS_LATENCY, kind).observe(time.perf_counter() - started)
 
     # --- accounting ---------------------------------------------------------------------
@@ -500,7 +469,7 @@ class RadiusWorker:
             raise DropPacket("bad_message_authenticator", "Message-Authenticator does not verify")
         record = parse_record(req, nas.id, nas.swap_octets, utcnow())
         key: Key = (addr[0], addr[1], req.id, req.authenticator)
-        if self._answered(key, addr, "accounting", self.acct_transport):
+        if self._answered(key, addr, "accounting", self.acct_port):
             return
         self.acct.submit(record, (req, nas, key, addr, started))
 
@@ -515,7 +484,7 @@ class RadiusWorker:
                 continue
             try:
                 reply = self.codec.reply(req, c.ACCOUNTING_RESPONSE, nas.secret)
-                self._send(self.acct_transport, key, reply, addr, "accounting", started)
+                self._send(self.acct_port, key, reply, addr, "accounting", started)
             except Exception:  # one reply's failure must not leave the rest unanswered
                 self.replies.forget(key)
                 metrics.child(metrics.RADIUS_DROPPED, "internal_error").inc()

@@ -8,9 +8,18 @@ for a retransmission, so both cores work and a retransmission meets its reply ca
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
+import logging
 import socket
 import struct
+from collections.abc import Callable
+
+from aaa import metrics
+from aaa.radius.codec import MAX_PACKET
+
+log = logging.getLogger(__name__)
+Address = tuple[str, int]
 
 SO_ATTACH_REUSEPORT_CBPF = 51
 _BPF_LD_W_ABS = 0x20  # A = u32 at payload offset k (the UDP header is already pulled)
@@ -42,3 +51,52 @@ def steer_by_authenticator(sock: socket.socket, workers: int) -> bool:
     except OSError:
         return False
     return True
+
+
+class DatagramPort:
+    """A UDP socket served on the event loop. Every datagram already queued is read at one
+    wake-up (asyncio's datagram transport reads one per loop pass: under load, a pass and an
+    epoll call per request), and replies go straight to the socket. A reply the kernel will not
+    take at once is dropped and counted; the NAS retransmits and meets the reply cache."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        sock: socket.socket,
+        handle: Callable[[bytes, Address], None],
+        burst: int = 64,
+    ):
+        self._loop = loop
+        self._sock = sock
+        self._handle = handle
+        self._burst = burst  # then other callbacks (replies, timers) get their turn
+        self.closed = False
+        loop.add_reader(sock.fileno(), self._readable)
+
+    def _readable(self) -> None:
+        recvfrom = self._sock.recvfrom
+        for _ in range(self._burst):
+            try:
+                # One octet more than a RADIUS packet may have, so an oversized one shows.
+                data, addr = recvfrom(MAX_PACKET + 1)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # an ICMP error from an earlier send, reported here
+                log.debug("UDP receive error: %s", exc)
+                continue
+            self._handle(data, addr)
+
+    def sendto(self, data: bytes, addr: Address) -> None:
+        if self.closed:
+            return
+        try:
+            self._sock.sendto(data, addr)
+        except OSError as exc:  # the send buffer is full, or the route is gone
+            metrics.child(metrics.RADIUS_DROPPED, "reply_not_sent").inc()
+            log.debug("UDP reply to %s not sent: %s", addr[0], exc)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._loop.remove_reader(self._sock.fileno())
+            self._sock.close()
