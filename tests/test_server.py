@@ -323,6 +323,22 @@ def test_accounting_retransmission_is_counted_once(worker: RunningWorker, nas: A
     assert count_rows(factory, "SELECT input_octets FROM acct_session") == 10
 
 
+def test_a_nul_octet_in_a_text_attribute_is_stored_as_a_replacement(
+    worker: RunningWorker, nas: Any, factory: Any
+) -> None:
+    """PostgreSQL refuses NUL in text: stored as is, one such packet would fail every group
+    commit (and auth log batch) it lands in, again at each retransmission."""
+    assert (
+        rc.send(nas, rc.accounting(nas, "Start", "ma\x00ria", "nul\x00id")).code == packet.AccountingResponse
+    )
+    assert rc.send(nas, rc.pap(nas, "jo\x00ao", "x")).code == packet.AccessReject
+    assert rc.send(nas, rc.accounting(nas, "Start", "maria", "81a0000a")).code == packet.AccountingResponse
+    with factory() as session:
+        stored = {(s.login, s.acct_session_id) for s in session.query(AcctSession)}
+    assert stored == {("ma\ufffdria", "nul\ufffdid"), ("maria", "81a0000a")}
+    assert wait_for(lambda: auth_log(factory, "jo\ufffdao"))
+
+
 def test_accounting_is_not_acknowledged_when_the_database_fails(
     worker: RunningWorker, nas: Any, factory: Any, engine: Any
 ) -> None:

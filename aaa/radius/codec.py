@@ -168,8 +168,12 @@ class Request:
         return key in self.attributes
 
     def text(self, key: int) -> str | None:
+        """UTF-8, with what is not (and NUL, which no PostgreSQL text can hold: one such value
+        would fail every batch it is written in) as U+FFFD."""
         values = self.attributes.get(key)
-        return None if values is None else values[0].decode("utf-8", errors="replace")
+        if values is None:
+            return None
+        return values[0].decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
     def integer(self, key: int, default: _D = 0) -> int | _D:  # type: ignore[assignment]
         """A 4-octet integer; ``default`` when absent or of another length."""
