@@ -86,7 +86,6 @@ def parse_record(req: Request, nas_id: int, swap_octets: bool, now: datetime) ->
     if swap_octets:  # some RouterOS versions report from the client's point of view
         inp, out, in_pkts, out_pkts = out, inp, out_pkts, in_pkts
     cause = integer(c.ACCT_TERMINATE_CAUSE, None)
-    attributes = req.attributes
     return AcctRecord(
         status=status,
         nas_id=nas_id,
@@ -97,12 +96,8 @@ def parse_record(req: Request, nas_id: int, swap_octets: bool, now: datetime) ->
         nas_port_id=req.text(c.NAS_PORT_ID),
         calling_station_id=req.text(c.CALLING_STATION_ID),
         framed_ip=req.ipv4(c.FRAMED_IP_ADDRESS),
-        framed_ipv6_prefix=req.ipv6_prefix(c.FRAMED_IPV6_PREFIX)
-        if c.FRAMED_IPV6_PREFIX in attributes
-        else None,
-        delegated_ipv6_prefix=(
-            req.ipv6_prefix(c.DELEGATED_IPV6_PREFIX) if c.DELEGATED_IPV6_PREFIX in attributes else None
-        ),
+        framed_ipv6_prefix=req.ipv6_prefix(c.FRAMED_IPV6_PREFIX),
+        delegated_ipv6_prefix=req.ipv6_prefix(c.DELEGATED_IPV6_PREFIX),
         session_time=integer(c.ACCT_SESSION_TIME),
         input_octets=inp,
         output_octets=out,

@@ -191,8 +191,11 @@ class Request:
     def ipv6_prefix(self, key: int) -> str | None:
         """RFC 3162 §2.3: reserved octet, prefix length, then only the octets the prefix needs.
         A malformed value reads as absent (the record is still stored)."""
-        value = self.get(key)
-        if value is None or not 2 <= len(value) <= 18 or value[1] > 128 or len(value) - 2 < -(-value[1] // 8):
+        values = self.attributes.get(key)
+        if values is None:
+            return None
+        value = values[0]
+        if not 2 <= len(value) <= 18 or value[1] > 128 or len(value) - 2 < -(-value[1] // 8):
             return None
         network = int.from_bytes(value[2:].ljust(16, b"\0"), "big")
         network &= ((1 << value[1]) - 1) << (128 - value[1])  # bits past the length are ignored
