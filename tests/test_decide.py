@@ -167,6 +167,8 @@ def test_unknown_login_and_wrong_password_read_the_same() -> None:
         ("aa-bb-cc-dd-ee-01", "AA:BB:CC:DD:EE:01"),
         ("aabb.ccdd.ee01", "AA:BB:CC:DD:EE:01"),
         ("AABBCCDDEE01", "AA:BB:CC:DD:EE:01"),
+        ("aa:bb:cc:dd:ee:0f", "AA:BB:CC:DD:EE:0F"),
+        (" AA:BB:CC:DD:EE:0F", "AA:BB:CC:DD:EE:0F"),
         ("10.0.0.5", "10.0.0.5"),
         ("", None),
         (None, None),

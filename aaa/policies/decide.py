@@ -24,20 +24,24 @@ from aaa.policies.model import (
 from aaa.policies.ratelimit import RateLimit, kbps_text
 from aaa.subscribers.types import MacBinding, ServiceStatus
 
-_HEX = re.compile(r"[0-9A-Fa-f]")
+_RADIUS_SPELLING = re.compile(r"(?:[0-9A-F]{2}:){5}[0-9A-F]{2}")  # RouterOS's Calling-Station-Id
+_NOT_HEX = re.compile(r"[^0-9A-Fa-f]+")
 _DEBT = frozenset({ServiceStatus.SUSPENDED_DEBT, ServiceStatus.REDUCED_DEBT})
 _SERVING = _DEBT | {ServiceStatus.ENABLED}  # every other status is rejected
 DEFAULT_POLICY = IspPolicy()
+_POOL_KINDS = tuple(PoolKind)  # iterating the Enum class itself costs a microsecond a request
 
 
 def normalize_mac(value: str | None) -> str | None:
     """AA:BB:CC:DD:EE:FF from any common spelling (aa-bb-.., aabb.ccdd.eeff); else as given."""
     if not value:
         return None
-    digits = "".join(_HEX.findall(value))
+    if _RADIUS_SPELLING.fullmatch(value):  # most requests, in a tenth of the time
+        return value
+    digits = _NOT_HEX.sub("", value).upper()
     if len(digits) != 12 or len(value) > 17:
         return value.strip().upper()
-    return ":".join(digits[i : i + 2] for i in range(0, 12, 2)).upper()
+    return f"{digits[:2]}:{digits[2:4]}:{digits[4:6]}:{digits[6:8]}:{digits[8:10]}:{digits[10:]}"
 
 
 def reject(reason: RejectReason, *trace: str, flags: frozenset[str] = frozenset()) -> Decision:
@@ -205,7 +209,7 @@ def _addresses(
         reasons.append(f"fixed {value}")
         covered.add(pool_kind_of(attribute))
     leases = []
-    for kind in PoolKind:
+    for kind in _POOL_KINDS:
         if kind in covered:
             continue
         pool = next((p for p in sub.pools if p.kind is kind), None) or next(

@@ -2,7 +2,7 @@
 
 PAP hiding (RFC 2865 §5.2), CHAP (RFC 1994, RFC 2865 §2.2), MS-CHAPv1 (RFC 2433),
 MS-CHAPv2 (RFC 2759), MPPE key material (RFC 2548, RFC 3079). MD4 and DES come from
-pycryptodome because OpenSSL 3 keeps both in its legacy provider.
+:mod:`aaa.radius.legacy_primitives`.
 """
 
 from __future__ import annotations
@@ -10,12 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from Crypto.Cipher import DES
-from Crypto.Hash import MD4
-
-
-def md4(data: bytes) -> bytes:
-    return MD4.new(data).digest()
+from aaa.radius.legacy_primitives import des_encrypt_block, md4
 
 
 def constant_time_equal(a: bytes, b: bytes) -> bool:
@@ -77,13 +72,19 @@ _WITH_ODD_PARITY = bytes(b | (bin(b).count("1") % 2 == 0) for b in range(256))
 
 
 def _des_key(key7: bytes) -> bytes:
-    """Spread 56 key bits over 8 octets (7 bits each), odd parity in the low bit."""
-    bits = int.from_bytes(key7, "big")
-    return bytes(_WITH_ODD_PARITY[(bits >> (49 - 7 * i) & 0x7F) << 1] for i in range(8))
+    """Spread 56 key bits over 8 octets (7 bits each), odd parity in the low bit.
+
+    Three mask-and-shift steps halve the groups (28, 14, 7 bits) into 32-, 16- and 8-bit
+    lanes, in about half the time of a loop over the eight groups."""
+    x = int.from_bytes(key7, "big")
+    x = (x & 0xFFFFFFF0000000) << 4 | (x & 0xFFFFFFF)
+    x = (x & 0x0FFFC0000FFFC000) << 2 | (x & 0x00003FFF00003FFF)
+    x = (x & 0x3F803F803F803F80) << 1 | (x & 0x007F007F007F007F)
+    return (x << 1).to_bytes(8, "big").translate(_WITH_ODD_PARITY)
 
 
 def _des(key7: bytes, block: bytes) -> bytes:
-    return DES.new(_des_key(key7), DES.MODE_ECB).encrypt(block)
+    return des_encrypt_block(_des_key(key7), block)
 
 
 def challenge_response(challenge8: bytes, password_hash: bytes) -> bytes:

@@ -1,0 +1,58 @@
+"""MD4 and DES called straight in pycryptodome's C libraries: the published vectors, and the
+same answers as pycryptodome's own classes on any input."""
+
+from __future__ import annotations
+
+import pytest
+from Crypto.Cipher import DES
+from Crypto.Hash import MD4
+from hypothesis import given
+from hypothesis import strategies as st
+
+from aaa.radius import crypto
+from aaa.radius.legacy_primitives import des_encrypt_block, md4
+
+h = bytes.fromhex
+
+
+@pytest.mark.parametrize(
+    ("message", "digest"),
+    [  # RFC 1320 §A.5
+        (b"", "31d6cfe0d16ae931b73c59d7e0c089c0"),
+        (b"abc", "a448017aaf21d8525fc10ae87aa6729d"),
+        (b"message digest", "d9130a8164549fe818874806e1c7014b"),
+        (b"1234567890" * 8, "e33b4ddc9c38f2199c3e7b164fcc0536"),
+    ],
+)
+def test_md4_rfc1320_suite(message: bytes, digest: str) -> None:
+    assert md4(message) == h(digest)
+
+
+def test_des_the_classic_worked_example() -> None:
+    # The worked example of FIPS 46 tutorials: key 133457799BBCDFF1, plaintext 0123456789ABCDEF.
+    assert des_encrypt_block(h("133457799bbcdff1"), h("0123456789abcdef")) == h("85e813540f0ab405")
+
+
+@given(st.binary(max_size=300))
+def test_md4_agrees_with_pycryptodome(message: bytes) -> None:
+    assert md4(message) == MD4.new(message).digest()
+
+
+@given(st.binary(min_size=8, max_size=8), st.binary(min_size=8, max_size=8))
+def test_des_agrees_with_pycryptodome(key: bytes, block: bytes) -> None:
+    assert des_encrypt_block(key, block) == DES.new(key, DES.MODE_ECB).encrypt(block)
+
+
+@pytest.mark.parametrize(("key", "block"), [(b"k" * 7, b"b" * 8), (b"k" * 8, b"b" * 9), (b"", b"")])
+def test_des_refuses_other_lengths(key: bytes, block: bytes) -> None:
+    with pytest.raises(ValueError, match="8-octet"):
+        des_encrypt_block(key, block)
+
+
+@given(st.binary(min_size=7, max_size=7))
+def test_des_key_spreads_seven_bits_per_octet_with_odd_parity(key7: bytes) -> None:
+    bits = int.from_bytes(key7, "big")
+    groups = [bits >> (49 - 7 * i) & 0x7F for i in range(8)]
+    key = crypto._des_key(key7)
+    assert [octet >> 1 for octet in key] == groups
+    assert all(bin(octet).count("1") % 2 == 1 for octet in key)
