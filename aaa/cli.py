@@ -294,7 +294,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         rows = [
             (
                 s.acct_session_id,
-                s.start_time,
+                f"~{s.start_time}" if s.start_estimated else s.start_time,  # no Start arrived
                 s.stop_time or "online",
                 s.session_time,
                 s.input_octets,

@@ -586,6 +586,9 @@ class SessionOut(Out):
     calling_station_id: str | None
     nas_port_id: str | None
     start_time: datetime | None
+    start_estimated: bool = Field(
+        description="no Start arrived: the start is an Interim's or Stop's time less its session time"
+    )
     stop_time: datetime | None
     session_time: int
     input_octets: int

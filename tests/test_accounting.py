@@ -10,7 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from psycopg import pq
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from aaa.accounting.models import AcctSession
 from aaa.accounting.records import AcctRecord, StatusType
@@ -82,6 +82,59 @@ def test_merges_only_move_forward(factory: Any) -> None:
     assert s.terminate_cause == "Lost-Carrier" and s.closed_by.value == "stop"
     assert (s.input_octets, s.output_octets, s.session_time) == (300, 2000, 700)
     assert s.framed_ip == "100.64.0.1"
+
+
+def test_a_start_s_own_time_beats_one_estimated_from_session_time(factory: Any) -> None:
+    with factory.begin() as session:
+        nas = make_nas(session)
+    batches = [
+        [
+            rec(StatusType.START, nas, sid="started"),
+            rec(StatusType.INTERIM, nas, 300, sid="late-start", session_time=300),
+            rec(StatusType.STOP, nas, 60, sid="stop-only", session_time=60),
+        ],
+        # One second more than has passed: the estimate (T0 - 1 s) must not move a Start's time.
+        [
+            rec(StatusType.INTERIM, nas, 300, sid="started", session_time=301),
+            rec(StatusType.INTERIM, nas, 600, sid="late-start", session_time=601),
+        ],
+        [
+            rec(StatusType.STOP, nas, 600, sid="started", session_time=610),
+            rec(StatusType.START, nas, 2, sid="late-start"),  # its own time replaces the estimate
+        ],
+    ]
+    starts = []
+    for batch in batches:
+        with factory.begin() as session:
+            apply_records(session, batch)
+        starts.append({sid: (s.start_time, s.start_estimated) for sid, s in sessions(factory).items()})
+    second = T0 - timedelta(seconds=1)
+    assert starts[0] == {"started": (T0, False), "late-start": (T0, True), "stop-only": (T0, True)}
+    assert starts[1]["started"] == (T0, False) and starts[1]["late-start"] == (second, True)
+    assert starts[2]["started"] == (T0, False)
+    assert starts[2]["late-start"] == (T0 + timedelta(seconds=2), False)
+
+
+def test_an_interim_of_a_started_session_is_a_hot_update(pg_factory: Any) -> None:
+    """PostgreSQL writes no index entry for it: no indexed column moves, and pages keep room."""
+    with pg_factory.begin() as session:
+        nas = make_nas(session)
+        apply_records(session, [rec(StatusType.START, nas, sid=f"s{i}") for i in range(20)])
+    with pg_factory.begin() as session:
+        apply_records(
+            session,
+            [
+                rec(StatusType.INTERIM, nas, 300, sid=f"s{i}", session_time=301, input_octets=i)
+                for i in range(20)
+            ],
+        )
+        counts = session.execute(
+            text(
+                "SELECT pg_stat_get_xact_tuples_updated(c.oid), pg_stat_get_xact_tuples_hot_updated(c.oid)"
+                " FROM pg_class c WHERE c.relname = 'acct_session'"
+            )
+        ).one()
+    assert tuple(counts) == (20, 20)
 
 
 def test_accounting_off_and_on_only_close_that_nas(factory: Any) -> None:

@@ -6,7 +6,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
@@ -50,6 +61,9 @@ class AcctSession(Base):
     framed_ipv6_prefix: Mapped[str | None] = mapped_column(String(49))
     delegated_ipv6_prefix: Mapped[str | None] = mapped_column(String(49))
     start_time: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # True while no Start has arrived: start_time is then an Interim's or Stop's event time
+    # less its Acct-Session-Time. A Start's own time replaces it (see accounting.store).
+    start_estimated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     last_update: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     stop_time: Mapped[datetime | None] = mapped_column(UtcDateTime)
     session_time: Mapped[int] = mapped_column(BigInteger, default=0)

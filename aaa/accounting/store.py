@@ -1,9 +1,9 @@
 """Writing accounting into sessions, idempotently, and reading connection history.
 
 Every write is a merge that only moves forward: counters and times take the larger value,
-the first Stop wins, and a late Start or Interim never reopens a stopped session. So a
-retransmission, a duplicate from another worker or an out-of-order packet changes nothing
-it should not.
+the first Stop wins, a Start's reported start beats one estimated from Acct-Session-Time, and
+a late Start or Interim never reopens a stopped session. So a retransmission, a duplicate from
+another worker or an out-of-order packet changes nothing it should not.
 """
 
 from __future__ import annotations
@@ -16,11 +16,14 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     Integer,
     Interval,
     Text,
+    and_,
     bindparam,
+    case,
     cast,
     column,
     func,
@@ -67,26 +70,31 @@ def _greatest(dialect: str, a: Any, b: Any) -> Any:
     return func.greatest(a, b) if dialect == "postgresql" else func.max(a, b)
 
 
-def _least(dialect: str, a: Any, b: Any) -> Any:
+def _earliest(dialect: str, a: Any, b: Any) -> Any:
+    """The earlier of two times, either of which may be NULL."""
+    a, b = func.coalesce(a, b), func.coalesce(b, a)
     return func.least(a, b) if dialect == "postgresql" else func.min(a, b)
 
 
 def _merge(dialect: str, stmt: Any) -> dict[str, Any]:
     """ON CONFLICT DO UPDATE: the merge only moves forward. Counters and last update take the
-    larger value, the start is the earliest reported or implied, the first (earliest) Stop
-    wins, and nothing a late Start or Interim carries can reopen a stopped session."""
+    larger value, the first (earliest) Stop wins, and nothing a late Start or Interim carries
+    can reopen a stopped session. The start a Start reported replaces an estimate and is never
+    replaced by one; between two of a kind the earlier wins. So an Interim-Update of a started
+    session leaves every indexed column as it was: on PostgreSQL a HOT update."""
     new, t = stmt.excluded, AcctSession.__table__.c
     merge: dict[str, Any] = {
         name: _greatest(dialect, getattr(t, name), getattr(new, name)) for name in (*_COUNTERS, "last_update")
     }
     merge.update({name: func.coalesce(getattr(new, name), getattr(t, name)) for name in _LATEST})
     merge["service_id"] = func.coalesce(t.service_id, new.service_id)
-    for name in ("start_time", "stop_time"):
-        merge[name] = _least(
-            dialect,
-            func.coalesce(getattr(t, name), getattr(new, name)),
-            func.coalesce(getattr(new, name), getattr(t, name)),
-        )
+    merge["stop_time"] = _earliest(dialect, t.stop_time, new.stop_time)
+    merge["start_time"] = case(
+        (t.start_estimated == new.start_estimated, _earliest(dialect, t.start_time, new.start_time)),
+        (t.start_estimated, func.coalesce(new.start_time, t.start_time)),
+        else_=func.coalesce(t.start_time, new.start_time),
+    )
+    merge["start_estimated"] = and_(t.start_estimated, new.start_estimated)
     for name in ("terminate_cause", "closed_by"):
         merge[name] = func.coalesce(getattr(t, name), getattr(new, name))
     return merge
@@ -114,6 +122,7 @@ _BATCH_COLUMNS: dict[str, TypeEngine[Any]] = {
     "framed_ipv6_prefix": Text(),
     "delegated_ipv6_prefix": Text(),
     "start_time": DateTime(timezone=True),
+    "start_estimated": Boolean(),
     "last_update": DateTime(timezone=True),
     "stop_time": DateTime(timezone=True),
     "terminate_cause": Text(),
@@ -211,6 +220,7 @@ def _values(rec: AcctRecord, time: Callable[[datetime], Any]) -> list[Any]:
         rec.framed_ipv6_prefix,
         rec.delegated_ipv6_prefix,
         time(started),
+        rec.status is not StatusType.START,
         time(rec.event_time),
         time(rec.event_time) if stopped else None,
         rec.terminate_cause if stopped else None,
