@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, event, insert
 
 from aaa.changes.feed import ChangeCursor
+from aaa.changes.models import ChangeEvent
 from aaa.db.base import utcnow
 from aaa.policies.model import PlanSpeed
 from aaa.policies.ratelimit import RateLimit
@@ -54,36 +55,36 @@ def test_reply_cache() -> None:
     assert len(cache) == 0
 
 
-class FakeRows:
-    """A stand-in for the session, feeding the cursor ids as PostgreSQL would show them."""
-
-    def __init__(self) -> None:
-        self.visible: list[int] = []
-
-    def execute(self, stmt: object) -> FakeRows:
-        self._stmt = stmt
-        return self
-
-    def all(self) -> list[tuple[int, str, str, datetime]]:
-        low = self._stmt.whereclause.right.value  # type: ignore[attr-defined]
-        return [(i, "service", f"u{i}", utcnow()) for i in sorted(self.visible) if i > low]
-
-
 def test_change_cursor_waits_for_late_commits_then_gives_up() -> None:
+    engine = create_engine("sqlite://")
+    ChangeEvent.__table__.create(engine)  # type: ignore[attr-defined]
     now = [0.0]
     cursor = ChangeCursor(0, gap_grace=10, clock=lambda: now[0])
-    rows = FakeRows()
-    rows.visible = [1, 2, 4]  # 3 took its id first but has not committed yet
-    assert cursor.poll(rows) == [("service", "u1"), ("service", "u2"), ("service", "u4")]  # type: ignore[arg-type]
-    assert cursor.low == 2
-    rows.visible = [1, 2, 3, 4, 5]
-    assert cursor.poll(rows) == [("service", "u3"), ("service", "u5")]  # type: ignore[arg-type]
-    assert cursor.low == 5
-    rows.visible += [7]  # 6 rolled back: a permanent hole
-    assert cursor.poll(rows) == [("service", "u7")]  # type: ignore[arg-type]
-    now[0] += 11
-    assert cursor.poll(rows) == []  # type: ignore[arg-type]
-    assert cursor.low == 7
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    def commit(*ids: int) -> None:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(ChangeEvent),
+                [{"id": i, "kind": "service", "keys": f"u{i}", "created_at": utcnow()} for i in ids],
+            )
+
+    with engine.connect() as db:
+        commit(1, 2, 4)  # 3 took its id first but has not committed yet
+        assert cursor.poll(db) == [("service", "u1"), ("service", "u2"), ("service", "u4")]
+        assert cursor.low == 2
+        commit(3, 5)
+        assert cursor.poll(db) == [("service", "u3"), ("service", "u5")]
+        assert cursor.low == 5
+        commit(7, 8)  # 6 rolled back: a permanent hole
+        assert cursor.poll(db) == [("service", "u7"), ("service", "u8")]
+        commit(9)
+        assert cursor.poll(db) == [("service", "u9")]
+        assert "BETWEEN" in statements[-1]  # only the hole and what is new: 7 and 8 are not read again
+        now[0] += 11
+        assert cursor.poll(db) == []
+        assert cursor.low == 9
 
 
 def test_settings_layers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
