@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -179,20 +180,20 @@ def test_a_group_commit_is_one_statement_on_postgresql(factory: Any, tmp_path: P
         apply_records(session, [rec(StatusType.START, nas, sid="known")])
     exact = T0 + timedelta(seconds=10, microseconds=999_999)
     writer = AcctWriter(factory, batch_max=256, concurrency=1)
-    writer._write([rec(StatusType.START, nas, sid="warm-up", login="ana")])  # connects, prepares
     published: list[Any] = []
-    install_publisher(factory, published.extend)
-    before = latest_id_of(factory)
     statements: list[str] = []
-    event.listen(factory.kw["bind"], "before_cursor_execute", lambda *args: statements.append(args[2]))
     wire = tmp_path / "libpq.trace"
-    try:
+
+    async def write() -> int:
+        await writer._write([rec(StatusType.START, nas, sid="warm-up", login="ana")])  # connects, prepares
+        install_publisher(factory, published.extend)
+        event.listen(factory.kw["bind"], "before_cursor_execute", lambda *args: statements.append(args[2]))
         with wire.open("w") as trace:
-            pgconn = writer._kept[0].connection.driver_connection.pgconn if postgres else None
+            pgconn = writer._loop_merge._idle[0].pgconn if writer._loop_merge else None
             if pgconn:
                 pgconn.trace(trace.fileno())
                 pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
-            writer._write(
+            await writer._write(
                 [
                     AcctRecord(StatusType.START, nas, exact, "new", "maria"),
                     rec(StatusType.INTERIM, nas, 20, sid="known", session_time=20, input_octets=5),
@@ -203,9 +204,14 @@ def test_a_group_commit_is_one_statement_on_postgresql(factory: Any, tmp_path: P
             if pgconn:
                 pgconn.untrace()
         one_batch = len(statements)
-        writer._write(
+        await writer._write(
             [rec(StatusType.START, nas, 50, sid="twice"), rec(StatusType.STOP, nas, 60, sid="twice")]
         )
+        return one_batch
+
+    before = latest_id_of(factory)
+    try:
+        one_batch = asyncio.run(write())
     finally:
         writer.close()
     sent = [line.split("\t")[2] for line in wire.read_text().splitlines() if line.startswith("F")]

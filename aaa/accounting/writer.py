@@ -14,14 +14,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
-import psycopg
 from sqlalchemy import insert
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from aaa import metrics
+from aaa.accounting.loop_merge import LoopMerge
 from aaa.accounting.models import AuthLog
 from aaa.accounting.records import AcctRecord
 from aaa.accounting.spool import Spool, spool_bytes
@@ -82,7 +81,7 @@ class AcctWriter(Generic[T]):
         self._slots = asyncio.Semaphore(concurrency)
         self._executor = ThreadPoolExecutor(concurrency, thread_name_prefix="acct-commit")
         self._in_flight = 0
-        self._kept: list[Connection] = []  # PostgreSQL: idle connections for _merge
+        self._loop_merge = LoopMerge(self._engine) if self._engine.dialect.name == "postgresql" else None
 
     def submit(self, record: AcctRecord, ticket: T) -> None:
         """``done`` gets ``ticket`` once the record is committed, or with the error if not."""
@@ -112,9 +111,7 @@ class AcctWriter(Generic[T]):
         metrics.ACCT_BATCH.observe(len(batch))
         error: BaseException | None = None
         try:
-            await asyncio.get_running_loop().run_in_executor(
-                self._executor, self._commit, [rec for rec, _ in batch]
-            )
+            await self._store([rec for rec, _ in batch])
         except Exception as exc:
             metrics.ACCT_FAILURES.inc()
             log.error("accounting commit of %d records failed, not acknowledged: %s", len(batch), exc)
@@ -124,11 +121,11 @@ class AcctWriter(Generic[T]):
             self._slots.release()
         self._done([ticket for _, ticket in batch], error)
 
-    def _commit(self, records: list[AcctRecord]) -> None:
+    async def _store(self, records: list[AcctRecord]) -> None:
         """Committed, or (database unreachable) spooled and fsynced: either way durable, so the
         caller acknowledges. Anything else raises and is not acknowledged."""
         try:
-            self._write(records)
+            await self._write(records)
             self.database_down = False
         except _CONNECTION_ERRORS as exc:
             if not unreachable(exc):
@@ -137,46 +134,25 @@ class AcctWriter(Generic[T]):
             if self._spool is None:
                 raise
             try:
-                self._spool.append(records)
+                await asyncio.get_running_loop().run_in_executor(self._executor, self._spool.append, records)
             except OSError as full:
                 log.error("accounting spool refused %d records: %s", len(records), full)
                 raise exc from full
             log.warning("database unreachable; %d accounting records spooled: %s", len(records), exc)
 
-    def _write(self, records: list[AcctRecord]) -> None:
-        if not single_statement(self._engine.dialect.name, records):
-            with self._factory.begin() as session:
-                apply_records(session, records)
+    async def _write(self, records: list[AcctRecord]) -> None:
+        """PostgreSQL, each session once: one statement in autocommit, sent from the event loop
+        (see loop_merge). Otherwise one transaction, on the commit thread."""
+        if self._loop_merge is None or not single_statement(self._engine.dialect.name, records):
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._transaction, records)
             return
-        changed = self._merge(records)
+        sql, params = merge_statement(self._engine.dialect, records, utcnow())
+        changed = opened(await self._loop_merge.run(sql, params))
         publish(self._factory, [(ChangeKind.SESSION, login) for login in sorted(changed)])
 
-    def _merge(self, records: list[AcctRecord]) -> set[str]:
-        """One statement in autocommit, run on psycopg itself over a connection the writer keeps
-        checked out (one per commit thread): SQLAlchemy's checkout, execution context and
-        result wrapping cost half the client CPU of a group commit. Connections are not pinged
-        first; a dead one (the database restarted) is replaced and the merge, idempotent, tried
-        once more. Errors leave as SQLAlchemy's, which ``_commit`` classifies."""
-        sql, params = merge_statement(self._engine.dialect, records, utcnow())
-        for attempt in (1, 2):
-            kept = self._kept.pop() if self._kept else self._engine.connect()  # connect errors wrapped
-            driver = kept.connection.driver_connection
-            assert isinstance(driver, psycopg.Connection)
-            try:
-                row = driver.execute(sql, params, prepare=True).fetchone()
-            except psycopg.Error as exc:
-                dead = driver.broken or driver.closed
-                if dead:
-                    kept.invalidate(exc)
-                    kept.close()
-                else:
-                    self._kept.append(kept)
-                if dead and attempt == 1:
-                    continue
-                raise DBAPIError.instance(sql, None, exc, psycopg.Error, connection_invalidated=dead) from exc
-            self._kept.append(kept)
-            return opened(row[0] if row else None)
-        raise AssertionError("unreachable")
+    def _transaction(self, records: list[AcctRecord]) -> None:
+        with self._factory.begin() as session:
+            apply_records(session, records)
 
     async def replay_every(self, interval: float) -> None:
         """Move spooled records into the database once it answers again."""
@@ -201,8 +177,8 @@ class AcctWriter(Generic[T]):
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
-        while self._kept:
-            self._kept.pop().close()
+        if self._loop_merge is not None:
+            self._loop_merge.close()
         if self._engine is not self._factory.kw["bind"]:
             self._engine.dispose()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -52,11 +51,11 @@ def _engine(url: str, **kwargs: Any) -> Engine:
 
 
 def writer_engine(engine: Engine, pool_size: int) -> Engine:
-    """The accounting writer's own engine for its one-statement merges. On PostgreSQL in
-    autocommit (the statement is its own transaction: no BEGIN, no COMMIT round trip), with
-    native $n placeholders: psycopg's RawCursor skips the client-side parse, which psycopg
-    caches only for statements under 4 KiB (the merge is longer). Connections are not pinged
-    before each use; the writer retries once on a fresh one instead. SQLite: the same engine."""
+    """The accounting writer's own engine for its one-statement merges (aaa.accounting.loop_merge
+    prepares the statement on each connection and runs it through libpq). On PostgreSQL in
+    autocommit (the statement is its own transaction: no BEGIN, no COMMIT round trip), compiled
+    with native $n placeholders. Connections are not pinged before each use; the writer retries
+    once on a fresh one instead. SQLite: the same engine."""
     if engine.dialect.name != "postgresql":
         return engine
     return make_engine(
@@ -68,7 +67,6 @@ def writer_engine(engine: Engine, pool_size: int) -> Engine:
         isolation_level="AUTOCOMMIT",
         connect_args={
             **_CONNECT_ARGS,
-            "cursor_factory": psycopg.RawCursor,
             # The merge's custom plans cost a third of PostgreSQL's CPU: planned once, as
             # prepared, whatever the batch (its one parameter is the batch as JSON).
             "options": "-c plan_cache_mode=force_generic_plan",
