@@ -239,11 +239,15 @@ class RunningWorker:
         return box[0] if box else None
 
 
-def start_worker(settings: Settings, factory: sessionmaker[Session], bus: Any = None) -> RunningWorker:
+def start_worker(
+    settings: Settings, factory: sessionmaker[Session], bus: Any = None, accounting: bool = True
+) -> RunningWorker:
+    """A worker on its own loop thread; without ``accounting`` it serves authentication only
+    (its ``acct_port`` is then 0)."""
     worker = RadiusWorker(settings, factory, bus)
     worker.load()
     auth_sock = bind_udp("127.0.0.1", 0, reuse_port=False)
-    acct_sock = bind_udp("127.0.0.1", 0, reuse_port=False)
+    acct_sock = bind_udp("127.0.0.1", 0, reuse_port=False) if accounting else None
     ready = threading.Event()
     holder: dict[str, Any] = {}
 
@@ -259,8 +263,9 @@ def start_worker(settings: Settings, factory: sessionmaker[Session], bus: Any = 
     thread = threading.Thread(target=run, name="test-worker-loop", daemon=True)
     thread.start()
     assert ready.wait(5)
+    acct_port = acct_sock.getsockname()[1] if acct_sock else 0
     return RunningWorker(
-        worker, auth_sock.getsockname()[1], acct_sock.getsockname()[1], holder["loop"], holder["stop"], thread
+        worker, auth_sock.getsockname()[1], acct_port, holder["loop"], holder["stop"], thread
     )
 
 

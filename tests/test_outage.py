@@ -151,3 +151,42 @@ def test_database_down_reject_mode(database: str, tmp_path: Path) -> None:
         finally:
             stop_worker(running)
             through_proxy.close()
+
+
+def test_database_down_reject_mode_in_an_authentication_only_worker(database: str) -> None:
+    """A worker that serves no accounting learns of the outage from its auth log writes; the
+    log rows wait in memory and are all written once the database is back."""
+    host, port = PG_URL.split("@", 1)[1].split("/", 1)[0].split(":")
+    answers: list[int] = []
+    with TcpProxy((host, int(port))) as proxy:
+        proxied = database.replace(f"@{host}:{port}/", f"@127.0.0.1:{proxy.port}/")
+        settings = test_settings(proxied, database_down="reject", authlog_flush_ms=50)
+        direct = build(test_settings(database))
+        with direct.factory.begin() as s:
+            make_nas(s)
+            make_service(s, login="ana", password="ana-pass")
+        direct.close()
+        through_proxy = build(settings)
+        running = start_worker(settings, through_proxy.factory, accounting=False)
+
+        def login() -> int:
+            answers.append(rc.send(nas, rc.pap(nas, "ana", "ana-pass")).code)
+            return answers[-1]
+
+        try:
+            nas = rc.client(running.auth_port, running.acct_port, SECRET)
+            assert login() == packet.AccessAccept
+            proxy.cut()
+            # Answered from the snapshot until a write of the auth log finds the outage.
+            assert wait_for(lambda: login() == packet.AccessReject, timeout=10, interval=0.1)
+            proxy.restore()
+            assert wait_for(lambda: login() == packet.AccessAccept, timeout=10, interval=0.1)
+        finally:
+            stop_worker(running)
+            through_proxy.close()
+    check = build(test_settings(database))
+    with check.factory() as s:
+        logged = s.execute(text("SELECT result, reason FROM auth_log WHERE login = 'ana' ORDER BY id")).all()
+    check.close()
+    assert [result == "accept" for result, _ in logged] == [a == packet.AccessAccept for a in answers]
+    assert any("database unavailable" in reason for result, reason in logged if result == "reject")
