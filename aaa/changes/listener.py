@@ -61,9 +61,9 @@ class ChangeListener:
                 self._apply(changes)
 
     def _poll(self) -> list[Change]:
-        """On a connection kept open in autocommit. A session a poll (pool checkout, BEGIN,
-        ORM rows, ROLLBACK) cost two and a half times the CPU, four times a second in every
-        worker: under accounting load about a tenth of the server's CPU."""
+        """On a connection kept open in autocommit: a session a poll (pool checkout, BEGIN,
+        ORM rows, ROLLBACK) cost two and a half times the CPU (2.2 against 0.85 ms for 55 rows),
+        four times a second in every worker."""
         assert self.cursor is not None
         if self._connection is None:
             bind = self._factory.kw["bind"]
