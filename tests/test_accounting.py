@@ -185,7 +185,9 @@ def test_a_group_commit_is_one_statement_on_postgresql(factory: Any, tmp_path: P
     wire = tmp_path / "libpq.trace"
 
     async def write() -> int:
-        await writer._write([rec(StatusType.START, nas, sid="warm-up", login="ana")])  # connects, prepares
+        await writer._begin_write(
+            [rec(StatusType.START, nas, sid="warm-up", login="ana")]
+        )  # connects, prepares
         install_publisher(factory, published.extend)
         event.listen(factory.kw["bind"], "before_cursor_execute", lambda *args: statements.append(args[2]))
         with wire.open("w") as trace:
@@ -193,7 +195,7 @@ def test_a_group_commit_is_one_statement_on_postgresql(factory: Any, tmp_path: P
             if pgconn:
                 pgconn.trace(trace.fileno())
                 pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
-            await writer._write(
+            await writer._begin_write(
                 [
                     AcctRecord(StatusType.START, nas, exact, "new", "maria"),
                     rec(StatusType.INTERIM, nas, 20, sid="known", session_time=20, input_octets=5),
@@ -204,7 +206,7 @@ def test_a_group_commit_is_one_statement_on_postgresql(factory: Any, tmp_path: P
             if pgconn:
                 pgconn.untrace()
         one_batch = len(statements)
-        await writer._write(
+        await writer._begin_write(
             [rec(StatusType.START, nas, 50, sid="twice"), rec(StatusType.STOP, nas, 60, sid="twice")]
         )
         return one_batch
@@ -229,6 +231,40 @@ def test_a_group_commit_is_one_statement_on_postgresql(factory: Any, tmp_path: P
     assert rows["twice"].stop_time == T0 + timedelta(seconds=60)
     assert rows["new"].start_time == exact  # times travel as integer microseconds
     assert rows["lost-start"].start_time == T0 and rows["never-started"].start_time == T0
+
+
+def test_group_commits_take_halves_and_the_next_is_sent_before_the_answers(factory: Any) -> None:
+    """Records submitted together: few go in one commit; many go in two halves, and the second
+    half is on its way to the database (in flight) before the first half's tickets are handed
+    back to be answered. Every record is stored once."""
+    with factory.begin() as session:
+        nas = make_nas(session)
+    calls: list[tuple[list[int], int, BaseException | None]] = []
+    writer: AcctWriter[int] = AcctWriter(
+        factory, batch_max=256, concurrency=1, done=lambda t, e: calls.append((t, writer._in_flight, e))
+    )
+
+    async def submit(numbers: range) -> None:
+        for n in numbers:
+            writer.submit(rec(StatusType.START, nas, sid=f"h{n}", login=f"user{n}"), n)
+        while not writer.idle:
+            await asyncio.sleep(0.01)
+
+    async def both() -> None:
+        await submit(range(10))
+        await submit(range(10, 50))
+
+    try:
+        asyncio.run(both())
+    finally:
+        writer.close()
+    assert [(len(tickets), in_flight, error) for tickets, in_flight, error in calls] == [
+        (10, 0, None),  # under the threshold: one commit, nothing behind it
+        (20, 1, None),  # half of 40; the other half already sent when this one is answered
+        (20, 0, None),
+    ]
+    assert [n for tickets, _, _ in calls for n in tickets] == list(range(50))
+    assert {f"h{n}" for n in range(50)} <= set(sessions(factory))
 
 
 def latest_id_of(factory: Any) -> int:

@@ -10,7 +10,7 @@ second in interleaved runs, at about 12 % less CPU a record.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 import psycopg
@@ -60,16 +60,34 @@ class LoopMerge:
         self._engine = engine
         self._idle: list[_Link] = []
 
-    async def run(self, sql: str, params: Sequence[Any]) -> str | None:
-        """The statement's one value, once it is committed (it runs in autocommit)."""
+    def start(self, sql: str, params: Sequence[Any]) -> Awaitable[str | None]:
+        """Send the statement now on an idle connection, so that the database works on it while
+        the caller does something else; await the result for its one value, once it is committed
+        (it runs in autocommit). Without an idle connection, connecting is part of the wait."""
+        link, refused = (self._idle.pop() if self._idle else None), None
+        if link is not None:
+            try:
+                link.pgconn.send_query_prepared(_NAME, link.dump(params))
+            except psycopg.Error as exc:
+                refused = exc
+        return self._result(link, refused, sql, params)
+
+    async def _result(
+        self, link: _Link | None, refused: psycopg.Error | None, sql: str, params: Sequence[Any]
+    ) -> str | None:
         loop = asyncio.get_running_loop()
         for attempt in (1, 2):
-            if self._idle:
-                link = self._idle.pop()
-            else:  # connecting and preparing block, once per connection: off the loop
+            if link is None:  # connecting and preparing block, once per connection: off the loop
                 link = await loop.run_in_executor(None, self._link, sql, params)
+                refused = None
+                try:
+                    link.pgconn.send_query_prepared(_NAME, link.dump(params))
+                except psycopg.Error as exc:
+                    refused = exc
             try:
-                value = await _execute(loop, link, params)
+                if refused is not None:
+                    raise refused
+                value = await _read(loop, link)
             except psycopg.Error as exc:
                 dead = link.dead
                 if dead:
@@ -77,6 +95,7 @@ class LoopMerge:
                 else:
                     self._idle.append(link)
                 if dead and attempt == 1:
+                    link = None
                     continue
                 raise DBAPIError.instance(sql, None, exc, psycopg.Error, connection_invalidated=dead) from exc
             self._idle.append(link)
@@ -96,10 +115,10 @@ class LoopMerge:
             self._idle.pop().discard()
 
 
-async def _execute(loop: asyncio.AbstractEventLoop, link: _Link, params: Sequence[Any]) -> str | None:
+async def _read(loop: asyncio.AbstractEventLoop, link: _Link) -> str | None:
+    """The sent statement's one value (flushing what did not fit in the socket's buffer)."""
     pgconn = link.pgconn
-    pgconn.send_query_prepared(_NAME, link.dump(params))
-    while pgconn.flush():  # the batch did not fit in the socket's buffer at once
+    while pgconn.flush():
         await _writable(loop, pgconn.socket)
     await _result_arrived(loop, pgconn)
     value, error = None, None

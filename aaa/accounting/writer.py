@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 
 T = TypeVar("T")
+_HALVE_FROM = 32  # records waiting; fewer go in one commit (its fixed cost would dominate)
 _CONNECTION_ERRORS = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 _REFUSALS = ("no such table", "no such column", "syntax error")  # SQLite reports these as operational
 
@@ -55,7 +56,12 @@ Done = Callable[[list[T], BaseException | None], None]
 class AcctWriter(Generic[T]):
     """Group commit. Each record travels with a ticket (what its caller needs to answer it);
     once a batch is durable, or has failed, ``done`` gets the batch's tickets in one call, on
-    the event loop: no future, callback and loop handle per record."""
+    the event loop: no future, callback and loop handle per record.
+
+    The next batch is on its way to the database before the finished one is answered: the
+    answers (a reply signed and sent per record) then overlap the next commit instead of
+    delaying it, which is what bounds a worker's accounting rate once a commit's wait, not
+    CPU, is the limit."""
 
     def __init__(
         self,
@@ -74,58 +80,69 @@ class AcctWriter(Generic[T]):
         self.database_down = False
         self._batch_max = batch_max
         self._pending: list[tuple[AcctRecord, T]] = []
-        self._arrived = asyncio.Event()
         # Commits in flight at once (setting acct_commit_concurrency): worth raising only when
         # round trips to a remote database dominate; on one machine the GIL makes 1 the fastest.
         # The merges are order-independent, so overlapping batches are safe.
-        self._slots = asyncio.Semaphore(concurrency)
-        self._executor = ThreadPoolExecutor(concurrency, thread_name_prefix="acct-commit")
+        self._concurrency = concurrency
         self._in_flight = 0
+        self._kick_due = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._executor = ThreadPoolExecutor(concurrency, thread_name_prefix="acct-commit")
         self._loop_merge = LoopMerge(self._engine) if self._engine.dialect.name == "postgresql" else None
 
     def submit(self, record: AcctRecord, ticket: T) -> None:
-        """``done`` gets ``ticket`` once the record is committed, or with the error if not."""
+        """``done`` gets ``ticket`` once the record is committed, or with the error if not.
+        Called on the event loop; the commit starts once the datagrams read at this wake-up are
+        all submitted, so they share it."""
         self._pending.append((record, ticket))
-        self._arrived.set()
+        if not self._kick_due:
+            self._kick_due = True
+            asyncio.get_running_loop().call_soon(self._kick)
 
     @property
     def idle(self) -> bool:
         return not self._pending and not self._in_flight
 
-    async def run(self) -> None:
-        tasks: set[asyncio.Task[None]] = set()
-        while True:
-            await self._arrived.wait()
-            await self._slots.acquire()
-            batch = self._pending[: self._batch_max]
-            del self._pending[: self._batch_max]
-            if not self._pending:
-                self._arrived.clear()
+    def _kick(self) -> None:
+        """Start commits for what is pending, as many as may be in flight. When many records
+        wait and no commit is in flight, the commit takes half of them: the other half goes out
+        the moment it returns, and meanwhile the worker reads and answers. In one batch, a NAS
+        that keeps a bounded number of requests outstanding has nothing left to send until the
+        whole batch is answered, and the database and the worker work in turns (64 outstanding,
+        one accounting worker: 18,300/s in one batch, 20,200-20,800/s in halves)."""
+        self._kick_due = False
+        while self._pending and self._in_flight < self._concurrency:
+            waiting = len(self._pending)
+            halve = waiting >= _HALVE_FROM and not self._in_flight
+            take = min(self._batch_max, (waiting + 1) // 2 if halve else waiting)
+            batch = self._pending[:take]
+            del self._pending[:take]
             self._in_flight += 1
-            task = asyncio.create_task(self._commit_batch(batch))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
+            written = self._begin_write([rec for rec, _ in batch])
+            task = asyncio.get_running_loop().create_task(self._commit_batch(batch, written))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
-    async def _commit_batch(self, batch: list[tuple[AcctRecord, T]]) -> None:
+    async def _commit_batch(self, batch: list[tuple[AcctRecord, T]], written: Awaitable[None]) -> None:
         metrics.ACCT_QUEUE.set(len(self._pending))  # once a batch, not twice a record
         metrics.ACCT_BATCH.observe(len(batch))
         error: BaseException | None = None
         try:
-            await self._store([rec for rec, _ in batch])
+            await self._store([rec for rec, _ in batch], written)
         except Exception as exc:
             metrics.ACCT_FAILURES.inc()
             log.error("accounting commit of %d records failed, not acknowledged: %s", len(batch), exc)
             error = exc
         finally:
             self._in_flight -= 1
-            self._slots.release()
+        self._kick()
         self._done([ticket for _, ticket in batch], error)
 
-    async def _store(self, records: list[AcctRecord]) -> None:
+    async def _store(self, records: list[AcctRecord], written: Awaitable[None]) -> None:
         """Committed, or (database unreachable) spooled and fsynced: either way durable, so the
         caller acknowledges. Anything else raises and is not acknowledged."""
         try:
-            await self._write(records)
+            await written
             self.database_down = False
         except _CONNECTION_ERRORS as exc:
             if not unreachable(exc):
@@ -140,14 +157,23 @@ class AcctWriter(Generic[T]):
                 raise exc from full
             log.warning("database unreachable; %d accounting records spooled: %s", len(records), exc)
 
-    async def _write(self, records: list[AcctRecord]) -> None:
-        """PostgreSQL, each session once: one statement in autocommit, sent from the event loop
-        (see loop_merge). Otherwise one transaction, on the commit thread."""
+    def _begin_write(self, records: list[AcctRecord]) -> Awaitable[None]:
+        """Start writing ``records`` now; await the result for the outcome. PostgreSQL, each
+        session once: one statement in autocommit, sent from the event loop (see loop_merge).
+        Otherwise one transaction, on the commit thread."""
+        loop = asyncio.get_running_loop()
         if self._loop_merge is None or not single_statement(self._engine.dialect.name, records):
-            await asyncio.get_running_loop().run_in_executor(self._executor, self._transaction, records)
-            return
-        sql, params = merge_statement(self._engine.dialect, records, utcnow())
-        changed = opened(await self._loop_merge.run(sql, params))
+            return loop.run_in_executor(self._executor, self._transaction, records)
+        try:
+            sql, params = merge_statement(self._engine.dialect, records, utcnow())
+        except Exception as exc:  # reported through the result, like any failed write
+            failed: asyncio.Future[None] = loop.create_future()
+            failed.set_exception(exc)
+            return failed
+        return self._announce(self._loop_merge.start(sql, params))
+
+    async def _announce(self, merged: Awaitable[str | None]) -> None:
+        changed = opened(await merged)
         publish(self._factory, [(ChangeKind.SESSION, login) for login in sorted(changed)])
 
     def _transaction(self, records: list[AcctRecord]) -> None:

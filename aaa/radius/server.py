@@ -125,7 +125,7 @@ class RadiusWorker:
         if acct_sock is not None:
             self.acct_port = DatagramPort(loop, acct_sock, self.on_acct)
             ports.append(self.acct_port)
-            jobs += [self.acct.run(), self.acct.replay_every(self.settings.accounting.replay_interval)]
+            jobs.append(self.acct.replay_every(self.settings.accounting.replay_interval))
         background = [loop.create_task(job) for job in jobs]
         try:
             await (stop or asyncio.Event()).wait()
