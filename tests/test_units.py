@@ -1,7 +1,8 @@
-"""Small pure pieces: rate-limit rendering, the reply cache, the change cursor, settings."""
+"""Small pure pieces: rate-limit rendering, the reply and snapshot caches, the change cursor, settings."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,10 +11,12 @@ from sqlalchemy import create_engine, event, insert
 from aaa.changes.feed import ChangeCursor
 from aaa.changes.models import ChangeEvent
 from aaa.db.base import utcnow
-from aaa.policies.model import PlanSpeed
+from aaa.policies.model import OpenSession, PlanSpeed
 from aaa.policies.ratelimit import RateLimit
+from aaa.radius.cache import SubscriberCache
 from aaa.radius.dedup import PENDING, ReplyCache
 from aaa.settings import SettingsError, load_settings
+from tests.test_decide import SUB
 
 
 @pytest.mark.parametrize(
@@ -53,6 +56,25 @@ def test_reply_cache() -> None:
     assert cache.begin(key) is None  # expired: a new request with recycled id/authenticator
     cache.forget(key)
     assert len(cache) == 0
+
+
+def test_cache_closes_a_nas_s_sessions_in_place() -> None:
+    """Accounting-On/Off: the NAS's sessions started by then leave the snapshots (the stale
+    copies too); other NASes' and one started after it stay; the snapshots are not dropped."""
+    t = utcnow()
+    sub = SUB
+    old = OpenSession(1, "a", None, None, t - timedelta(hours=1))
+    unknown_start = OpenSession(1, "b", None, None, None)
+    later = OpenSession(1, "c", None, None, t + timedelta(seconds=1))
+    elsewhere = OpenSession(2, "d", None, None, t - timedelta(hours=1))
+    cache = SubscriberCache(5.0)
+    cache.fill({"maria": sub, "ana": sub}, {"maria": (old, unknown_start, later, elsewhere), "ana": (old,)})
+    cache.invalidate("ana")
+    cache.close_nas_sessions(1, t)
+    entry = cache.get("maria")
+    assert entry is not None and entry.subscriber is sub and entry.sessions == (later, elsewhere)
+    stale = cache.stale("ana")
+    assert cache.get("ana") is None and stale is not None and stale.sessions == ()
 
 
 def test_change_cursor_waits_for_late_commits_then_gives_up() -> None:

@@ -44,7 +44,7 @@ from sqlalchemy.types import TypeEngine
 
 from aaa.accounting.models import AcctSession, ClosedBy
 from aaa.accounting.records import AcctRecord, StatusType
-from aaa.changes.feed import announce, record_changes
+from aaa.changes.feed import Change, announce, record_changes
 from aaa.changes.models import ChangeEvent, ChangeKind
 from aaa.db.base import utcnow
 from aaa.ipam.allocator import STOP_SLACK, lower_free_from, release_nas, release_on_stop, release_stopped
@@ -374,7 +374,20 @@ def apply_records(session: Session, records: Iterable[AcctRecord]) -> set[str]:
         if rec.status in (StatusType.ACCOUNTING_ON, StatusType.ACCOUNTING_OFF):
             _close_nas(session, rec)
             release_nas(connection, rec.nas_id, rec.event_time)
+            # Announced, unlike a single closed session: every subscriber of a rebooted NAS dials
+            # again at once, and each one still counted open would cost a database recheck.
+            record_changes(session, [nas_sessions_closed(rec.nas_id, rec.event_time)])
     return changed
+
+
+def nas_sessions_closed(nas_id: int, until: datetime) -> Change:
+    """The change that tells the workers a NAS's sessions started by ``until`` are closed."""
+    return (ChangeKind.NAS_SESSIONS, f"{nas_id} {until.isoformat()}")
+
+
+def read_nas_sessions_closed(key: str) -> tuple[int, datetime]:
+    nas_id, until = key.split(" ", 1)
+    return int(nas_id), datetime.fromisoformat(until)
 
 
 def _merge_rows(connection: Connection, records: list[AcctRecord]) -> set[str]:

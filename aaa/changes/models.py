@@ -15,6 +15,8 @@ class ChangeKind(StrEnum):
     SERVICE = "service"  # key: login; the subscriber snapshot changed
     SESSION = "session"  # key: login; its open sessions changed
     NAS = "nas"  # key: NAS id; the NAS registry changed
+    # key: "<NAS id> <ISO time>": Accounting-On/Off closed the NAS's sessions started by then
+    NAS_SESSIONS = "nas_sessions"
 
 
 class ChangeEvent(Base):

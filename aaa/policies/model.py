@@ -157,6 +157,7 @@ class OpenSession:
     acct_session_id: str
     calling_station_id: str | None
     nas_port_id: str | None
+    start_time: datetime | None = None  # what an Accounting-On of its NAS is compared with
 
 
 @dataclass(frozen=True, slots=True)

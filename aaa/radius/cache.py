@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from aaa import metrics
 from aaa.policies.model import OpenSession, Subscriber
@@ -72,6 +73,19 @@ class SubscriberCache:
             metrics.CACHE_INVALIDATIONS.labels(kind).inc()
             if entry.subscriber is not None:
                 self._stale[login] = entry
+
+    def close_nas_sessions(self, nas_id: int, until: datetime) -> None:
+        """Accounting-On/Off: the NAS's sessions started by ``until`` (or at an unknown time)
+        are closed. They leave the snapshots in place, so the NAS's subscribers, all dialling
+        again, are answered from memory; one started later stays counted."""
+        for entries in (self._entries, self._stale):
+            for entry in entries.values():
+                if any(s.nas_id == nas_id for s in entry.sessions):
+                    entry.sessions = tuple(
+                        s
+                        for s in entry.sessions
+                        if s.nas_id != nas_id or (s.start_time is not None and s.start_time > until)
+                    )
 
     def clear(self) -> None:
         self._entries.clear()

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from aaa import metrics
 from aaa.accounting.records import parse_record
 from aaa.accounting.spool import Spool
+from aaa.accounting.store import read_nas_sessions_closed
 from aaa.accounting.writer import AcctWriter, AuthRecorder, unreachable
 from aaa.changes.feed import Change, install_publisher
 from aaa.changes.listener import ChangeListener
@@ -159,6 +160,9 @@ class RadiusWorker:
         for kind, key in changes:
             if kind == ChangeKind.NAS:
                 reload_nas = True
+            elif kind == ChangeKind.NAS_SESSIONS:
+                self._epoch += 1  # a load that began before the close would bring them back
+                self.cache.close_nas_sessions(*read_nas_sessions_closed(key))
             else:
                 self._epoch += 1
                 self.cache.invalidate(key, kind)

@@ -75,6 +75,7 @@ _OPEN_SESSIONS = select(
     AcctSession.acct_session_id,
     AcctSession.calling_station_id,
     AcctSession.nas_port_id,
+    AcctSession.start_time,
 ).where(AcctSession.stop_time.is_(None))
 
 
@@ -152,14 +153,14 @@ def load_subscribers(session: Session, service_ids: Collection[int]) -> dict[int
 
 def load_open_sessions(session: Session, login: str) -> tuple[OpenSession, ...]:
     rows = session.execute(_OPEN_SESSIONS.where(AcctSession.login == login))
-    return tuple(OpenSession(nas, sid, mac, port) for _, nas, sid, mac, port in rows)
+    return tuple(OpenSession(nas, sid, mac, port, start) for _, nas, sid, mac, port, start in rows)
 
 
 def load_all(session: Session) -> tuple[dict[str, Subscriber], dict[str, tuple[OpenSession, ...]]]:
     """Every subscriber (with its fixed addresses and plan pools) and every open session."""
     sessions: dict[str, list[OpenSession]] = {}
-    for login, nas, sid, mac, port in session.execute(_OPEN_SESSIONS):
-        sessions.setdefault(login, []).append(OpenSession(nas, sid, mac, port))
+    for login, nas, sid, mac, port, start in session.execute(_OPEN_SESSIONS):
+        sessions.setdefault(login, []).append(OpenSession(nas, sid, mac, port, start))
     return _subscribers(session, _SUBSCRIBERS, _FIXED), {
         login: tuple(rows) for login, rows in sessions.items()
     }
