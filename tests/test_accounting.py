@@ -267,6 +267,29 @@ def test_group_commits_take_halves_and_the_next_is_sent_before_the_answers(facto
     assert {f"h{n}" for n in range(50)} <= set(sessions(factory))
 
 
+def test_a_write_that_cannot_start_is_answered_with_its_error(factory: Any) -> None:
+    """A batch whose write fails before it reaches the database (here the commit thread is gone)
+    still ends: its tickets come back with the error, so nothing is acknowledged and the writer
+    does not wait for it forever."""
+    with factory.begin() as session:
+        nas = make_nas(session)
+    calls: list[tuple[list[int], BaseException | None]] = []
+    writer: AcctWriter[int] = AcctWriter(factory, 256, 1, done=lambda t, e: calls.append((t, e)))
+    writer._executor.shutdown()  # a session twice in one batch goes to the thread, as on SQLite
+
+    async def submit() -> None:
+        writer.submit(rec(StatusType.START, nas, sid="twice"), 0)
+        writer.submit(rec(StatusType.STOP, nas, 5, sid="twice"), 1)
+        while not writer.idle:
+            await asyncio.sleep(0.01)
+
+    try:
+        asyncio.run(asyncio.wait_for(submit(), 5))
+    finally:
+        writer.close()
+    assert [(tickets, type(error)) for tickets, error in calls] == [([0, 1], RuntimeError)]
+
+
 def latest_id_of(factory: Any) -> int:
     with factory() as session:
         return latest_id(session)

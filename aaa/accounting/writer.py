@@ -162,15 +162,15 @@ class AcctWriter(Generic[T]):
         session once: one statement in autocommit, sent from the event loop (see loop_merge).
         Otherwise one transaction, on the commit thread."""
         loop = asyncio.get_running_loop()
-        if self._loop_merge is None or not single_statement(self._engine.dialect.name, records):
-            return loop.run_in_executor(self._executor, self._transaction, records)
         try:
+            if self._loop_merge is None or not single_statement(self._engine.dialect.name, records):
+                return loop.run_in_executor(self._executor, self._transaction, records)
             sql, params = merge_statement(self._engine.dialect, records, utcnow())
-        except Exception as exc:  # reported through the result, like any failed write
+            return self._announce(self._loop_merge.start(sql, params))
+        except Exception as exc:  # through the result, like any failed write: the batch is answered
             failed: asyncio.Future[None] = loop.create_future()
             failed.set_exception(exc)
             return failed
-        return self._announce(self._loop_merge.start(sql, params))
 
     async def _announce(self, merged: Awaitable[str | None]) -> None:
         changed = opened(await merged)
