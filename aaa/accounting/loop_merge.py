@@ -42,6 +42,15 @@ class _Link:
     def dump(self, params: Sequence[Any]) -> list[Any]:
         return list(self._dumper.dump_sequence(params, [PyFormat.TEXT] * len(params)))
 
+    def send(self, params: Sequence[Any]) -> psycopg.Error | None:
+        """Send the prepared merge without waiting; what refused it (a broken connection), if
+        anything, is raised where its result is awaited."""
+        try:
+            self.pgconn.send_query_prepared(_NAME, self.dump(params))
+        except psycopg.Error as exc:
+            return exc
+        return None
+
     @property
     def dead(self) -> bool:
         return self.pgconn.status == pq.ConnStatus.BAD
@@ -64,12 +73,8 @@ class LoopMerge:
         """Send the statement now on an idle connection, so that the database works on it while
         the caller does something else; await the result for its one value, once it is committed
         (it runs in autocommit). Without an idle connection, connecting is part of the wait."""
-        link, refused = (self._idle.pop() if self._idle else None), None
-        if link is not None:
-            try:
-                link.pgconn.send_query_prepared(_NAME, link.dump(params))
-            except psycopg.Error as exc:
-                refused = exc
+        link = self._idle.pop() if self._idle else None
+        refused = link.send(params) if link is not None else None
         return self._result(link, refused, sql, params)
 
     async def _result(
@@ -79,11 +84,7 @@ class LoopMerge:
         for attempt in (1, 2):
             if link is None:  # connecting and preparing block, once per connection: off the loop
                 link = await loop.run_in_executor(None, self._link, sql, params)
-                refused = None
-                try:
-                    link.pgconn.send_query_prepared(_NAME, link.dump(params))
-                except psycopg.Error as exc:
-                    refused = exc
+                refused = link.send(params)
             try:
                 if refused is not None:
                     raise refused
