@@ -160,11 +160,11 @@ class RadiusWorker:
         for kind, key in changes:
             if kind == ChangeKind.NAS:
                 reload_nas = True
-            elif kind == ChangeKind.NAS_SESSIONS:
-                self._epoch += 1  # a load that began before the close would bring them back
+                continue
+            self._epoch += 1  # a load that began before this change is not cached
+            if kind == ChangeKind.NAS_SESSIONS:
                 self.cache.close_nas_sessions(*read_nas_sessions_closed(key))
             else:
-                self._epoch += 1
                 self.cache.invalidate(key, kind)
         if reload_nas and self._loop is not None:
             self._spawn(self._reload_nas())
