@@ -263,7 +263,7 @@ def _stop(rec: AcctRecord) -> dict[str, Any]:
     addresses = [a for a in (rec.framed_ip, rec.framed_ipv6_prefix, rec.delegated_ipv6_prefix) if a]
     return {
         "login": rec.login,
-        "start": rec.event_time - timedelta(seconds=rec.session_time),
+        "start": _seconds_before(rec.event_time, rec.session_time),
         "addresses": addresses,
     }
 
