@@ -97,8 +97,14 @@ def create_demo(session: Session, settings: Settings) -> list[str]:
                 fixed_ipv4=ip,
             )
     if session.scalar(select(Operator).where(Operator.login == "admin")) is None:
-        add_operator(
-            session, login="admin", name="Demo administrator", password=DEMO_ADMIN_PASSWORD, superuser=True
+        add_operator(  # flagged: the first login must change the well-known password
+            session,
+            login="admin",
+            name="Demo administrator",
+            password=DEMO_ADMIN_PASSWORD,
+            superuser=True,
+            must_change_password=True,
+            check_password_policy=False,
         )
     port = settings.radius.auth_port
     server = f"127.0.0.1:{port}"
@@ -112,7 +118,8 @@ def create_demo(session: Session, settings: Settings) -> list[str]:
         f"  radtest -t pap maria maria-pass {server} 0 {DEMO_SECRET}",
         f"  radtest -t chap joao joao-pass {server} 0 {DEMO_SECRET}",
         f"  radtest -t mschap padaria padaria-pass {server} 0 {DEMO_SECRET}",
-        f"admin API: {api}/docs, operator admin / {DEMO_ADMIN_PASSWORD} (superuser; change it)",
+        f"admin API: {api}/docs, operator admin / {DEMO_ADMIN_PASSWORD} (superuser;",
+        f"  its first login must change the password: POST {api}/auth/password)",
         f"  curl -s -X POST {api}/auth/login -H 'Content-Type: application/json' "
         f"""-d '{{"login": "admin", "password": "{DEMO_ADMIN_PASSWORD}"}}'""",
     ]

@@ -25,3 +25,15 @@ class Unauthenticated(DomainError):
 
 class Forbidden(DomainError):
     """Authenticated, but missing the permission the action needs."""
+
+
+class TooMany(DomainError):
+    """Refused for now (a rate limit, a lockout, every slot busy); ``retry_after`` in seconds."""
+
+    def __init__(self, message: str, retry_after: int = 60):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Unavailable(DomainError):
+    """A dependency (the database) cannot serve the request now; retrying later may work."""

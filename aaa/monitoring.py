@@ -90,6 +90,28 @@ class Readiness:
         return all(v == "ok" for v in self.checks.values())
 
 
+def writable(engine: Engine) -> str:
+    """ "ok" when the database takes writes; otherwise why not (a node that cannot store
+    accounting or changes must not be sent traffic)."""
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "postgresql":
+                recovery, read_only = conn.execute(
+                    text("SELECT pg_is_in_recovery(), current_setting('transaction_read_only')")
+                ).one()
+                if recovery:
+                    return "read-only: the PostgreSQL server is in recovery (a standby)"
+                if read_only == "on":
+                    return "read-only: transactions default to read only"
+            else:  # a write that changes nothing, rolled back: refused on a read-only file
+                with conn.begin() as tx:
+                    conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+                    tx.rollback()
+    except SQLAlchemyError as exc:
+        return f"read-only or failing writes: {str(getattr(exc, 'orig', None) or exc).splitlines()[0]}"
+    return "ok"
+
+
 def readiness(engine: Engine, spool_dir: str | None = None, spool_bound: int = 0) -> Readiness:
     """Database reachable and at the newest migration; the accounting spool (if given) below
     its bound."""
@@ -102,7 +124,7 @@ def readiness(engine: Engine, spool_dir: str | None = None, spool_bound: int = 0
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        result.checks["database"] = "ok"
+        result.checks["database"] = writable(engine)
         result.checks["migrations"] = "ok" if is_current(engine) else "behind: run `aaa db upgrade`"
     except SQLAlchemyError as exc:
         result.checks["database"] = f"unreachable: {type(exc).__name__}"

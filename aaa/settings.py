@@ -100,6 +100,22 @@ class ApiSettings(_Section):
     bind: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     token_ttl_hours: float = Field(default=12.0, gt=0, le=24 * 90)
+    # Logins: wrong passwords in a row that lock a login, and for how long; attempts per minute
+    # from one address and for one login (beyond: 429); wrong passwords from one address that
+    # lock the address out; password checks (Argon2) running at once (beyond: 429 at once, so
+    # a flood of logins cannot take every thread of the API).
+    lockout_failures: int = Field(default=5, ge=1, le=1000)
+    lockout_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
+    login_rate_per_source: int = Field(default=30, ge=1)
+    login_rate_per_login: int = Field(default=10, ge=1)
+    source_lockout_failures: int = Field(default=20, ge=1)
+    login_concurrency: int = Field(default=4, ge=1, le=64)
+    # Proxies whose X-Forwarded-For is believed (addresses or CIDRs); empty: the socket peer is
+    # the client, always.
+    trusted_proxies: list[str] = []
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)  # 413 beyond
+    # /metrics and the API docs need a bearer token (any operator's) when true.
+    protect_metrics_and_docs: bool = False
 
 
 class PolicySettings(_Section):

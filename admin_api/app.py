@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import fastapi_offline
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -18,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aaa import metrics
 from aaa.composition import Components
@@ -25,6 +26,8 @@ from aaa.logs import REQUEST_ID
 from aaa.monitoring import DatabaseCollector, readiness
 from aaa.settings import Settings
 from admin_api import errors
+from admin_api.deps import principal
+from admin_api.login_guard import LoginGuard
 from admin_api.routes import (
     audit,
     auth,
@@ -55,13 +58,15 @@ def create_app(settings: Settings, components: Components) -> FastAPI:
         version="1",
         description="Operators, customers, plans, NAS and services of an ISP. "
         "Get a token with POST /api/v1/auth/login and send it as 'Authorization: Bearer <token>'.",
-        openapi_url=f"{PREFIX}/openapi.json",
+        openapi_url=None if settings.api.protect_metrics_and_docs else f"{PREFIX}/openapi.json",
         docs_url=None,
         redoc_url=None,
     )
     app.state.settings = settings
     app.state.factory = components.factory
+    app.state.login_guard = LoginGuard(settings.api, settings.redis_url)
     errors.install(app)
+    protected = settings.api.protect_metrics_and_docs
     for module in (
         auth,
         operators,
@@ -79,7 +84,9 @@ def create_app(settings: Settings, components: Components) -> FastAPI:
         app.include_router(module.router, prefix=PREFIX)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=ASSETS), name="static")
 
-    @app.get(f"{PREFIX}/docs", include_in_schema=False)
+    meta = [Depends(principal)] if protected else []
+
+    @app.get(f"{PREFIX}/docs", include_in_schema=False, dependencies=meta)
     def swagger() -> HTMLResponse:
         return get_swagger_ui_html(
             openapi_url=f"{PREFIX}/openapi.json",
@@ -89,7 +96,7 @@ def create_app(settings: Settings, components: Components) -> FastAPI:
             swagger_favicon_url=f"{PREFIX}/static/favicon.png",
         )
 
-    @app.get(f"{PREFIX}/redoc", include_in_schema=False)
+    @app.get(f"{PREFIX}/redoc", include_in_schema=False, dependencies=meta)
     def redoc() -> HTMLResponse:
         return get_redoc_html(
             openapi_url=f"{PREFIX}/openapi.json",
@@ -121,7 +128,7 @@ def create_app(settings: Settings, components: Components) -> FastAPI:
 
     registry = metrics_registry(components.factory)
 
-    @app.get("/metrics", tags=["meta"], response_class=Response)
+    @app.get("/metrics", tags=["meta"], response_class=Response, dependencies=meta)
     def metrics_page() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -138,6 +145,7 @@ def create_app(settings: Settings, components: Components) -> FastAPI:
         finally:
             REQUEST_ID.reset(token)
         response.headers["X-Request-Id"] = request_id
+        security_headers(request.url.path, response)
         route = request.scope.get("route")
         template = getattr(route, "path", "unmatched")
         metrics.child(metrics.API_REQUESTS, request.method, template, str(response.status_code)).inc()
@@ -153,7 +161,110 @@ def create_app(settings: Settings, components: Components) -> FastAPI:
         )
         return response
 
+    if protected:
+
+        @app.get(f"{PREFIX}/openapi.json", include_in_schema=False, dependencies=meta)
+        def openapi() -> JSONResponse:
+            return JSONResponse(app.openapi())
+
+    app.add_middleware(BodyLimit, limit=settings.api.max_body_bytes)
     return app
+
+
+# HTML pages: the receipt print needs its inline style only; the docs pages run inline scripts
+# from fastapi's templates and load their assets from /api/v1/static.
+_CSP_PAGE = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+_CSP_DOCS = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'none'"
+)
+
+
+def security_headers(path: str, response: Response) -> None:
+    """On every response: no sniffing, no framing, no referrer; API answers are never cached."""
+    headers = response.headers
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "no-referrer"
+    kind = headers.get("content-type", "")
+    if kind.startswith("text/html"):
+        docs = path in (f"{PREFIX}/docs", f"{PREFIX}/redoc")
+        headers["Content-Security-Policy"] = _CSP_DOCS if docs else _CSP_PAGE
+    if not path.startswith(f"{PREFIX}/static"):
+        headers["Cache-Control"] = "no-store"
+
+
+class BodyLimit:
+    """413 for a request body over ``limit`` bytes: by Content-Length before reading anything,
+    and while reading a chunked body, so no route ever holds more than the limit."""
+
+    def __init__(self, app: ASGIApp, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited, tracking)
+        except _TooLarge:
+            if not started:
+                await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = errors.problem(
+            413, "Request too large", f"the request body exceeds {self.limit} bytes (api.max_body_bytes)"
+        )
+        response.headers["Connection"] = "close"
+        security_headers(scope.get("path", ""), response)
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def uvicorn_config(settings: Settings, app: Any, **extra: Any) -> Any:
+    """How the API is served: X-Forwarded-For believed only from ``api.trusted_proxies``
+    (uvicorn would trust 127.0.0.1 by default), no ``server`` header, uvicorn's own log lines
+    through our logging (JSON too)."""
+    import uvicorn
+
+    trusted = settings.api.trusted_proxies
+    return uvicorn.Config(
+        app,
+        host=extra.pop("host", settings.api.bind),
+        port=extra.pop("port", settings.api.port),
+        log_level=settings.log_level.lower(),
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=",".join(trusted) if trusted else "",
+        server_header=False,
+        log_config=None,
+        access_log=False,  # the API's own access line (count_requests) says more
+        **extra,
+    )
 
 
 def metrics_registry(factory: Any) -> CollectorRegistry:
@@ -187,5 +298,5 @@ def serve(settings: Settings) -> None:
     setup_logging(settings)
     components = build(settings)
     app = create_app(settings, components)
-    uvicorn.run(app, host=settings.api.bind, port=settings.api.port, log_level=settings.log_level.lower())
+    uvicorn.Server(uvicorn_config(settings, app)).run()
     components.close()

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from aaa.audit.recorder import Actor, act_as
 from aaa.db.base import utcnow
-from aaa.errors import Unauthenticated
+from aaa.errors import Forbidden, Unauthenticated
 from aaa.operators.service import Principal, authenticate
 from aaa.settings import Settings
 from aaa.subscribers.customers import Scope
@@ -25,8 +25,13 @@ from aaa.subscribers.customers import Scope
 _bearer = HTTPBearer(auto_error=False, description="a token from POST /api/v1/auth/login, or an API key")
 
 
-def _source(request: Request) -> str:
+def client_address(request: Request) -> str:
+    """The socket peer; X-Forwarded-For counts only from ``api.trusted_proxies`` (uvicorn applies
+    it before the request gets here, see admin_api.app.uvicorn_config)."""
     return request.client.host if request.client else "unknown"
+
+
+_source = client_address
 
 
 def principal(
@@ -59,10 +64,15 @@ def public_session(request: Request) -> Iterator[Session]:
         session.commit()
 
 
-def need(permission: str | None = None) -> Callable[..., Iterator[Session]]:
-    """A dependency: authenticated (and holding ``permission``), yields an audited transaction."""
+def need(permission: str | None = None, may_be_flagged: bool = False) -> Callable[..., Iterator[Session]]:
+    """A dependency: authenticated (and holding ``permission``), yields an audited transaction.
+    An operator that must change its password reaches only routes ``may_be_flagged``."""
 
     def dependency(request: Request, who: Annotated[Principal, Depends(principal)]) -> Iterator[Session]:
+        if who.must_change_password and not may_be_flagged:
+            raise Forbidden(
+                f"operator {who.login} must change its password first: POST /api/v1/auth/password"
+            )
         if permission:
             who.require(permission)
         with request.app.state.factory() as session:
@@ -74,8 +84,8 @@ def need(permission: str | None = None) -> Callable[..., Iterator[Session]]:
     return dependency
 
 
-def db(permission: str | None = None) -> Any:
-    return Depends(need(permission), scope="function")
+def db(permission: str | None = None, may_be_flagged: bool = False) -> Any:
+    return Depends(need(permission, may_be_flagged), scope="function")
 
 
 def scope(who: Annotated[Principal, Depends(principal)]) -> Scope:

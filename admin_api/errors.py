@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 
-from aaa.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthenticated
+from aaa.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooMany,
+    Unauthenticated,
+    Unavailable,
+)
 
 STATUS: dict[type[DomainError], tuple[int, str]] = {
     Invalid: (422, "Invalid request"),
@@ -18,12 +28,19 @@ STATUS: dict[type[DomainError], tuple[int, str]] = {
     Conflict: (409, "Conflict"),
     Unauthenticated: (401, "Authentication required"),
     Forbidden: (403, "Permission denied"),
+    TooMany: (429, "Too many requests"),
+    Unavailable: (503, "Service unavailable"),
 }
 MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger(__name__)
 
 
-def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+def problem(
+    status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
@@ -34,12 +51,21 @@ def install(app: FastAPI) -> None:
         status, title = next(
             (value for cls, value in STATUS.items() if isinstance(exc, cls)), (400, "Bad request")
         )
-        return problem(status, title, str(exc))
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooMany) else None
+        return problem(status, title, str(exc), headers)
 
     @app.exception_handler(IntegrityError)
     async def integrity(_: Request, exc: IntegrityError) -> JSONResponse:
         # A race the service's own checks lost: the database's constraint is the last word.
         return problem(409, "Conflict", "the change conflicts with another one made at the same time; retry")
+
+    @app.exception_handler(OperationalError)
+    async def unavailable(_: Request, exc: OperationalError) -> JSONResponse:
+        # The database is down, unreachable or refuses writes (read-only, in recovery).
+        log.warning("database unavailable: %s", str(exc.orig or exc).splitlines()[0])
+        return problem(
+            503, "Service unavailable", "the database is unavailable; retry in a moment", {"Retry-After": "5"}
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -68,13 +68,22 @@ class TokenOut(Out):
     token: str
     token_type: Literal["bearer"] = "bearer"
     expires_at: datetime | None
+    must_change_password: bool = Field(
+        False, description="true: this token only reaches POST /auth/password until it is changed"
+    )
+
+
+class PasswordChangeIn(In):
+    current_password: Annotated[str, Field(min_length=1, max_length=200)]
+    new_password: Annotated[str, Field(min_length=12, max_length=200, description="12 characters or more")]
 
 
 class OperatorIn(In):
     login: Annotated[str, Field(min_length=1, max_length=64)]
     name: Text
     email: Annotated[str, Field(max_length=200)] | None = None
-    password: Annotated[str, Field(min_length=8, max_length=200)]
+    password: Annotated[str, Field(min_length=12, max_length=200)]
+    must_change_password: bool = False
     superuser: bool = False
     permissions: list[str] = []
     roles: list[Id] = []
@@ -85,7 +94,8 @@ class OperatorIn(In):
 class OperatorPatch(In):
     name: Text | None = None
     email: Annotated[str, Field(max_length=200)] | None = None
-    password: Annotated[str, Field(min_length=8, max_length=200)] | None = None
+    password: Annotated[str, Field(min_length=12, max_length=200)] | None = None
+    must_change_password: bool | None = None
     superuser: bool | None = None
     permissions: list[str] | None = None
     roles: list[Id] | None = None
@@ -105,6 +115,10 @@ class OperatorOut(Out):
     effective_permissions: list[str]
     cities: list[str]
     cash_boxes: list[int]
+    must_change_password: bool
+    locked_until: datetime | None = Field(
+        None, description="set while the login is locked after wrong passwords"
+    )
     created_at: datetime
 
 

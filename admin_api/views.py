@@ -37,6 +37,8 @@ def operator_out(operator: Operator) -> OperatorOut:
         effective_permissions=sorted(operator.effective_permissions()),
         cities=list(operator.cities),
         cash_boxes=[box.id for box in operator.cash_boxes],
+        must_change_password=operator.must_change_password,
+        locked_until=operator.locked_until,
         created_at=operator.created_at,
     )
 

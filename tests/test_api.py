@@ -49,7 +49,7 @@ PUBLIC = {
     ("get", "/readyz"),
     ("get", "/metrics"),
 }
-NO_PERMISSION = {"/api/v1/auth/logout", "/api/v1/auth/me", "/api/v1/permissions"}
+NO_PERMISSION = {"/api/v1/auth/logout", "/api/v1/auth/me", "/api/v1/auth/password", "/api/v1/permissions"}
 
 
 def operations(api: Api) -> list[tuple[str, str]]:

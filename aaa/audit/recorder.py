@@ -37,7 +37,7 @@ from billing_bridge.models import (
 
 MASKED = "***"
 _SECRET_FIELDS = frozenset({"password", "password_hash", "secret", "token_hash", "api_password"})
-_SKIP_FIELDS = frozenset({"id", "created_at", "updated_at"})
+_SKIP_FIELDS = frozenset({"id", "created_at", "updated_at", "failed_logins"})  # lockouts: explicit entries
 _ACTOR = "audit_actor"
 
 

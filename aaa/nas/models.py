@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
@@ -51,4 +51,10 @@ class Nas(Base):
     api_port: Mapped[int] = mapped_column(Integer, default=8728)
     api_username: Mapped[str | None] = mapped_column(String(64))
     api_password: Mapped[str | None] = mapped_column(String(128))
+    # API-SSL (RouterOS 'api-ssl', port 8729): TLS, and whether the NAS's certificate is checked.
+    api_tls: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    api_tls_verify: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Registrations an operator confirmed on purpose (see aaa.nas.service).
+    allow_wide_prefix: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    allow_short_secret: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, String, Table
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
@@ -57,6 +57,10 @@ class Operator(Base):
     superuser: Mapped[bool] = mapped_column(Boolean, default=False)  # every permission, present and future
     permissions: Mapped[list[str]] = mapped_column(JSON, default=list)  # granted directly
     cities: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: every city
+    # Set for the demo's operator and on request: only the password change is allowed until done.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)  # after too many failures
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     roles: Mapped[list[Role]] = relationship(secondary=operator_role, order_by=Role.id)

@@ -14,13 +14,16 @@ from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from aaa.audit.recorder import actor_of, record
 from aaa.db.base import utcnow
 from aaa.db.paging import page
-from aaa.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from aaa.errors import Conflict, Forbidden, Invalid, NotFound, TooMany, Unauthenticated
+from aaa.operators.authority import Rights, check_manage, check_role
 from aaa.operators.models import ApiToken, CashBox, Operator, Role, TokenKind
+from aaa.operators.passwords import check_policy
 from aaa.operators.permissions import PERMISSIONS, unknown
 
 _HASHER = PasswordHasher()
@@ -28,7 +31,6 @@ _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
 T = TypeVar("T")
 TOKEN_PREFIX = "aaa_"
-MIN_PASSWORD = 8
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class Principal:
     superuser: bool
     cities: tuple[str, ...]
     key_name: str | None = None
+    must_change_password: bool = False
 
     def can(self, permission: str) -> bool:
         return self.superuser or permission in self.permissions
@@ -53,6 +56,30 @@ class Principal:
 
     def describe(self) -> str:
         return f"API key {self.key_name!r} of {self.login}" if self.key_name else f"operator {self.login}"
+
+    def rights(self) -> Rights:
+        return Rights.of(self.superuser, self.permissions, self.cities)
+
+
+def rights_of(operator: Operator) -> Rights:
+    return Rights.of(operator.superuser, operator.effective_permissions(), operator.cities)
+
+
+def _authorize(by: Principal | None, operator: Operator, before: Rights | None, what: str) -> None:
+    """``by`` None: the local CLI (root on the server), which may do anything."""
+    if by is not None:
+        check_manage(by.rights(), by.operator_id, operator.id, before, rights_of(operator), what)
+
+
+def _keep_a_superuser(session: Session, operator: Operator) -> None:
+    """Refuse to leave the system without an active superuser (nobody could manage one again)."""
+    others = session.scalar(
+        select(func.count())
+        .select_from(Operator)
+        .where(Operator.superuser.is_(True), Operator.active.is_(True), Operator.id != operator.id)
+    )
+    if not others:
+        raise Conflict(f"operator {operator.login!r} is the last active superuser; make another one first")
 
 
 # --- operators -------------------------------------------------------------------------------
@@ -70,15 +97,34 @@ def add_operator(
     roles: list[int] | None = None,
     cities: list[str] | None = None,
     cash_boxes: list[int] | None = None,
+    must_change_password: bool = False,
+    by: Principal | None = None,
+    check_password_policy: bool = True,
 ) -> Operator:
+    """``by``: the principal creating it (None: the local CLI); it must hold what it grants.
+    ``check_password_policy`` False only for a password the operator must change at once."""
     login = login.strip()
     if not login or any(ch.isspace() for ch in login):
         raise Invalid("the operator login must be non-empty and have no spaces")
     if session.scalar(select(Operator.id).where(Operator.login == login)) is not None:
         raise Conflict(f"an operator with login {login!r} already exists")
-    operator = Operator(login=login, name=name, email=email, superuser=superuser, active=True)
-    operator.password_hash = _hash(password)
+    operator = Operator(
+        login=login,
+        name=name,
+        email=email,
+        superuser=superuser,
+        active=True,
+        must_change_password=must_change_password,
+        failed_logins=0,
+    )
+    if check_password_policy or not must_change_password:
+        check_policy(password, login)
+    operator.password_hash = _HASHER.hash(password)
     _grant(session, operator, permissions or [], roles or [], cities or [], cash_boxes or [])
+    if by is not None:
+        check_manage(
+            by.rights(), by.operator_id, None, None, rights_of(operator), f"create operator {login!r}"
+        )
     session.add(operator)
     session.flush()
     return operator
@@ -96,16 +142,25 @@ def update_operator(
     roles: list[int] | None = None,
     cities: list[str] | None = None,
     cash_boxes: list[int] | None = None,
+    must_change_password: bool | None = None,
+    by: Principal | None = None,
 ) -> Operator:
-    """Changing what an operator may do takes effect on the next request: tokens carry no rights."""
+    """Changing what an operator may do takes effect on the next request: tokens carry no rights.
+    A new password ends every login session of the operator."""
+    before = rights_of(operator)
     if name is not None:
         operator.name = name
     if email is not None:
         operator.email = email
     if superuser is not None:
+        if operator.superuser and not superuser:
+            _keep_a_superuser(session, operator)
         operator.superuser = superuser
+    if must_change_password is not None:
+        operator.must_change_password = must_change_password
     if password is not None:
-        operator.password_hash = _hash(password)
+        operator.password_hash = _hash(password, operator.login)
+        revoke_tokens(session, operator)
     _grant(
         session,
         operator,
@@ -114,32 +169,70 @@ def update_operator(
         operator.cities if cities is None else cities,
         [c.id for c in operator.cash_boxes] if cash_boxes is None else cash_boxes,
     )
+    _authorize(by, operator, before, f"edit operator {operator.login!r}")
     session.flush()
     return operator
 
 
-def clone_permissions(session: Session, operator: Operator, source: Operator) -> Operator:
+def change_own_password(session: Session, operator: Operator, *, current: str, new: str) -> None:
+    """The operator's own change: it proves the current password; every session it had ends
+    (the caller opens a new one) and the flag that sent it here is cleared."""
+    if not _verify(operator.password_hash, current):
+        raise Invalid("the current password is wrong")
+    if current == new:
+        raise Invalid("the new password must differ from the current one")
+    operator.password_hash = _hash(new, operator.login)
+    operator.must_change_password = False
+    revoke_tokens(session, operator)
+    session.flush()
+
+
+def clone_permissions(
+    session: Session, operator: Operator, source: Operator, by: Principal | None = None
+) -> Operator:
     """Seed 000 (Permissões Gerais → Clonar): the operator gets exactly ``source``'s permissions and
     roles; whatever it had that ``source`` lacks is lost, as the manual warns."""
     if source.id == operator.id:
         raise Invalid("an operator cannot clone its own permissions")
+    before = rights_of(operator)
     operator.permissions = list(source.permissions)
     operator.roles = list(source.roles)
+    _authorize(by, operator, before, f"clone permissions onto operator {operator.login!r}")
     session.flush()
     return operator
 
 
-def set_active(session: Session, operator: Operator, active: bool) -> Operator:
+def set_active(session: Session, operator: Operator, active: bool, by: Principal | None = None) -> Operator:
     """Inativar: an inactive operator cannot log in and every token it had stops working."""
+    verb = "activate" if active else "deactivate"
+    _authorize(by, operator, rights_of(operator), f"{verb} operator {operator.login!r}")
+    if not active and operator.superuser and operator.active:
+        _keep_a_superuser(session, operator)
     operator.active = active
-    if not active:
+    if active:
+        operator.failed_logins, operator.locked_until = 0, None
+    else:
         revoke_tokens(session, operator)
     session.flush()
     return operator
 
 
+def disconnect(session: Session, operator: Operator, by: Principal | None = None) -> int:
+    """Desconectar: end the operator's login sessions (it logs in again to get new rights)."""
+    _authorize(by, operator, rights_of(operator), f"disconnect operator {operator.login!r}")
+    return revoke_tokens(session, operator)
+
+
+def unlock(session: Session, operator: Operator, by: Principal | None = None) -> Operator:
+    """Lift a lockout after failed logins before it expires."""
+    _authorize(by, operator, rights_of(operator), f"unlock operator {operator.login!r}")
+    operator.failed_logins, operator.locked_until = 0, None
+    session.flush()
+    return operator
+
+
 def revoke_tokens(session: Session, operator: Operator, kind: TokenKind | None = TokenKind.SESSION) -> int:
-    """Desconectar: end the operator's sessions (its API keys too when ``kind`` is None)."""
+    """End the operator's sessions (its API keys too when ``kind`` is None)."""
     query = update(ApiToken).where(ApiToken.operator_id == operator.id, ApiToken.revoked_at.is_(None))
     if kind is not None:
         query = query.where(ApiToken.kind == kind)
@@ -166,7 +259,16 @@ def list_operators(
 # --- roles and cash boxes -----------------------------------------------------------------------
 
 
-def add_role(session: Session, *, name: str, permissions: list[str], description: str | None = None) -> Role:
+def add_role(
+    session: Session,
+    *,
+    name: str,
+    permissions: list[str],
+    description: str | None = None,
+    by: Principal | None = None,
+) -> Role:
+    if by is not None:
+        check_role(by.rights(), _known(permissions), f"create role {name!r}")
     if session.scalar(select(Role.id).where(Role.name == name)) is not None:
         raise Conflict(f"a role named {name!r} already exists")
     role = Role(name=name, description=description, permissions=_known(permissions))
@@ -176,9 +278,18 @@ def add_role(session: Session, *, name: str, permissions: list[str], description
 
 
 def update_role(
-    session: Session, role: Role, *, permissions: list[str] | None = None, description: str | None = None
+    session: Session,
+    role: Role,
+    *,
+    permissions: list[str] | None = None,
+    description: str | None = None,
+    by: Principal | None = None,
 ) -> Role:
     if permissions is not None:
+        if by is not None:
+            check_role(
+                by.rights(), set(_known(permissions)) - set(role.permissions), f"edit role {role.name!r}"
+            )
         role.permissions = _known(permissions)
     if description is not None:
         role.description = description
@@ -205,14 +316,61 @@ def get_one(session: Session, model: type[T], item_id: int, what: str) -> T:
 # --- logins and tokens ----------------------------------------------------------------------
 
 
-def check_password(session: Session, *, login: str, password: str) -> Operator:
-    """The operator, if the password is right. The message never says which part was wrong."""
+@dataclass(frozen=True)
+class Lockout:
+    """After ``failures`` wrong passwords in a row a login is locked for ``duration``."""
+
+    failures: int = 5
+    duration: timedelta = timedelta(minutes=15)
+
+
+def check_password(
+    session: Session, *, login: str, password: str, now: datetime | None = None, lockout: Lockout = Lockout()
+) -> Operator:
+    """The operator, if the password is right. The message never says which part was wrong.
+
+    A wrong password counts against the login (flushed: the caller commits it even though this
+    raises); the failure that reaches ``lockout.failures`` locks the login, which is audited.
+    A locked login is refused without checking the password, until the lock expires or an
+    administrator unlocks it.
+    """
+    now = now or utcnow()
     operator = session.scalar(select(Operator).where(Operator.login == login))
+    if operator is not None and operator.locked_until is not None and operator.locked_until > now:
+        wait = int((operator.locked_until - now).total_seconds()) + 1
+        raise TooMany(
+            f"login {login!r} is locked for {wait // 60 + 1} more minute(s) after too many wrong "
+            "passwords; wait or ask an administrator to unlock it",
+            retry_after=wait,
+        )
     if not _verify(operator.password_hash if operator else _DUMMY_HASH, password) or operator is None:
+        if operator is not None:
+            _count_failure(session, operator, now, lockout)
         raise Unauthenticated("wrong login or password")
     if not operator.active:
         raise Unauthenticated(f"operator {login!r} is inactive; ask an administrator to reactivate it")
+    if operator.failed_logins or operator.locked_until is not None:
+        operator.failed_logins, operator.locked_until = 0, None
+        session.flush()
     return operator
+
+
+def _count_failure(session: Session, operator: Operator, now: datetime, lockout: Lockout) -> None:
+    operator.failed_logins = (operator.failed_logins or 0) + 1
+    if operator.failed_logins >= lockout.failures:
+        operator.locked_until = now + lockout.duration
+        operator.failed_logins = 0
+        session.flush()
+        record(
+            session,
+            entity="operator",
+            entity_id=operator.id,
+            action="locked",
+            changes={"locked_until": [None, operator.locked_until.isoformat()]},
+            note=f"login locked until {operator.locked_until.isoformat()} after {lockout.failures} "
+            f"wrong passwords in a row (last from {actor_of(session).source})",
+        )
+    session.flush()
 
 
 def open_session(session: Session, operator: Operator, ttl: timedelta) -> tuple[str, ApiToken]:
@@ -259,13 +417,19 @@ def authenticate(session: Session, token: str, now: datetime) -> Principal:
         superuser=operator.superuser and row.kind is TokenKind.SESSION,
         cities=tuple(operator.cities),
         key_name=row.name if row.kind is TokenKind.API_KEY else None,
+        must_change_password=operator.must_change_password and row.kind is TokenKind.SESSION,
     )
 
 
-def revoke(session: Session, token_id: int) -> None:
+def revoke(session: Session, token_id: int, by: Principal | None = None) -> None:
+    """Revoke a token; ``by`` revoking another operator's key must be able to manage it."""
     row = session.get(ApiToken, token_id)
     if row is None:
         raise NotFound(f"token {token_id} does not exist")
+    if by is not None and row.operator_id != by.operator_id:
+        _authorize(
+            by, row.operator, rights_of(row.operator), f"revoke a key of operator {row.operator.login!r}"
+        )
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.flush()
@@ -319,9 +483,8 @@ def _known(permissions: list[str]) -> list[str]:
     return sorted(set(permissions))
 
 
-def _hash(password: str) -> str:
-    if len(password) < MIN_PASSWORD:
-        raise Invalid(f"the password must have at least {MIN_PASSWORD} characters")
+def _hash(password: str, login: str) -> str:
+    check_policy(password, login)
     return _HASHER.hash(password)
 
 

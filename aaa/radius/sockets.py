@@ -13,7 +13,7 @@ import ctypes
 import logging
 import socket
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aaa import metrics
 from aaa.radius.codec import MAX_PACKET
@@ -100,3 +100,48 @@ class DatagramPort:
             self.closed = True
             self._loop.remove_reader(self._sock.fileno())
             self._sock.close()
+
+
+class PortTaken(Exception):
+    """Another instance or program holds a port this node must own."""
+
+
+def claim_ports(ports: Sequence[tuple[str, int, int]]) -> list[socket.socket]:
+    """Own every (host, port, socket type) before any worker binds, or raise PortTaken naming it.
+
+    Workers bind with SO_REUSEPORT, so a second instance would silently join the group and take
+    part of the traffic. Each port is claimed with an abstract Unix socket named after it (held
+    for the node's life: a second instance fails to bind the same name, even when both start
+    at once), then probed with a bind without SO_REUSEPORT (which fails while anyone, another
+    program included, holds the port). Port 0 means "any" and is not claimed. Returns the lock
+    sockets: keep them open.
+    """
+    held: list[socket.socket] = []
+    try:
+        for host, port, kind in ports:
+            if port == 0:
+                continue
+            proto = "udp" if kind == socket.SOCK_DGRAM else "tcp"
+            lock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            try:
+                lock.bind(f"\0isp-aaa:{proto}:{host}:{port}")
+            except OSError:
+                lock.close()
+                raise PortTaken(
+                    f"{proto} {host}:{port} is held by another isp-aaa instance on this host; stop it first"
+                ) from None
+            held.append(lock)
+            probe = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, kind)
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                raise PortTaken(
+                    f"{proto} {host}:{port} cannot be bound: {exc.strerror} (another program?)"
+                ) from None
+            finally:
+                probe.close()
+    except PortTaken:
+        for lock in held:
+            lock.close()
+        raise
+    return held

@@ -17,6 +17,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import socket
 import tempfile
 import threading
 import time
@@ -24,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aaa.radius.sockets import PortTaken, claim_ports
 from aaa.settings import Settings
 
 if TYPE_CHECKING:
@@ -276,8 +278,20 @@ def run(settings: Settings, *, with_api: bool = False, reload: Callable[[], Sett
     for stale in Path(multiproc_dir).glob("*.db"):
         stale.unlink()
 
+    r = settings.radius
+    wanted = [(r.bind, r.auth_port, socket.SOCK_DGRAM), (r.bind, r.acct_port, socket.SOCK_DGRAM)]
+    if with_api and settings.api.enabled:
+        wanted.append((settings.api.bind, settings.api.port, socket.SOCK_STREAM))
+    if settings.metrics.enabled:
+        wanted.append((settings.metrics.bind, settings.metrics.port, socket.SOCK_STREAM))
+    try:
+        port_locks = claim_ports(wanted)
+    except PortTaken as exc:
+        log.critical("cannot start: %s", exc)
+        return 2
     ctx = multiprocessing.get_context("spawn")
     data = settings.model_dump()
+    exit_code = 0
     workers: dict[int | str, multiprocessing.process.BaseProcess] = {}
 
     def start(index: int | str, ready: Any = None) -> None:
@@ -337,6 +351,7 @@ def run(settings: Settings, *, with_api: bool = False, reload: Callable[[], Sett
         from aaa.composition import build
 
         components = build(settings)
+        warn_at_start(components.factory)
         if settings.metrics.enabled:
             start_metrics_server(settings, multiproc_dir, components)
         jobs = (
@@ -374,6 +389,7 @@ def run(settings: Settings, *, with_api: bool = False, reload: Callable[[], Sett
                 log.error("process %s (pid %s) exited with %s; restarting", key, proc.pid, proc.exitcode)
                 if len(restarts) > 20:
                     log.critical("workers keep dying (20 restarts in a minute); giving up")
+                    exit_code = 1
                     stopping.set()
                     break
                 start(key)
@@ -388,4 +404,28 @@ def run(settings: Settings, *, with_api: bool = False, reload: Callable[[], Sett
             proc.join(timeout=15)
             if proc.is_alive():
                 proc.kill()
-    return 0
+        for lock in port_locks:
+            lock.close()
+    return exit_code
+
+
+def warn_at_start(factory: Any) -> None:
+    """What an operator must not leave as it is, said at every start."""
+    from sqlalchemy import select
+
+    from aaa.nas.models import Nas
+    from aaa.operators.models import Operator
+
+    with factory() as session:
+        flagged = session.scalars(
+            select(Operator.login).where(Operator.must_change_password.is_(True), Operator.active.is_(True))
+        ).all()
+        short = session.scalars(select(Nas.name).where(Nas.allow_short_secret.is_(True))).all()
+    for login in flagged:
+        log.warning(
+            "operator %r still has a password it must change (the demo's or a reset one): "
+            "log in and change it (POST /api/v1/auth/password) before exposing the API",
+            login,
+        )
+    for name in short:
+        log.warning("NAS %r has a secret shorter than 16 characters; rotate it (aaa nas rotate-secret)", name)

@@ -3,43 +3,109 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aaa.audit.recorder import Actor, act_as, actor_of
-from aaa.errors import NotFound
+from aaa.audit.recorder import Actor, act_as, record
+from aaa.errors import Forbidden, NotFound, TooMany, Unauthenticated
 from aaa.operators import service as operators
 from aaa.operators.models import ApiToken, TokenKind
 from aaa.operators.permissions import PERMISSIONS
-from admin_api.deps import Who, db, public_session
+from admin_api.deps import Who, client_address, db
+from admin_api.login_guard import LoginGuard
 from admin_api.routes.common import Limit, Offset, PathId, page_of
-from admin_api.schemas import ApiKeyIn, ApiKeyOut, LoginIn, OperatorOut, Page, PermissionOut, TokenOut
+from admin_api.schemas import (
+    ApiKeyIn,
+    ApiKeyOut,
+    LoginIn,
+    OperatorOut,
+    Page,
+    PasswordChangeIn,
+    PermissionOut,
+    TokenOut,
+)
 from admin_api.views import operator_out
 
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/login", response_model=TokenOut)
-def login(
-    body: LoginIn, request: Request, session: Annotated[Session, Depends(public_session, scope="function")]
-) -> TokenOut:
-    operator = operators.check_password(session, login=body.login, password=body.password)
-    act_as(session, Actor(f"operator:{operator.login}", actor_of(session).source, operator.id))
+@router.post("/auth/login", response_model=TokenOut, responses={429: {"description": "rate limited"}})
+async def login(body: LoginIn, request: Request) -> TokenOut:
+    """A session token. Attempts are rate limited per address and per login; wrong passwords
+    lock the login (``api.lockout_failures``) and, from one address, the address; 429 says
+    when to retry. A token of an operator that must change its password only reaches
+    ``POST /auth/password``, ``GET /auth/me`` and ``POST /auth/logout``."""
+    guard: LoginGuard = request.app.state.login_guard
+    source = client_address(request)
+    guard.admit(source, body.login)
+    with guard.hashing():
+        return await run_in_threadpool(_login, request, body, source)
+
+
+def _login(request: Request, body: LoginIn, source: str) -> TokenOut:
+    settings = request.app.state.settings.api
+    lockout = operators.Lockout(settings.lockout_failures, timedelta(minutes=settings.lockout_minutes))
+    with request.app.state.factory() as session:
+        act_as(session, Actor("anonymous", source))
+        try:
+            operator = operators.check_password(
+                session, login=body.login, password=body.password, lockout=lockout
+            )
+        except Unauthenticated:
+            if request.app.state.login_guard.failed(source):
+                record(
+                    session,
+                    entity="login_source",
+                    entity_id=None,
+                    action="locked",
+                    note=f"address {source} locked out of logins for {settings.lockout_minutes:g} minute(s) "
+                    f"after {settings.source_lockout_failures} wrong passwords",
+                )
+            session.commit()  # the failure counts even though the request fails
+            raise
+        except TooMany:
+            session.commit()
+            raise
+        act_as(session, Actor(f"operator:{operator.login}", source, operator.id))
+        token, row = operators.open_session(session, operator, timedelta(hours=settings.token_ttl_hours))
+        out = TokenOut(
+            token=token, expires_at=row.expires_at, must_change_password=operator.must_change_password
+        )
+        session.commit()
+        return out
+
+
+@router.post("/auth/password", response_model=TokenOut)
+async def change_password(body: PasswordChangeIn, who: Who, request: Request) -> TokenOut:
+    """The operator changes its own password (the current one proves it). Every session it had
+    ends, this one included; the answer carries a new token."""
+    if who.key_name is not None:
+        raise Forbidden("an API key cannot change its operator's password; log in as the operator")
+    with request.app.state.login_guard.hashing():
+        return await run_in_threadpool(_change_password, request, body, who)
+
+
+def _change_password(request: Request, body: PasswordChangeIn, who: operators.Principal) -> TokenOut:
     ttl = timedelta(hours=request.app.state.settings.api.token_ttl_hours)
-    token, row = operators.open_session(session, operator, ttl)
-    return TokenOut(token=token, expires_at=row.expires_at)
+    with request.app.state.factory() as session:
+        act_as(session, Actor(f"operator:{who.login}", client_address(request), who.operator_id))
+        operator = operators.get_operator(session, who.operator_id)
+        operators.change_own_password(session, operator, current=body.current_password, new=body.new_password)
+        token, row = operators.open_session(session, operator, ttl)
+        session.commit()
+        return TokenOut(token=token, expires_at=row.expires_at, must_change_password=False)
 
 
 @router.post("/auth/logout", status_code=204)
-def logout(who: Who, session: Session = db()) -> None:
+def logout(who: Who, session: Session = db(may_be_flagged=True)) -> None:
     operators.revoke(session, who.token_id)
 
 
 @router.get("/auth/me", response_model=OperatorOut)
-def me(who: Who, session: Session = db()) -> OperatorOut:
+def me(who: Who, session: Session = db(may_be_flagged=True)) -> OperatorOut:
     return operator_out(operators.get_operator(session, who.operator_id))
 
 
@@ -65,8 +131,8 @@ def create_key(body: ApiKeyIn, who: Who, session: Session = db("operators.admin"
 
 
 @router.delete("/api-keys/{key_id}", status_code=204)
-def revoke_key(key_id: PathId, session: Session = db("operators.admin")) -> None:
+def revoke_key(key_id: PathId, who: Who, session: Session = db("operators.admin")) -> None:
     row = operators.get_one(session, ApiToken, key_id, "API key")
     if row.kind is not TokenKind.API_KEY:
         raise NotFound(f"API key {key_id} does not exist")
-    operators.revoke(session, key_id)
+    operators.revoke(session, key_id, by=who)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from aaa.operators import service as operators
 from aaa.operators.models import CashBox, Role
-from admin_api.deps import db
+from admin_api.deps import Who, db
 from admin_api.routes.common import Limit, Offset, PathId, page_of
 from admin_api.schemas import (
     CashBoxIn,
@@ -37,8 +37,10 @@ def list_operators(
 
 
 @router.post("/operators", response_model=OperatorOut, status_code=201)
-def create_operator(body: OperatorIn, session: Session = db(ADMIN)) -> OperatorOut:
-    return operator_out(operators.add_operator(session, **body.model_dump()))
+def create_operator(body: OperatorIn, who: Who, session: Session = db(ADMIN)) -> OperatorOut:
+    """The new operator holds at most what its creator holds (permissions, roles, cities);
+    only a superuser creates a superuser."""
+    return operator_out(operators.add_operator(session, **body.model_dump(), by=who))
 
 
 @router.get("/operators/{operator_id}", response_model=OperatorOut)
@@ -47,34 +49,51 @@ def get_operator(operator_id: PathId, session: Session = db(ADMIN)) -> OperatorO
 
 
 @router.patch("/operators/{operator_id}", response_model=OperatorOut)
-def update_operator(operator_id: PathId, body: OperatorPatch, session: Session = db(ADMIN)) -> OperatorOut:
+def update_operator(
+    operator_id: PathId, body: OperatorPatch, who: Who, session: Session = db(ADMIN)
+) -> OperatorOut:
+    """Nobody changes their own rights or grants what they do not hold; only a superuser edits a
+    superuser. A new password ends the operator's sessions."""
     operator = operators.get_operator(session, operator_id)
-    return operator_out(operators.update_operator(session, operator, **body.model_dump(exclude_unset=True)))
+    changes = body.model_dump(exclude_unset=True)
+    return operator_out(operators.update_operator(session, operator, **changes, by=who))
 
 
 @router.post("/operators/{operator_id}/deactivate", response_model=OperatorOut)
-def deactivate(operator_id: PathId, session: Session = db(ADMIN)) -> OperatorOut:
-    """Inativar: the operator can no longer log in and its tokens and API keys stop working."""
-    return operator_out(operators.set_active(session, operators.get_operator(session, operator_id), False))
+def deactivate(operator_id: PathId, who: Who, session: Session = db(ADMIN)) -> OperatorOut:
+    """Inativar: the operator can no longer log in and its tokens and API keys stop working.
+    The last active superuser cannot be deactivated."""
+    operator = operators.get_operator(session, operator_id)
+    return operator_out(operators.set_active(session, operator, False, by=who))
 
 
 @router.post("/operators/{operator_id}/activate", response_model=OperatorOut)
-def activate(operator_id: PathId, session: Session = db(ADMIN)) -> OperatorOut:
-    return operator_out(operators.set_active(session, operators.get_operator(session, operator_id), True))
+def activate(operator_id: PathId, who: Who, session: Session = db(ADMIN)) -> OperatorOut:
+    operator = operators.get_operator(session, operator_id)
+    return operator_out(operators.set_active(session, operator, True, by=who))
+
+
+@router.post("/operators/{operator_id}/unlock", response_model=OperatorOut)
+def unlock(operator_id: PathId, who: Who, session: Session = db(ADMIN)) -> OperatorOut:
+    """Lift the lock that wrong passwords put on the login (see locked_until)."""
+    return operator_out(operators.unlock(session, operators.get_operator(session, operator_id), by=who))
 
 
 @router.post("/operators/{operator_id}/disconnect", status_code=204)
-def disconnect(operator_id: PathId, session: Session = db(ADMIN)) -> None:
+def disconnect(operator_id: PathId, who: Who, session: Session = db(ADMIN)) -> None:
     """Desconectar: end the operator's login sessions (it logs in again to get new rights)."""
-    operators.revoke_tokens(session, operators.get_operator(session, operator_id))
+    operators.disconnect(session, operators.get_operator(session, operator_id), by=who)
 
 
 @router.post("/operators/{operator_id}/clone-permissions", response_model=OperatorOut)
-def clone_permissions(operator_id: PathId, body: CloneIn, session: Session = db(ADMIN)) -> OperatorOut:
-    """Replace the operator's permissions and roles with another operator's (seed 000)."""
+def clone_permissions(
+    operator_id: PathId, body: CloneIn, who: Who, session: Session = db(ADMIN)
+) -> OperatorOut:
+    """Replace the operator's permissions and roles with another operator's (seed 000), within
+    what the caller holds."""
     operator = operators.get_operator(session, operator_id)
     source = operators.get_operator(session, body.from_operator_id)
-    return operator_out(operators.clone_permissions(session, operator, source))
+    return operator_out(operators.clone_permissions(session, operator, source, by=who))
 
 
 @router.get("/roles", response_model=Page[RoleOut])
@@ -83,14 +102,16 @@ def list_roles(limit: Limit = 50, offset: Offset = 0, session: Session = db(ADMI
 
 
 @router.post("/roles", response_model=RoleOut, status_code=201)
-def create_role(body: RoleIn, session: Session = db(ADMIN)) -> RoleOut:
-    return RoleOut.model_validate(operators.add_role(session, **body.model_dump()))
+def create_role(body: RoleIn, who: Who, session: Session = db(ADMIN)) -> RoleOut:
+    """A role carries only permissions its creator holds."""
+    return RoleOut.model_validate(operators.add_role(session, **body.model_dump(), by=who))
 
 
 @router.patch("/roles/{role_id}", response_model=RoleOut)
-def update_role(role_id: PathId, body: RolePatch, session: Session = db(ADMIN)) -> RoleOut:
+def update_role(role_id: PathId, body: RolePatch, who: Who, session: Session = db(ADMIN)) -> RoleOut:
     role = operators.get_one(session, Role, role_id, "role")
-    return RoleOut.model_validate(operators.update_role(session, role, **body.model_dump(exclude_unset=True)))
+    changes = body.model_dump(exclude_unset=True)
+    return RoleOut.model_validate(operators.update_role(session, role, **changes, by=who))
 
 
 @router.delete("/roles/{role_id}", status_code=204)
