@@ -196,7 +196,8 @@ def security_headers(path: str, response: Response) -> None:
 
 class BodyLimit:
     """413 for a request body over ``limit`` bytes: by Content-Length before reading anything,
-    and while reading a chunked body, so no route ever holds more than the limit."""
+    and while reading a chunked body (buffered here, at most the limit), so no route ever
+    holds more than the limit."""
 
     def __init__(self, app: ASGIApp, limit: int):
         self.app = app
@@ -210,28 +211,31 @@ class BodyLimit:
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
             await self._refuse(scope, receive, send)
             return
-        seen = 0
-        started = False
-
-        async def limited() -> Message:
-            nonlocal seen
+        if declared is not None:
+            await self.app(scope, receive, send)
+            return
+        # No Content-Length (chunked): read it here, at most the limit, and hand it on whole.
+        body = bytearray()
+        more = True
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return message
-
-        async def tracking(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited, tracking)
-        except _TooLarge:
-            if not started:
+            if message["type"] != "http.request":
+                return  # the client went away
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.limit:
                 await self._refuse(scope, receive, send)
+                return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = errors.problem(
@@ -240,10 +244,6 @@ class BodyLimit:
         response.headers["Connection"] = "close"
         security_headers(scope.get("path", ""), response)
         await response(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
 
 
 def uvicorn_config(settings: Settings, app: Any, **extra: Any) -> Any:

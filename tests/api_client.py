@@ -110,3 +110,29 @@ def fixed_subnet(api: Api, cidr: str = "100.64.0.0/16") -> dict[str, Any]:
     return api.post(
         "/ipam/subnets", {"folder_id": folder["id"], "cidr": cidr, "purpose": "fixed"}, expect=201
     )
+
+
+@contextmanager
+def served(app: FastAPI) -> Iterator[str]:
+    """``app`` served by uvicorn on a real loopback socket, configured as `aaa api` serves it;
+    yields the base URL (http://127.0.0.1:PORT)."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from admin_api.app import uvicorn_config
+
+    server = uvicorn.Server(uvicorn_config(app.state.settings, app, host="127.0.0.1", port=0))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "uvicorn did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -76,7 +76,7 @@ def check_policy(password: str, login: str = "") -> None:
     lowered = password.lower()
     if lowered in COMMON:
         raise Invalid("this password is on the list of common passwords; choose another")
-    if login and lowered.startswith(login.lower()) and len(set(lowered[len(login):])) < 4:
+    if login and lowered.startswith(login.lower()) and len(set(lowered[len(login) :])) < 4:
         raise Invalid("the password must not be the login (with a few characters added)")
     if len(set(password)) < 4:
         raise Invalid("the password must not be one or a few characters repeated")
