@@ -16,6 +16,8 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
+# Money columns are NUMERIC(12, 2): an amount must stay below this to be stored.
+MONEY_LIMIT = Decimal("10000000000")
 
 
 def cents(value: Decimal) -> Decimal:

@@ -10,6 +10,7 @@ header ``X-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>." + raw bod
 from __future__ import annotations
 
 import hmac
+import json
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from aaa.errors import Conflict, Forbidden, Invalid, NotFound
 from aaa.operators.models import CashBox
+from billing_bridge.amounts import MONEY_LIMIT
 from billing_bridge.invoices import live_charges, state_of
 from billing_bridge.models import Invoice, InvoiceStatus, NotificationStatus, PaymentNotification
 from billing_bridge.receiving import quote_charges, receive
@@ -33,11 +35,14 @@ def verify(secret: str, header: str | None, body: bytes, now: datetime, max_skew
     """Forbidden unless the signature is the secret's over this body and recent."""
     if not secret:
         raise Forbidden("payment notifications are off: set billing.notification_secret")
-    parts = dict(p.split("=", 1) for p in (header or "").split(",") if "=" in p)
-    try:
-        timestamp = int(parts["t"])
-    except (KeyError, ValueError):
-        raise Forbidden("missing or malformed X-Signature (t=<unix time>,v1=<hex>)") from None
+    malformed = Forbidden("missing or malformed X-Signature (t=<unix time>,v1=<hex>)")
+    if not header or len(header) > 200 or not header.isascii():
+        raise malformed
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    stamp = parts.get("t", "")
+    if not (stamp.isdigit() and len(stamp) <= 12):
+        raise malformed
+    timestamp = int(stamp)
     if abs(now.timestamp() - timestamp) > max_skew:
         raise Forbidden(f"the signature's timestamp is more than {max_skew} s away from now")
     if not hmac.compare_digest(sign(secret, timestamp, body), f"t={timestamp},v1={parts.get('v1', '')}"):
@@ -56,7 +61,8 @@ def _gateway_box(session: Session, name: str) -> CashBox:
 def _amount(value: Any) -> Decimal | None:
     try:
         amount = Decimal(str(value))
-        return amount if amount.is_finite() and amount == amount.quantize(Decimal("0.01")) else None
+        exact = amount.is_finite() and amount == amount.quantize(Decimal("0.01"))
+        return amount if exact and abs(amount) < MONEY_LIMIT else None
     except (InvalidOperation, ValueError):  # not a number, or too many digits for money
         return None
 
@@ -70,8 +76,14 @@ def notify(
         raise Invalid("external_id (a string of 1 to 200 characters) is required")
     if (known := _find(session, external_id)) is not None:
         return known, False, []
+    if "\x00" in json.dumps(payload):
+        raise Invalid("the notification contains a NUL character (\\u0000), which cannot be stored")
     amount = _amount(payload.get("amount"))
     invoice_id = payload.get("invoice_id")
+    if invoice_id is not None and (
+        isinstance(invoice_id, bool) or not isinstance(invoice_id, int) or not 1 <= invoice_id < 2**31
+    ):
+        raise Invalid("invoice_id must be a positive integer (an invoice of this system)")
     note = PaymentNotification(
         external_id=external_id,
         received_at=now,

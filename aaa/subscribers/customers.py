@@ -54,12 +54,14 @@ def add_customer(
     kind: CustomerKind = CustomerKind.PERSON,
     document: str | None = None,
     addresses: dict[AddressKind, dict[str, Any]] | None = None,
+    scope: Scope = EVERYWHERE,
     **details: Any,
 ) -> Customer:
+    """``scope``: who asks; a duplicate CPF/CNPJ of a customer outside it is not named."""
     customer = Customer(kind=kind, name=_name(name), phones=[], emails=[])
     _set_details(customer, details)
     if document is not None:
-        customer.document = _unique_document(session, kind, document, None)
+        customer.document = _unique_document(session, kind, document, None, scope)
     session.add(customer)
     session.flush()
     for address_kind, fields in (addresses or {}).items():
@@ -67,13 +69,15 @@ def add_customer(
     return customer
 
 
-def update_customer(session: Session, customer: Customer, **changes: Any) -> Customer:
+def update_customer(
+    session: Session, customer: Customer, scope: Scope = EVERYWHERE, **changes: Any
+) -> Customer:
     kind = changes.pop("kind", customer.kind)
     document = changes.pop("document", customer.document)
     if kind != customer.kind or document != customer.document:
         if document is None:
             raise Invalid("a customer's document cannot be removed, only corrected")
-        customer.document = _unique_document(session, kind, document, customer.id)
+        customer.document = _unique_document(session, kind, document, customer.id, scope)
         customer.kind = kind
     if "name" in changes:
         changes["name"] = _name(changes["name"])
@@ -182,9 +186,14 @@ def _set_details(customer: Customer, details: dict[str, Any]) -> None:
         setattr(customer, field, value)
 
 
-def _unique_document(session: Session, kind: CustomerKind, document: str, customer_id: int | None) -> str:
+def _unique_document(
+    session: Session, kind: CustomerKind, document: str, customer_id: int | None, scope: Scope
+) -> str:
     value = normalize_document(kind, document)
     holder = session.scalar(select(Customer.id).where(Customer.document == value))
     if holder is not None and holder != customer_id:
+        shown = session.scalar(select(Customer.id).where(Customer.id == holder, scope.customers()))
+        if shown is None:
+            raise Conflict("CPF/CNPJ already registered for a customer of another city")
         raise Conflict(f"CPF/CNPJ already registered for customer {holder}")
     return value

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from aaa.audit.models import AuditEntry
 from aaa.subscribers.customers import get_customer
-from aaa.subscribers.models import Customer
 from aaa.subscribers.service import get_service_by_id
+from admin_api import scoped
 from admin_api.deps import CityScope, db
 from admin_api.routes.common import Limit, Offset, PathId, QueryId, page_of
 from admin_api.schemas import AuditOut, Page
 
 router = APIRouter(tags=["audit"])
+# Entities whose entries always belong to one customer's money, even when they name none.
+_CITY_ENTITIES = ("receipt", "payment_notification", "charge", "invoice", "carne", "trust_unlock")
 
 
 def _page(session: Session, query: Select[AuditEntry], limit: int, offset: int) -> Page[AuditOut]:
@@ -33,10 +35,24 @@ def list_entries(
     session: Session = db("audit.read"),
 ) -> Page[AuditOut]:
     """Every change, newest first; a city-limited operator sees entries of its customers only."""
-    visible = select(Customer.id).where(scope.customers())
-    query = select(AuditEntry).where(
-        or_(AuditEntry.customer_id.is_(None), AuditEntry.customer_id.in_(visible))
-    )
+    query = select(AuditEntry)
+    if scope.cities is not None:
+        # Entries of a customer or a service belong to its city; a receipt or a payment notice
+        # names neither (its charges do) and one of another city must not show.
+        query = query.where(
+            or_(
+                AuditEntry.customer_id.in_(scoped.visible_customers(scope)),
+                and_(
+                    AuditEntry.customer_id.is_(None),
+                    AuditEntry.service_id.in_(scoped.visible_services(scope)),
+                ),
+                and_(
+                    AuditEntry.customer_id.is_(None),
+                    AuditEntry.service_id.is_(None),
+                    AuditEntry.entity.not_in(_CITY_ENTITIES),
+                ),
+            )
+        )
     for column, value in (
         (AuditEntry.entity, entity),
         (AuditEntry.entity_id, entity_id),

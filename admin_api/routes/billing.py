@@ -15,6 +15,7 @@ from aaa.db.base import utcnow
 from aaa.errors import Conflict, Forbidden, NotFound
 from aaa.operators.models import CashBox, Operator
 from aaa.subscribers import service as services
+from admin_api import scoped
 from admin_api.deps import CityScope, Who, db, policy_zone, settings_of
 from admin_api.routes.common import Limit, PathId
 from admin_api.schemas import (
@@ -35,7 +36,7 @@ from admin_api.schemas import (
 )
 from billing_bridge import charges as billing
 from billing_bridge import receiving
-from billing_bridge.invoices import get_invoice, live_charges
+from billing_bridge.invoices import live_charges
 from billing_bridge.models import BillingMethod, Charge, Routine, RoutineRun
 from billing_bridge.printing import receipt_html
 from billing_bridge.routine import Transition, run_routine
@@ -95,8 +96,10 @@ def list_charges(
 
 
 @router.post("/charges/{charge_id}/cancel", response_model=ChargeOut)
-def cancel_charge(charge_id: PathId, body: ReasonIn, session: Session = db("finance.charge")) -> ChargeOut:
-    charge = billing.get_charge(session, charge_id)
+def cancel_charge(
+    charge_id: PathId, body: ReasonIn, scope: CityScope, session: Session = db("finance.charge")
+) -> ChargeOut:
+    charge = scoped.charge(session, charge_id, scope)
     return ChargeOut.model_validate(billing.cancel_charge(session, charge, reason=body.reason, now=utcnow()))
 
 
@@ -108,7 +111,7 @@ def _receipt_out(receipt: receiving.Receipt, moved: list[Transition] | None = No
 
 @router.post("/receipts", response_model=ReceiptOut, status_code=201)
 def receive(
-    body: ReceiveIn, request: Request, who: Who, session: Session = db("finance.receive")
+    body: ReceiveIn, request: Request, who: Who, scope: CityScope, session: Session = db("finance.receive")
 ) -> ReceiptOut:
     """Receive into a cash box the operator may use: charges, or an invoice's open charges, with
     the late fee, interest and promotional discount of the day (see /charges/quote). Less than
@@ -119,12 +122,13 @@ def receive(
         if operator is None or body.cash_box_id not in {box.id for box in operator.cash_boxes}:
             raise Forbidden(f"{who.describe()} may not use cash box {body.cash_box_id}")
     if body.invoice_id is not None:
-        invoice = get_invoice(session, body.invoice_id)
+        invoice = scoped.invoice(session, body.invoice_id, scope)
         charge_ids = [c.id for c in live_charges(invoice)]
         if not charge_ids:
             raise Conflict(f"invoice {invoice.id} has nothing open")
     else:
         charge_ids = body.charge_ids or []
+        scoped.charges(session, charge_ids, scope)
     receipt, moved = receiving.receive(
         session,
         charge_ids=charge_ids,
@@ -138,25 +142,27 @@ def receive(
 
 
 @router.get("/receipts/{receipt_id}", response_model=ReceiptOut)
-def get_receipt(receipt_id: PathId, session: Session = db("finance.read")) -> ReceiptOut:
+def get_receipt(receipt_id: PathId, scope: CityScope, session: Session = db("finance.read")) -> ReceiptOut:
     """The receipt as printable data."""
-    return _receipt_out(receiving.get_receipt(session, receipt_id))
+    return _receipt_out(scoped.receipt(session, receipt_id, scope))
 
 
 @router.get("/receipts/{receipt_id}/print", response_class=HTMLResponse)
 def print_receipt(
-    receipt_id: PathId, request: Request, session: Session = db("finance.read")
+    receipt_id: PathId, request: Request, scope: CityScope, session: Session = db("finance.read")
 ) -> HTMLResponse:
     """The receipt as a printable HTML page (in the ISP's time zone)."""
-    receipt = receiving.get_receipt(session, receipt_id)
+    receipt = scoped.receipt(session, receipt_id, scope)
     box = session.get(CashBox, receipt.cash_box_id)
     return HTMLResponse(receipt_html(receipt, policy_zone(request), box.name if box else "?"))
 
 
 @router.post("/receipts/{receipt_id}/reverse", response_model=ReceiptOut)
-def reverse(receipt_id: PathId, body: ReasonIn, session: Session = db("finance.reverse")) -> ReceiptOut:
+def reverse(
+    receipt_id: PathId, body: ReasonIn, scope: CityScope, session: Session = db("finance.reverse")
+) -> ReceiptOut:
     """Undo a receipt (recebi um boleto errado): its charges reopen; audited."""
-    receipt = receiving.get_receipt(session, receipt_id)
+    receipt = scoped.receipt(session, receipt_id, scope)
     return _receipt_out(
         receiving.reverse(session, receipt, reason=body.reason, by=actor_of(session).name, now=utcnow())
     )
@@ -164,10 +170,11 @@ def reverse(receipt_id: PathId, body: ReasonIn, session: Session = db("finance.r
 
 @router.post("/routines/suspension", response_model=RoutineRunOut, status_code=201)
 def run_suspension_routine(
-    body: RoutineIn, request: Request, session: Session = db("routines.run")
+    body: RoutineIn, request: Request, scope: CityScope, session: Session = db("routines.run")
 ) -> RoutineRunOut:
     """Evaluate every enabled / reduced / suspended service against its billing method now: apply
-    the transitions, or (dry run) list who would change and why."""
+    the transitions, or (dry run) list who would change and why. Needs an operator of every city."""
+    scoped.whole_isp(scope, "the suspension routine")
     zone = policy_zone(request)
     now = utcnow()
     run = run_routine(
@@ -182,7 +189,10 @@ def run_suspension_routine(
 
 
 @router.get("/routines/runs", response_model=list[RoutineRunOut])
-def list_runs(limit: Limit = 20, session: Session = db("finance.read")) -> list[RoutineRunOut]:
+def list_runs(
+    scope: CityScope, limit: Limit = 20, session: Session = db("finance.read")
+) -> list[RoutineRunOut]:
+    scoped.whole_isp(scope, "the routine runs' log")
     return [
         RoutineRunOut.model_validate(r)
         for r in session.scalars(select(RoutineRun).order_by(RoutineRun.id.desc()).limit(limit))

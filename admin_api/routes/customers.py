@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from aaa.errors import Invalid
 from aaa.subscribers import customers
+from aaa.subscribers.customers import Scope
 from aaa.subscribers.types import AddressKind, CustomerKind
 from admin_api.deps import CityScope, db
 from admin_api.routes.common import Limit, Offset, PathId
@@ -37,16 +38,12 @@ def list_customers(
 def create_customer(
     body: CustomerIn, scope: CityScope, session: Session = db("customers.write")
 ) -> CustomerOut:
-    customer = create(session, body)
-    if not customers.visible(session, customer, scope):
-        raise Invalid(
-            f"give a registration address in one of your cities: {', '.join(sorted(scope.cities or ()))}"
-        )
-    return customer_out(session, customer)
+    return customer_out(session, create(session, body, scope))
 
 
-def create(session: Session, body: CustomerIn) -> customers.Customer:
-    """Also used by the ownership transfer to a new customer."""
+def create(session: Session, body: CustomerIn, scope: Scope) -> customers.Customer:
+    """Also used by the ownership transfer to a new customer: it must be in the operator's
+    cities."""
     fields = body.model_dump(exclude={"addresses"})
     addresses = {kind: address.model_dump() for kind, address in body.addresses.items()}
     if AddressKind.INSTALLATION in addresses:
@@ -55,7 +52,12 @@ def create(session: Session, body: CustomerIn) -> customers.Customer:
         )
     if addresses and AddressKind.BILLING not in addresses and AddressKind.REGISTRATION in addresses:
         addresses[AddressKind.BILLING] = addresses[AddressKind.REGISTRATION]  # seed 000: same unless edited
-    return customers.add_customer(session, addresses=addresses, **fields)
+    customer = customers.add_customer(session, addresses=addresses, scope=scope, **fields)
+    if not customers.visible(session, customer, scope):
+        raise Invalid(
+            f"give a registration address in one of your cities: {', '.join(sorted(scope.cities or ()))}"
+        )
+    return customer
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerOut)
@@ -70,7 +72,7 @@ def update_customer(
     customer_id: PathId, body: CustomerPatch, scope: CityScope, session: Session = db("customers.write")
 ) -> CustomerOut:
     customer = customers.get_customer(session, customer_id, scope)
-    customers.update_customer(session, customer, **body.model_dump(exclude_unset=True))
+    customers.update_customer(session, customer, scope, **body.model_dump(exclude_unset=True))
     return customer_out(session, customer)
 
 

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from aaa.audit.recorder import Actor, act_as, actor_of
 from aaa.db.base import utcnow
 from aaa.errors import Invalid, NotFound
-from admin_api.deps import db, policy_zone, public_session, settings_of
+from admin_api import scoped
+from admin_api.deps import CityScope, db, policy_zone, public_session, settings_of
 from admin_api.routes.common import Limit, PathId
 from admin_api.schemas import (
     DeliveryOut,
@@ -27,6 +28,7 @@ from admin_api.schemas import (
 from billing_bridge import notifications
 from billing_bridge.models import (
     DeliveryStatus,
+    Invoice,
     NotificationStatus,
     PaymentNotification,
     Webhook,
@@ -79,21 +81,32 @@ async def payment_notification(
 
 @router.get("/payment-notifications", response_model=list[NotificationOut])
 def list_notifications(
-    status: NotificationStatus | None = None, limit: Limit = 50, session: Session = db("finance.read")
+    scope: CityScope,
+    status: NotificationStatus | None = None,
+    limit: Limit = 50,
+    session: Session = db("finance.read"),
 ) -> list[NotificationOut]:
+    """Newest first; a city-limited operator sees those naming invoices of its customers."""
     query = select(PaymentNotification).order_by(PaymentNotification.id.desc()).limit(limit)
     if status:
         query = query.where(PaymentNotification.status == status)
+    if scope.cities is not None:
+        visible = select(Invoice.id).where(Invoice.customer_id.in_(scoped.visible_customers(scope)))
+        query = query.where(PaymentNotification.invoice_id.in_(visible))
     return [_note_out(n) for n in session.scalars(query)]
 
 
 @router.post("/payment-notifications/{notification_id}/resolve", response_model=NotificationOut)
 def resolve_notification(
-    notification_id: PathId, body: ResolveIn, request: Request, session: Session = db("finance.hooks")
+    notification_id: PathId,
+    body: ResolveIn,
+    request: Request,
+    scope: CityScope,
+    session: Session = db("finance.hooks"),
 ) -> NotificationOut:
     """Decide on a flagged notice: apply its amount to its invoice (less is a partial payment)
     or dismiss it."""
-    note = notifications.get_notification(session, notification_id)
+    note = scoped.notification(session, notification_id, scope)
     moved = notifications.resolve(
         session,
         note,
@@ -107,13 +120,16 @@ def resolve_notification(
 
 
 @router.get("/webhooks", response_model=list[WebhookOut])
-def list_webhooks(session: Session = db("finance.hooks")) -> list[WebhookOut]:
+def list_webhooks(scope: CityScope, session: Session = db("finance.hooks")) -> list[WebhookOut]:
+    scoped.whole_isp(scope, "webhooks")
     return [WebhookOut.model_validate(w) for w in session.scalars(select(Webhook).order_by(Webhook.id))]
 
 
 @router.post("/webhooks", response_model=WebhookOut, status_code=201)
-def create_webhook(body: WebhookIn, session: Session = db("finance.hooks")) -> WebhookOut:
-    """Deliveries are signed: X-AAA-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>."""
+def create_webhook(body: WebhookIn, scope: CityScope, session: Session = db("finance.hooks")) -> WebhookOut:
+    """Deliveries are signed: X-AAA-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>.
+    A webhook receives every city's events: needs an operator of every city."""
+    scoped.whole_isp(scope, "a webhook")
     hook = Webhook(**body.model_dump())
     session.add(hook)
     session.flush()
@@ -129,8 +145,9 @@ def _webhook(session: Session, webhook_id: int) -> Webhook:
 
 @router.patch("/webhooks/{webhook_id}", response_model=WebhookOut)
 def update_webhook(
-    webhook_id: PathId, body: WebhookPatch, session: Session = db("finance.hooks")
+    webhook_id: PathId, body: WebhookPatch, scope: CityScope, session: Session = db("finance.hooks")
 ) -> WebhookOut:
+    scoped.whole_isp(scope, "a webhook")
     hook = _webhook(session, webhook_id)
     for field, value in body.model_dump(exclude_unset=True).items():
         setattr(hook, field, value)
@@ -141,11 +158,13 @@ def update_webhook(
 @router.get("/webhooks/{webhook_id}/deliveries", response_model=list[DeliveryOut])
 def deliveries(
     webhook_id: PathId,
+    scope: CityScope,
     status: DeliveryStatus | None = None,
     limit: Limit = 50,
     session: Session = db("finance.hooks"),
 ) -> list[DeliveryOut]:
     """The delivery log: every event, its attempts and the last answer."""
+    scoped.whole_isp(scope, "a webhook's deliveries")
     _webhook(session, webhook_id)
     query = (
         select(WebhookDelivery)

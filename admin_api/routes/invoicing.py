@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from aaa.db.base import utcnow
 from aaa.errors import Invalid
 from aaa.subscribers import service as services
+from admin_api import scoped
 from admin_api.deps import CityScope, db, policy_zone
 from admin_api.routes.common import Limit, PathId
 from admin_api.schemas import (
@@ -39,10 +40,14 @@ router = APIRouter(tags=["invoicing"])
 
 
 @router.post("/billing-runs", response_model=BillingRunOut, status_code=201)
-def billing_run(body: BillingRunIn, request: Request, session: Session = db("finance.bill")) -> BillingRunOut:
+def billing_run(
+    body: BillingRunIn, request: Request, scope: CityScope, session: Session = db("finance.bill")
+) -> BillingRunOut:
     """Faturamento mensal. Dry (the default): what would be generated and the warnings to read
     first (a service without a billing method, due day or price). Then with dry_run false:
-    the monthly fees and their invoices. Running a month twice generates nothing twice."""
+    the monthly fees and their invoices. Running a month twice generates nothing twice. Needs an
+    operator of every city."""
+    scoped.whole_isp(scope, "the billing run")
     run = run_billing(
         session, body.competence, policy_zone(request), dry_run=body.dry_run, prorate=body.pro_rata
     )
@@ -50,7 +55,10 @@ def billing_run(body: BillingRunIn, request: Request, session: Session = db("fin
 
 
 @router.get("/billing-runs", response_model=list[BillingRunOut])
-def list_billing_runs(limit: Limit = 20, session: Session = db("finance.read")) -> list[BillingRunOut]:
+def list_billing_runs(
+    scope: CityScope, limit: Limit = 20, session: Session = db("finance.read")
+) -> list[BillingRunOut]:
+    scoped.whole_isp(scope, "the billing runs' log")
     runs = session.scalars(select(BillingRun).order_by(BillingRun.id.desc()).limit(limit))
     return [BillingRunOut.model_validate(r).model_copy(update={"items": []}) for r in runs]
 
@@ -64,21 +72,23 @@ def invoice_out(invoice: Invoice) -> InvoiceOut:
 
 
 @router.post("/invoices", response_model=InvoiceOut, status_code=201)
-def issue_invoice(body: InvoiceIn, session: Session = db("finance.charge")) -> InvoiceOut:
+def issue_invoice(body: InvoiceIn, scope: CityScope, session: Session = db("finance.charge")) -> InvoiceOut:
     """Group open charges of one customer on one boleto (seed 000: amarrar a uma fatura)."""
+    scoped.charges(session, body.charge_ids, scope)
     return invoice_out(invoices.issue(session, **body.model_dump()))
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceOut)
-def get_invoice(invoice_id: PathId, session: Session = db("finance.read")) -> InvoiceOut:
-    return invoice_out(invoices.get_invoice(session, invoice_id))
+def get_invoice(invoice_id: PathId, scope: CityScope, session: Session = db("finance.read")) -> InvoiceOut:
+    return invoice_out(scoped.invoice(session, invoice_id, scope))
 
 
 @router.get("/customers/{customer_id}/invoices", response_model=list[InvoiceOut])
 def customer_invoices(
-    customer_id: PathId, limit: Limit = 50, session: Session = db("finance.read")
+    customer_id: PathId, scope: CityScope, limit: Limit = 50, session: Session = db("finance.read")
 ) -> list[InvoiceOut]:
     """Every invoice of the customer, cancelled ones included (seed 004), newest first."""
+    scoped.customer_id(session, customer_id, scope)
     rows = session.scalars(
         select(Invoice).where(Invoice.customer_id == customer_id).order_by(Invoice.id.desc()).limit(limit)
     )
@@ -87,9 +97,9 @@ def customer_invoices(
 
 @router.post("/invoices/{invoice_id}/cancel", response_model=InvoiceOut)
 def cancel_invoice(
-    invoice_id: PathId, body: InvoiceCancelIn, session: Session = db("finance.charge")
+    invoice_id: PathId, body: InvoiceCancelIn, scope: CityScope, session: Session = db("finance.charge")
 ) -> InvoiceOut:
-    invoice = invoices.get_invoice(session, invoice_id)
+    invoice = scoped.invoice(session, invoice_id, scope)
     return invoice_out(
         invoices.cancel_invoice(
             session, invoice, reason=body.reason, now=utcnow(), cancel_charges=body.cancel_charges
@@ -99,10 +109,10 @@ def cancel_invoice(
 
 @router.post("/invoices/{invoice_id}/reissue", response_model=InvoiceOut, status_code=201)
 def reissue_invoice(
-    invoice_id: PathId, body: ReissueIn, session: Session = db("finance.charge")
+    invoice_id: PathId, body: ReissueIn, scope: CityScope, session: Session = db("finance.charge")
 ) -> InvoiceOut:
     """Regerar fatura: the old one is cancelled (and stays), a new one carries what is open."""
-    invoice = invoices.get_invoice(session, invoice_id)
+    invoice = scoped.invoice(session, invoice_id, scope)
     return invoice_out(
         invoices.reissue(session, invoice, due_date=body.due_date, reason=body.reason, now=utcnow())
     )
@@ -111,11 +121,13 @@ def reissue_invoice(
 @router.get("/charges/quote", response_model=QuoteOut)
 def quote(
     request: Request,
+    scope: CityScope,
     ids: list[Id] = Query(..., min_length=1, max_length=500, description="charge ids"),
     on: date | None = Query(None, description="the day of payment (default today)"),
     session: Session = db("finance.read"),
 ) -> QuoteOut:
     """What settles the charges on a day: open amount − promotional discount + late fee + interest."""
+    scoped.charges(session, ids, scope)
     zone = policy_zone(request)
     day = on or utcnow().astimezone(zone).date()
     quotes = quote_of(session, ids, day, zone)

@@ -14,7 +14,9 @@ from aaa.ipam import allocator, assignments, importer, reports, subnets
 from aaa.ipam.models import IpAssignment, IpFolder, Pool, Subnet
 from aaa.ipam.types import AssignmentKind
 from aaa.subscribers import service as services
+from aaa.subscribers.customers import EVERYWHERE, Scope
 from aaa.subscribers.models import Service
+from admin_api import scoped
 from admin_api.deps import CityScope, db
 from admin_api.routes.common import Limit, Offset, PathId, QueryId, page_of
 from admin_api.schemas import (
@@ -68,9 +70,13 @@ def _subnet_out(session: Session, subnet: Subnet) -> SubnetOut:
     return out
 
 
-def _assignment_out(session: Session, row: IpAssignment) -> AssignmentOut:
+def _assignment_out(session: Session, row: IpAssignment, scope: Scope = EVERYWHERE) -> AssignmentOut:
+    """A hold of another city's service shows that the address is taken, not by whom."""
     out = AssignmentOut.model_validate(row)
-    if row.service_id is not None:
+    if row.service_id is not None and not scoped.service_visible(session, row.service_id, scope):
+        out.service_id = None
+        out.note = ""
+    elif row.service_id is not None:
         service = session.get(Service, row.service_id)
         out.login = (service.login or service.former_login) if service else None
     return out
@@ -197,17 +203,20 @@ def next_free(
 @router.get("/ipam/subnets/{subnet_id}/assignments", response_model=Page[AssignmentOut])
 def list_assignments(
     subnet_id: PathId,
+    scope: CityScope,
     kind: AssignmentKind | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
     session: Session = db("ipam.read"),
 ) -> Page[AssignmentOut]:
-    """What the subnet holds now, by address."""
+    """What the subnet holds now, by address (another city's service shows as a bare hold)."""
     subnet = subnets.get_subnet(session, subnet_id)
     query = select(IpAssignment).where(*allocator.active(subnet.id))
     if kind is not None:
         query = query.where(IpAssignment.kind == kind)
-    return page_of(session, query, IpAssignment.first, lambda r: _assignment_out(session, r), limit, offset)
+    return page_of(
+        session, query, IpAssignment.first, lambda r: _assignment_out(session, r, scope), limit, offset
+    )
 
 
 @router.post("/ipam/subnets/{subnet_id}/reservations", response_model=AssignmentOut, status_code=201)
@@ -243,24 +252,26 @@ def remove_hold(subnet_id: PathId, hold_id: PathId, session: Session = db("ipam.
 @router.get("/ipam/address", response_model=AddressReportOut)
 def address_report(
     address: Annotated[str, Query(min_length=2, max_length=49, description="e.g. 100.64.0.7")],
+    scope: CityScope,
     limit: Limit = 100,
     session: Session = db("ipam.read"),
 ) -> AddressReportOut:
-    """Who holds an address now, and everyone who held it before."""
+    """Who holds an address now, and everyone who held it before (of the operator's cities)."""
     holder = assignments.holder_of(session, address)
     subnet, history = assignments.history_of(session, address, limit)
     return AddressReportOut(
         address=address,
         subnet=_subnet_out(session, subnet),
-        holder=_assignment_out(session, holder) if holder else None,
-        history=[_assignment_out(session, row) for row in history],
+        holder=_assignment_out(session, holder, scope) if holder else None,
+        history=[_assignment_out(session, row, scope) for row in history],
     )
 
 
 @router.post("/ipam/import", response_model=ImportOut)
-def import_csv(body: ImportIn, session: Session = db("ipam.write")) -> ImportOut:
+def import_csv(body: ImportIn, scope: CityScope, session: Session = db("ipam.write")) -> ImportOut:
     """Fixed IPs from CSV (``login,address``). Conflicts are reported, never overwritten; a dry run
-    reports the same and changes nothing."""
+    reports the same and changes nothing. Logins of every city: needs an operator of every city."""
+    scoped.whole_isp(scope, "an import of fixed IPs")
     report = importer.import_fixed(session, importer.read_csv(body.csv), utcnow())
     if body.dry_run:
         session.rollback()

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from aaa.subscribers import plans
+from aaa.subscribers import service as services
 from admin_api.deps import CityScope, db
 from admin_api.routes.common import Limit, Offset, PathId
 from admin_api.schemas import MassChangeIn, MassChangeOut, Page, PlanCloneIn, PlanIn, PlanOut, PlanPatch
@@ -44,7 +45,10 @@ def clone_plan(plan_id: PathId, body: PlanCloneIn, session: Session = db("plans.
 def mass_change(
     plan_id: PathId, body: MassChangeIn, scope: CityScope, session: Session = db("plans.mass_change")
 ) -> MassChangeOut:
-    """Move the selected services of this plan to another (seed 000: Alteração massiva de planos)."""
+    """Move the selected services of this plan to another (seed 000: Alteração massiva de planos).
+    Every id in ``service_ids`` must be a service the operator can see (else 404)."""
+    for service_id in body.service_ids or ():
+        services.get_service_by_id(session, service_id, scope)
     changed = plans.mass_change(
         session,
         plans.get_plan(session, plan_id),

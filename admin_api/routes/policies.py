@@ -18,6 +18,7 @@ from aaa.enforcement.models import Enforcement, EnforcementAttempt
 from aaa.enforcement.reconcile import reconcile
 from aaa.subscribers import overlays, plans
 from aaa.subscribers import service as services
+from admin_api import scoped
 from admin_api.deps import CityScope, db, policy_zone, settings_of
 from admin_api.routes.common import Limit, PathId, QueryId
 from admin_api.schemas import (
@@ -184,10 +185,14 @@ def enforcement_history(
 
 @router.post("/enforcement/reconcile", response_model=list[ReconcileOut])
 def run_reconcile(
-    request: Request, nas_id: QueryId | None = None, session: Session = db("enforcement.run")
+    request: Request,
+    scope: CityScope,
+    nas_id: QueryId | None = None,
+    session: Session = db("enforcement.run"),
 ) -> list[ReconcileOut]:
     """Compare each NAS's sessions (RouterOS /ppp/active where the API is configured) with the
     database now: close what the NAS no longer has, list what the database does not know, and
-    put drifted sessions back in the outbox."""
+    put drifted sessions back in the outbox. Needs an operator of every city."""
+    scoped.whole_isp(scope, "reconciling the NAS")
     reports = reconcile(request.app.state.factory, settings_of(request), utcnow(), nas_id)
     return [ReconcileOut.model_validate(r, from_attributes=True) for r in reports]

@@ -178,7 +178,7 @@ def transfer(
     """Troca de titularidade, to an existing customer or to one created in the same request."""
     service = services.get_service_by_id(session, service_id, scope)
     if body.new_customer is not None:
-        target = create_customer(session, body.new_customer)
+        target = create_customer(session, body.new_customer, scope)
     else:
         assert body.customer_id is not None
         target = customers.get_customer(session, body.customer_id, scope)
