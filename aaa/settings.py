@@ -177,6 +177,9 @@ class BillingSettings(_Section):
     webhook_timeout: float = Field(default=5.0, gt=0, le=60)
     webhook_max_attempts: int = Field(default=8, ge=1, le=50)
     webhook_backoff_seconds: float = Field(default=30.0, gt=0)  # doubled per failed attempt
+    # Webhook receivers may not be on loopback, private, link-local (cloud metadata) or reserved
+    # addresses unless a network here names them, e.g. ["10.0.0.0/8"] for an ERP on the LAN.
+    webhook_allowed_networks: list[str] = []
     # Where standing() reads charges: "local" (our tables) or "sql_view" (another ERP's database).
     charges_source: Literal["local", "sql_view"] = "local"
     external_database_url: str = ""
@@ -207,6 +210,18 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:// or postgresql:// (psycopg 3 is the driver)")
         if value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("billing")
+    @classmethod
+    def _networks_parse(cls, value: BillingSettings) -> BillingSettings:
+        import ipaddress
+
+        for network in value.webhook_allowed_networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"webhook_allowed_networks: {exc}") from None
         return value
 
     @field_validator("redis_url")

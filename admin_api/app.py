@@ -141,7 +141,12 @@ def create_app(settings: Settings, components: Components) -> FastAPI:
         request_id = given if 0 < len(given) <= 64 and given.isprintable() else uuid.uuid4().hex
         token = REQUEST_ID.set(request_id)
         try:
-            response = await call_next(request)
+            if b"%00" in request.scope.get("query_string", b"") or "\x00" in request.url.path:
+                response: Response = errors.problem(
+                    422, "Invalid request", "the URL must not contain a NUL character (%00)"
+                )
+            else:
+                response = await call_next(request)
         finally:
             REQUEST_ID.reset(token)
         response.headers["X-Request-Id"] = request_id

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from aaa.ipam.types import AssignmentKind, PoolKind, PoolMode, ReleaseReason, SubnetPurpose
 from aaa.nas.models import MaMode, VendorProfile
+from aaa.nul import contains_nul
 from aaa.subscribers.types import (
     AddressKind,
     BillingMode,
@@ -33,9 +34,32 @@ WebhookEvent = Literal[
 
 
 class In(BaseModel):
-    """Request bodies reject unknown fields: a misspelt field is an error, not silently ignored."""
+    """Request bodies reject unknown fields: a misspelt field is an error, not silently ignored.
+    No text may hold a NUL (PostgreSQL's text cannot), and no day may lie outside what an ISP's
+    records mean (2000 to 2100; birth dates from 1900): a typo'd year is a 422, never a 500 or
+    a value the database cannot hold."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if contains_nul(data):
+            raise ValueError("text must not contain a NUL character (\\u0000)")
+        return data
+
+    @model_validator(mode="after")
+    def _days_in_range(self) -> In:
+        for name, value in self:
+            day = value.date() if isinstance(value, datetime) else value
+            if isinstance(day, date):
+                low = BIRTH_MIN if name == "birth_date" else DAY_MIN
+                if not low <= day <= DAY_MAX:
+                    raise ValueError(f"{name}: {day} is out of range ({low} to {DAY_MAX})")
+        return self
+
+
+DAY_MIN, DAY_MAX, BIRTH_MIN = date(2000, 1, 1), date(2100, 12, 31), date(1900, 1, 1)
 
 
 class Out(BaseModel):

@@ -10,7 +10,6 @@ header ``X-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>." + raw bod
 from __future__ import annotations
 
 import hmac
-import json
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -21,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from aaa.errors import Conflict, Forbidden, Invalid, NotFound
+from aaa.nul import contains_nul
 from aaa.operators.models import CashBox
 from billing_bridge.amounts import MONEY_LIMIT
 from billing_bridge.invoices import live_charges, state_of
@@ -76,7 +76,7 @@ def notify(
         raise Invalid("external_id (a string of 1 to 200 characters) is required")
     if (known := _find(session, external_id)) is not None:
         return known, False, []
-    if "\x00" in json.dumps(payload):
+    if contains_nul(payload):
         raise Invalid("the notification contains a NUL character (\\u0000), which cannot be stored")
     amount = _amount(payload.get("amount"))
     invoice_id = payload.get("invoice_id")

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.operators.models import CashBox
 from aaa.subscribers.models import Service
-from billing_bridge.amounts import Discount, LateRule, Quote, quote
+from billing_bridge.amounts import MONEY_LIMIT, Discount, LateRule, Quote, quote
 from billing_bridge.charges import lock_open, money
 from billing_bridge.models import ZERO, BillingMethod, Charge, ChargeStatus, Receipt, ReceiptItem
 from billing_bridge.routine import Transition, settle
@@ -55,7 +55,7 @@ def quote_charges(
         if interest > ZERO:
             day = received_at.astimezone(zone).date()
             interest_since[charge_id] = max(day, interest_since.get(charge_id, day))
-    return {
+    quotes = {
         c.id: quote(
             c.open_amount,
             c.due_date,
@@ -68,6 +68,12 @@ def quote_charges(
         )
         for c in charges
     }
+    total = sum((q.total for q in quotes.values()), ZERO)
+    if total >= MONEY_LIMIT:  # interest over decades: more than a money column holds
+        raise Invalid(
+            f"what these charges would cost on {paid_on} ({total}) is beyond any amount this system stores"
+        )
+    return quotes
 
 
 def quote_of(session: Session, charge_ids: Sequence[int], paid_on: date, zone: ZoneInfo) -> dict[int, Quote]:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import urllib.error
-import urllib.request
+import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,8 +25,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from aaa import metrics
 from aaa.db.base import utcnow
 from aaa.subscribers.models import Service
+from billing_bridge import outbound
 from billing_bridge.models import DeliveryStatus, Webhook, WebhookDelivery
+from billing_bridge.outbound import PUBLIC_ONLY, AddressPolicy
 
+log = logging.getLogger(__name__)
 EVENTS = ("service.status_changed", "payment.received", "receipt.reversed", "payment.flagged")
 _CLAIM = timedelta(minutes=2)  # a claimed delivery is retried after this if its sender died
 
@@ -66,6 +69,20 @@ def emit_many(session: Session, event_name: str, payloads: list[dict[str, Any]])
     return len(rows)
 
 
+def deactivate(session: Session, hook: Webhook) -> int:
+    """A deactivated webhook's pending deliveries end (failed, "webhook deactivated"): none is
+    sent later, even if it is reactivated. Returns how many."""
+    result = session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.webhook_id == hook.id, WebhookDelivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.FAILED, last_error="webhook deactivated")
+        .execution_options(synchronize_session=False)
+    )
+    hook.active = False
+    session.flush()
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def install(factory: sessionmaker[Session]) -> None:
     event.listen(factory, "after_flush", _status_changes)
 
@@ -101,27 +118,27 @@ class Outcome:
         return self.code is not None and 200 <= self.code < 300
 
 
-def post(url: str, secret: str, delivery_id: int, event_name: str, payload: Any, timeout: float) -> Outcome:
+def send(
+    url: str,
+    secret: str,
+    delivery_id: int,
+    event_name: str,
+    payload: Any,
+    timeout: float,
+    policy: AddressPolicy,
+) -> Outcome:
     body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "isp-aaa-webhook",
-            "X-AAA-Event": event_name,
-            "X-AAA-Delivery": str(delivery_id),
-            "X-AAA-Signature": sign(secret, int(utcnow().timestamp()), body),
-        },
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return Outcome(delivery_id, response.status, None)
-    except urllib.error.HTTPError as exc:
-        return Outcome(delivery_id, exc.code, f"HTTP {exc.code} {exc.reason}")
-    except (OSError, ValueError) as exc:
-        return Outcome(delivery_id, None, f"{type(exc).__name__}: {exc}")
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "isp-aaa-webhook",
+        "X-AAA-Event": event_name,
+        "X-AAA-Delivery": str(delivery_id),
+        "X-AAA-Signature": sign(secret, int(utcnow().timestamp()), body),
+    }
+    answer = outbound.post(url, body, headers, timeout, policy)
+    if answer.detail:
+        log.warning("webhook delivery %d: %s", delivery_id, answer.detail)
+    return Outcome(delivery_id, answer.code, answer.error)
 
 
 def deliver_due(
@@ -132,8 +149,12 @@ def deliver_due(
     max_attempts: int = 8,
     backoff: float = 30.0,
     limit: int = 200,
+    policy: AddressPolicy = PUBLIC_ONLY,
+    senders: int = 16,
 ) -> list[Outcome]:
-    """Claim due deliveries (one sender per row, also across nodes), send, record."""
+    """Claim due deliveries (one sender per row, also across nodes), send them side by side
+    (``senders`` at once, each attempt ending within ``timeout``: one slow or broken receiver
+    delays no other), record each answer."""
     with factory.begin() as session:
         query = (
             select(
@@ -144,7 +165,11 @@ def deliver_due(
                 Webhook.secret,
             )
             .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
-            .where(WebhookDelivery.status == DeliveryStatus.PENDING, WebhookDelivery.next_attempt_at <= now)
+            .where(
+                WebhookDelivery.status == DeliveryStatus.PENDING,
+                WebhookDelivery.next_attempt_at <= now,
+                Webhook.active.is_(True),
+            )
             .order_by(WebhookDelivery.id)
             .limit(limit)
         )
@@ -157,7 +182,12 @@ def deliver_due(
                 .where(WebhookDelivery.id.in_([d.id for d in due]))
                 .values(next_attempt_at=now + _CLAIM)
             )
-    outcomes = [post(d.url, d.secret, d.id, d.event, d.payload, timeout) for d in due]
+    outcomes: list[Outcome] = []
+    if due:
+        with ThreadPoolExecutor(min(senders, len(due)), thread_name_prefix="webhook") as pool:
+            outcomes = list(
+                pool.map(lambda d: send(d.url, d.secret, d.id, d.event, d.payload, timeout, policy), due)
+            )
     if outcomes:
         with factory.begin() as session:
             rows = {

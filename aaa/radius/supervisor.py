@@ -153,6 +153,7 @@ def expire_overlays_every(settings: Settings, factory: sessionmaker[Session], st
 def deliver_webhooks_every(settings: Settings, factory: sessionmaker[Session], stop: threading.Event) -> None:
     """Send due webhook deliveries (status changes, payments); retries back off per delivery."""
     from aaa.db.base import utcnow
+    from billing_bridge.outbound import AddressPolicy
     from billing_bridge.webhooks import deliver_due
 
     b = settings.billing
@@ -164,6 +165,7 @@ def deliver_webhooks_every(settings: Settings, factory: sessionmaker[Session], s
                 timeout=b.webhook_timeout,
                 max_attempts=b.webhook_max_attempts,
                 backoff=b.webhook_backoff_seconds,
+                policy=AddressPolicy.of(b.webhook_allowed_networks),
             )
             failed = [o for o in sent if not o.ok]
             if failed:

@@ -25,7 +25,7 @@ from admin_api.schemas import (
     WebhookOut,
     WebhookPatch,
 )
-from billing_bridge import notifications
+from billing_bridge import notifications, webhooks
 from billing_bridge.models import (
     DeliveryStatus,
     Invoice,
@@ -34,6 +34,7 @@ from billing_bridge.models import (
     Webhook,
     WebhookDelivery,
 )
+from billing_bridge.outbound import AddressPolicy, check_url
 from billing_bridge.routine import Transition
 
 router = APIRouter(tags=["hooks"])
@@ -126,14 +127,21 @@ def list_webhooks(scope: CityScope, session: Session = db("finance.hooks")) -> l
 
 
 @router.post("/webhooks", response_model=WebhookOut, status_code=201)
-def create_webhook(body: WebhookIn, scope: CityScope, session: Session = db("finance.hooks")) -> WebhookOut:
+def create_webhook(
+    body: WebhookIn, request: Request, scope: CityScope, session: Session = db("finance.hooks")
+) -> WebhookOut:
     """Deliveries are signed: X-AAA-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>.
     A webhook receives every city's events: needs an operator of every city."""
     scoped.whole_isp(scope, "a webhook")
+    check_url(body.url, _policy(request))
     hook = Webhook(**body.model_dump())
     session.add(hook)
     session.flush()
     return WebhookOut.model_validate(hook)
+
+
+def _policy(request: Request) -> AddressPolicy:
+    return AddressPolicy.of(settings_of(request).billing.webhook_allowed_networks)
 
 
 def _webhook(session: Session, webhook_id: int) -> Webhook:
@@ -145,11 +153,23 @@ def _webhook(session: Session, webhook_id: int) -> Webhook:
 
 @router.patch("/webhooks/{webhook_id}", response_model=WebhookOut)
 def update_webhook(
-    webhook_id: PathId, body: WebhookPatch, scope: CityScope, session: Session = db("finance.hooks")
+    webhook_id: PathId,
+    body: WebhookPatch,
+    request: Request,
+    scope: CityScope,
+    session: Session = db("finance.hooks"),
 ) -> WebhookOut:
+    """Deactivating (active false) ends the webhook's pending deliveries."""
     scoped.whole_isp(scope, "a webhook")
     hook = _webhook(session, webhook_id)
-    for field, value in body.model_dump(exclude_unset=True).items():
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("url"):
+        check_url(changes["url"], _policy(request))
+    if changes.pop("active", None) is False and hook.active:
+        webhooks.deactivate(session, hook)
+    elif body.active:
+        hook.active = True
+    for field, value in changes.items():
         setattr(hook, field, value)
     session.flush()
     return WebhookOut.model_validate(hook)
