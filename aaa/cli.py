@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from aaa.errors import DomainError
+from aaa.logs import mask_credentials
 from aaa.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     upgrade(settings.database_url)
-    print(f"database {settings.database_url} is at the newest migration")
+    print(f"database {mask_credentials(settings.database_url)} is at the newest migration")
     return 0
 
 

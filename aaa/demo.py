@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from aaa.db.base import utcnow
 from aaa.ipam.subnets import add_folder, add_subnet
 from aaa.ipam.types import SubnetPurpose
+from aaa.logs import mask_credentials
 from aaa.nas.models import MaMode, Nas, VendorProfile
 from aaa.nas.service import add_nas
 from aaa.operators.models import Operator
@@ -110,7 +111,7 @@ def create_demo(session: Session, settings: Settings) -> list[str]:
     server = f"127.0.0.1:{port}"
     api = f"http://{settings.api.bind}:{settings.api.port}/api/v1"
     return [
-        f"demo ISP ready in {settings.database_url}",
+        f"demo ISP ready in {mask_credentials(settings.database_url)}",
         "NAS demo-nas 127.0.0.1, secret " + DEMO_SECRET,
         "subscribers: maria/maria-pass (100M), joao/joao-pass (300M, fixed IP 100.64.10.2), "
         "padaria/padaria-pass (600M), devedor/devedor-pass (suspended for debt)",
