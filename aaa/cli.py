@@ -144,6 +144,10 @@ def cmd_nas_add(args: argparse.Namespace) -> int:
             api_port=args.api_port,
             api_username=args.api_username,
             api_password=args.api_password,
+            api_tls=args.api_tls,
+            api_tls_verify=args.api_tls_verify,
+            allow_wide_prefix=args.allow_wide_prefix,
+            allow_short_secret=args.allow_short_secret,
         )
         print(
             f"NAS {nas.id} {nas.name} at {nas.address} ({nas.vendor.value}, CoA port {nas.coa_port}, "
@@ -165,10 +169,15 @@ def cmd_nas_list(args: argparse.Namespace) -> int:
                 n.coa_port,
                 n.require_message_authenticator.value,
                 "yes" if n.swap_octets else "no",
+                "SHORT, rotate it" if n.allow_short_secret else "ok",
+                "api-ssl" if n.api_tls else ("api (clear text)" if n.api_username else "-"),
             )
             for n in list_nas(session)
         ]
-    _table(("id", "name", "address", "vendor", "coa_port", "require_ma", "swap_octets"), rows)
+    _table(
+        ("id", "name", "address", "vendor", "coa_port", "require_ma", "swap_octets", "secret", "routeros"),
+        rows,
+    )
     return 0
 
 
@@ -422,7 +431,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interim-interval", type=int, help="Acct-Interim-Interval sent to this NAS (seconds)")
     p.add_argument("--api-username", help="RouterOS API user (enforcement fallback, reconciler)")
     p.add_argument("--api-password")
-    p.add_argument("--api-port", type=int, default=8728)
+    p.add_argument("--api-port", type=int, help="default 8729 with --api-tls, else 8728")
+    p.add_argument(
+        "--api-tls", action="store_true", help="RouterOS api-ssl: the API password is not sent in clear"
+    )
+    p.add_argument("--api-tls-verify", action="store_true", help="check the router's certificate")
+    p.add_argument("--allow-wide-prefix", action="store_true", help="accept an address wider than /24 (/64)")
+    p.add_argument("--allow-short-secret", action="store_true", help="accept a secret under 16 characters")
     command("list", cmd_nas_list, "list NASes", nas)
 
     plan = sub.add_parser("plan", help="speed plans").add_subparsers(dest="plan_command", required=True)

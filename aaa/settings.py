@@ -163,6 +163,7 @@ class EnforcerSettings(_Section):
     breaker_failures: int = Field(default=5, ge=1)  # consecutive timeouts that open a NAS's circuit
     breaker_seconds: float = Field(default=30.0, gt=0)
     api_timeout: float = Field(default=5.0, gt=0, le=60)
+    api_ca_file: str = ""  # CA bundle for NASes with api_tls_verify (empty: the system's CAs)
     reconcile_interval: float = Field(default=300.0, gt=0)
 
 

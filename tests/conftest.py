@@ -130,6 +130,16 @@ def api(db_url: str) -> Iterator[Any]:
 
 
 @pytest.fixture
+def http(db_url: str) -> Iterator[Any]:
+    """The admin API served by uvicorn on a real socket on ``db_url``, logged in as a superuser
+    (tests.api_client.Http)."""
+    from tests.api_client import running_api
+
+    with running_api(db_url) as client:
+        yield client
+
+
+@pytest.fixture
 def pg_factory(pg_database: str) -> Iterator[sessionmaker[Session]]:
     """PostgreSQL only: for races that need real row locks and concurrent connections."""
     engine = make_engine(pg_database, pool_size=60, max_overflow=0)

@@ -7,7 +7,6 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -15,51 +14,10 @@ import pytest
 from sqlalchemy import text
 
 from aaa.db.engine import make_engine
-from tests.api_client import ADMIN_PASSWORD, admin_app, person, served
+from tests.api_client import ADMIN_PASSWORD, Http, person, running_api, served
 from tests.conftest import wait_for
 
 PASSWORD = "correct-horse-battery"
-
-
-class Http:
-    """An httpx client of /api/v1 that fails loudly on an unexpected status."""
-
-    def __init__(self, base: str, token: str | None = None):
-        self.base = base
-        self.client = httpx.Client(base_url=f"{base}/api/v1", timeout=30)
-        if token:
-            self.client.headers["Authorization"] = f"Bearer {token}"
-
-    def call(self, method: str, path: str, expect: int | None, **kw: Any) -> Any:
-        response = self.client.request(method, path, **kw)
-        if expect is not None:
-            assert response.status_code == expect, (method, path, response.status_code, response.text)
-        return response.json() if response.content else None
-
-    def get(self, path: str, expect: int | None = 200, **kw: Any) -> Any:
-        return self.call("GET", path, expect, **kw)
-
-    def post(self, path: str, json: Any = None, expect: int | None = 200, **kw: Any) -> Any:
-        return self.call("POST", path, expect, json=json, **kw)
-
-    def patch(self, path: str, json: Any, expect: int | None = 200) -> Any:
-        return self.call("PATCH", path, expect, json=json)
-
-    def login(self, login: str, password: str, expect: int = 200) -> Http:
-        body = Http(self.base).post("/auth/login", {"login": login, "password": password}, expect=expect)
-        return Http(self.base, body["token"] if expect == 200 else None)
-
-
-@contextmanager
-def running_api(db_url: str, **overrides: Any) -> Iterator[Http]:
-    with admin_app(db_url, **overrides) as app, served(app) as base:
-        yield Http(base).login("admin", ADMIN_PASSWORD)
-
-
-@pytest.fixture
-def http(db_url: str) -> Iterator[Http]:
-    with running_api(db_url) as client:
-        yield client
 
 
 def add_operator(admin: Http, login: str, **fields: Any) -> dict[str, Any]:

@@ -21,8 +21,7 @@ from aaa.db.base import utcnow
 from billing_bridge.models import Webhook
 from billing_bridge.outbound import AddressPolicy
 from billing_bridge.webhooks import deliver_due, sign
-from tests.api_client import CPF, person
-from tests.test_trust_api import Http, running_api
+from tests.api_client import CPF, Http, person, running_api
 
 LOCAL = ["127.0.0.0/8"]
 NOTIFY_SECRET = "gateway-secret-0123456789"

@@ -233,6 +233,9 @@ class Enforcer:
                 nas.api_username,
                 nas.api_password or "",
                 self.settings.enforcer.api_timeout,
+                tls=nas.api_tls,
+                verify=nas.api_tls_verify,
+                ca_file=self.settings.enforcer.api_ca_file,
             ) as ros:
                 if method is Method.API_KICK:
                     removed = ros.kick(target.login)

@@ -63,6 +63,9 @@ def _reconcile_nas(factory: sessionmaker[Session], settings: Settings, nas: Nas,
                 target.api_username,
                 target.api_password or "",
                 settings.enforcer.api_timeout,
+                tls=target.api_tls,
+                verify=target.api_tls_verify,
+                ca_file=settings.enforcer.api_ca_file,
             ) as ros:
                 active = ros.active()
         except RouterOsError as exc:

@@ -7,9 +7,11 @@ on (refused login, !trap text, unreachable).
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import librouteros
 from librouteros.exceptions import LibRouterosError
@@ -76,9 +78,31 @@ class RouterOs:
 
 
 @contextmanager
-def connect(host: str, port: int, username: str, password: str, timeout: float) -> Iterator[RouterOs]:
+def connect(
+    host: str,
+    port: int,
+    username: str,
+    password: str,
+    timeout: float,
+    *,
+    tls: bool = False,
+    verify: bool = False,
+    ca_file: str = "",
+) -> Iterator[RouterOs]:
+    """``tls``: RouterOS's api-ssl service (port 8729), so the login and every command travel
+    encrypted; plain api (8728) sends the password in clear. ``verify`` checks the router's
+    certificate against ``ca_file`` (or the system's CAs) and its address."""
+    options: dict[str, Any] = {}
+    if tls:
+        context = ssl.create_default_context(cafile=ca_file or None)
+        if not verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        options["ssl_wrapper"] = lambda sock: context.wrap_socket(sock, server_hostname=host)
     try:
-        api = librouteros.connect(host, username, password, port=port, timeout=timeout, encoding="utf-8")
+        api = librouteros.connect(
+            host, username, password, port=port, timeout=timeout, encoding="utf-8", **options
+        )
     except (OSError, LibRouterosError) as exc:
         raise RouterOsError(f"RouterOS API {host}:{port}: {exc}") from exc
     try:

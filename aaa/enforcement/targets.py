@@ -39,6 +39,8 @@ class NasTarget:
     api_port: int
     api_username: str | None
     api_password: str | None
+    api_tls: bool = False
+    api_tls_verify: bool = False
 
     @property
     def has_api(self) -> bool:
@@ -69,6 +71,8 @@ def nas_target(nas: Nas) -> NasTarget:
         nas.api_port,
         nas.api_username,
         nas.api_password,
+        nas.api_tls,
+        nas.api_tls_verify,
     )
 
 

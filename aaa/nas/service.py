@@ -15,20 +15,28 @@ from aaa.ipam.subnets import check_pools
 from aaa.nas.models import MaMode, Nas, VendorProfile
 
 log = logging.getLogger(__name__)
-MIN_SECRET = 12  # draft-ietf-radext-deprecating-radius: warn at 12 octets or fewer
+MIN_SECRET = 16  # RFC 2865 §3: "at least 16 octets" is preferred
+# A registration wider than one NAS's addresses trusts every host in it with the secret.
+WIDEST = {4: 24, 6: 64}
 
 
-def _address(value: str) -> str:
+def _address(value: str, allow_wide: bool) -> str:
     try:
         network = ipaddress.ip_network(value, strict=True)
     except ValueError as exc:
         raise Invalid(
             f"NAS address {value!r} is not an IP address or a CIDR with host bits clear: {exc}"
         ) from exc
+    if (network.prefixlen < WIDEST[network.version] or network.prefixlen == 0) and not allow_wide:
+        raise Invalid(
+            f"NAS address {value} covers {network.num_addresses} addresses: anyone there who learns the "
+            f"secret may send as this NAS; register each NAS's own address, or set allow_wide_prefix "
+            f"if a prefix shorter than /{WIDEST[network.version]} is intended"
+        )
     return str(network.network_address) if network.num_addresses == 1 else str(network)
 
 
-def _secret(name: str, secret: str | None) -> str:
+def _secret(name: str, secret: str | None, allow_short: bool) -> str:
     """The given secret, checked, or a random one when none is given."""
     if secret is None:
         return secrets.token_urlsafe(24)
@@ -36,7 +44,13 @@ def _secret(name: str, secret: str | None) -> str:
         raise Invalid("the shared secret must not be empty")
     if len(secret.encode()) > 128:
         raise Invalid("the shared secret must be at most 128 octets")
-    if len(secret.encode()) <= MIN_SECRET:
+    if len(secret.encode()) < MIN_SECRET:
+        if not allow_short:
+            raise Invalid(
+                f"the shared secret has {len(secret.encode())} octets; RFC 2865 asks for at least "
+                f"{MIN_SECRET} (omit it to get a random one), or set allow_short_secret to keep an "
+                "existing NAS's secret"
+            )
         log.warning("NAS %s: shared secret has %d octets; use at least 16 random ones", name, len(secret))
     return secret
 
@@ -62,14 +76,19 @@ def add_nas(
     swap_octets: bool = False,
     interim_interval: int | None = None,
     description: str = "",
-    api_port: int = 8728,
+    api_port: int | None = None,
     api_username: str | None = None,
     api_password: str | None = None,
+    api_tls: bool = False,
+    api_tls_verify: bool = False,
+    allow_wide_prefix: bool = False,
+    allow_short_secret: bool = False,
     **pools: int | None,
 ) -> Nas:
-    """Register a NAS; ``secret`` None generates a random one (read it back from ``nas.secret``)."""
-    address = _address(address)
-    secret = _secret(name, secret)
+    """Register a NAS; ``secret`` None generates a random one (read it back from ``nas.secret``).
+    A prefix wider than /24 (/64) or a secret under 16 octets needs its ``allow_`` flag."""
+    address = _address(address, allow_wide_prefix)
+    secret = _secret(name, secret, allow_short_secret)
     _unique(session, "name", name)
     _unique(session, "address", address)
     check_pools(session, pools)
@@ -85,9 +104,13 @@ def add_nas(
         swap_octets=swap_octets,
         interim_interval=interim_interval,
         description=description,
-        api_port=api_port,
+        api_port=api_port or (8729 if api_tls else 8728),
         api_username=api_username or None,
         api_password=api_password or None,
+        api_tls=api_tls,
+        api_tls_verify=api_tls_verify,
+        allow_wide_prefix=allow_wide_prefix,
+        allow_short_secret=allow_short_secret and len(secret.encode()) < MIN_SECRET,
         **pools,
     )
     session.add(nas)
@@ -117,8 +140,11 @@ def get_nas(session: Session, nas_id: int) -> Nas:
 
 def update_nas(session: Session, nas: Nas, **changes: object) -> Nas:
     """Edit a NAS; the RADIUS workers pick the change up without a restart."""
-    if "address" in changes:
-        changes["address"] = _address(str(changes["address"]))
+    if "address" in changes or changes.get("allow_wide_prefix") is False:
+        allow = bool(changes.get("allow_wide_prefix", nas.allow_wide_prefix))
+        changes["address"] = _address(str(changes.get("address", nas.address)), allow)
+    if changes.get("allow_short_secret") is False:
+        _secret(nas.name, nas.secret, False)
     for column in ("name", "address"):
         if column in changes:
             _unique(session, column, changes[column], nas.id)
@@ -131,10 +157,11 @@ def update_nas(session: Session, nas: Nas, **changes: object) -> Nas:
     return nas
 
 
-def rotate_secret(session: Session, nas: Nas, secret: str | None = None) -> str:
+def rotate_secret(session: Session, nas: Nas, secret: str | None = None, allow_short: bool = False) -> str:
     """Set a new shared secret (random when not given) and return it."""
-    secret = _secret(nas.name, secret)
+    secret = _secret(nas.name, secret, allow_short)
     nas.secret = secret
+    nas.allow_short_secret = len(secret.encode()) < MIN_SECRET
     session.flush()
     return secret
 

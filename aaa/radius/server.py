@@ -418,12 +418,13 @@ class RadiusWorker:
                 self.recorder.learn_mac(login, decision.learn_mac)
         else:
             assert decision.reject is not None
-            reply = self.codec.reply(
-                req,
-                c.ACCESS_REJECT,
-                nas.secret,
-                (("Reply-Message", decision.reject.message), *verdict.reject_attributes),
+            # A request without Message-Authenticator (a NAS set to "no") proves nothing about
+            # its sender: its reject carries no Reply-Message, so a spoofed request never gets a
+            # reply larger than itself (no reflection amplification).
+            message = (
+                (("Reply-Message", decision.reject.message),) if req.has(c.MESSAGE_AUTHENTICATOR) else ()
             )
+            reply = self.codec.reply(req, c.ACCESS_REJECT, nas.secret, (*message, *verdict.reject_attributes))
             metrics.child(metrics.RADIUS_REJECTS, decision.reject.value, nas.name).inc()
         self.recorder.log(
             {

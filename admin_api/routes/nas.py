@@ -42,7 +42,7 @@ def update_nas(nas_id: PathId, body: NasPatch, session: Session = db("nas.write"
 def rotate_secret(nas_id: PathId, body: SecretIn, session: Session = db("nas.write")) -> NasOut:
     """Set a new shared secret (shown once). Configure the same one on the NAS right away."""
     nas = nas_service.get_nas(session, nas_id)
-    secret = nas_service.rotate_secret(session, nas, body.secret)
+    secret = nas_service.rotate_secret(session, nas, body.secret, body.allow_short_secret)
     return nas_out(nas, secret=secret)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import socket
 import socketserver
+import ssl
 import threading
 from typing import Any
 
@@ -53,18 +54,28 @@ def encode_sentence(words: list[str]) -> bytes:
 
 
 class RouterOsFake:
-    def __init__(self, username: str = "admin", password: str = "secret"):
+    def __init__(self, username: str = "admin", password: str = "secret", tls: ssl.SSLContext | None = None):
+        """``tls``: serve api-ssl (RouterOS's port 8729 service) with this server context."""
         self.username, self.password = username, password
         self.tables: dict[str, list[dict[str, str]]] = {"/ppp/active": [], "/ip/firewall/address-list": []}
         self.sentences: list[list[str]] = []
         self.logins = 0
+        self.tls_failures = 0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         fake = self
 
         class Handler(socketserver.BaseRequestHandler):
             def handle(self) -> None:
-                fake._session(self.request)
+                if tls is None:
+                    fake._session(self.request)
+                    return
+                try:
+                    wrapped = tls.wrap_socket(self.request, server_side=True)
+                except (ssl.SSLError, OSError):
+                    fake.tls_failures += 1
+                    return
+                fake._session(wrapped)
 
         self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
