@@ -42,6 +42,16 @@ ACCT_SPOOL_BYTES = Gauge(
     "Bytes waiting in the accounting spool (seen by each worker)",
     multiprocess_mode="max",
 )
+ACCT_REFUSED = Counter(
+    "aaa_acct_refused_total",
+    "Accounting records the database refused (isolated from their batch, not acknowledged)",
+)
+ACCT_CLAMPED = Counter(
+    "aaa_acct_counters_clamped_total", "Accounting records whose octet counters were clamped to 2^63-1"
+)
+ACCT_SPOOL_ERRORS = Counter(
+    "aaa_acct_spool_errors_total", "Spool writes that failed (disk full, short write): not acknowledged"
+)
 ACCT_FAILURES = Counter("aaa_acct_commit_failures_total", "Group commits that failed (no response sent)")
 CACHE_LOOKUPS = Counter("aaa_cache_lookups_total", "Subscriber snapshot lookups", ["result"])
 CACHE_INVALIDATIONS = Counter("aaa_cache_invalidations_total", "Cache entries invalidated", ["kind"])

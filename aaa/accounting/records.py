@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
 
+from aaa import metrics
 from aaa.radius import codec as c
 from aaa.radius.codec import DropPacket, Request
 
@@ -17,6 +18,9 @@ class StatusType(IntEnum):
     ACCOUNTING_ON = 7
     ACCOUNTING_OFF = 8
 
+
+# Counters are BIGINT (signed 64 bits); an octet count beyond is stored as this, and counted.
+COUNTER_MAX = 2**63 - 1
 
 _STATUSES: dict[int | None, StatusType] = {int(status): status for status in StatusType}
 
@@ -82,6 +86,9 @@ def parse_record(req: Request, nas_id: int, swap_octets: bool, now: datetime) ->
     # Gigawords carry the bits above 32 (RFC 2869 §5.1).
     inp = integer(c.ACCT_INPUT_OCTETS) + (integer(c.ACCT_INPUT_GIGAWORDS) << 32)
     out = integer(c.ACCT_OUTPUT_OCTETS) + (integer(c.ACCT_OUTPUT_GIGAWORDS) << 32)
+    if inp > COUNTER_MAX or out > COUNTER_MAX:  # any 32-bit Gigawords is valid: up to 2^64 - 1
+        inp, out = min(inp, COUNTER_MAX), min(out, COUNTER_MAX)
+        metrics.ACCT_CLAMPED.inc()
     in_pkts, out_pkts = integer(c.ACCT_INPUT_PACKETS), integer(c.ACCT_OUTPUT_PACKETS)
     if swap_octets:  # some RouterOS versions report from the client's point of view
         inp, out, in_pkts, out_pkts = out, inp, out_pkts, in_pkts
@@ -94,7 +101,7 @@ def parse_record(req: Request, nas_id: int, swap_octets: bool, now: datetime) ->
         login=login,
         nas_port=integer(c.NAS_PORT, None),
         nas_port_id=req.text(c.NAS_PORT_ID),
-        calling_station_id=req.text(c.CALLING_STATION_ID),
+        calling_station_id=_cut(req.text(c.CALLING_STATION_ID), 64),
         framed_ip=req.ipv4(c.FRAMED_IP_ADDRESS),
         framed_ipv6_prefix=req.ipv6_prefix(c.FRAMED_IPV6_PREFIX),
         delegated_ipv6_prefix=req.ipv6_prefix(c.DELEGATED_IPV6_PREFIX),
@@ -105,3 +112,8 @@ def parse_record(req: Request, nas_id: int, swap_octets: bool, now: datetime) ->
         output_packets=out_pkts,
         terminate_cause=None if cause is None else TERMINATE_CAUSES.get(cause, str(cause)),
     )
+
+
+def _cut(value: str | None, length: int) -> str | None:
+    """Text the session row keeps at most ``length`` of (a NAS may send more)."""
+    return value[:length] if value is not None else None

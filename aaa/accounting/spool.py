@@ -14,6 +14,8 @@ of any number, replays whatever files it finds, so nothing waits for its origina
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
 import os
@@ -58,7 +60,9 @@ class Spool:
         self._lock = threading.Lock()  # commit threads spool, the replayer renames
 
     def append(self, records: Iterable[AcctRecord]) -> None:
-        """Durable before it returns (write + fsync); OSError or a full spool: not spooled."""
+        """Durable before it returns: every byte written, then fsynced. Anything less (the disk
+        full, a file size limit, a short write) raises OSError and nothing is acknowledged; the
+        file is cut back to where it was, so it never ends in a torn line."""
         payload = "".join(_encode(r) + "\n" for r in records).encode()
         with self._lock:
             if spool_bytes(self.directory) + len(payload) > self.max_bytes:
@@ -66,8 +70,22 @@ class Spool:
             self.directory.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                os.write(fd, payload)
-                os.fsync(fd)
+                before = os.fstat(fd).st_size
+                try:
+                    _write_all(fd, payload)
+                    os.fsync(fd)
+                except OSError as exc:
+                    metrics.ACCT_SPOOL_ERRORS.inc()
+                    log.error(
+                        "accounting spool %s: writing %d records failed, not acknowledged: %s",
+                        self.path,
+                        payload.count(b"\n"),
+                        exc,
+                    )
+                    with contextlib.suppress(OSError):
+                        os.ftruncate(fd, before)
+                        os.fsync(fd)
+                    raise
             finally:
                 os.close(fd)
         metrics.ACCT_SPOOLED.inc(payload.count(b"\n"))
@@ -111,6 +129,17 @@ class Spool:
         mine = f".{os.getpid()}."
         claimed = [p for p in self.directory.glob("acct-*.replay") if mine in p.name or not _owner_alive(p)]
         return sorted(claimed, key=lambda p: int(p.name.split(".")[-2]))
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """``os.write`` may write less than asked (a file size limit, a full disk on some file
+    systems): write the rest, and fail when no progress is possible."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(errno.ENOSPC, "short write: no space for the rest")
+        view = view[written:]
 
 
 def _owner_alive(path: Path) -> bool:

@@ -85,6 +85,7 @@ class AcctWriter(Generic[T]):
         # The merges are order-independent, so overlapping batches are safe.
         self._concurrency = concurrency
         self._in_flight = 0
+        self._refused_seen: set[tuple[int, str]] = set()
         self._kick_due = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._executor = ThreadPoolExecutor(concurrency, thread_name_prefix="acct-commit")
@@ -126,17 +127,61 @@ class AcctWriter(Generic[T]):
     async def _commit_batch(self, batch: list[tuple[AcctRecord, T]], written: Awaitable[None]) -> None:
         metrics.ACCT_QUEUE.set(len(self._pending))  # once a batch, not twice a record
         metrics.ACCT_BATCH.observe(len(batch))
-        error: BaseException | None = None
+        answers: list[tuple[list[T], BaseException | None]] = []
         try:
-            await self._store([rec for rec, _ in batch], written)
-        except Exception as exc:
-            metrics.ACCT_FAILURES.inc()
-            log.error("accounting commit of %d records failed, not acknowledged: %s", len(batch), exc)
-            error = exc
+            await self._settle(batch, written, answers)
         finally:
             self._in_flight -= 1
         self._kick()
-        self._done([ticket for _, ticket in batch], error)
+        for tickets, error in answers:
+            self._done(tickets, error)
+
+    async def _settle(
+        self,
+        batch: list[tuple[AcctRecord, T]],
+        written: Awaitable[None],
+        answers: list[tuple[list[T], BaseException | None]],
+    ) -> None:
+        """Store ``batch`` and note how to answer it. A batch the database refuses (reachable,
+        but a record it cannot take) is split in halves, and those again, until the refused
+        records stand alone: every other record of the batch is committed and answered, and
+        only the refused ones are not (the NAS retransmits them, alone)."""
+        try:
+            await self._store([rec for rec, _ in batch], written)
+        except Exception as exc:
+            if len(batch) > 1 and not unreachable(exc):
+                half = len(batch) // 2
+                for part in (batch[:half], batch[half:]):
+                    await self._settle(part, self._begin_write([rec for rec, _ in part]), answers)
+                return
+            metrics.ACCT_FAILURES.inc()
+            if len(batch) == 1 and not unreachable(exc):
+                self._refused(batch[0][0], exc)
+            else:
+                log.error("accounting commit of %d records failed, not acknowledged: %s", len(batch), exc)
+            answers.append(([ticket for _, ticket in batch], exc))
+            return
+        answers.append(([ticket for _, ticket in batch], None))
+
+    def _refused(self, record: AcctRecord, exc: BaseException) -> None:
+        """A record the database refuses: counted every time, logged once per NAS and session
+        (its retransmissions would repeat the line)."""
+        metrics.ACCT_REFUSED.inc()
+        key = (record.nas_id, record.acct_session_id)
+        if key in self._refused_seen:
+            return
+        if len(self._refused_seen) > 10_000:
+            self._refused_seen.clear()
+        self._refused_seen.add(key)
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
+        log.error(
+            "accounting record refused by the database, not acknowledged (NAS %d, Acct-Session-Id %r, "
+            "login %r): %s",
+            record.nas_id,
+            record.acct_session_id,
+            record.login,
+            reason,
+        )
 
     async def _store(self, records: list[AcctRecord], written: Awaitable[None]) -> None:
         """Committed, or (database unreachable) spooled and fsynced: either way durable, so the
