@@ -80,6 +80,8 @@ def check_url(url: str, policy: AddressPolicy) -> None:
         raise Invalid("the webhook URL must not carry credentials; the deliveries are signed")
     try:
         addresses = _resolve(parts.hostname, port or 443)
+    except UnicodeError:
+        raise Invalid(f"the webhook URL's host {parts.hostname!r} is not a valid host name") from None
     except OSError:
         return  # not resolvable now: every attempt checks again and is recorded
     refused = [str(a) for a in addresses if not policy.permits(a)]
@@ -99,7 +101,7 @@ def post(url: str, body: bytes, headers: dict[str, str], deadline: float, policy
     try:
         port = parts.port or (443 if secure else 80)
         addresses = _resolve(host, port)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # UnicodeError (a name IDNA refuses) is a ValueError
         return Answer(None, "connection failed", f"cannot resolve {host}: {exc}")
     allowed = [a for a in addresses if policy.permits(a)]
     if not allowed or len(allowed) < len(addresses):

@@ -9,13 +9,15 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+from pyrad import packet
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from aaa import metrics
 from tests import radius_client as rc
-from tests.conftest import SECRET, RunningWorker, count_rows
+from tests.conftest import SECRET, RunningWorker, count_rows, make_service, wait_for
 
 
 def refuse_login(factory: sessionmaker[Session], login: str) -> None:
@@ -138,3 +140,48 @@ def test_a_full_disk_never_acknowledges_a_torn_spool(tmp_path: Path) -> None:
     assert result["size_after"] == result["first_size"] and result["lines"] == 5, result
     assert result["readable"] and result["errors"] == 1
     assert "ERROR" in out.stderr and "not acknowledged" in out.stderr, out.stderr
+
+
+def test_a_reused_session_id_opens_a_new_session(
+    worker: RunningWorker, factory: sessionmaker[Session]
+) -> None:
+    """MikroTik restarts Acct-Session-Id after a reboot: Start/Stop of id X, then Start and
+    Interim of id X again are two sessions, both counted, the second online."""
+    with factory.begin() as s:
+        make_service(s, login="maria", password="maria-pass")
+    nas = rc.client(worker.auth_port, worker.acct_port, SECRET)
+    port = {"Calling_Station_Id": "AA:BB:CC:DD:EE:01", "NAS_Port_Id": "ether2"}
+
+    def acct(status: str, delay: int, **counters: int) -> None:
+        reply = rc.send(
+            nas, rc.accounting(nas, status, "maria", "81a00001", Acct_Delay_Time=delay, **port, **counters)
+        )
+        assert reply.code == packet.AccountingResponse
+
+    acct("Start", 60)
+    acct("Stop", 30, Acct_Session_Time=30, Acct_Input_Octets=1000, Acct_Output_Octets=9000)
+    assert rc.send(nas, rc.pap(nas, "maria", "maria-pass", **port)).code == packet.AccessAccept
+    acct("Start", 10)
+    acct("Interim-Update", 0, Acct_Session_Time=10, Acct_Input_Octets=70, Acct_Output_Octets=700)
+    rows = query(
+        factory,
+        "SELECT input_octets, output_octets, stop_time IS NULL AS open FROM acct_session "
+        "WHERE login = 'maria' ORDER BY start_time",
+    )
+    assert [(r[0], r[1], bool(r[2])) for r in rows] == [(1000, 9000, False), (70, 700, True)]
+    # The worker counts the new session: a second CPE is over the Simultaneous-Use limit.
+    other = {"Calling_Station_Id": "AA:BB:CC:DD:EE:02", "NAS_Port_Id": "ether3"}
+    assert wait_for(
+        lambda: rc.send(nas, rc.pap(nas, "maria", "maria-pass", **other)).code == packet.AccessReject
+    )
+    # A retransmitted Stop of the first session changes neither.
+    acct("Stop", 29, Acct_Session_Time=30, Acct_Input_Octets=1000, Acct_Output_Octets=9000)
+    assert (
+        count_rows(factory, "SELECT count(*) FROM acct_session WHERE login = 'maria' AND stop_time IS NULL")
+        == 1
+    )
+
+
+def query(factory: sessionmaker[Session], sql: str) -> list[Any]:
+    with factory() as session:
+        return list(session.execute(text(sql)).all())

@@ -35,8 +35,10 @@ class AcctSession(Base):
 
     __tablename__ = "acct_session"
     __table_args__ = (
-        # Acct-Session-Id is only unique per NAS (and MikroTik may repeat it after reboots).
-        UniqueConstraint("nas_id", "acct_session_id", "login", name="uq_acct_session_key"),
+        # Acct-Session-Id is only unique per NAS, and MikroTik repeats it after a reboot: the
+        # session being written has generation 0; one that a later Start replaced keeps its
+        # own id there (see accounting.store).
+        UniqueConstraint("nas_id", "acct_session_id", "login", "generation", name="uq_acct_session_key"),
         Index("ix_acct_session_login_start", "login", "start_time"),
         Index(
             "ix_acct_session_open",
@@ -64,6 +66,12 @@ class AcctSession(Base):
     # True while no Start has arrived: start_time is then an Interim's or Stop's event time
     # less its Acct-Session-Time. A Start's own time replaces it (see accounting.store).
     start_estimated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # 0 for the session the key names now; an earlier session of the same key (NAS,
+    # Acct-Session-Id, login), closed before a new Start reused it, holds its own row id here.
+    generation: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    # Set when this row took over a reused key: the stop of the session it replaced. Interims
+    # and Stops that began before it are that session's late packets, not this one's.
+    previous_stop: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_update: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     stop_time: Mapped[datetime | None] = mapped_column(UtcDateTime)
     session_time: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -52,7 +52,7 @@ from aaa.ipam.models import Subnet
 from aaa.nas.models import Nas
 from aaa.subscribers.models import Service
 
-_KEY = ["nas_id", "acct_session_id", "login"]
+_KEY = ["nas_id", "acct_session_id", "login", "generation"]  # a row written here: generation 0
 _COUNTERS = ("session_time", "input_octets", "output_octets", "input_packets", "output_packets")
 # newest non-null wins
 _LATEST = (
@@ -76,13 +76,35 @@ def _earliest(dialect: str, a: Any, b: Any) -> Any:
     return func.least(a, b) if dialect == "postgresql" else func.min(a, b)
 
 
+def _reuses(t: Any, new: Any) -> Any:
+    """A Start that reuses the key of a session stopped before it began (MikroTik after a
+    reboot): a new session, not a late packet of the old one."""
+    return and_(t.stop_time.is_not(None), new.start_estimated.is_(False), new.start_time > t.stop_time)
+
+
 def _merge(dialect: str, stmt: Any) -> dict[str, Any]:
     """ON CONFLICT DO UPDATE: the merge only moves forward. Counters and last update take the
     larger value, the first (earliest) Stop wins, and nothing a late Start or Interim carries
     can reopen a stopped session. The start a Start reported replaces an estimate and is never
     replaced by one; between two of a kind the earlier wins. So an Interim-Update of a started
-    session leaves every indexed column as it was: on PostgreSQL a HOT update."""
+    session leaves every indexed column as it was: on PostgreSQL a HOT update.
+
+    A Start that reuses the key of a session stopped before it began takes the row over (every
+    column from the Start); the statement has first copied the stopped session to a row of its
+    own (``_retire``) and keeps its stop as ``previous_stop``: an Interim or Stop that began
+    before that belongs to the earlier session (a late retransmission) and changes nothing."""
     new, t = stmt.excluded, AcctSession.__table__.c
+    merge = _forward(dialect, t, new)
+    reuse = _reuses(t, new)
+    earlier = and_(new.start_estimated.is_(True), new.start_time < t.previous_stop)
+    for name, expression in merge.items():
+        fresh = func.coalesce(new.service_id, t.service_id) if name == "service_id" else getattr(new, name)
+        merge[name] = case((reuse, fresh), (earlier, getattr(t, name)), else_=expression)
+    merge["previous_stop"] = case((reuse, t.stop_time), else_=t.previous_stop)
+    return merge
+
+
+def _forward(dialect: str, t: Any, new: Any) -> dict[str, Any]:
     merge: dict[str, Any] = {
         name: _greatest(dialect, getattr(t, name), getattr(new, name)) for name in (*_COUNTERS, "last_update")
     }
@@ -98,6 +120,38 @@ def _merge(dialect: str, stmt: Any) -> dict[str, Any]:
     for name in ("terminate_cause", "closed_by"):
         merge[name] = func.coalesce(getattr(t, name), getattr(new, name))
     return merge
+
+
+def _retire(rows: Any) -> Any:
+    """INSERT ... SELECT that copies each stopped session whose key a Start in ``rows`` reuses
+    into a row of its own (generation = its id), before the merge takes the key over."""
+    old = AcctSession.__table__.alias("old")
+    names = [c.name for c in AcctSession.__table__.c if c.name not in ("id", "generation")]
+    key = and_(
+        old.c.nas_id == rows.c.nas_id,
+        old.c.acct_session_id == rows.c.acct_session_id,
+        old.c.login == rows.c.login,
+        old.c.generation == 0,
+    )
+    copied = (
+        select(*(old.c[name] for name in names), old.c.id)
+        .select_from(old.join(rows, key))
+        .where(_reuses(old.c, rows.c))
+    )
+    return insert(AcctSession).from_select([*names, "generation"], copied)
+
+
+@cache
+def _retire_row() -> Any:
+    """SQLite: ``_retire`` for one Start, its values as parameters."""
+    params = select(
+        bindparam("nas_id", type_=Integer()).label("nas_id"),
+        bindparam("acct_session_id", type_=Text()).label("acct_session_id"),
+        bindparam("login", type_=Text()).label("login"),
+        bindparam("start_time", type_=AcctSession.__table__.c.start_time.type).label("start_time"),
+        literal(False).label("start_estimated"),
+    ).subquery("row")
+    return _retire(params)
 
 
 @cache
@@ -158,14 +212,24 @@ def _merge_batch() -> Any:
     )
     stmt = postgresql.insert(AcctSession).from_select([*_BATCH_COLUMNS, "service_id"], rows)
     t = AcctSession.__table__.c
+    # Runs in the same statement, on the same snapshot: it copies the stopped sessions whose
+    # key a Start reuses before the merge below takes those rows over.
+    retired = _retire(batch).returning(AcctSession.login).cte("retired")
     merged = (
         stmt.on_conflict_do_update(index_elements=_KEY, set_=_merge("postgresql", stmt))
         .returning(t.login, (literal_column("xmax") == 0).label("inserted"), t.stop_time)  # xmax 0: inserted
         .cte("merged")
     )
-    # An Interim whose Start was lost opens a session too: "new" is "inserted and open".
+    # An Interim whose Start was lost opens a session too: "new" is "inserted and open", or a
+    # stopped session's key reused by a Start.
     opened = (
-        select(merged.c.login).where(merged.c.inserted, merged.c.stop_time.is_(None)).distinct().subquery()
+        select(merged.c.login)
+        .where(
+            or_(merged.c.inserted, merged.c.login.in_(select(retired.c.login))),
+            merged.c.stop_time.is_(None),
+        )
+        .distinct()
+        .subquery()
     )
     news = select(
         func.string_agg(opened.c.login, aggregate_order_by(literal("\n"), opened.c.login)).label("logins")
@@ -412,8 +476,28 @@ def _merge_rows(connection: Connection, records: list[AcctRecord]) -> set[str]:
         if opening
         else set()
     )
-    connection.execute(_upsert_rows(), [_row(r) for r in records])
-    return {login for key in opening if key not in known for login in key[2:]}
+    reopened: set[str] = set()
+    run: list[dict[str, Any]] = []
+    for rec in records:
+        if rec.status is StatusType.START:  # may reuse a stopped session's key: retire that first
+            if run:
+                connection.execute(_upsert_rows(), run)
+                run = []
+            copied = connection.execute(
+                _retire_row(),
+                {
+                    "nas_id": rec.nas_id,
+                    "acct_session_id": rec.acct_session_id,
+                    "login": rec.login,
+                    "start_time": rec.event_time,
+                },
+            )
+            if copied.rowcount:
+                reopened.add(rec.login)
+        run.append(_row(rec))
+    if run:
+        connection.execute(_upsert_rows(), run)
+    return {login for key in opening if key not in known for login in key[2:]} | reopened
 
 
 def reap(session: Session, now: datetime, multiplier: float, default_interval: int) -> list[str]:

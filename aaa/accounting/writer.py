@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import insert
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,6 +48,11 @@ def unreachable(exc: BaseException) -> bool:
         return False
     text = str(getattr(exc, "orig", exc)).lower()
     return not any(refusal in text for refusal in _REFUSALS)
+
+
+def refused(exc: BaseException) -> bool:
+    """The database was reached and refused the data (a record it cannot take)."""
+    return isinstance(exc, StatementError) and not unreachable(exc)
 
 
 Done = Callable[[list[T], BaseException | None], None]
@@ -149,13 +154,13 @@ class AcctWriter(Generic[T]):
         try:
             await self._store([rec for rec, _ in batch], written)
         except Exception as exc:
-            if len(batch) > 1 and not unreachable(exc):
+            if len(batch) > 1 and refused(exc):
                 half = len(batch) // 2
                 for part in (batch[:half], batch[half:]):
                     await self._settle(part, self._begin_write([rec for rec, _ in part]), answers)
                 return
             metrics.ACCT_FAILURES.inc()
-            if len(batch) == 1 and not unreachable(exc):
+            if len(batch) == 1 and refused(exc):
                 self._refused(batch[0][0], exc)
             else:
                 log.error("accounting commit of %d records failed, not acknowledged: %s", len(batch), exc)
