@@ -53,6 +53,9 @@ class RadiusSettings(_Section):
     acct_batch_max: int = Field(default=256, ge=1, le=10000)
     acct_commit_concurrency: int = Field(default=1, ge=1, le=32)
     authlog_flush_ms: float = Field(default=200.0, gt=0, le=60000)
+    # An Access-Accept holds a place against the login's Simultaneous-Use limit in its worker
+    # until its Accounting-Start arrives, or this many seconds.
+    reservation_seconds: float = Field(default=15.0, ge=0, le=300)
 
     @model_validator(mode="after")
     def _acct_workers_are_workers(self) -> RadiusSettings:
@@ -165,6 +168,10 @@ class EnforcerSettings(_Section):
     api_timeout: float = Field(default=5.0, gt=0, le=60)
     api_ca_file: str = ""  # CA bundle for NASes with api_tls_verify (empty: the system's CAs)
     reconcile_interval: float = Field(default=300.0, gt=0)
+    # Sessions over a Simultaneous-Use limit that got through (accepts racing on several workers
+    # or nodes): checked this often for the logins newly online, and which ones are ended.
+    simultaneous_use_interval: float = Field(default=1.0, gt=0, le=60)
+    simultaneous_use_disconnect: Literal["newest", "oldest"] = "newest"
 
 
 class BillingSettings(_Section):

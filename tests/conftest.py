@@ -174,6 +174,9 @@ def test_settings(db_url: str, **radius: Any) -> Settings:
             "change_poll_interval": 0.05,
             "authlog_flush_ms": 20,
             "acct_commit_concurrency": 2,
+            # Tests send accepts without Starts; the reservations they would hold are tested on
+            # their own (test_trust_radius).
+            "reservation_seconds": 0,
             **radius,
         },
         metrics={"enabled": False},

@@ -3,10 +3,15 @@ NAS without Message-Authenticator, and the RouterOS API password on the wire."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
 import ssl
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,13 +19,24 @@ from pyrad import packet
 from sqlalchemy.orm import Session, sessionmaker
 
 from aaa.db.base import utcnow
+from aaa.enforcement.enforcer import Enforcer
 from aaa.enforcement.reconcile import reconcile
 from aaa.enforcement.routeros import RouterOsError, connect
 from aaa.nas.models import MaMode
 from aaa.radius.supervisor import warn_at_start
+from aaa.settings import Settings
 from tests import radius_client as rc
 from tests.api_client import Http
-from tests.conftest import SECRET, make_nas, make_service, start_worker, stop_worker, test_settings
+from tests.conftest import (
+    SECRET,
+    make_nas,
+    make_service,
+    start_worker,
+    stop_worker,
+    test_settings,
+    wait_for,
+)
+from tests.fakes.coa_responder import CoaResponder
 from tests.fakes.routeros_api import RouterOsFake
 from tests.test_e2e import AAA
 
@@ -155,3 +171,99 @@ def test_routeros_api_over_tls(
             make_nas(s, api_port=router.port, api_username="admin", api_password="secret", api_tls=True)
         [report] = reconcile(factory, test_settings(db_url), utcnow(), None)
         assert report.error is None and report.source == "routeros", report
+
+
+# --- Simultaneous-Use under a race -----------------------------------------------------------------
+
+
+def test_twenty_racing_requests_for_a_limit_one_login(db_url: str, factory: sessionmaker[Session]) -> None:
+    """20 CPEs dial the same limit-1 login at once through one worker: exactly one accepted."""
+    with factory.begin() as s:
+        make_nas(s)
+        make_service(s, login="maria", password="maria-pass", simultaneous_use=1)
+    running = start_worker(test_settings(db_url, reservation_seconds=15), factory)
+    try:
+        nas = rc.client(running.auth_port, 0, SECRET)
+        datagrams = []
+        for n in range(20):
+            req = rc.pap(nas, "maria", "maria-pass", Calling_Station_Id=f"AA:BB:CC:00:00:{n:02X}")
+            datagrams.append(req.RequestPacket())
+        codes = _race(running.auth_port, datagrams)
+    finally:
+        stop_worker(running)
+    assert sorted(codes) == [packet.AccessAccept] + [packet.AccessReject] * 19, codes
+
+
+def test_what_gets_through_other_workers_is_disconnected(db_url: str, factory: sessionmaker[Session]) -> None:
+    """Two workers (or nodes) each accept one CPE of a limit-1 login; once both Starts are
+    stored the enforcer disconnects the newest session within seconds."""
+    with CoaResponder(SECRET) as responder:
+        with factory.begin() as s:
+            make_nas(s, coa_port=responder.port)
+            make_service(s, login="maria", password="maria-pass", simultaneous_use=1)
+        settings = test_settings(db_url, reservation_seconds=15).model_copy(deep=True)
+        settings.enforcer.simultaneous_use_interval = 0.1
+        settings.enforcer.timeout = 0.5
+        workers = [start_worker(settings, factory), start_worker(settings, factory)]
+        try:
+            accepted = []
+            for n, running in enumerate(workers):
+                nas = rc.client(running.auth_port, running.acct_port, SECRET)
+                mac = f"AA:BB:CC:00:00:0{n}"
+                reply = rc.send(nas, rc.pap(nas, "maria", "maria-pass", Calling_Station_Id=mac))
+                assert reply.code == packet.AccessAccept  # neither worker saw the other's accept
+                accepted.append((nas, mac, f"sess-{n}"))
+            with running_enforcer(settings, factory):
+                for nas, mac, session_id in accepted:
+                    responder.online("maria", session_id)
+                    rc.send(nas, rc.accounting(nas, "Start", "maria", session_id, Calling_Station_Id=mac))
+                    time.sleep(0.05)
+                ended = wait_for(
+                    lambda: [r for r in responder.received if r.code == packet.DisconnectRequest], timeout=10
+                )
+        finally:
+            for running in workers:
+                stop_worker(running)
+    assert ended and [r.first("Acct-Session-Id") for r in ended] == ["sess-1"]  # the newest
+    assert responder.sessions == {("maria", "sess-0")}
+
+
+@contextmanager
+def running_enforcer(settings: Settings, factory: sessionmaker[Session]) -> Iterator[None]:
+    """The enforcer (outbox loop and Simultaneous-Use watch) on a thread of its own, placed in
+    the change feed before this yields."""
+    stop = threading.Event()
+    ready = threading.Event()
+
+    async def main() -> None:
+        done = asyncio.Event()
+        task = asyncio.get_running_loop().create_task(Enforcer(settings, factory).run(done))
+        await asyncio.sleep(0.3)
+        ready.set()
+        while not stop.is_set():
+            await asyncio.sleep(0.05)
+        done.set()
+        await task
+
+    thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(10)
+
+
+def _race(port: int, datagrams: list[bytes]) -> list[int]:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(5)
+        for raw in datagrams:
+            sock.sendto(raw, ("127.0.0.1", port))
+        codes = []
+        try:
+            while len(codes) < len(datagrams):
+                codes.append(sock.recv(4096)[0])
+        except TimeoutError:
+            pass
+    return codes

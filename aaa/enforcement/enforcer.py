@@ -22,10 +22,13 @@ from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from aaa import metrics
+from aaa.changes.feed import ChangeCursor, latest_id
+from aaa.changes.models import ChangeKind
 from aaa.db.base import utcnow
 from aaa.enforcement.coa import Answer, DynamicAuthClient
 from aaa.enforcement.models import Enforcement, EnforcementAttempt, EnforcementState, Method, Result
 from aaa.enforcement.routeros import RouterOsError, connect
+from aaa.enforcement.surplus import queue_over_limit
 from aaa.enforcement.targets import SessionTarget, load_targets, methods_for
 from aaa.policies.grant import Action
 from aaa.radius import codec as c
@@ -116,6 +119,7 @@ class Enforcer:
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.start()
+        watcher = asyncio.get_running_loop().create_task(self.watch_simultaneous_use(stop))
         try:
             while not stop.is_set():
                 try:
@@ -127,7 +131,31 @@ class Enforcer:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self.settings.enforcer.poll_interval)
         finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
             self.close()
+
+    async def watch_simultaneous_use(self, stop: asyncio.Event) -> None:
+        """Every login the change feed names as newly online is counted against its
+        Simultaneous-Use limit; a service over it gets an outbox row (see enforcement.surplus)."""
+        loop = asyncio.get_running_loop()
+        with self.factory() as session:
+            cursor = ChangeCursor(latest_id(session))
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.settings.enforcer.simultaneous_use_interval)
+            try:
+                await loop.run_in_executor(self._db, self._queue_over_limit, cursor)
+            except Exception as exc:
+                log.warning("Simultaneous-Use check failed, will retry: %s", exc)
+
+    def _queue_over_limit(self, cursor: ChangeCursor) -> None:
+        with self.factory.begin() as session:
+            logins = {key for kind, key in cursor.poll(session) if kind == ChangeKind.SESSION}
+            queued = queue_over_limit(session, logins)
+        if queued:
+            log.warning("services %s are over their Simultaneous-Use limit; ending the surplus", queued)
 
     async def run_once(self, limit: int = 1000) -> int:
         """Claim what is due, apply it concurrently, record it; returns how many rows. A round
@@ -154,7 +182,13 @@ class Enforcer:
 
     def _targets(self, service_ids: list[int]) -> dict[int, list[SessionTarget]]:
         with self.factory() as session:
-            return load_targets(session, service_ids, self.settings.policy, utcnow())
+            return load_targets(
+                session,
+                service_ids,
+                self.settings.policy,
+                utcnow(),
+                self.settings.enforcer.simultaneous_use_disconnect,
+            )
 
     async def _apply(self, target: SessionTarget) -> list[Attempt]:
         """Every method the change needs; on a failure, the fallbacks until one works."""

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from aaa.accounting.models import AcctSession, AuthLog, AuthResult
 from aaa.enforcement.models import EnforcementAttempt, Method, Result
+from aaa.enforcement.surplus import Keep, surplus
 from aaa.nas.directory import pools_of
 from aaa.nas.models import Nas, VendorProfile
 from aaa.policies.decide import decide
@@ -94,10 +95,15 @@ def methods_for(change: LiveChange, has_api: bool) -> tuple[list[Method], list[M
 
 
 def load_targets(
-    session: Session, service_ids: Collection[int], settings: PolicySettings, now: datetime
+    session: Session,
+    service_ids: Collection[int],
+    settings: PolicySettings,
+    now: datetime,
+    disconnect: Keep = "newest",
 ) -> dict[int, list[SessionTarget]]:
     """One target per open session of each service (an empty list: nothing is online). A batch
-    costs a fixed number of queries, however many services it holds."""
+    costs a fixed number of queries, however many services it holds. Sessions over the
+    service's Simultaneous-Use limit (``disconnect``: the newest or the oldest) are ended."""
     targets: dict[int, list[SessionTarget]] = {service_id: [] for service_id in service_ids}
     sessions = session.scalars(
         select(AcctSession)
@@ -111,6 +117,15 @@ def load_targets(
     subscribers = load_subscribers(session, service_ids)
     nases = {n.id: n for n in session.scalars(select(Nas).where(Nas.id.in_({s.nas_id for s in sessions})))}
     grants = known_grants(session, sessions)
+    by_service: dict[int, list[AcctSession]] = {}
+    for acct in sessions:
+        assert acct.service_id is not None
+        by_service.setdefault(acct.service_id, []).append(acct)
+    over: set[int] = set()
+    for service_id, rows in by_service.items():
+        subscriber = subscribers.get(service_id)
+        if subscriber is not None:
+            over |= surplus(rows, subscriber.simultaneous_use, disconnect)
     for acct in sessions:
         assert acct.service_id is not None
         nas = nases[acct.nas_id]
@@ -122,6 +137,9 @@ def load_targets(
             )
             after = grant_of(decide(subscriber, facts, now, policy))
         change = plan_change(grants.get(acct.id), after)
+        if acct.id in over:
+            limit = subscribers[acct.service_id].simultaneous_use
+            change = LiveChange(Action.RECONNECT, f"over the Simultaneous-Use limit of {limit}")
         targets[acct.service_id].append(
             SessionTarget(
                 acct.service_id,

@@ -52,6 +52,7 @@ from aaa.radius import codec as c
 from aaa.radius.cache import Entry, SubscriberCache
 from aaa.radius.codec import Codec, DropPacket, Request
 from aaa.radius.dedup import PENDING, Key, ReplyCache
+from aaa.radius.reservations import Reservations
 from aaa.radius.sockets import Address, DatagramPort
 from aaa.settings import Settings
 from aaa.subscribers.snapshot import load_all, load_open_sessions, load_pools, load_subscriber
@@ -81,6 +82,7 @@ class RadiusWorker:
         self.nas = NasDirectory()
         self.cache = SubscriberCache(r.snapshot_negative_ttl)
         self.replies = ReplyCache(r.dedup_seconds)
+        self.reservations = Reservations(r.reservation_seconds)
         spool = Spool(a.spool_dir, name or str(os.getpid()), a.spool_max_bytes)
         self.acct: AcctWriter[AcctTicket] = AcctWriter(
             factory, r.acct_batch_max, r.acct_commit_concurrency, spool, self._acct_done
@@ -340,10 +342,15 @@ class RadiusWorker:
                 calling_station_id=req.text(c.CALLING_STATION_ID),
                 nas_port_id=req.text(c.NAS_PORT_ID),
                 interim_interval=nas.interim_interval or self.settings.radius.acct_interim_interval,
-                open_sessions=sessions,
+                open_sessions=self.reservations.with_open(sub.login, sessions)
+                if sub.simultaneous_use
+                else sessions,
                 nas_pools=nas.pools,
             )
             decision = decide(sub, facts, utcnow(), self.policy)
+            if decision.outcome is Outcome.ACCEPT and sub.simultaneous_use:
+                place = OpenSession(nas.id, "", facts.calling_station_id, facts.nas_port_id)
+                self.reservations.add(sub.login, place, sessions)
             if decision.reject is RejectReason.SIMULTANEOUS_USE and not fresh:
                 # Closed sessions are not announced (see accounting.store.apply_records): the
                 # cache may still count one, so confirm against the database before rejecting.
@@ -416,6 +423,7 @@ class RadiusWorker:
             )
             if decision.learn_mac:
                 self.recorder.learn_mac(login, decision.learn_mac)
+
         else:
             assert decision.reject is not None
             # A request without Message-Authenticator (a NAS set to "no") proves nothing about
