@@ -25,7 +25,29 @@ CPF3 = "390.533.447-05"
 CNPJ = "11.222.333/0001-81"
 
 
-class Api:
+class Verbs:
+    """get/post/patch/put/delete over ``call``, which fails loudly on an unexpected status."""
+
+    def call(self, method: str, path: str, expect: int | None, **kw: Any) -> Any:
+        raise NotImplementedError
+
+    def get(self, path: str, expect: int | None = 200, **kw: Any) -> Any:
+        return self.call("GET", path, expect, **kw)
+
+    def post(self, path: str, json: Any = None, expect: int | None = 200, **kw: Any) -> Any:
+        return self.call("POST", path, expect, json=json, **kw)
+
+    def patch(self, path: str, json: Any, expect: int | None = 200) -> Any:
+        return self.call("PATCH", path, expect, json=json)
+
+    def put(self, path: str, json: Any, expect: int | None = 200) -> Any:
+        return self.call("PUT", path, expect, json=json)
+
+    def delete(self, path: str, expect: int | None = 204) -> Any:
+        return self.call("DELETE", path, expect)
+
+
+class Api(Verbs):
     """A TestClient that sends a bearer token and fails loudly on unexpected statuses."""
 
     def __init__(self, client: TestClient, token: str | None = None) -> None:
@@ -43,21 +65,6 @@ class Api:
         if expect is not None:
             assert response.status_code == expect, (method, path, response.status_code, response.text)
         return response.json() if response.content else None
-
-    def get(self, path: str, expect: int | None = 200, **kw: Any) -> Any:
-        return self.call("GET", path, expect, **kw)
-
-    def post(self, path: str, json: Any = None, expect: int | None = 200, **kw: Any) -> Any:
-        return self.call("POST", path, expect, json=json, **kw)
-
-    def patch(self, path: str, json: Any, expect: int | None = 200) -> Any:
-        return self.call("PATCH", path, expect, json=json)
-
-    def put(self, path: str, json: Any, expect: int | None = 200) -> Any:
-        return self.call("PUT", path, expect, json=json)
-
-    def delete(self, path: str, expect: int | None = 204) -> Any:
-        return self.call("DELETE", path, expect)
 
     def login(self, login: str, password: str) -> Api:
         body = self.as_token(None).post("/auth/login", {"login": login, "password": password})
@@ -139,7 +146,7 @@ def served(app: FastAPI) -> Iterator[str]:
         thread.join(10)
 
 
-class Http:
+class Http(Verbs):
     """An httpx client of /api/v1 that fails loudly on an unexpected status."""
 
     def __init__(self, base: str, token: str | None = None):
@@ -153,15 +160,6 @@ class Http:
         if expect is not None:
             assert response.status_code == expect, (method, path, response.status_code, response.text)
         return response.json() if response.content else None
-
-    def get(self, path: str, expect: int | None = 200, **kw: Any) -> Any:
-        return self.call("GET", path, expect, **kw)
-
-    def post(self, path: str, json: Any = None, expect: int | None = 200, **kw: Any) -> Any:
-        return self.call("POST", path, expect, json=json, **kw)
-
-    def patch(self, path: str, json: Any, expect: int | None = 200) -> Any:
-        return self.call("PATCH", path, expect, json=json)
 
     def login(self, login: str, password: str, expect: int = 200) -> Http:
         body = Http(self.base).post("/auth/login", {"login": login, "password": password}, expect=expect)
