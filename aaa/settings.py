@@ -249,11 +249,17 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     file_data: dict[str, Any] = {}
     if path:
         try:
-            file_data = tomllib.loads(Path(path).read_text())
+            file_data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
             raise SettingsError(f"configuration file {path} not found") from exc
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(f"configuration file {path} is not valid TOML: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise SettingsError(
+                f"configuration file {path} is not UTF-8 text (byte {exc.start}): is it the right file?"
+            ) from exc
+        except OSError as exc:
+            raise SettingsError(f"configuration file {path} cannot be read: {exc.strerror}") from exc
 
     class _FileSource(PydanticBaseSettingsSource):
         def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:

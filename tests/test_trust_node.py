@@ -139,3 +139,17 @@ def test_every_log_line_is_json_tracebacks_included() -> None:
     assert "s3cret" not in stream.getvalue()
     assert "RuntimeError: thread died" in lines[2]["exc"] and "doomed" in lines[2]["msg"]
     assert "ValueError" in lines[3]["exc"]
+
+
+def test_a_binary_config_file_is_one_clear_line(tmp_path: Path) -> None:
+    binary = tmp_path / "aaa.toml"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[radius\nworkers = 2\n")
+    for path, says in ((binary, "is not UTF-8 text"), (broken, "is not valid TOML")):
+        out = subprocess.run(
+            [*AAA, "--config", str(path), "serve"], capture_output=True, text=True, timeout=60
+        )
+        assert out.returncode != 0
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1 and says in lines[0], out.stderr
