@@ -76,12 +76,6 @@ def _earliest(dialect: str, a: Any, b: Any) -> Any:
     return func.least(a, b) if dialect == "postgresql" else func.min(a, b)
 
 
-def _reuses(t: Any, new: Any) -> Any:
-    """A Start that reuses the key of a session stopped before it began (MikroTik after a
-    reboot): a new session, not a late packet of the old one."""
-    return and_(t.stop_time.is_not(None), new.start_estimated.is_(False), new.start_time > t.stop_time)
-
-
 def _merge(dialect: str, stmt: Any) -> dict[str, Any]:
     """ON CONFLICT DO UPDATE: the merge only moves forward. Counters and last update take the
     larger value, the first (earliest) Stop wins, and nothing a late Start or Interim carries
@@ -89,19 +83,44 @@ def _merge(dialect: str, stmt: Any) -> dict[str, Any]:
     replaced by one; between two of a kind the earlier wins. So an Interim-Update of a started
     session leaves every indexed column as it was: on PostgreSQL a HOT update.
 
-    A Start that reuses the key of a session stopped before it began takes the row over (every
-    column from the Start); the statement has first copied the stopped session to a row of its
-    own (``_retire``) and keeps its stop as ``previous_stop``: an Interim or Stop that began
-    before that belongs to the earlier session (a late retransmission) and changes nothing."""
+    A Start that reuses the key of a session stopped before it began arrives with that stop as
+    its ``previous_stop`` (``_previous_stop``): it takes the row over, every column from the
+    Start, while the same statement has copied the stopped session to a row of its own
+    (``_retire``). The row keeps ``previous_stop``, and ``_current`` keeps the late Interims and
+    Stops of the replaced session from touching it."""
     new, t = stmt.excluded, AcctSession.__table__.c
     merge = _forward(dialect, t, new)
-    reuse = _reuses(t, new)
-    earlier = and_(new.start_estimated.is_(True), new.start_time < t.previous_stop)
+    reuse = new.previous_stop.is_not(None)
     for name, expression in merge.items():
         fresh = func.coalesce(new.service_id, t.service_id) if name == "service_id" else getattr(new, name)
-        merge[name] = case((reuse, fresh), (earlier, getattr(t, name)), else_=expression)
-    merge["previous_stop"] = case((reuse, t.stop_time), else_=t.previous_stop)
+        merge[name] = case((reuse, fresh), else_=expression)
+    merge["previous_stop"] = func.coalesce(new.previous_stop, t.previous_stop)
     return merge
+
+
+def _current(stmt: Any) -> Any:
+    """DO UPDATE ... WHERE: not an Interim or Stop that began before the row's previous session
+    stopped (it belongs to that session)."""
+    new, t = stmt.excluded, AcctSession.__table__.c
+    return or_(t.previous_stop.is_(None), new.start_estimated.is_(False), new.start_time >= t.previous_stop)
+
+
+def _previous_stop(rows: Any) -> Any:
+    """For each incoming row: the stop of the session its key names, when the row is a Start
+    that began after it (the key is reused), else NULL. Only Starts look."""
+    old = AcctSession.__table__.alias("previous")
+    stopped = (
+        select(old.c.stop_time)
+        .where(
+            old.c.nas_id == rows.c.nas_id,
+            old.c.acct_session_id == rows.c.acct_session_id,
+            old.c.login == rows.c.login,
+            old.c.generation == 0,
+            old.c.stop_time < rows.c.start_time,
+        )
+        .scalar_subquery()
+    )
+    return case((rows.c.start_estimated.is_(False), stopped), else_=None)
 
 
 def _forward(dialect: str, t: Any, new: Any) -> dict[str, Any]:
@@ -124,7 +143,8 @@ def _forward(dialect: str, t: Any, new: Any) -> dict[str, Any]:
 
 def _retire(rows: Any) -> Any:
     """INSERT ... SELECT that copies each stopped session whose key a Start in ``rows`` reuses
-    into a row of its own (generation = its id), before the merge takes the key over."""
+    (``rows.previous_stop`` set) into a row of its own (generation = its id), before the merge
+    takes the key over."""
     old = AcctSession.__table__.alias("old")
     names = [c.name for c in AcctSession.__table__.c if c.name not in ("id", "generation")]
     key = and_(
@@ -136,7 +156,7 @@ def _retire(rows: Any) -> Any:
     copied = (
         select(*(old.c[name] for name in names), old.c.id)
         .select_from(old.join(rows, key))
-        .where(_reuses(old.c, rows.c))
+        .where(rows.c.previous_stop.is_not(None))
     )
     return insert(AcctSession).from_select([*names, "generation"], copied)
 
@@ -144,14 +164,15 @@ def _retire(rows: Any) -> Any:
 @cache
 def _retire_row() -> Any:
     """SQLite: ``_retire`` for one Start, its values as parameters."""
-    params = select(
+    given = select(
         bindparam("nas_id", type_=Integer()).label("nas_id"),
         bindparam("acct_session_id", type_=Text()).label("acct_session_id"),
         bindparam("login", type_=Text()).label("login"),
         bindparam("start_time", type_=AcctSession.__table__.c.start_time.type).label("start_time"),
         literal(False).label("start_estimated"),
-    ).subquery("row")
-    return _retire(params)
+    ).subquery("given")
+    params = select(given, _previous_stop(given).label("previous_stop")).subquery("row")
+    return _retire(params).returning(AcctSession.stop_time)
 
 
 @cache
@@ -159,7 +180,7 @@ def _upsert_rows() -> Any:
     """SQLite: one INSERT ... ON CONFLICT, executed row by row in arrival order."""
     service = select(Service.id).where(Service.login == bindparam("service_login")).scalar_subquery()
     stmt = sqlite.insert(AcctSession).values(service_id=service)
-    return stmt.on_conflict_do_update(index_elements=_KEY, set_=_merge("sqlite", stmt))
+    return stmt.on_conflict_do_update(index_elements=_KEY, set_=_merge("sqlite", stmt), where=_current(stmt))
 
 
 # PostgreSQL: the batch travels as one JSON array of rows (json.dumps is C; psycopg dumps
@@ -205,18 +226,22 @@ def _merge_batch() -> Any:
     batch = select(
         *(value(i, type_).label(name) for i, (name, type_) in enumerate(_BATCH_COLUMNS.items()))
     ).cte("batch")
+    prepared = select(
+        *(batch.c[name] for name in _BATCH_COLUMNS),
+        _previous_stop(batch).label("previous_stop"),
+    ).cte("prepared")
     rows = (
-        select(*(batch.c[name] for name in _BATCH_COLUMNS), Service.id)
-        .select_from(batch.outerjoin(Service, Service.login == batch.c.login))
-        .order_by(batch.c.nas_id, batch.c.acct_session_id, batch.c.login)  # one lock order: no deadlocks
+        select(*(prepared.c[name] for name in (*_BATCH_COLUMNS, "previous_stop")), Service.id)
+        .select_from(prepared.outerjoin(Service, Service.login == prepared.c.login))
+        .order_by(prepared.c.nas_id, prepared.c.acct_session_id, prepared.c.login)  # one lock order
     )
-    stmt = postgresql.insert(AcctSession).from_select([*_BATCH_COLUMNS, "service_id"], rows)
+    stmt = postgresql.insert(AcctSession).from_select([*_BATCH_COLUMNS, "previous_stop", "service_id"], rows)
     t = AcctSession.__table__.c
     # Runs in the same statement, on the same snapshot: it copies the stopped sessions whose
     # key a Start reuses before the merge below takes those rows over.
-    retired = _retire(batch).returning(AcctSession.login).cte("retired")
+    retired = _retire(prepared).returning(AcctSession.login).cte("retired")
     merged = (
-        stmt.on_conflict_do_update(index_elements=_KEY, set_=_merge("postgresql", stmt))
+        stmt.on_conflict_do_update(index_elements=_KEY, set_=_merge("postgresql", stmt), where=_current(stmt))
         .returning(t.login, (literal_column("xmax") == 0).label("inserted"), t.stop_time)  # xmax 0: inserted
         .cte("merged")
     )
@@ -301,7 +326,8 @@ def _seconds_before(time: datetime, seconds: int) -> datetime:
 def _row(rec: AcctRecord) -> dict[str, Any]:
     """SQLite: the row as named parameters, with the login to find the service by."""
     values = _values(rec, rec.event_time, _seconds_before)
-    return {**dict(zip(_BATCH_COLUMNS, values, strict=True)), "service_login": rec.login}
+    row = dict(zip(_BATCH_COLUMNS, values, strict=True))
+    return {**row, "previous_stop": None, "service_login": rec.login}
 
 
 _UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -492,8 +518,13 @@ def _merge_rows(connection: Connection, records: list[AcctRecord]) -> set[str]:
                     "start_time": rec.event_time,
                 },
             )
-            if copied.rowcount:
+            stopped = copied.scalar()
+            row = _row(rec)
+            if stopped is not None:  # copied aside: this Start takes the key over
                 reopened.add(rec.login)
+                row["previous_stop"] = stopped
+            run.append(row)
+            continue
         run.append(_row(rec))
     if run:
         connection.execute(_upsert_rows(), run)
