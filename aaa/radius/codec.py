@@ -26,6 +26,7 @@ ACCESS_REJECT = 3
 ACCESS_CHALLENGE = 11
 ACCOUNTING_REQUEST = 4
 ACCOUNTING_RESPONSE = 5
+STATUS_SERVER = 12  # RFC 5997
 
 DISCONNECT_REQUEST = 40  # RFC 5176
 DISCONNECT_ACK = 41
@@ -213,7 +214,7 @@ class Codec:
         """Parse a request. The attribute split is our own single pass (pyrad's DecodePacket
         costs more per packet than the whole policy decision); values stay raw octets."""
         attributes = check_structure(data)
-        if data[0] not in (ACCESS_REQUEST, ACCOUNTING_REQUEST):
+        if data[0] not in (ACCESS_REQUEST, ACCOUNTING_REQUEST, STATUS_SERVER):
             raise DropPacket("unknown_code", f"code {data[0]} is not handled here")
         length = struct.unpack_from("!H", data, 2)[0]
         return Request(data[:length], attributes)  # octets past Length are padding (RFC 2865 §3)
@@ -229,8 +230,9 @@ class Codec:
 
     @staticmethod
     def verify_message_authenticator(req: Request, secret: bytes) -> bool:
-        """RFC 3579 §3.2 / RFC 5176 §3.4, over the octets as received."""
-        authenticator = req.raw[4:20] if req.code == ACCESS_REQUEST else b"\x00" * 16
+        """RFC 3579 §3.2 / RFC 5176 §3.4, over the octets as received (Status-Server: as for an
+        Access-Request, RFC 5997 §3)."""
+        authenticator = req.raw[4:20] if req.code in (ACCESS_REQUEST, STATUS_SERVER) else b"\x00" * 16
         return _message_authenticator_valid(req.raw, authenticator, secret)
 
     # --- encoding -----------------------------------------------------------------------
@@ -250,7 +252,9 @@ class Codec:
         the pre-2024 packets of RFC 2865 §7. Proxy-State is echoed in order (RFC 2865 §5.33)."""
         body = b"".join(self._encode(name, value) for name, value in attributes)
         body += b"".join(bytes([PROXY_STATE, len(v) + 2]) + v for v in req.all(PROXY_STATE))
-        signed = message_authenticator and code in (ACCESS_ACCEPT, ACCESS_REJECT, ACCESS_CHALLENGE)
+        signed = message_authenticator and (
+            code in (ACCESS_ACCEPT, ACCESS_REJECT, ACCESS_CHALLENGE) or req.code == STATUS_SERVER
+        )
         if signed:
             body = bytes([MESSAGE_AUTHENTICATOR, 18]) + b"\x00" * 16 + body
         if 20 + len(body) > MAX_PACKET:

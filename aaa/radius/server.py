@@ -225,12 +225,28 @@ class RadiusWorker:
         if nas is None:
             raise DropPacket("unknown_nas", f"{addr[0]} is not a registered NAS")
         req = self.codec.decode(data)
-        if req.code != code:
+        if req.code != code and req.code != c.STATUS_SERVER:
             raise DropPacket("unknown_code", f"code {req.code} on the port for code {code}")
         return nas, req
 
+    def _status(
+        self, req: Request, nas: NasEntry, addr: Address, port: DatagramPort | None, code: int
+    ) -> None:
+        """Status-Server (RFC 5997): a registered NAS's health probe, proven by its
+        Message-Authenticator (required), answered on the port it came to and never cached."""
+        if not req.has(c.MESSAGE_AUTHENTICATOR):
+            raise DropPacket("missing_message_authenticator", "Status-Server without Message-Authenticator")
+        if not self.codec.verify_message_authenticator(req, nas.secret):
+            raise DropPacket("bad_message_authenticator", "Message-Authenticator does not verify")
+        if port is not None:
+            port.sendto(self.codec.reply(req, code, nas.secret), addr)
+        metrics.child(metrics.RADIUS_REQUESTS, "status", "answered", nas.name).inc()
+
     def _auth(self, data: bytes, addr: Address, started: float) -> None:
         nas, req = self._receive(data, addr, c.ACCESS_REQUEST)
+        if req.code == c.STATUS_SERVER:
+            self._status(req, nas, addr, self.auth_port, c.ACCESS_ACCEPT)
+            return
         self._check_message_authenticator(req, nas)
         key: Key = (addr[0], addr[1], req.id, req.authenticator)
         if self._answered(key, addr, "access", self.auth_port):
@@ -476,6 +492,9 @@ class RadiusWorker:
 
     def _acct(self, data: bytes, addr: Address, started: float) -> None:
         nas, req = self._receive(data, addr, c.ACCOUNTING_REQUEST)
+        if req.code == c.STATUS_SERVER:
+            self._status(req, nas, addr, self.acct_port, c.ACCOUNTING_RESPONSE)
+            return
         if not self.codec.verify_accounting(req, nas.secret):
             raise DropPacket("bad_authenticator", "Request Authenticator does not verify (wrong secret?)")
         if req.has(c.MESSAGE_AUTHENTICATOR) and not self.codec.verify_message_authenticator(req, nas.secret):
