@@ -128,9 +128,11 @@ def cmd_operator_add(args: argparse.Namespace) -> int:
 
 def cmd_nas_add(args: argparse.Namespace) -> int:
     from aaa.nas.models import MaMode, VendorProfile
+    from aaa.nas.recipes import recipe
     from aaa.nas.service import add_nas
 
-    with _session(_settings(args)) as session:
+    settings = _settings(args)
+    with _session(settings) as session:
         nas = add_nas(
             session,
             name=args.name,
@@ -153,6 +155,17 @@ def cmd_nas_add(args: argparse.Namespace) -> int:
             f"NAS {nas.id} {nas.name} at {nas.address} ({nas.vendor.value}, CoA port {nas.coa_port}, "
             f"require Message-Authenticator: {nas.require_message_authenticator.value})"
         )
+        r = settings.radius
+        lines = recipe(
+            nas.vendor,
+            server=r.bind,
+            auth_port=r.auth_port,
+            acct_port=r.acct_port,
+            secret=nas.secret,
+            coa_port=nas.coa_port,
+            interim_seconds=nas.interim_interval or r.acct_interim_interval,
+        )
+        print("\n".join(["", *lines]))
     return 0
 
 
@@ -425,7 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", required=True, help="source IP of its RADIUS packets, or a CIDR")
     p.add_argument("--secret", required=True)
     p.add_argument("--vendor", default="mikrotik", choices=[v.value for v in VendorProfile])
-    p.add_argument("--coa-port", type=int, help="default 1700 for MikroTik, 3799 otherwise")
+    p.add_argument("--coa-port", type=int, help="default 3799 (RFC 5176; RouterOS: /radius incoming print)")
     p.add_argument("--require-message-authenticator", default="yes", choices=[m.value for m in MaMode])
     p.add_argument("--swap-octets", action="store_true", help="the NAS reports octets from the client's view")
     p.add_argument("--interim-interval", type=int, help="Acct-Interim-Interval sent to this NAS (seconds)")

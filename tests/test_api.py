@@ -279,7 +279,7 @@ def test_plans_clone_and_mass_change(api: Api) -> None:
 
 def test_nas_crud_and_secret_rotation(api: Api) -> None:
     nas = api.post("/nas", {"name": "bng-1", "address": "10.0.0.1"}, expect=201)
-    assert len(nas["secret"]) >= 24 and nas["coa_port"] == 1700
+    assert len(nas["secret"]) >= 24 and nas["coa_port"] == 3799
     assert api.get(f"/nas/{nas['id']}")["secret"] is None
     api.post("/nas", {"name": "bng-2", "address": "10.0.0.1"}, expect=409)
     api.post("/nas", {"name": "bng-2", "address": "10.0.0.1/24"}, expect=422)

@@ -387,7 +387,7 @@ def test_silent_nas_falls_back_to_the_api(
         detail = s.scalars(
             select(EnforcementAttempt.detail).where(EnforcementAttempt.service_id == service_id)
         ).all()
-    assert detail[0] == "no answer after 2 transmissions"
+    assert detail[0] == f"127.0.0.1:{responder.port}: no answer after 2 transmissions"  # where it went
 
 
 def test_silent_nas_without_api_is_retried_then_failed(

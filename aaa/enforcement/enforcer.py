@@ -297,6 +297,18 @@ class Enforcer:
         detail = answer.detail  # an in-sync answer carries the change's reason already
         if answer.result is Result.ACK:  # what was changed, and what the NAS or API said
             detail = "; ".join(x for x in (target.change.why, answer.detail) if x)
+        nas = target.nas
+        if nas.host is not None and method is not Method.NONE:  # where it went: a wrong port shows
+            port = nas.coa_port if method in (Method.COA, Method.DISCONNECT) else nas.api_port
+            detail = f"{nas.host}:{port}: {detail}"
+            if answer.result is Result.TIMEOUT:
+                log.warning(
+                    "%s to NAS %s at %s:%d timed out (is /radius incoming on that port?)",
+                    method.value,
+                    nas.name,
+                    nas.host,
+                    port,
+                )
         return Attempt(
             method,
             answer.result,

@@ -35,7 +35,7 @@ class Nas(Base):
     vendor: Mapped[VendorProfile] = mapped_column(
         str_enum(VendorProfile, "vendor_profile"), default=VendorProfile.MIKROTIK
     )
-    coa_port: Mapped[int] = mapped_column(Integer, default=1700)
+    coa_port: Mapped[int] = mapped_column(Integer, default=3799)
     require_message_authenticator: Mapped[MaMode] = mapped_column(
         str_enum(MaMode, "ma_mode"), default=MaMode.YES
     )

@@ -15,6 +15,7 @@ from aaa.ipam.subnets import check_pools
 from aaa.nas.models import MaMode, Nas, VendorProfile
 
 log = logging.getLogger(__name__)
+COA_PORT = 3799
 MIN_SECRET = 16  # RFC 2865 §3: "at least 16 octets" is preferred
 # A registration wider than one NAS's addresses trusts every host in it with the secret.
 WIDEST = {4: 24, 6: 64}
@@ -93,7 +94,9 @@ def add_nas(
     _unique(session, "address", address)
     check_pools(session, pools)
     if coa_port is None:
-        coa_port = 1700 if vendor is VendorProfile.MIKROTIK else 3799  # RouterOS listens on 1700
+        # RFC 5176's port, and /radius incoming's default in current RouterOS documentation
+        # (older documents say 1700: `/radius incoming print` on the router tells).
+        coa_port = COA_PORT
     nas = Nas(
         name=name,
         address=address,
