@@ -52,6 +52,7 @@ from aaa.radius import codec as c
 from aaa.radius.cache import Entry, SubscriberCache
 from aaa.radius.codec import Codec, DropPacket, Request
 from aaa.radius.dedup import PENDING, Key, ReplyCache
+from aaa.radius.droplog import DropLog
 from aaa.radius.reservations import Reservations
 from aaa.radius.sockets import Address, DatagramPort
 from aaa.settings import Settings
@@ -83,6 +84,7 @@ class RadiusWorker:
         self.cache = SubscriberCache(r.snapshot_negative_ttl)
         self.replies = ReplyCache(r.dedup_seconds)
         self.reservations = Reservations(r.reservation_seconds)
+        self.drops = DropLog()
         spool = Spool(a.spool_dir, name or str(os.getpid()), a.spool_max_bytes)
         self.acct: AcctWriter[AcctTicket] = AcctWriter(
             factory, r.acct_batch_max, r.acct_commit_concurrency, spool, self._acct_done
@@ -212,6 +214,7 @@ class RadiusWorker:
             handle(data, addr, started)
         except DropPacket as drop:
             metrics.child(metrics.RADIUS_DROPPED, drop.cause).inc()
+            self.drops.dropped(addr[0], drop.cause, str(drop))
             log.debug(
                 "packet from %s dropped: %s (%s)", addr[0], drop.cause, drop, extra=_correlation(data, addr)
             )
