@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 log = logging.getLogger("aaa.radius.drops")
 
@@ -33,7 +34,8 @@ class DropLog:
         self._clock = clock
         self._seen: dict[tuple[str, str], tuple[float, int]] = {}  # (source, cause) -> (said at, since)
 
-    def dropped(self, source: str, cause: str, detail: str) -> None:
+    def dropped(self, source: str, cause: str, detail: str, extra: dict[str, Any] | None = None) -> None:
+        """``extra``: the log record's extras (the packet's correlation id)."""
         fix = _FIX.get(cause)
         if fix is None:  # malformed packets and the like: counted in metrics, logged at DEBUG
             return
@@ -47,4 +49,5 @@ class DropLog:
             self._seen.clear()
         self._seen[key] = (now, 0)
         more = f" ({said[1]} more since the last line)" if said is not None and said[1] else ""
-        log.warning("request from %s dropped: %s%s", source, fix.format(source=source, detail=detail), more)
+        text = fix.format(source=source, detail=detail)
+        log.warning("request from %s dropped: %s%s", source, text, more, extra=extra)

@@ -214,7 +214,7 @@ class RadiusWorker:
             handle(data, addr, started)
         except DropPacket as drop:
             metrics.child(metrics.RADIUS_DROPPED, drop.cause).inc()
-            self.drops.dropped(addr[0], drop.cause, str(drop))
+            self.drops.dropped(addr[0], drop.cause, str(drop), _correlation(data, addr))
             log.debug(
                 "packet from %s dropped: %s (%s)", addr[0], drop.cause, drop, extra=_correlation(data, addr)
             )
