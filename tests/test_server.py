@@ -343,7 +343,8 @@ def test_accounting_on_reaches_every_worker_without_rechecks(
             assert rc.send(client, rc.pap(client, "maria", "p", **new_cpe)).code == packet.AccessReject
         assert rc.send(nas, rc.accounting(nas, "Accounting-On")).code == packet.AccountingResponse
         assert wait_for(feed_read)
-        assert all(w.worker.cache.get("maria").sessions == () for w in workers)  # type: ignore[union-attr]
+        # A poll hands what it read to the worker's event loop, which applies it a moment later.
+        assert wait_for(lambda: all(w.worker.cache.get("maria").sessions == () for w in workers))  # type: ignore[union-attr]
         statements: list[str] = []
         background = ("auth-log", "change-poll")
 
