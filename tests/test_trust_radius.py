@@ -267,3 +267,19 @@ def _race(port: int, datagrams: list[bytes]) -> list[int]:
         except TimeoutError:
             pass
     return codes
+
+
+@pytest.mark.pg
+def test_a_storm_of_logins_newly_online_is_counted_in_chunks(pg_factory: sessionmaker[Session]) -> None:
+    """A reconnect storm names more logins than PostgreSQL takes parameters in one query."""
+    from aaa.accounting.models import AcctSession
+    from aaa.enforcement.surplus import queue_over_limit
+
+    with pg_factory.begin() as s:
+        nas_id = make_nas(s)
+        service = make_service(s, login="u69999", password="p", simultaneous_use=1)
+        for n in range(2):  # two open sessions over a limit of one
+            s.add(AcctSession(nas_id=nas_id, acct_session_id=f"s{n}", login="u69999", service_id=service.id))
+        s.flush()
+    with pg_factory.begin() as s:
+        assert len(queue_over_limit(s, {f"u{n}" for n in range(70_000)})) == 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session
 from aaa.accounting.models import AcctSession
 from aaa.db.base import utcnow
 from aaa.enforcement.models import Enforcement, EnforcementState
-from aaa.policies.decide import normalize_mac
+from aaa.policies.decide import cpe
 from aaa.subscribers.models import Service
 
 Keep = Literal["newest", "oldest"]  # which sessions are disconnected
+_CHUNK = 5000  # logins a query; PostgreSQL takes at most 65,535 parameters
 
 
 def surplus(sessions: Sequence[AcctSession], limit: int, disconnect: Keep = "newest") -> set[int]:
@@ -33,19 +34,10 @@ def surplus(sessions: Sequence[AcctSession], limit: int, disconnect: Keep = "new
     Stop: it neither counts nor is chosen (its Stop ends it)."""
     if limit <= 0:
         return set()
-    latest: dict[tuple[int, str, str | None], AcctSession] = {}
-    distinct: list[AcctSession] = []
-    for row in sorted(sessions, key=_started):
-        mac = normalize_mac(row.calling_station_id)
-        if mac is None:
-            distinct.append(row)
-            continue
-        key = (row.nas_id, mac, row.nas_port_id)
-        if key in latest:
-            distinct.remove(latest[key])
-        latest[key] = row
-        distinct.append(row)
-    distinct.sort(key=_started)
+    ordered = sorted(sessions, key=_started)
+    newest = {cpe(row): row for row in ordered}  # the last of each CPE wins
+    # A session without a MAC is told apart from no other.
+    distinct = [row for row in ordered if cpe(row)[1] is None or newest[cpe(row)] is row]
     over = len(distinct) - limit
     if over <= 0:
         return set()
@@ -56,17 +48,20 @@ def surplus(sessions: Sequence[AcctSession], limit: int, disconnect: Keep = "new
 def queue_over_limit(session: Session, logins: Collection[str], now: datetime | None = None) -> list[int]:
     """Outbox rows for the services of ``logins`` with more open sessions than their limit
     (the enforcer decides which to end); returns their service ids."""
-    if not logins:
-        return []
-    over = session.execute(
-        select(Service.id, Service.simultaneous_use, func.count(AcctSession.id))
-        .join(AcctSession, AcctSession.service_id == Service.id)
-        .where(
-            Service.login.in_(sorted(logins)), Service.simultaneous_use > 0, AcctSession.stop_time.is_(None)
-        )
-        .group_by(Service.id, Service.simultaneous_use)
-        .having(func.count(AcctSession.id) > Service.simultaneous_use)
-    ).all()
+    names = sorted(logins)
+    over: list[Any] = []
+    for start in range(0, len(names), _CHUNK):  # a reconnect storm names more than one query takes
+        over += session.execute(
+            select(Service.id, Service.simultaneous_use, func.count(AcctSession.id))
+            .join(AcctSession, AcctSession.service_id == Service.id)
+            .where(
+                Service.login.in_(names[start : start + _CHUNK]),
+                Service.simultaneous_use > 0,
+                AcctSession.stop_time.is_(None),
+            )
+            .group_by(Service.id, Service.simultaneous_use)
+            .having(func.count(AcctSession.id) > Service.simultaneous_use)
+        ).all()
     if not over:
         return []
     now = now or utcnow()

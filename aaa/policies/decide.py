@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time, timedelta
+from typing import Protocol
 
 from aaa.ipam.attributes import POOL_NAME_ATTRIBUTE, pool_kind_of
 from aaa.ipam.types import PoolKind, PoolMode
@@ -30,6 +31,23 @@ _DEBT = frozenset({ServiceStatus.SUSPENDED_DEBT, ServiceStatus.REDUCED_DEBT})
 _SERVING = _DEBT | {ServiceStatus.ENABLED}  # every other status is rejected
 DEFAULT_POLICY = IspPolicy()
 _POOL_KINDS = tuple(PoolKind)  # iterating the Enum class itself costs a microsecond a request
+
+
+class Line(Protocol):
+    """A request or a session, by where it comes from: NAS, Calling-Station-Id, NAS port."""
+
+    @property
+    def nas_id(self) -> int: ...
+    @property
+    def calling_station_id(self) -> str | None: ...
+    @property
+    def nas_port_id(self) -> str | None: ...
+
+
+def cpe(line: Line) -> tuple[int, str | None, str | None]:
+    """The CPE behind a request or session: the same one redialling on the same NAS port
+    replaces its old session (which the NAS stops itself)."""
+    return (line.nas_id, normalize_mac(line.calling_station_id), line.nas_port_id)
 
 
 def normalize_mac(value: str | None) -> str | None:
@@ -90,15 +108,8 @@ def decide(
             return reject(RejectReason.SESSIONS_UNKNOWN, "open sessions unknown", flags=frozen_flags)
         # The same CPE redialling on the same NAS port replaces its old session; the NAS
         # sends that session's Stop itself, so it does not count against the limit.
-        others = [
-            s
-            for s in facts.open_sessions
-            if not (
-                s.nas_id == facts.nas_id
-                and normalize_mac(s.calling_station_id) == mac
-                and s.nas_port_id == facts.nas_port_id
-            )
-        ]
+        here = (facts.nas_id, mac, facts.nas_port_id)
+        others = [s for s in facts.open_sessions if cpe(s) != here]
         if len(others) >= sub.simultaneous_use:
             return reject(
                 RejectReason.SIMULTANEOUS_USE,

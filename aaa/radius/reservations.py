@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aaa.policies.decide import normalize_mac
+from aaa.policies.decide import cpe
 from aaa.policies.model import OpenSession
 
 
@@ -72,8 +72,4 @@ class _Place:
 
 
 def _same_cpe(a: OpenSession, b: OpenSession) -> bool:
-    return (
-        a.nas_id == b.nas_id
-        and normalize_mac(a.calling_station_id) == normalize_mac(b.calling_station_id)
-        and a.nas_port_id == b.nas_port_id
-    )
+    return cpe(a) == cpe(b)
