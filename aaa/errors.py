@@ -33,7 +33,3 @@ class TooMany(DomainError):
     def __init__(self, message: str, retry_after: int = 60):
         super().__init__(message)
         self.retry_after = retry_after
-
-
-class Unavailable(DomainError):
-    """A dependency (the database) cannot serve the request now; retrying later may work."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -90,23 +90,22 @@ class Readiness:
         return all(v == "ok" for v in self.checks.values())
 
 
-def writable(engine: Engine) -> str:
+def writable(conn: Connection) -> str:
     """ "ok" when the database takes writes; otherwise why not (a node that cannot store
-    accounting or changes must not be sent traffic)."""
+    accounting or changes must not be sent traffic). ``conn``: fresh, no transaction begun."""
     try:
-        with engine.connect() as conn:
-            if engine.dialect.name == "postgresql":
-                recovery, read_only = conn.execute(
-                    text("SELECT pg_is_in_recovery(), current_setting('transaction_read_only')")
-                ).one()
-                if recovery:
-                    return "read-only: the PostgreSQL server is in recovery (a standby)"
-                if read_only == "on":
-                    return "read-only: transactions default to read only"
-            else:  # a write that changes nothing, rolled back: refused on a read-only file
-                with conn.begin() as tx:
-                    conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
-                    tx.rollback()
+        if conn.dialect.name == "postgresql":
+            recovery, read_only = conn.execute(
+                text("SELECT pg_is_in_recovery(), current_setting('transaction_read_only')")
+            ).one()
+            if recovery:
+                return "read-only: the PostgreSQL server is in recovery (a standby)"
+            if read_only == "on":
+                return "read-only: transactions default to read only"
+        else:  # a write that changes nothing, rolled back: refused on a read-only file
+            with conn.begin() as tx:
+                conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+                tx.rollback()
     except SQLAlchemyError as exc:
         return f"read-only or failing writes: {str(getattr(exc, 'orig', None) or exc).splitlines()[0]}"
     return "ok"
@@ -122,9 +121,8 @@ def readiness(engine: Engine, spool_dir: str | None = None, spool_bound: int = 0
             "ok" if waiting <= spool_bound else f"{waiting} bytes waiting (bound {spool_bound})"
         )
     try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        result.checks["database"] = writable(engine)
+        with engine.connect() as conn:  # unreachable: raises here
+            result.checks["database"] = writable(conn)
         result.checks["migrations"] = "ok" if is_current(engine) else "behind: run `aaa db upgrade`"
     except SQLAlchemyError as exc:
         result.checks["database"] = f"unreachable: {type(exc).__name__}"

@@ -31,9 +31,6 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-_source = client_address
-
-
 def principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
@@ -59,7 +56,7 @@ def policy_zone(request: Request) -> ZoneInfo:
 def public_session(request: Request) -> Iterator[Session]:
     """A transaction for the few routes that need no token (login)."""
     with request.app.state.factory() as session:
-        act_as(session, Actor("anonymous", _source(request)))
+        act_as(session, Actor("anonymous", client_address(request)))
         yield session
         session.commit()
 
@@ -77,7 +74,7 @@ def need(permission: str | None = None, may_be_flagged: bool = False) -> Callabl
             who.require(permission)
         with request.app.state.factory() as session:
             name = f"api_key:{who.key_name} ({who.login})" if who.key_name else f"operator:{who.login}"
-            act_as(session, Actor(name, _source(request), who.operator_id))
+            act_as(session, Actor(name, client_address(request), who.operator_id))
             yield session
             session.commit()
 

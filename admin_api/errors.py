@@ -19,7 +19,6 @@ from aaa.errors import (
     NotFound,
     TooMany,
     Unauthenticated,
-    Unavailable,
 )
 
 STATUS: dict[type[DomainError], tuple[int, str]] = {
@@ -29,7 +28,6 @@ STATUS: dict[type[DomainError], tuple[int, str]] = {
     Unauthenticated: (401, "Authentication required"),
     Forbidden: (403, "Permission denied"),
     TooMany: (429, "Too many requests"),
-    Unavailable: (503, "Service unavailable"),
 }
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger(__name__)

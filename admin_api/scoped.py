@@ -71,23 +71,18 @@ def receipt(session: Session, receipt_id: int, scope: Scope) -> Receipt:
 
 def notification(session: Session, notification_id: int, scope: Scope) -> PaymentNotification:
     found = session.get(PaymentNotification, notification_id)
-    if found is None or not notification_visible(session, found, scope):
+    if found is None or not _notification_visible(session, found, scope):
         raise NotFound(f"payment notification {notification_id} does not exist")
     return found
 
 
-def notification_visible(session: Session, note: PaymentNotification, scope: Scope) -> bool:
+def _notification_visible(session: Session, note: PaymentNotification, scope: Scope) -> bool:
     if scope.cities is None:
         return True
     if note.invoice_id is None:
         return False
     found = session.get(Invoice, note.invoice_id)
     return found is not None and _customer_visible(session, found.customer_id, scope)
-
-
-def customer_id(session: Session, customer_id: int, scope: Scope) -> None:
-    if not _customer_visible(session, customer_id, scope):
-        raise NotFound(f"customer {customer_id} does not exist")
 
 
 def service_visible(session: Session, service_id: int | None, scope: Scope) -> bool:

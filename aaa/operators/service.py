@@ -117,14 +117,9 @@ def add_operator(
         must_change_password=must_change_password,
         failed_logins=0,
     )
-    if check_password_policy or not must_change_password:
-        check_policy(password, login)
-    operator.password_hash = _HASHER.hash(password)
+    operator.password_hash = _hash(password, login, policy=check_password_policy or not must_change_password)
     _grant(session, operator, permissions or [], roles or [], cities or [], cash_boxes or [])
-    if by is not None:
-        check_manage(
-            by.rights(), by.operator_id, None, None, rights_of(operator), f"create operator {login!r}"
-        )
+    _authorize(by, operator, None, f"create operator {login!r}")
     session.add(operator)
     session.flush()
     return operator
@@ -357,10 +352,13 @@ def check_password(
 
 def _count_failure(session: Session, operator: Operator, now: datetime, lockout: Lockout) -> None:
     operator.failed_logins = (operator.failed_logins or 0) + 1
-    if operator.failed_logins >= lockout.failures:
+    locked = operator.failed_logins >= lockout.failures
+    if locked:
         operator.locked_until = now + lockout.duration
         operator.failed_logins = 0
-        session.flush()
+    session.flush()
+    if locked:
+        assert operator.locked_until is not None
         record(
             session,
             entity="operator",
@@ -370,7 +368,6 @@ def _count_failure(session: Session, operator: Operator, now: datetime, lockout:
             note=f"login locked until {operator.locked_until.isoformat()} after {lockout.failures} "
             f"wrong passwords in a row (last from {actor_of(session).source})",
         )
-    session.flush()
 
 
 def open_session(session: Session, operator: Operator, ttl: timedelta) -> tuple[str, ApiToken]:
@@ -483,8 +480,10 @@ def _known(permissions: list[str]) -> list[str]:
     return sorted(set(permissions))
 
 
-def _hash(password: str, login: str) -> str:
-    check_policy(password, login)
+def _hash(password: str, login: str, *, policy: bool = True) -> str:
+    """``policy`` False only for a password its operator must change at first login (the demo)."""
+    if policy:
+        check_policy(password, login)
     return _HASHER.hash(password)
 
 

@@ -165,9 +165,10 @@ def update_webhook(
     changes = body.model_dump(exclude_unset=True)
     if changes.get("url"):
         check_url(changes["url"], _policy(request))
-    if changes.pop("active", None) is False and hook.active:
+    active = changes.pop("active", None)
+    if active is False and hook.active:
         webhooks.deactivate(session, hook)
-    elif body.active:
+    elif active:
         hook.active = True
     for field, value in changes.items():
         setattr(hook, field, value)

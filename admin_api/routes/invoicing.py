@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from aaa.db.base import utcnow
 from aaa.errors import Invalid
+from aaa.subscribers import customers
 from aaa.subscribers import service as services
 from admin_api import scoped
 from admin_api.deps import CityScope, db, policy_zone
@@ -88,7 +89,7 @@ def customer_invoices(
     customer_id: PathId, scope: CityScope, limit: Limit = 50, session: Session = db("finance.read")
 ) -> list[InvoiceOut]:
     """Every invoice of the customer, cancelled ones included (seed 004), newest first."""
-    scoped.customer_id(session, customer_id, scope)
+    customers.get_customer(session, customer_id, scope)
     rows = session.scalars(
         select(Invoice).where(Invoice.customer_id == customer_id).order_by(Invoice.id.desc()).limit(limit)
     )
