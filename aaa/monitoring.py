@@ -1,4 +1,5 @@
-"""What /metrics reads from the database at scrape time, and what /readyz checks.
+"""What /metrics reads from the database at scrape time, and what /healthz and /readyz answer
+(the node's endpoint and the API serve the same answers).
 
 Gauges of state that lives in the database (open sessions per NAS, pool utilization, webhook
 backlog) are read when Prometheus scrapes, not kept in every process: one grouped query each,
@@ -9,10 +10,14 @@ and a 503 on /readyz, never an exception in the exporter.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,18 +25,25 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from aaa.accounting.models import AcctSession
 from aaa.accounting.spool import spool_bytes
-from aaa.db.schema import is_current
+from aaa.db.migrate import is_current
 from aaa.ipam.models import Pool, Subnet
 from aaa.ipam.reports import subnet_usage
 from aaa.nas.models import Nas
-from billing_bridge.models import DeliveryStatus, WebhookDelivery
 
 log = logging.getLogger(__name__)
 
 
 class DatabaseCollector(Collector):
-    def __init__(self, factory: sessionmaker[Session]):
+    """Open sessions per NAS and pool use; ``more`` adds other packages' gauges (each a
+    function of a session) read in the same scrape."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        more: Sequence[Callable[[Session], list[GaugeMetricFamily]]] = (),
+    ):
         self.factory = factory
+        self.more = tuple(more)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         up = GaugeMetricFamily("aaa_database_up", "1 when the database answered this scrape")
@@ -72,13 +84,8 @@ class DatabaseCollector(Collector):
             for pool, (held, size) in sorted(pools.items()):
                 used.add_metric([pool], held)
                 usable.add_metric([pool], size)
-            pending = GaugeMetricFamily("aaa_webhook_deliveries_pending", "Webhook deliveries not yet sent")
-            pending.add_metric(
-                [],
-                session.scalar(select(func.count()).where(WebhookDelivery.status == DeliveryStatus.PENDING))
-                or 0,
-            )
-        return [sessions, used, usable, pending]
+            extra = [family for read in self.more for family in read(session)]
+        return [sessions, used, usable, *extra]
 
 
 @dataclass
@@ -127,3 +134,38 @@ def readiness(engine: Engine, spool_dir: str | None = None, spool_bound: int = 0
     except SQLAlchemyError as exc:
         result.checks["database"] = f"unreachable: {type(exc).__name__}"
     return result
+
+
+ALIVE = {"status": "alive"}
+
+
+def ready_answer(engine: Engine, spool_dir: str | None = None, spool_bound: int = 0) -> tuple[int, dict]:
+    """/readyz: 200 and the checks when ready, 503 and what is wrong otherwise."""
+    found = readiness(engine, spool_dir, spool_bound)
+    return (200 if found.ready else 503), {"ready": found.ready, "checks": found.checks}
+
+
+def metrics_registry(collector: Collector) -> CollectorRegistry:
+    """Every process's metrics (under the node's supervisor, PROMETHEUS_MULTIPROC_DIR is set)
+    or this process's own (tests, `aaa api` alone), plus the database-derived gauges."""
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        MultiProcessCollector(registry)
+    else:
+        registry.register(_Forward(REGISTRY))
+    registry.register(collector)
+    return registry
+
+
+def metrics_page(registry: CollectorRegistry) -> tuple[bytes, str]:
+    return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+class _Forward(Collector):
+    """This process's own metrics, when it runs alone."""
+
+    def __init__(self, source: CollectorRegistry):
+        self.source = source
+
+    def collect(self) -> Iterator[Any]:
+        return iter(self.source.collect())

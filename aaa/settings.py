@@ -84,7 +84,6 @@ class AccountingSettings(_Section):
     spool_max_mb: int = Field(default=1024, ge=1)
     replay_interval: float = Field(default=2.0, gt=0, le=300)
     reaper_multiplier: float = Field(default=3.0, ge=1)
-    reaper_interval: float = Field(default=60.0, gt=0)
     change_retention_hours: float = Field(default=24.0, gt=0)
 
     @property
@@ -137,7 +136,6 @@ class PolicySettings(_Section):
     trust_max_days: int = Field(default=7, ge=1, le=90)  # an operator's trust unlock
     trust_self_service_days: int = Field(default=1, ge=1, le=30)  # the subscriber's own, per request
     trust_self_service_per_month: int = Field(default=1, ge=0, le=31)  # 0: self-service off
-    expiry_check_seconds: float = Field(default=10.0, gt=0, le=3600)
 
     @field_validator("timezone")
     @classmethod
@@ -167,7 +165,6 @@ class EnforcerSettings(_Section):
     breaker_seconds: float = Field(default=30.0, gt=0)
     api_timeout: float = Field(default=5.0, gt=0, le=60)
     api_ca_file: str = ""  # CA bundle for NASes with api_tls_verify (empty: the system's CAs)
-    reconcile_interval: float = Field(default=300.0, gt=0)
     # Sessions over a Simultaneous-Use limit that got through (accepts racing on several workers
     # or nodes): checked this often for the logins newly online, and which ones are ended.
     simultaneous_use_interval: float = Field(default=1.0, gt=0, le=60)
@@ -181,7 +178,6 @@ class BillingSettings(_Section):
     notification_secret: str = ""
     notification_max_skew_seconds: int = Field(default=300, ge=1)  # replayed notices are refused
     gateway_cash_box: str = Field(default="Gateway", min_length=1, max_length=100)
-    webhook_interval: float = Field(default=5.0, gt=0, le=3600)  # delivery loop period
     webhook_timeout: float = Field(default=5.0, gt=0, le=60)
     webhook_max_attempts: int = Field(default=8, ge=1, le=50)
     webhook_backoff_seconds: float = Field(default=30.0, gt=0)  # doubled per failed attempt
@@ -192,6 +188,35 @@ class BillingSettings(_Section):
     charges_source: Literal["local", "sql_view"] = "local"
     external_database_url: str = ""
     external_view: str = Field(default="aaa_open_charges", pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")
+
+
+class JobsSettings(_Section):
+    """How often the node's scheduled jobs run (seconds)."""
+
+    # Stale sessions, unclaimed leases, the change feed, ended customer suspensions.
+    housekeeping_seconds: float = Field(default=60.0, gt=0)
+    # Custom speeds, trials, trust unlocks and bonuses that ended.
+    overlay_expiry_seconds: float = Field(default=10.0, gt=0, le=3600)
+    webhooks_seconds: float = Field(default=5.0, gt=0, le=3600)  # webhook delivery rounds
+    reconcile_seconds: float = Field(default=300.0, gt=0)  # NAS sessions against the database
+
+
+# Settings that moved, by their old place: a file that still has one gets an error naming the
+# new one instead of "extra inputs are not permitted".
+MOVED = {
+    ("accounting", "reaper_interval"): "jobs.housekeeping_seconds",
+    ("policy", "expiry_check_seconds"): "jobs.overlay_expiry_seconds",
+    ("billing", "webhook_interval"): "jobs.webhooks_seconds",
+    ("enforcer", "reconcile_interval"): "jobs.reconcile_seconds",
+}
+
+
+def _moved(file_data: dict[str, Any]) -> list[str]:
+    return [
+        f"{section}.{key} is now {new}"
+        for (section, key), new in MOVED.items()
+        if isinstance(file_data.get(section), dict) and key in file_data[section]
+    ]
 
 
 class Settings(BaseSettings):
@@ -210,6 +235,7 @@ class Settings(BaseSettings):
     policy: PolicySettings = PolicySettings()
     enforcer: EnforcerSettings = EnforcerSettings()
     billing: BillingSettings = BillingSettings()
+    jobs: JobsSettings = JobsSettings()
 
     @field_validator("database_url")
     @classmethod
@@ -260,6 +286,10 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
             ) from exc
         except OSError as exc:
             raise SettingsError(f"configuration file {path} cannot be read: {exc.strerror}") from exc
+
+    moved = _moved(file_data)
+    if moved:
+        raise SettingsError(f"configuration file {path}: {'; '.join(moved)} (move them to [jobs])")
 
     class _FileSource(PydanticBaseSettingsSource):
         def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:

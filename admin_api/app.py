@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 import uuid
 from pathlib import Path
@@ -14,16 +13,13 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
-from prometheus_client.multiprocess import MultiProcessCollector
-from prometheus_client.registry import Collector
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aaa import metrics
-from aaa.composition import Components
+from aaa.composition import Components, database_collector
 from aaa.logs import REQUEST_ID
-from aaa.monitoring import DatabaseCollector, readiness
+from aaa.monitoring import ALIVE, metrics_page, metrics_registry, ready_answer
 from aaa.settings import Settings
 from admin_api import errors
 from admin_api.deps import principal
@@ -116,21 +112,20 @@ def create_app(settings: Settings, components: Components) -> FastAPI:
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:
         """Alive: the process answers. Restart it when this fails."""
-        return {"status": "alive"}
+        return ALIVE
 
     @app.get("/readyz", tags=["meta"])
     def readyz() -> JSONResponse:
         """Ready: database reachable and migrations current (503 and what is wrong, otherwise)."""
-        found = readiness(components.engine)
-        return JSONResponse(
-            {"ready": found.ready, "checks": found.checks}, status_code=200 if found.ready else 503
-        )
+        code, answer = ready_answer(components.engine)
+        return JSONResponse(answer, status_code=code)
 
-    registry = metrics_registry(components.factory)
+    registry = metrics_registry(database_collector(components.factory))
 
     @app.get("/metrics", tags=["meta"], response_class=Response, dependencies=meta)
-    def metrics_page() -> Response:
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    def metrics_endpoint() -> Response:
+        body, kind = metrics_page(registry)
+        return Response(body, media_type=kind)
 
     @app.middleware("http")
     async def count_requests(request: Request, call_next: Any) -> Any:
@@ -270,28 +265,6 @@ def uvicorn_config(settings: Settings, app: Any, **extra: Any) -> Any:
         access_log=False,  # the API's own access line (count_requests) says more
         **extra,
     )
-
-
-def metrics_registry(factory: Any) -> CollectorRegistry:
-    """Every process's metrics (under the supervisor, PROMETHEUS_MULTIPROC_DIR) plus the
-    database-derived gauges."""
-    registry = CollectorRegistry()
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        MultiProcessCollector(registry)
-    else:
-        registry.register(_Forward(REGISTRY))
-    registry.register(DatabaseCollector(factory))
-    return registry
-
-
-class _Forward(Collector):
-    """This process's own metrics, when it runs alone (tests, `aaa api`)."""
-
-    def __init__(self, source: CollectorRegistry):
-        self.source = source
-
-    def collect(self) -> Any:
-        return self.source.collect()
 
 
 def serve(settings: Settings) -> None:

@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from aaa.audit.recorder import Actor, act_as
+from aaa.audit.log import Actor, act_as
 from aaa.db.base import utcnow
 from aaa.errors import Forbidden, Unauthenticated
 from aaa.operators.service import Principal, authenticate

@@ -8,10 +8,10 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from aaa.ipam.types import AssignmentKind, PoolKind, PoolMode, ReleaseReason, SubnetPurpose
 from aaa.nas.models import MaMode, VendorProfile
 from aaa.nul import contains_nul
-from aaa.subscribers.types import (
+from aaa.vocabulary.ipam import AssignmentKind, PoolKind, PoolMode, ReleaseReason, SubnetPurpose
+from aaa.vocabulary.subscribers import (
     AddressKind,
     BillingMode,
     CustomerKind,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from aaa.diagnostics import Diagnostics
 from aaa.ipam.assignments import fixed_ipv4_of, held_by
 from aaa.nas.models import Nas
 from aaa.operators.models import Operator
 from aaa.subscribers.customers import addresses_of
-from aaa.subscribers.diagnostics import Diagnostics
 from aaa.subscribers.models import Customer, Service
 from admin_api.schemas import (
     AddressOut,

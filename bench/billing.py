@@ -25,13 +25,14 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from aaa.db.engine import make_engine, make_session_factory
-from aaa.db.schema import upgrade
-from aaa.subscribers.models import Service
+from aaa.composition import session_factory
+from aaa.db.engine import make_engine
+from aaa.db.migrate import upgrade
+from aaa.subscribers.models import BillingMethod, Service
 from bench.ipam import RESULTS, services
 from bench.scratch import scratch_database
 from billing_bridge.billing_run import run_billing
-from billing_bridge.models import BillingMethod, Charge
+from billing_bridge.models import Charge
 from billing_bridge.routine import run_routine
 
 ZONE = ZoneInfo("America/Sao_Paulo")
@@ -86,7 +87,7 @@ def measure(url: str, label: str, count: int) -> list[str]:
     upgrade(url)
     engine = make_engine(url)
     fill(engine, count)
-    factory = make_session_factory(engine)
+    factory = session_factory(engine)
     lines = []
     for dry in (True, False):
         started = time.perf_counter()

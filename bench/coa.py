@@ -32,17 +32,18 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from aaa.accounting.models import AcctSession, AuthLog, AuthResult
+from aaa.composition import session_factory
 from aaa.db.base import utcnow
-from aaa.db.engine import make_engine, make_session_factory
-from aaa.db.schema import upgrade
+from aaa.db.engine import make_engine
+from aaa.db.migrate import upgrade
 from aaa.enforcement.enforcer import Enforcer
 from aaa.enforcement.models import Enforcement, EnforcementState
 from aaa.nas.models import Nas
 from aaa.nas.service import add_nas
 from aaa.settings import load_settings
+from aaa.subscribers.lifecycle import change_status
 from aaa.subscribers.models import Service
-from aaa.subscribers.service import change_status
-from aaa.subscribers.types import ServiceStatus
+from aaa.vocabulary.subscribers import ServiceStatus
 from bench.ipam import RESULTS, services
 from bench.scratch import scratch_database
 from tests.fakes.coa_responder import CoaResponder
@@ -127,7 +128,7 @@ def responder_process(sessions: list[tuple[str, str]]) -> Iterator[tuple[int, Ca
 def measure(url: str, label: str, count: int) -> tuple[list[str], list[tuple[str, str, str]]]:
     upgrade(url)
     engine = make_engine(url, **({} if url.startswith("sqlite") else {"pool_size": 8}))
-    factory = make_session_factory(engine)
+    factory = session_factory(engine)
     with factory.begin() as session:
         nas_id = add_nas(session, name="bench", address="127.0.0.1", secret=SECRET).id
     ids = services(engine, count, "coa")

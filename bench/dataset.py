@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psycopg
 
-from aaa.db.schema import upgrade
+from aaa.db.migrate import upgrade
 
 SUBSCRIBERS = 100_000
 CLOSED_SESSIONS = 300_000

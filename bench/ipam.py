@@ -24,13 +24,14 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from aaa.composition import session_factory
 from aaa.db.base import utcnow
-from aaa.db.engine import make_engine, make_session_factory
-from aaa.db.schema import upgrade
+from aaa.db.engine import make_engine
+from aaa.db.migrate import upgrade
 from aaa.ipam import allocator, subnets
 from aaa.ipam.models import IpAssignment, Subnet
 from aaa.ipam.space import first_fit
-from aaa.ipam.types import AssignmentKind, PoolKind, PoolMode, SubnetPurpose
+from aaa.vocabulary.ipam import AssignmentKind, PoolKind, PoolMode, SubnetPurpose
 from bench.scratch import scratch_database
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -194,7 +195,7 @@ def services(engine: sa.Engine, count: int, prefix: str) -> list[int]:
 def measure(url: str, label: str, assigned: int, leases: int, threads: tuple[int, ...]) -> list[str]:
     upgrade(url)
     engine = make_engine(url, **({} if url.startswith("sqlite") else {"pool_size": 8}))
-    factory = make_session_factory(engine)
+    factory = session_factory(engine)
     lines = []
     for scenario, ours, worst, naive in next_free_rows(factory, assigned):
         test = f"next free, /16 with {assigned:,} held, {scenario}"

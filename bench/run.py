@@ -25,7 +25,7 @@ from pathlib import Path
 
 import psycopg
 
-from aaa.db.schema import upgrade
+from aaa.db.migrate import upgrade
 from bench import dataset, freeradius
 from bench.loadgen import (
     Builder,

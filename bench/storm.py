@@ -28,7 +28,7 @@ from typing import Any
 
 import psycopg
 
-from aaa.db.schema import upgrade
+from aaa.db.migrate import upgrade
 from bench import dataset
 from bench.loadgen import LoadGen, accounting_on, sequential_pap_builder, sequential_start_builder
 from bench.run import OURS_DB, RESULTS, dsn, ensure_database, loaded, wait_ready

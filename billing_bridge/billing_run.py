@@ -20,14 +20,13 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from aaa import metrics
-from aaa.audit.recorder import actor_of, record
+from aaa.audit.log import actor_of, record
 from aaa.db.base import utcnow
-from aaa.subscribers.models import Plan, Service
-from aaa.subscribers.types import BillingMode
-from aaa.subscribers.types import ServiceStatus as S
+from aaa.subscribers.models import BillingMethod, Plan, Service
+from aaa.vocabulary.subscribers import BillingMode
+from aaa.vocabulary.subscribers import ServiceStatus as S
 from billing_bridge.amounts import ZERO, add_months, due_in, month_of, pro_rata
 from billing_bridge.models import (
-    BillingMethod,
     BillingRun,
     Charge,
     ChargeKind,

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.errors import Invalid
+from aaa.subscribers.lifecycle import change_status
 from aaa.subscribers.models import Service
-from aaa.subscribers.service import change_status
-from aaa.subscribers.types import ServiceStatus
+from aaa.vocabulary.subscribers import ServiceStatus
 from billing_bridge.amounts import ZERO, loyalty_fine
 from billing_bridge.charges import add_charge, cancel_charge
 from billing_bridge.models import Charge, ChargeKind, ChargeStatus, Invoice, InvoiceStatus

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.errors import Conflict, Invalid, NotFound
-from aaa.subscribers.models import Service
-from aaa.subscribers.types import ServiceStatus
-from billing_bridge.models import ZERO, BillingMethod, Charge, ChargeKind, ChargeStatus
+from aaa.subscribers.models import BillingMethod, Service
+from aaa.vocabulary.subscribers import ServiceStatus
+from billing_bridge.models import ZERO, Charge, ChargeKind, ChargeStatus
 from billing_bridge.standing import OpenCharge, Rule
 
 CENT = Decimal("0.01")

@@ -9,10 +9,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aaa.audit.recorder import actor_of
+from aaa.audit.log import actor_of
 from aaa.errors import Conflict, Invalid
 from aaa.subscribers.models import Service
-from aaa.subscribers.types import BillingMode
+from aaa.vocabulary.subscribers import BillingMode
 from billing_bridge.amounts import add_months, due_in, month_of, pro_rata, split
 from billing_bridge.charges import add_charge, money
 from billing_bridge.models import Carne, Charge, ChargeKind, ChargeStatus

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.errors import Conflict, Invalid, NotFound
-from aaa.subscribers.models import Service
+from aaa.subscribers.models import BillingMethod, Service
 from billing_bridge.charges import LIVE, cancel_charge, lock_open
-from billing_bridge.models import ZERO, BillingMethod, Charge, ChargeStatus, Invoice, InvoiceStatus
+from billing_bridge.models import ZERO, Charge, ChargeStatus, Invoice, InvoiceStatus
 
 
 def get_invoice(session: Session, invoice_id: int) -> Invoice:

@@ -10,33 +10,10 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from aaa.audit.log import Audited
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
 
 ZERO = Decimal("0.00")
-
-
-class BillingMethod(Base):
-    """Forma de cobrança, with its suspension rule (seed 000: Rotina de habilitação/suspensão)."""
-
-    __tablename__ = "billing_method"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(50), unique=True)
-    total_suspension: Mapped[bool] = mapped_column(Boolean, default=False)
-    total_suspension_days: Mapped[int] = mapped_column(Integer, default=15)  # days after the due date
-    partial_suspension: Mapped[bool] = mapped_column(Boolean, default=False)  # reduced speed
-    partial_suspension_days: Mapped[int] = mapped_column(Integer, default=5)
-    minimum_open: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=ZERO)  # to suspend at all
-    # Reduced speed for this method's services (seed 004 item 3); empty: the ISP's [policy] one.
-    reduction: Mapped[str | None] = mapped_column(String(16))  # "relative" or "absolute"
-    reduction_percent: Mapped[int | None] = mapped_column(Integer)
-    reduction_download_kbps: Mapped[int | None] = mapped_column(Integer)
-    reduction_upload_kbps: Mapped[int | None] = mapped_column(Integer)
-    # Late fee (multa, once) and interest (juros simples per 30 days) at receiving; 0: off.
-    fine_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=ZERO)
-    interest_percent_month: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=ZERO)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class ChargeKind(StrEnum):
@@ -61,6 +38,7 @@ class Charge(Base):
     which is what makes the monthly billing run idempotent even when two runs race."""
 
     __tablename__ = "charge"
+    __audit__ = Audited("charge", service="service_id")
     __table_args__ = (
         Index("ix_charge_service_status", "service_id", "status"),
         Index(
@@ -115,6 +93,7 @@ class Invoice(Base):
     cancels it and issues a new one with the charges still open."""
 
     __tablename__ = "invoice"
+    __audit__ = Audited("invoice", customer="customer_id")
     # The billing run finds its invoice per service with this (a correlated lookup per charge).
     __table_args__ = (Index("ix_invoice_run_service", "billing_run_id", "service_id"),)
 
@@ -141,6 +120,7 @@ class Carne(Base):
     """Carnê (seed 001): N monthly charges of a service generated at once, the first pro-rata."""
 
     __tablename__ = "carne"
+    __audit__ = Audited("carne", service="service_id")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), index=True)
@@ -172,6 +152,7 @@ class Receipt(Base):
     """Recibo: money received into a cash box, spread over charges. A reversal keeps the row."""
 
     __tablename__ = "receipt"
+    __audit__ = Audited("receipt")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cash_box_id: Mapped[int] = mapped_column(ForeignKey("cash_box.id"))
@@ -209,6 +190,7 @@ class Routine(Base):
     syntax ("*", "1-5", "mon-fri", "0,30"); e.g. weekdays only: day_of_week = "mon-fri"."""
 
     __tablename__ = "routine"
+    __audit__ = Audited("routine")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     description: Mapped[str] = mapped_column(String(200))
@@ -250,6 +232,7 @@ class PaymentNotification(Base):
     """An inbound payment notice from a gateway or bank, kept as received; one per external id."""
 
     __tablename__ = "payment_notification"
+    __audit__ = Audited("payment_notification")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(200), unique=True)
@@ -267,6 +250,7 @@ class Webhook(Base):
     """An outbound subscriber to events (status changes, payments), signed with its secret."""
 
     __tablename__ = "webhook"
+    __audit__ = Audited("webhook")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(500))

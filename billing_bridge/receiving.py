@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.operators.models import CashBox
-from aaa.subscribers.models import Service
+from aaa.subscribers.models import BillingMethod, Service
 from billing_bridge.amounts import MONEY_LIMIT, Discount, LateRule, Quote, quote
 from billing_bridge.charges import lock_open, money
-from billing_bridge.models import ZERO, BillingMethod, Charge, ChargeStatus, Receipt, ReceiptItem
+from billing_bridge.models import ZERO, Charge, ChargeStatus, Receipt, ReceiptItem
 from billing_bridge.routine import Transition, settle
 from billing_bridge.standing import brl
 from billing_bridge.webhooks import emit

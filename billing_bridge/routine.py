@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 
 from aaa import metrics
 from aaa.db.base import utcnow
-from aaa.subscribers.models import Service
-from aaa.subscribers.service import change_status
-from aaa.subscribers.types import ServiceStatus as S
+from aaa.subscribers.lifecycle import change_status
+from aaa.subscribers.models import BillingMethod, Service
+from aaa.vocabulary.subscribers import ServiceStatus as S
 from billing_bridge.charges import open_charges, rule_of
-from billing_bridge.models import BillingMethod, RoutineRun
+from billing_bridge.models import RoutineRun
 from billing_bridge.sources import ChargeSource
 from billing_bridge.standing import standing
 

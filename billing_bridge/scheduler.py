@@ -14,7 +14,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from aaa.audit.recorder import Actor, act_as
+from aaa.audit.log import Actor, act_as
 from aaa.db.base import utcnow
 from aaa.errors import Invalid
 from billing_bridge.charges import open_charges

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from aaa.subscribers.types import ServiceStatus
+from aaa.vocabulary.subscribers import ServiceStatus
 
 ZERO = Decimal("0.00")
 

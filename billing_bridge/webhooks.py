@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, insert, inspect, select, update
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import func, insert, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from aaa import metrics
@@ -83,11 +84,7 @@ def deactivate(session: Session, hook: Webhook) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def install(factory: sessionmaker[Session]) -> None:
-    event.listen(factory, "after_flush", _status_changes)
-
-
-def _status_changes(session: Session, _context: object) -> None:
+def after_flush(session: Session, _context: object) -> None:
     """Every status change, whoever made it (operator, routine, payment), is an event."""
     changes = []
     for obj in session.dirty:
@@ -210,3 +207,13 @@ def deliver_due(
                     metrics.child(metrics.WEBHOOK_DELIVERIES, "retry").inc()
                     row.next_attempt_at = utcnow() + timedelta(seconds=backoff * 2 ** (row.attempts - 1))
     return outcomes
+
+
+def backlog_gauges(session: Session) -> list[GaugeMetricFamily]:
+    """/metrics: deliveries not yet sent (a receiver that is down shows here first)."""
+    pending = GaugeMetricFamily("aaa_webhook_deliveries_pending", "Webhook deliveries not yet sent")
+    pending.add_metric(
+        [],
+        session.scalar(select(func.count()).where(WebhookDelivery.status == DeliveryStatus.PENDING)) or 0,
+    )
+    return [pending]

@@ -23,12 +23,13 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from aaa.composition import session_factory
 from aaa.db.base import utcnow
-from aaa.db.engine import make_engine, make_session_factory
-from aaa.db.schema import metadata, upgrade
+from aaa.db.engine import make_engine
+from aaa.db.migrate import upgrade
 from aaa.ipam.models import IpFolder, Subnet
 from aaa.ipam.subnets import add_folder, add_subnet
-from aaa.ipam.types import SubnetPurpose
+from aaa.models import metadata
 from aaa.nas.models import MaMode, VendorProfile
 from aaa.nas.service import add_nas
 from aaa.radius.server import RadiusWorker
@@ -38,6 +39,7 @@ from aaa.subscribers.customers import add_customer
 from aaa.subscribers.models import Plan, Service
 from aaa.subscribers.plans import add_plan
 from aaa.subscribers.service import add_service
+from aaa.vocabulary.ipam import SubnetPurpose
 
 PG_URL = os.environ.get("AAA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("AAA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -117,7 +119,7 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def factory(engine: Engine) -> sessionmaker[Session]:
-    return make_session_factory(engine)
+    return session_factory(engine)
 
 
 @pytest.fixture
@@ -143,7 +145,7 @@ def http(db_url: str) -> Iterator[Any]:
 def pg_factory(pg_database: str) -> Iterator[sessionmaker[Session]]:
     """PostgreSQL only: for races that need real row locks and concurrent connections."""
     engine = make_engine(pg_database, pool_size=60, max_overflow=0)
-    yield make_session_factory(engine)
+    yield session_factory(engine)
     engine.dispose()
     empty_database(pg_database)
 

@@ -19,7 +19,8 @@ from aaa.accounting.store import apply_records, history, reap
 from aaa.accounting.writer import AcctWriter
 from aaa.changes.feed import install_publisher, latest_id
 from aaa.db.base import UtcDateTime
-from aaa.db.schema import is_current, metadata
+from aaa.db.migrate import is_current
+from aaa.models import metadata
 from tests.conftest import make_nas
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aaa.subscribers.types import BillingMode
-from aaa.subscribers.types import ServiceStatus as S
+from aaa.vocabulary.subscribers import BillingMode
+from aaa.vocabulary.subscribers import ServiceStatus as S
 from billing_bridge.amounts import (
     Discount,
     LateRule,

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from aaa.audit.recorder import Actor, act_as
+from aaa.audit.log import Actor, act_as
 from aaa.db.base import utcnow
+from aaa.subscribers.lifecycle import change_status
 from aaa.subscribers.models import Service
-from aaa.subscribers.service import change_status
-from aaa.subscribers.types import ServiceStatus
+from aaa.vocabulary.subscribers import ServiceStatus
 from tests.api_client import Api
 from tests.test_api import setup_service
 

@@ -14,14 +14,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from aaa.audit.recorder import Actor, act_as
+from aaa.audit.log import Actor, act_as
 from aaa.db.base import utcnow
 from aaa.operators.service import add_cash_box
-from aaa.subscribers.models import Service
+from aaa.subscribers.models import BillingMethod, Service
 from billing_bridge import receiving
 from billing_bridge.billing_run import run_billing
 from billing_bridge.charges import add_charge
-from billing_bridge.models import BillingMethod, Charge, ChargeKind
+from billing_bridge.models import Charge, ChargeKind
 from billing_bridge.routine import run_routine
 from tests.api_client import Api
 from tests.conftest import make_service

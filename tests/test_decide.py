@@ -10,16 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aaa.policies.decide import decide, normalize_mac
-from aaa.policies.model import (
-    Decision,
-    OpenSession,
-    Outcome,
-    PlanSpeed,
-    RejectReason,
-    RequestFacts,
-    Subscriber,
-)
-from aaa.subscribers.types import MacBinding, ServiceStatus
+from aaa.policies.decision import Decision, Outcome, RejectReason
+from aaa.policies.inputs import OpenSession, PlanSpeed, RequestFacts, Subscriber
+from aaa.vocabulary.subscribers import MacBinding, ServiceStatus
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 PLAN = PlanSpeed("Fibra 100M", 100_000, 50_000)

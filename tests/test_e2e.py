@@ -24,7 +24,7 @@ from pyrad import packet
 from sqlalchemy.orm import sessionmaker
 
 from aaa.db.engine import make_engine
-from aaa.db.schema import upgrade
+from aaa.db.migrate import upgrade
 from tests import radius_client as rc
 from tests.conftest import PG_URL, count_rows, wait_for
 

@@ -19,14 +19,14 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from aaa.audit.recorder import Actor, act_as
+from aaa.audit.log import Actor, act_as
 from aaa.db.base import utcnow
 from aaa.settings import BillingSettings
-from aaa.subscribers.models import Service
-from aaa.subscribers.service import change_status
-from aaa.subscribers.types import ServiceStatus
+from aaa.subscribers.lifecycle import change_status
+from aaa.subscribers.models import BillingMethod, Service
+from aaa.vocabulary.subscribers import ServiceStatus
 from billing_bridge.charges import add_charge
-from billing_bridge.models import BillingMethod, ChargeKind, Receipt
+from billing_bridge.models import ChargeKind, Receipt
 from billing_bridge.outbound import AddressPolicy
 from billing_bridge.routine import run_routine
 from billing_bridge.sources import charge_source

@@ -19,17 +19,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from aaa.accounting.records import AcctRecord, StatusType
 from aaa.accounting.store import apply_records
 from aaa.audit.models import AuditEntry
+from aaa.composition import session_factory
 from aaa.db.base import utcnow
-from aaa.db.engine import make_engine, make_session_factory
-from aaa.db.schema import upgrade
+from aaa.db.engine import make_engine
+from aaa.db.migrate import upgrade
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.ipam import allocator, assignments, importer, reports, subnets
 from aaa.ipam.models import IpAssignment
-from aaa.ipam.types import AssignmentKind, PoolKind, PoolMode, ReleaseReason, SubnetPurpose
+from aaa.snapshots import load_subscriber
+from aaa.subscribers.lifecycle import change_status
 from aaa.subscribers.migration import migrate_plan
-from aaa.subscribers.service import change_status
-from aaa.subscribers.snapshot import load_subscriber
-from aaa.subscribers.types import ServiceStatus
+from aaa.vocabulary.ipam import AssignmentKind, PoolKind, PoolMode, ReleaseReason, SubnetPurpose
+from aaa.vocabulary.subscribers import ServiceStatus
 from tests.conftest import PG_URL, make_nas, make_plan, make_service, make_subnet
 
 NOW = utcnow()
@@ -442,7 +443,7 @@ def test_migration_0003_keeps_every_fixed_ipv4(backend: str, tmp_path: Path) -> 
                 )
         engine.dispose()
         upgrade(url)
-        factory = make_session_factory(make_engine(url))
+        factory = session_factory(make_engine(url))
         with factory() as s:
             held = {
                 r.service_id: (r.address, r.subnet.cidr, r.subnet.folder.name)

@@ -14,9 +14,9 @@ from aaa.accounting.models import AcctSession
 from aaa.db.base import utcnow
 from aaa.ipam import assignments, subnets
 from aaa.ipam.models import IpAssignment
-from aaa.ipam.types import PoolKind, PoolMode, ReleaseReason, SubnetPurpose
 from aaa.nas.models import Nas
 from aaa.subscribers.plans import update_plan
+from aaa.vocabulary.ipam import PoolKind, PoolMode, ReleaseReason, SubnetPurpose
 from tests import radius_client as rc
 from tests.conftest import SECRET, RunningWorker, make_plan, make_service, make_subnet, wait_for
 from tests.test_server import auth_log

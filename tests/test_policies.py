@@ -12,28 +12,27 @@ from hypothesis import strategies as st
 
 from aaa.enforcement.models import Method
 from aaa.enforcement.targets import methods_for
-from aaa.ipam.types import PoolKind, PoolMode
 from aaa.policies.decide import decide
+from aaa.policies.decision import Outcome, RejectReason
 from aaa.policies.grant import Action, Grant, grant_of, plan_change
-from aaa.policies.model import (
+from aaa.policies.inputs import (
     CustomSpeed,
     IspPolicy,
-    Outcome,
     PlanSpeed,
     PoolRef,
     Reduction,
     ReductionKind,
-    RejectReason,
     RequestFacts,
     Subscriber,
     SuspendedAction,
     Trial,
     TrustUnlock,
-    isp_policy,
 )
 from aaa.policies.ratelimit import RateLimit
 from aaa.settings import PolicySettings
-from aaa.subscribers.types import ServiceStatus as S
+from aaa.snapshots import isp_policy
+from aaa.vocabulary.ipam import PoolKind, PoolMode
+from aaa.vocabulary.subscribers import ServiceStatus as S
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=9)

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from aaa.db.engine import make_engine, make_session_factory
+from aaa.composition import session_factory
+from aaa.db.engine import make_engine
 from billing_bridge.models import Routine, RoutineRun
 from billing_bridge.scheduler import RoutineScheduler, run_scheduled, trigger_of
 from tests.api_client import Api
@@ -54,7 +55,7 @@ def test_scheduler_loads_enabled_routines(factory: sessionmaker[Session]) -> Non
 def _node(
     url: str, routine_id: int, start: multiprocessing.synchronize.Event, out: multiprocessing.Queue
 ) -> None:  # type: ignore[type-arg]
-    factory = make_session_factory(make_engine(url))
+    factory = session_factory(make_engine(url))
     start.wait(10)
     run = run_scheduled(factory, routine_id, SLOT, ZONE)
     out.put(run.id if run is not None else None)
@@ -78,7 +79,7 @@ def test_two_scheduler_processes_run_a_moment_once(
     for node in nodes:
         node.join(10)
     assert sorted(results, key=lambda r: r is None)[1] is None and any(results)  # one ran, one skipped
-    late = make_session_factory(make_engine(pg_database))
+    late = session_factory(make_engine(pg_database))
     assert run_scheduled(late, routine_id, SLOT, ZONE) is None  # a late node: the moment already ran
     with pg_factory() as s:
         assert (

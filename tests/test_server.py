@@ -17,10 +17,10 @@ from aaa import metrics
 from aaa.accounting.models import AcctSession, AuthLog
 from aaa.changes.feed import latest_id
 from aaa.nas.models import MaMode
-from aaa.policies.model import RejectReason
+from aaa.policies.decision import RejectReason
 from aaa.radius import crypto
 from aaa.subscribers.service import get_service, update_service
-from aaa.subscribers.types import MacBinding, ServiceStatus
+from aaa.vocabulary.subscribers import MacBinding, ServiceStatus
 from tests import radius_client as rc
 from tests.conftest import (
     SECRET,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aaa.subscribers.types import ServiceStatus as S
+from aaa.vocabulary.subscribers import ServiceStatus as S
 from billing_bridge.standing import OpenCharge, Rule, brl, standing
 
 TODAY = date(2026, 11, 22)

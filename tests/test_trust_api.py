@@ -290,7 +290,7 @@ def test_api_answers_503_while_the_database_is_down_and_readyz_sees_read_only(pg
 
 
 def test_readyz_sees_a_read_only_sqlite_file(tmp_path: Any) -> None:
-    from aaa.db.schema import upgrade
+    from aaa.db.migrate import upgrade
 
     path = tmp_path / "aaa.db"
     upgrade(f"sqlite:///{path}")

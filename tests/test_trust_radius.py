@@ -23,7 +23,7 @@ from aaa.enforcement.enforcer import Enforcer
 from aaa.enforcement.reconcile import reconcile
 from aaa.enforcement.routeros import RouterOsError, connect
 from aaa.nas.models import MaMode
-from aaa.radius.supervisor import warn_at_start
+from aaa.node.supervisor import warn_at_start
 from aaa.settings import Settings
 from tests import radius_client as rc
 from tests.api_client import Http

@@ -1,4 +1,4 @@
-"""Background writers: accounting group commit, and the batched auth log.
+"""The accounting writer: group commit, with a spool while the database is away.
 
 Accounting is answered only after its transaction commits. Records that arrive while a
 commit is running form the next batch, so the batch size follows the load with no timer:
@@ -8,20 +8,17 @@ one record per commit when idle, hundreds under a storm.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
-from sqlalchemy import insert
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from aaa import metrics
 from aaa.accounting.loop_merge import LoopMerge
-from aaa.accounting.models import AuthLog
 from aaa.accounting.records import AcctRecord
 from aaa.accounting.spool import Spool, spool_bytes
 from aaa.accounting.store import apply_records, merge_statement, opened, single_statement
@@ -29,8 +26,6 @@ from aaa.changes.feed import publish
 from aaa.changes.models import ChangeKind
 from aaa.db.base import utcnow
 from aaa.db.engine import writer_engine
-from aaa.nas import service as nas_service
-from aaa.subscribers import service as subscriber_service
 
 log = logging.getLogger(__name__)
 
@@ -257,100 +252,3 @@ class AcctWriter(Generic[T]):
             self._loop_merge.close()
         if self._engine is not self._factory.kw["bind"]:
             self._engine.dispose()
-
-
-_AUTH_LOG_COLUMNS = (
-    "time",
-    "nas_id",
-    "login",
-    "service_id",
-    "method",
-    "mac",
-    "nas_port_id",
-    "result",
-    "reason",
-    "mac_differs",
-    "interface_differs",
-    "granted",
-)
-
-
-def write_auth_log(session: Session, rows: list[dict[str, Any]]) -> None:
-    """PostgreSQL: COPY (a few microseconds a row, against ~37 for INSERT executemany);
-    SQLite: executemany."""
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        connection.execute(insert(AuthLog), rows)
-        return
-    raw = connection.connection.driver_connection
-    assert raw is not None  # a live psycopg connection inside the transaction
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f"COPY auth_log ({', '.join(_AUTH_LOG_COLUMNS)}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            granted = row["granted"]
-            copy.write_row(
-                [row[name] for name in _AUTH_LOG_COLUMNS[:-1]]
-                + [None if granted is None else json.dumps(granted)]
-            )
-
-
-class AuthRecorder:
-    """Collects what the request path must not write itself and writes it in batches:
-    auth log rows, MACs learned by MAC binding, and NASes that switched ``auto`` MA on."""
-
-    def __init__(self, factory: sessionmaker[Session], interval: float, max_rows: int = 100_000):
-        self._factory = factory
-        self._interval = interval
-        self._max_rows = max_rows
-        self._rows: list[dict[str, Any]] = []
-        self._macs: dict[str, str] = {}
-        self._ma_seen: set[int] = set()
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="auth-log")
-        # Like AcctWriter.database_down, for the workers that serve no accounting.
-        self.database_down = False
-
-    def log(self, row: dict[str, Any]) -> None:
-        if len(self._rows) >= self._max_rows:
-            metrics.AUTHLOG_DROPPED.inc()
-            return
-        self._rows.append(row)
-
-    def learn_mac(self, login: str, mac: str) -> None:
-        self._macs.setdefault(login, mac)
-
-    def nas_ma_seen(self, nas_id: int) -> None:
-        self._ma_seen.add(nas_id)
-
-    async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            await self.flush()
-
-    async def flush(self) -> None:
-        if not (self._rows or self._macs or self._ma_seen):
-            return
-        rows, macs, seen = self._rows, self._macs, self._ma_seen
-        self._rows, self._macs, self._ma_seen = [], {}, set()
-        try:
-            await asyncio.get_running_loop().run_in_executor(self._executor, self._write, rows, macs, seen)
-            self.database_down = False
-        except Exception as exc:
-            self.database_down = unreachable(exc)
-            log.warning("auth log write of %d rows failed, will retry: %s", len(rows), exc)
-            self._rows[:0] = rows[: self._max_rows - len(self._rows)]
-            self._macs = {**macs, **self._macs}
-            self._ma_seen |= seen
-
-    def _write(self, rows: list[dict[str, Any]], macs: dict[str, str], seen: set[int]) -> None:
-        with self._factory.begin() as session:
-            if rows:
-                write_auth_log(session, rows)
-            for login, mac in macs.items():
-                subscriber_service.learn_mac(session, login, mac)
-            for nas_id in seen:
-                nas_service.mark_ma_seen(session, nas_id)
-
-    def close(self) -> None:
-        self._executor.shutdown(wait=True)

@@ -1,11 +1,11 @@
-"""Engine and session factory for PostgreSQL (psycopg 3) and the embedded SQLite default."""
+"""Engines for PostgreSQL (psycopg 3) and the embedded SQLite default. Sessions, and what a
+flush sets off, are made by the composition root (aaa.composition)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -72,19 +72,3 @@ def writer_engine(engine: Engine, pool_size: int) -> Engine:
             "options": "-c plan_cache_mode=force_generic_plan",
         },
     )
-
-
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that audit every change, tell the RADIUS caches about it, enqueue the
-    enforcement of what changes an online subscriber and the webhooks of status changes."""
-    from aaa.audit import recorder
-    from aaa.enforcement import outbox
-    from aaa.subscribers import invalidation
-    from billing_bridge import webhooks
-
-    factory = sessionmaker(engine, expire_on_commit=False)
-    recorder.install(factory)
-    invalidation.install(factory)
-    outbox.install(factory)
-    webhooks.install(factory)
-    return factory

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from sqlalchemy import event, insert, inspect, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import insert, inspect, select
+from sqlalchemy.orm import Session
 
 from aaa.accounting.models import AcctSession
 from aaa.db.base import utcnow
 from aaa.enforcement.models import Enforcement, EnforcementState
 from aaa.ipam.models import IpAssignment
 from aaa.ipam.subnets import POOL_FIELDS
-from aaa.ipam.types import AssignmentKind
-from aaa.policies.model import PlanSpeed
-from aaa.subscribers.models import Plan, Service
-from billing_bridge.models import BillingMethod
+from aaa.policies.inputs import PlanSpeed
+from aaa.subscribers.models import BillingMethod, Plan, Service
+from aaa.vocabulary.ipam import AssignmentKind
 
 _SERVICE_FIELDS = (
     "status",
@@ -43,16 +42,12 @@ _REDUCTION_FIELDS = ("reduction", "reduction_percent", "reduction_download_kbps"
 _CHUNK = 10_000
 
 
-def install(factory: sessionmaker[Session]) -> None:
-    event.listen(factory, "after_flush", _after_flush)
-
-
 def _changed(obj: object, fields: tuple[str, ...]) -> list[str]:
     attrs = inspect(obj).attrs
     return [name for name in fields if attrs[name].history.has_changes()]
 
 
-def _after_flush(session: Session, _context: object) -> None:
+def after_flush(session: Session, _context: object) -> None:
     causes: dict[int, set[str]] = {}
     plans: dict[int, list[str]] = {}
     methods: set[int] = set()

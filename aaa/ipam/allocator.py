@@ -22,8 +22,8 @@ from aaa.accounting.models import AcctSession
 from aaa.errors import Conflict, NotFound
 from aaa.ipam.models import IpAssignment, Pool, Subnet
 from aaa.ipam.space import Space, first_fit, parse_address, text_of
-from aaa.ipam.types import AssignmentKind, ReleaseReason
 from aaa.subscribers.models import Service
+from aaa.vocabulary.ipam import AssignmentKind, ReleaseReason
 
 # A Stop releases a lease only if the lease was offered before its session started (give or take
 # the NAS's clock and Acct-Delay-Time); a lease offered again later belongs to a newer session.

@@ -8,16 +8,16 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aaa.audit.recorder import record
+from aaa.audit.log import record
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.ipam import allocator
-from aaa.ipam.attributes import fixed_attribute
 from aaa.ipam.models import IpAssignment, Subnet
 from aaa.ipam.space import parse_address
 from aaa.ipam.subnets import containing, get_subnet
-from aaa.ipam.types import AssignmentKind, ReleaseReason, SubnetPurpose
 from aaa.subscribers.models import Service
-from aaa.subscribers.types import ServiceStatus
+from aaa.vocabulary.attributes import fixed_attribute
+from aaa.vocabulary.ipam import AssignmentKind, ReleaseReason, SubnetPurpose
+from aaa.vocabulary.subscribers import ServiceStatus
 
 _SINGLE = frozenset({"Framed-IP-Address", "Framed-IPv6-Prefix", "Delegated-IPv6-Prefix"})  # one of each
 

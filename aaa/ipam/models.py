@@ -7,15 +7,17 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from aaa.audit.log import Audited
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
 from aaa.ipam.space import Space, parse_network
-from aaa.ipam.types import AssignmentKind, PoolKind, PoolMode, ReleaseReason, SubnetPurpose
+from aaa.vocabulary.ipam import AssignmentKind, PoolKind, PoolMode, ReleaseReason, SubnetPurpose
 
 _ACTIVE = text("released_at IS NULL")
 
 
 class IpFolder(Base):
     __tablename__ = "ip_folder"
+    __audit__ = Audited("ip_folder")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
@@ -27,6 +29,7 @@ class Pool(Base):
     """Subnets that hand out addresses of one kind under one name (the NAS's pool name too)."""
 
     __tablename__ = "ip_pool"
+    __audit__ = Audited("ip_pool")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
@@ -39,6 +42,7 @@ class Pool(Base):
 
 class Subnet(Base):
     __tablename__ = "ip_subnet"
+    __audit__ = Audited("subnet")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     folder_id: Mapped[int] = mapped_column(ForeignKey("ip_folder.id"), index=True)

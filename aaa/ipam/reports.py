@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aaa.ipam.models import IpAssignment, Subnet
-from aaa.ipam.types import AssignmentKind
+from aaa.vocabulary.ipam import AssignmentKind
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,14 +9,14 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from aaa.audit.recorder import record
+from aaa.audit.log import record
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.ipam import allocator
 from aaa.ipam.models import IpAssignment, IpFolder, Pool, Subnet
 from aaa.ipam.space import Space, parse_address, parse_network, text_of
-from aaa.ipam.types import AssignmentKind, PoolKind, PoolMode, ReleaseReason, SubnetPurpose
 from aaa.nas.models import Nas
 from aaa.subscribers.models import Plan
+from aaa.vocabulary.ipam import AssignmentKind, PoolKind, PoolMode, ReleaseReason, SubnetPurpose
 
 _DEFAULT_IPV6_UNIT = {SubnetPurpose.DELEGATION: 56}  # otherwise a /64 per subscriber
 _POOL_KIND = {  # (IP version, purpose) -> the kind of pool such a subnet can belong to

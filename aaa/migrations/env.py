@@ -1,11 +1,11 @@
-"""Alembic environment: the URL comes from the caller (aaa.db.schema), never from a file."""
+"""Alembic environment: the URL comes from the caller (aaa.db.migrate), never from a file."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from aaa.db.schema import metadata
+from aaa.models import metadata
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or ""

@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aaa.ipam.pools import load_pools
 from aaa.nas.models import MaMode, Nas, VendorProfile
-from aaa.policies.model import PoolRef
-from aaa.subscribers.snapshot import load_pools
+from aaa.policies.inputs import PoolRef
 
 
 @dataclass(frozen=True, slots=True)

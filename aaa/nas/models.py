@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
+from aaa.audit.log import Audited
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
 
 
@@ -27,6 +28,7 @@ class MaMode(StrEnum):
 
 class Nas(Base):
     __tablename__ = "nas"
+    __audit__ = Audited("nas")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)

@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from aaa.audit.log import Audited
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
 
 operator_role = Table(
@@ -28,6 +29,7 @@ class Role(Base):
     """A named bundle of permissions."""
 
     __tablename__ = "role"
+    __audit__ = Audited("role")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
@@ -39,6 +41,7 @@ class CashBox(Base):
     """A cash box (Caixa) receipts go into; operators are allowed a set of them."""
 
     __tablename__ = "cash_box"
+    __audit__ = Audited("cash_box")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
@@ -47,6 +50,7 @@ class CashBox(Base):
 
 class Operator(Base):
     __tablename__ = "operator"
+    __audit__ = Audited("operator")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(64), unique=True)
@@ -82,6 +86,7 @@ class ApiToken(Base):
     """A bearer credential. Only its SHA-256 is stored: a database leak leaks no usable token."""
 
     __tablename__ = "api_token"
+    __audit__ = Audited("api_token")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

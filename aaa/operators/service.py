@@ -17,7 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from aaa.audit.recorder import actor_of, record
+from aaa.audit.log import actor_of, record
 from aaa.db.base import utcnow
 from aaa.db.paging import page
 from aaa.errors import Conflict, Forbidden, Invalid, NotFound, TooMany, Unauthenticated

@@ -10,20 +10,12 @@ import re
 from datetime import datetime, time, timedelta
 from typing import Protocol
 
-from aaa.ipam.attributes import POOL_NAME_ATTRIBUTE, pool_kind_of
-from aaa.ipam.types import PoolKind, PoolMode
-from aaa.policies.model import (
-    Decision,
-    IspPolicy,
-    Outcome,
-    PoolRef,
-    RejectReason,
-    RequestFacts,
-    Subscriber,
-    SuspendedAction,
-)
+from aaa.policies.decision import Decision, Outcome, RejectReason
+from aaa.policies.inputs import IspPolicy, PoolRef, RequestFacts, Subscriber, SuspendedAction
 from aaa.policies.ratelimit import RateLimit, kbps_text
-from aaa.subscribers.types import MacBinding, ServiceStatus
+from aaa.vocabulary.attributes import POOL_NAME_ATTRIBUTE, pool_kind_of
+from aaa.vocabulary.ipam import PoolKind, PoolMode
+from aaa.vocabulary.subscribers import MacBinding, ServiceStatus
 
 _RADIUS_SPELLING = re.compile(r"(?:[0-9A-F]{2}:){5}[0-9A-F]{2}")  # RouterOS's Calling-Station-Id
 _NOT_HEX = re.compile(r"[^0-9A-Fa-f]+")

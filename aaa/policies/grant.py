@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from aaa.ipam.attributes import LEASE_ATTRIBUTE
-from aaa.policies.model import Decision, Outcome
+from aaa.policies.decision import Decision, Outcome
+from aaa.vocabulary.attributes import LEASE_ATTRIBUTE
 
 ADDRESS_ATTRIBUTES = frozenset(
     {

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aaa import metrics
-from aaa.policies.model import OpenSession, Subscriber
+from aaa.policies.inputs import OpenSession, Subscriber
 
 _HIT = metrics.CACHE_LOOKUPS.labels("hit")
 _MISS = metrics.CACHE_LOOKUPS.labels("miss")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from aaa.policies.decide import cpe
-from aaa.policies.model import OpenSession
+from aaa.policies.inputs import OpenSession
 
 
 class Reservations:

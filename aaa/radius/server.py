@@ -22,33 +22,26 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from aaa import metrics
-from aaa.accounting.records import parse_record
 from aaa.accounting.spool import Spool
 from aaa.accounting.store import read_nas_sessions_closed
-from aaa.accounting.writer import AcctWriter, AuthRecorder, unreachable
+from aaa.accounting.writer import AcctWriter, unreachable
 from aaa.changes.feed import Change, install_publisher
 from aaa.changes.listener import ChangeListener
 from aaa.changes.models import ChangeKind
 from aaa.changes.redis_bus import RedisBus
 from aaa.db.base import utcnow
 from aaa.ipam.allocator import NoSuchPool, PoolExhausted, lease
-from aaa.ipam.attributes import LEASE_ATTRIBUTE
+from aaa.ipam.pools import load_pools
 from aaa.nas.directory import NasDirectory, NasEntry
 from aaa.nas.models import MaMode
 from aaa.policies.decide import decide, normalize_mac, reject
+from aaa.policies.decision import Decision, Outcome, RejectReason
 from aaa.policies.grant import grant_of
-from aaa.policies.model import (
-    Decision,
-    IspPolicy,
-    OpenSession,
-    Outcome,
-    RejectReason,
-    RequestFacts,
-    Subscriber,
-    isp_policy,
-)
+from aaa.policies.inputs import IspPolicy, OpenSession, RequestFacts, Subscriber
 from aaa.radius import auth_methods
 from aaa.radius import codec as c
+from aaa.radius.accounting import parse_record
+from aaa.radius.authlog import AuthLogRow, AuthRecorder
 from aaa.radius.cache import Entry, SubscriberCache
 from aaa.radius.codec import Codec, DropPacket, Request
 from aaa.radius.dedup import PENDING, Key, ReplyCache
@@ -56,7 +49,8 @@ from aaa.radius.droplog import DropLog
 from aaa.radius.reservations import Reservations
 from aaa.radius.sockets import Address, DatagramPort
 from aaa.settings import Settings
-from aaa.subscribers.snapshot import load_all, load_open_sessions, load_pools, load_subscriber
+from aaa.snapshots import isp_policy, load_all, load_open_sessions, load_subscriber
+from aaa.vocabulary.attributes import LEASE_ATTRIBUTE
 
 log = logging.getLogger(__name__)
 AcctTicket = tuple[Request, NasEntry, Key, Address, float]  # what answering a stored record needs
@@ -454,20 +448,20 @@ class RadiusWorker:
             reply = self.codec.reply(req, c.ACCESS_REJECT, nas.secret, (*message, *verdict.reject_attributes))
             metrics.child(metrics.RADIUS_REJECTS, decision.reject.value, nas.name).inc()
         self.recorder.log(
-            {
-                "time": utcnow(),
-                "nas_id": nas.id,
-                "login": login[:253],
-                "service_id": sub.service_id if sub else None,
-                "method": verdict.method,
-                "mac": normalize_mac(req.text(c.CALLING_STATION_ID)),
-                "nas_port_id": req.text(c.NAS_PORT_ID),
-                "result": decision.outcome.value,
-                "reason": decision.trace[:500],
-                "mac_differs": "mac_differs" in decision.flags,
-                "interface_differs": "interface_differs" in decision.flags,
-                "granted": granted.to_json() if (granted := grant_of(decision)) else None,
-            }
+            AuthLogRow(
+                time=utcnow(),
+                nas_id=nas.id,
+                login=login[:253],
+                service_id=sub.service_id if sub else None,
+                method=verdict.method,
+                mac=normalize_mac(req.text(c.CALLING_STATION_ID)),
+                nas_port_id=req.text(c.NAS_PORT_ID),
+                result=decision.outcome.value,
+                reason=decision.trace[:500],
+                mac_differs="mac_differs" in decision.flags,
+                interface_differs="interface_differs" in decision.flags,
+                granted=granted.to_json() if (granted := grant_of(decision)) else None,
+            )
         )
         metrics.child(metrics.RADIUS_REQUESTS, "access", decision.outcome.value, nas.name).inc()
         delay = self.settings.radius.reject_delay if decision.outcome is Outcome.REJECT else 0

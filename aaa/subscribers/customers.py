@@ -16,7 +16,7 @@ from aaa.db.paging import page
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.subscribers.documents import digits, normalize_cep, normalize_document
 from aaa.subscribers.models import ADDRESS_FIELDS, Address, Customer, Service
-from aaa.subscribers.types import AddressKind, CustomerKind
+from aaa.vocabulary.subscribers import AddressKind, CustomerKind
 
 
 @dataclass(frozen=True)

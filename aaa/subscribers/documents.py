@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aaa.errors import Invalid
-from aaa.subscribers.types import CustomerKind
+from aaa.vocabulary.subscribers import CustomerKind
 
 
 def digits(value: str) -> str:

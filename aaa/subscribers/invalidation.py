@@ -9,23 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, inspect, or_, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import inspect, or_, select
+from sqlalchemy.orm import Session
 
 from aaa.changes.feed import Change, record_changes
 from aaa.changes.models import ChangeKind
 from aaa.ipam.models import IpAssignment, Pool
-from aaa.ipam.types import AssignmentKind
 from aaa.nas.models import Nas
-from aaa.subscribers.models import Plan, Service
-from billing_bridge.models import BillingMethod
+from aaa.subscribers.models import BillingMethod, Plan, Service
+from aaa.vocabulary.ipam import AssignmentKind
 
 
-def install(factory: sessionmaker[Session]) -> None:
-    event.listen(factory, "after_flush", _after_flush)
-
-
-def _after_flush(session: Session, _context: object) -> None:
+def after_flush(session: Session, _context: object) -> None:
     changes: set[Change] = set()
     plans: set[int] = set()
     services: set[int] = set()  # holders of a changed fixed address

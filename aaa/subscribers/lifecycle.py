@@ -1,8 +1,19 @@
-"""The service state machine (ARCHITECTURE.md, "Service status"): which status may follow which."""
+"""The service state machine (ARCHITECTURE.md, "Service status"): which status may follow which,
+and ``change_status``, the one way an operator, a routine or a payment moves a service through it."""
 
 from __future__ import annotations
 
-from aaa.subscribers.types import ServiceStatus as S
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from aaa.db.base import utcnow
+from aaa.errors import Conflict, Invalid
+from aaa.subscribers.migration import complete_migration
+from aaa.subscribers.models import Service
+from aaa.subscribers.service import set_status
+from aaa.vocabulary.subscribers import ServiceStatus
+from aaa.vocabulary.subscribers import ServiceStatus as S
 
 # Suspensions and blocks can replace one another (an operator blocks a customer who had asked
 # for a pause) and all end in ``enabled`` or ``cancelled``.
@@ -31,3 +42,34 @@ def transition_error(current: S, target: S) -> str | None:
         f"a service cannot go from {current.value} to {target.value}; "
         f"from {current.value} it can go to {options}"
     )
+
+
+def change_status(
+    session: Session,
+    service: Service,
+    target: ServiceStatus,
+    *,
+    reason: str,
+    reenable_on: date | None = None,
+    today: date | None = None,
+) -> Service:
+    """Move a service through the state machine, with a reason. The flush that follows sets off
+    the audit, the RADIUS caches, the enforcement outbox and the status webhook (FLUSH_HOOKS).
+
+    Enabling a service that awaits migration completes the migration; ``reenable_on`` is only
+    for a suspension the customer asked for (seed 000: Bloqueio temporário).
+    """
+    if not reason or not reason.strip():
+        raise Invalid("give a reason for the status change; it is kept in the service's history")
+    error = transition_error(service.status, target)
+    if error:
+        raise Conflict(error)
+    if reenable_on is not None:
+        if target is not ServiceStatus.SUSPENDED_REQUEST:
+            raise Invalid("a re-enable date is only for a suspension on the customer's request")
+        if reenable_on <= (today or utcnow().date()):
+            raise Invalid("the re-enable date must be in the future")
+    if service.status is ServiceStatus.AWAITING_MIGRATION and target is ServiceStatus.ENABLED:
+        return complete_migration(session, service, reason=reason)
+    set_status(session, service, target, reason=reason, reenable_on=reenable_on)
+    return service

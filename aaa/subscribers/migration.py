@@ -13,13 +13,13 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aaa.audit.recorder import record
+from aaa.audit.log import record
 from aaa.errors import Conflict, Invalid
 from aaa.ipam.assignments import move_fixed
 from aaa.subscribers.customers import addresses_of, set_address
 from aaa.subscribers.models import Customer, Plan, Service
 from aaa.subscribers.service import add_service, set_status
-from aaa.subscribers.types import ServiceStatus
+from aaa.vocabulary.subscribers import ServiceStatus
 
 # Carried to the new service when the migration is created, and again when it completes.
 CARRIED = (

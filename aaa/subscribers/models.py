@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from aaa.audit.log import Audited
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
-from aaa.subscribers.types import (
+from aaa.vocabulary.subscribers import (
     AddressKind,
     BillingMode,
     CustomerKind,
@@ -22,6 +23,7 @@ from aaa.subscribers.types import (
 
 class Customer(Base):
     __tablename__ = "customer"
+    __audit__ = Audited("customer", customer="id")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[CustomerKind] = mapped_column(str_enum(CustomerKind, "customer_kind"))
@@ -43,6 +45,7 @@ class Address(Base):
     """A customer's address (``service_id`` empty) or one of a service's addresses."""
 
     __tablename__ = "address"
+    __audit__ = Audited("address", customer="customer_id", service="service_id")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
@@ -67,6 +70,7 @@ class Plan(Base):
     """A speed plan. Rates are kbit/s; bursts follow MikroTik's burst model."""
 
     __tablename__ = "plan"
+    __audit__ = Audited("plan")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
@@ -90,6 +94,7 @@ class Service(Base):
     """A customer's subscription: the PPPoE login and everything RADIUS needs to answer it."""
 
     __tablename__ = "service"
+    __audit__ = Audited("service", customer="customer_id", service="id")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
@@ -153,6 +158,7 @@ class TrustUnlock(Base):
     month) counts grants, not the current state."""
 
     __tablename__ = "trust_unlock"
+    __audit__ = Audited("trust_unlock", service="service_id")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), index=True)
@@ -161,3 +167,33 @@ class TrustUnlock(Base):
     reason: Mapped[str] = mapped_column(Text)
     self_service: Mapped[bool] = mapped_column(Boolean, default=False)
     granted_by: Mapped[str] = mapped_column(String(200))
+
+
+ZERO = Decimal("0.00")
+
+
+class BillingMethod(Base):
+    """Forma de cobrança: how a service pays, with its suspension rule (Rotina de habilitação/
+    suspensão) and the reduced speed its services get while a bill is overdue. Part of the
+    subscription (the RADIUS snapshot reads the reduction); billing_bridge writes it."""
+
+    __tablename__ = "billing_method"
+    __audit__ = Audited("billing_method")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    total_suspension: Mapped[bool] = mapped_column(Boolean, default=False)
+    total_suspension_days: Mapped[int] = mapped_column(Integer, default=15)  # days after the due date
+    partial_suspension: Mapped[bool] = mapped_column(Boolean, default=False)  # reduced speed
+    partial_suspension_days: Mapped[int] = mapped_column(Integer, default=5)
+    minimum_open: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=ZERO)  # to suspend at all
+    # Reduced speed for this method's services (seed 004 item 3); empty: the ISP's [policy] one.
+    reduction: Mapped[str | None] = mapped_column(String(16))  # "relative" or "absolute"
+    reduction_percent: Mapped[int | None] = mapped_column(Integer)
+    reduction_download_kbps: Mapped[int | None] = mapped_column(Integer)
+    reduction_upload_kbps: Mapped[int | None] = mapped_column(Integer)
+    # Late fee (multa, once) and interest (juros simples per 30 days) at receiving; 0: off.
+    fine_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=ZERO)
+    interest_percent_month: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=ZERO)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

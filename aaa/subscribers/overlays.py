@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from aaa.errors import Conflict, Invalid
 from aaa.settings import PolicySettings
 from aaa.subscribers.models import Plan, Service, TrustUnlock
-from aaa.subscribers.types import ServiceStatus
+from aaa.vocabulary.subscribers import ServiceStatus
 
 DEBT = frozenset({ServiceStatus.SUSPENDED_DEBT, ServiceStatus.REDUCED_DEBT})
 

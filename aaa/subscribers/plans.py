@@ -11,13 +11,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aaa.audit.recorder import record
+from aaa.audit.log import record
 from aaa.db.paging import page
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.ipam.subnets import POOL_FIELDS, check_pools
 from aaa.subscribers.customers import EVERYWHERE, Scope
 from aaa.subscribers.models import Customer, Plan, Service
-from aaa.subscribers.types import ServiceStatus
+from aaa.vocabulary.subscribers import ServiceStatus
 
 PLAN_FIELDS = (
     "name",

@@ -1,7 +1,7 @@
 """Service (subscription) operations: create, read, edit, and the status state machine.
 
 They flush, never commit: the caller owns the transaction. Cache invalidation and the audit
-log follow from the flush itself (``aaa.subscribers.invalidation``, ``aaa.audit.recorder``).
+log follow from the flush itself (``aaa.subscribers.invalidation``, ``aaa.audit.tracking``).
 """
 
 from __future__ import annotations
@@ -15,18 +15,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aaa.audit.recorder import record
+from aaa.audit.log import record
 from aaa.db.base import utcnow
 from aaa.db.paging import page
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.ipam.assignments import release_all, set_fixed_ipv4
-from aaa.ipam.types import ReleaseReason
 from aaa.policies.decide import normalize_mac
 from aaa.subscribers.customers import EVERYWHERE, Scope
-from aaa.subscribers.lifecycle import transition_error
-from aaa.subscribers.models import Customer, Plan, Service
-from aaa.subscribers.types import MacBinding, ServiceStatus
-from billing_bridge.models import BillingMethod
+from aaa.subscribers.models import BillingMethod, Customer, Plan, Service
+from aaa.vocabulary.ipam import ReleaseReason
+from aaa.vocabulary.subscribers import MacBinding, ServiceStatus
 
 _MAC = re.compile(r"([0-9A-F]{2}:){5}[0-9A-F]{2}")
 _PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -156,38 +154,6 @@ def list_services(
     if login:
         query = query.where(Service.login.like(f"%{login}%"))
     return page(session, query, Service.id, limit=limit, offset=offset)
-
-
-def change_status(
-    session: Session,
-    service: Service,
-    target: ServiceStatus,
-    *,
-    reason: str,
-    reenable_on: date | None = None,
-    today: date | None = None,
-) -> Service:
-    """Move a service through the state machine (``aaa.subscribers.lifecycle``), with a reason.
-
-    Enabling a service that awaits migration completes the migration; ``reenable_on`` is only
-    for a suspension the customer asked for (seed 000: Bloqueio temporário).
-    """
-    if not reason or not reason.strip():
-        raise Invalid("give a reason for the status change; it is kept in the service's history")
-    error = transition_error(service.status, target)
-    if error:
-        raise Conflict(error)
-    if reenable_on is not None:
-        if target is not ServiceStatus.SUSPENDED_REQUEST:
-            raise Invalid("a re-enable date is only for a suspension on the customer's request")
-        if reenable_on <= (today or utcnow().date()):
-            raise Invalid("the re-enable date must be in the future")
-    if service.status is ServiceStatus.AWAITING_MIGRATION and target is ServiceStatus.ENABLED:
-        from aaa.subscribers.migration import complete_migration  # the one cycle in this package
-
-        return complete_migration(session, service, reason=reason)
-    set_status(session, service, target, reason=reason, reenable_on=reenable_on)
-    return service
 
 
 def set_status(

@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aaa.audit.recorder import Actor, act_as, record
+from aaa.audit.log import Actor, act_as, record
 from aaa.errors import Forbidden, NotFound, TooMany, Unauthenticated
 from aaa.operators import service as operators
 from aaa.operators.models import ApiToken, TokenKind

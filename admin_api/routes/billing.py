@@ -10,11 +10,12 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aaa.audit.recorder import actor_of
+from aaa.audit.log import actor_of
 from aaa.db.base import utcnow
 from aaa.errors import Conflict, Forbidden, NotFound
 from aaa.operators.models import CashBox, Operator
 from aaa.subscribers import service as services
+from aaa.subscribers.models import BillingMethod
 from admin_api import scoped
 from admin_api.deps import CityScope, Who, db, policy_zone, settings_of
 from admin_api.routes.common import Limit, PathId
@@ -37,7 +38,7 @@ from admin_api.schemas import (
 from billing_bridge import charges as billing
 from billing_bridge import receiving
 from billing_bridge.invoices import live_charges
-from billing_bridge.models import BillingMethod, Charge, Routine, RoutineRun
+from billing_bridge.models import Charge, Routine, RoutineRun
 from billing_bridge.printing import receipt_html
 from billing_bridge.routine import Transition, run_routine
 from billing_bridge.scheduler import SCHEDULE, trigger_of

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from aaa.errors import Invalid
 from aaa.subscribers import customers
 from aaa.subscribers.customers import Scope
-from aaa.subscribers.types import AddressKind, CustomerKind
+from aaa.vocabulary.subscribers import AddressKind, CustomerKind
 from admin_api.deps import CityScope, db
 from admin_api.routes.common import Limit, Offset, PathId
 from admin_api.schemas import AddressIn, CustomerIn, CustomerOut, CustomerPatch, Page

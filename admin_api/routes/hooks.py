@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aaa.audit.recorder import Actor, act_as, actor_of
+from aaa.audit.log import Actor, act_as, actor_of
 from aaa.db.base import utcnow
 from aaa.errors import Invalid, NotFound
 from admin_api import scoped

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from aaa.db.base import utcnow
 from aaa.ipam import allocator, assignments, importer, reports, subnets
 from aaa.ipam.models import IpAssignment, IpFolder, Pool, Subnet
-from aaa.ipam.types import AssignmentKind
 from aaa.subscribers import service as services
 from aaa.subscribers.customers import EVERYWHERE, Scope
 from aaa.subscribers.models import Service
+from aaa.vocabulary.ipam import AssignmentKind
 from admin_api import scoped
 from admin_api.deps import CityScope, db
 from admin_api.routes.common import Limit, Offset, PathId, QueryId, page_of

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aaa.audit.recorder import actor_of
+from aaa.audit.log import actor_of
 from aaa.db.base import utcnow
 from aaa.enforcement.models import Enforcement, EnforcementAttempt
 from aaa.enforcement.reconcile import reconcile

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
 from aaa.db.base import utcnow
-from aaa.subscribers import customers, migration, plans
+from aaa.diagnostics import diagnose
+from aaa.subscribers import customers, lifecycle, migration, plans
 from aaa.subscribers import service as services
-from aaa.subscribers.diagnostics import diagnose
-from aaa.subscribers.types import AddressKind, ServiceStatus
+from aaa.vocabulary.subscribers import AddressKind, ServiceStatus
 from admin_api.deps import CityScope, db, policy_zone, settings_of
 from admin_api.routes.common import Limit, Offset, PathId, QueryId
 from admin_api.routes.customers import create as create_customer
@@ -112,7 +112,7 @@ def enable(
     """Enable (Habilitar). For a service awaiting migration this completes the migration."""
     service = services.get_service_by_id(session, service_id, scope)
     return service_out(
-        session, services.change_status(session, service, ServiceStatus.ENABLED, reason=body.reason)
+        session, lifecycle.change_status(session, service, ServiceStatus.ENABLED, reason=body.reason)
     )
 
 
@@ -122,7 +122,7 @@ def suspend(
 ) -> ServiceOut:
     """Suspend on the customer's request (optionally until a date) or block manually."""
     service = services.get_service_by_id(session, service_id, scope)
-    changed = services.change_status(
+    changed = lifecycle.change_status(
         session, service, body.status, reason=body.reason, reenable_on=body.reenable_on
     )
     return service_out(session, changed)

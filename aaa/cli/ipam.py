@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from aaa.cli import _session, _settings, _table
+from aaa.cli.common import Command, settings_of, table, transaction
 from aaa.db.base import utcnow
 from aaa.errors import NotFound
 
@@ -15,7 +14,7 @@ from aaa.errors import NotFound
 def cmd_folder_add(args: argparse.Namespace) -> int:
     from aaa.ipam.subnets import add_folder
 
-    with _session(_settings(args)) as session:
+    with transaction(settings_of(args)) as session:
         folder = add_folder(session, args.name, args.description)
         print(f"folder {folder.id} {folder.name}")
     return 0
@@ -23,9 +22,9 @@ def cmd_folder_add(args: argparse.Namespace) -> int:
 
 def cmd_pool_add(args: argparse.Namespace) -> int:
     from aaa.ipam.subnets import add_pool
-    from aaa.ipam.types import PoolKind, PoolMode
+    from aaa.vocabulary.ipam import PoolKind, PoolMode
 
-    with _session(_settings(args)) as session:
+    with transaction(settings_of(args)) as session:
         pool = add_pool(session, args.name, PoolKind(args.kind), PoolMode(args.mode), args.lease_seconds)
         print(f"pool {pool.id} {pool.name} {pool.kind.value} ({pool.mode.value} allocates)")
     return 0
@@ -41,7 +40,7 @@ def cmd_pool_attach(args: argparse.Namespace) -> int:
     from aaa.nas.service import update_nas
     from aaa.subscribers.plans import get_plan, update_plan
 
-    with _session(_settings(args)) as session:
+    with transaction(settings_of(args)) as session:
         pool = by_name(session, Pool, args.pool)
         field = next(name for name, kind in POOL_FIELDS.items() if kind is pool.kind)
         if args.plan:
@@ -58,9 +57,9 @@ def cmd_pool_attach(args: argparse.Namespace) -> int:
 def cmd_subnet_add(args: argparse.Namespace) -> int:
     from aaa.ipam.models import IpFolder, Pool
     from aaa.ipam.subnets import add_subnet, by_name
-    from aaa.ipam.types import SubnetPurpose
+    from aaa.vocabulary.ipam import SubnetPurpose
 
-    with _session(_settings(args)) as session:
+    with transaction(settings_of(args)) as session:
         subnet = add_subnet(
             session,
             folder_id=by_name(session, IpFolder, args.folder).id,
@@ -83,7 +82,7 @@ def cmd_subnet_list(args: argparse.Namespace) -> int:
     from aaa.ipam.models import Subnet
     from aaa.ipam.reports import subnet_usage
 
-    with _session(_settings(args)) as session:
+    with transaction(settings_of(args)) as session:
         subnets = list(session.scalars(select(Subnet).order_by(Subnet.folder_id, Subnet.id)))
         usage = subnet_usage(session, subnets)
         rows = [
@@ -98,7 +97,7 @@ def cmd_subnet_list(args: argparse.Namespace) -> int:
             )
             for s in subnets
         ]
-    _table(("folder", "subnet", "purpose", "pool", "used", "free", "used%"), rows)
+    table(("folder", "subnet", "purpose", "pool", "used", "free", "used%"), rows)
     return 0
 
 
@@ -106,7 +105,7 @@ def cmd_next_free(args: argparse.Namespace) -> int:
     from aaa.ipam.allocator import next_free
     from aaa.ipam.subnets import subnet_by_cidr
 
-    with _session(_settings(args)) as session:
+    with transaction(settings_of(args)) as session:
         print(next_free(session, subnet_by_cidr(session, args.cidr), args.length))
     return 0
 
@@ -116,7 +115,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
     from aaa.ipam.subnets import subnet_by_cidr
     from aaa.subscribers.service import get_service
 
-    with _session(_settings(args)) as session:
+    with transaction(settings_of(args)) as session:
         service = get_service(session, args.login)
         row = assign_fixed(
             session,
@@ -134,7 +133,7 @@ def cmd_who(args: argparse.Namespace) -> int:
     from aaa.ipam.allocator import conflict
     from aaa.ipam.assignments import history_of, holder_of
 
-    with _session(_settings(args)) as session:
+    with transaction(settings_of(args)) as session:
         holder = holder_of(session, args.address)
         subnet, history = history_of(session, args.address, args.limit)
         print(
@@ -152,7 +151,7 @@ def cmd_who(args: argparse.Namespace) -> int:
             )
             for r in history
         ]
-    _table(("from", "kind", "service", "block", "until", "why"), rows)
+    table(("from", "kind", "service", "block", "until", "why"), rows)
     return 0
 
 
@@ -164,7 +163,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         if args.format == "csv"
         else read_radreply(args.source, args.table)
     )
-    with _session(_settings(args)) as session:
+    with transaction(settings_of(args)) as session:
         report = import_fixed(session, rows, utcnow())
         for line, login, address, reason in report.conflicts:
             print(f"conflict (row {line}) {login} {address}: {reason}")
@@ -177,8 +176,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> None:
-    from aaa.ipam.types import PoolKind, PoolMode, SubnetPurpose
+def register(sub: Any, command: Command) -> None:
+    from aaa.vocabulary.ipam import PoolKind, PoolMode, SubnetPurpose
 
     ipam = sub.add_parser("ipam", help="IP folders, pools, subnets and assignments").add_subparsers(
         dest="ipam_command", required=True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aaa.ipam.types import PoolKind, SubnetPurpose
+from aaa.vocabulary.ipam import PoolKind, SubnetPurpose
 
 LEASE_ATTRIBUTE = {
     PoolKind.IPV4: "Framed-IP-Address",

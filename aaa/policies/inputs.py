@@ -1,18 +1,16 @@
-"""What a decision is made from and what it produces: plain immutable data."""
+"""What a decision is made from: the subscriber, the request, the ISP's policy. Plain immutable
+data; the policies import no settings (aaa.snapshots builds the ISP policy from them)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from aaa.ipam.types import PoolKind, PoolMode
 from aaa.policies.ratelimit import RateLimit, kbps_text
-from aaa.settings import PolicySettings
-from aaa.subscribers.types import MacBinding, ServiceStatus
+from aaa.vocabulary.ipam import PoolKind, PoolMode
+from aaa.vocabulary.subscribers import MacBinding, ServiceStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,83 +166,3 @@ class RequestFacts:
     interim_interval: int
     open_sessions: tuple[OpenSession, ...] | None  # None: unknown (fail closed)
     nas_pools: tuple[PoolRef, ...] = ()  # for subscribers whose plan names no pool of a kind
-
-
-class Outcome(StrEnum):
-    ACCEPT = "accept"
-    REJECT = "reject"
-
-
-class RejectReason(StrEnum):
-    """Why a request was rejected. The value is the auth-log text and a bounded metric label."""
-
-    UNKNOWN_LOGIN = "unknown_login"
-    WRONG_PASSWORD = "wrong_password"
-    UNSUPPORTED_METHOD = "unsupported_method"
-    NOT_ENABLED = "service_not_enabled"
-    SUSPENDED_DEBT = "suspended_debt"
-    SIMULTANEOUS_USE = "simultaneous_use"
-    SESSIONS_UNKNOWN = "sessions_unknown"
-    MAC_MISMATCH = "mac_mismatch"
-    UNAVAILABLE = "subscriber_unavailable"
-    POOL_EXHAUSTED = "pool_exhausted"
-    NO_SUCH_POOL = "no_such_pool"
-
-    @property
-    def message(self) -> str:
-        """The Reply-Message. Unknown login and wrong password read the same on purpose."""
-        return _MESSAGES[self]
-
-
-_MESSAGES = {
-    RejectReason.UNKNOWN_LOGIN: "Authentication failed: invalid login or password",
-    RejectReason.WRONG_PASSWORD: "Authentication failed: invalid login or password",
-    RejectReason.UNSUPPORTED_METHOD: "Authentication failed: unsupported authentication method",
-    RejectReason.NOT_ENABLED: "Service not enabled",
-    RejectReason.SUSPENDED_DEBT: "Service suspended for an overdue payment; please contact your provider",
-    RejectReason.SIMULTANEOUS_USE: "Simultaneous use limit reached",
-    RejectReason.SESSIONS_UNKNOWN: "Simultaneous use cannot be checked now, try again",
-    RejectReason.MAC_MISMATCH: "Equipment (MAC address) not authorized for this login",
-    RejectReason.UNAVAILABLE: "Subscriber data unavailable, try again",
-    RejectReason.POOL_EXHAUSTED: "No address available, try again later",
-    RejectReason.NO_SUCH_POOL: "No address pool configured for this access",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    outcome: Outcome
-    attributes: tuple[tuple[str, Any], ...] = ()
-    reasons: tuple[str, ...] = ()
-    reject: RejectReason | None = None
-    learn_mac: str | None = None  # MAC binding "learn": register this MAC
-    lease_from: tuple[PoolRef, ...] = ()  # server-mode pools: the server leases an address from each
-    flags: frozenset[str] = field(default_factory=frozenset)  # "mac_differs", "interface_differs"
-
-    @property
-    def trace(self) -> str:
-        return " → ".join(self.reasons)
-
-
-def isp_policy(settings: PolicySettings, pools: Iterable[PoolRef] = ()) -> IspPolicy:
-    """The policy from settings; the blocked pool is the IPAM pool of that name, else a pool
-    the NAS itself has."""
-    blocked = None
-    if settings.blocked_pool:
-        blocked = next((p for p in pools if p.name == settings.blocked_pool), None) or PoolRef(
-            0, settings.blocked_pool, PoolKind.IPV4, PoolMode.NAS
-        )
-    return IspPolicy(
-        suspended_action=SuspendedAction(settings.suspended_action),
-        blocked_address_list=settings.blocked_address_list,
-        blocked_pool=blocked,
-        blocked_download_kbps=settings.blocked_download_kbps,
-        blocked_upload_kbps=settings.blocked_upload_kbps,
-        reduction=Reduction(
-            ReductionKind(settings.reduction),
-            settings.reduction_percent,
-            settings.reduction_download_kbps,
-            settings.reduction_upload_kbps,
-        ),
-        zone=ZoneInfo(settings.timezone),
-    )

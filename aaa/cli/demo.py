@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from aaa.db.base import utcnow
 from aaa.ipam.subnets import add_folder, add_subnet
-from aaa.ipam.types import SubnetPurpose
 from aaa.logs import mask_credentials
 from aaa.nas.models import MaMode, Nas, VendorProfile
 from aaa.nas.service import add_nas
@@ -20,7 +19,8 @@ from aaa.subscribers.customers import add_customer
 from aaa.subscribers.models import Service
 from aaa.subscribers.plans import add_plan
 from aaa.subscribers.service import add_service
-from aaa.subscribers.types import CustomerKind, ServiceStatus
+from aaa.vocabulary.ipam import SubnetPurpose
+from aaa.vocabulary.subscribers import CustomerKind, ServiceStatus
 
 DEMO_SECRET = "demo-secret-change-me"
 

@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session
 
 from aaa.accounting.models import AcctSession, AuthLog
 from aaa.accounting.store import history
+from aaa.ipam.pools import load_pools
 from aaa.policies.decide import decide
-from aaa.policies.model import Decision, RequestFacts, isp_policy
+from aaa.policies.decision import Decision
+from aaa.policies.inputs import RequestFacts
 from aaa.settings import PolicySettings
+from aaa.snapshots import isp_policy, load_subscriber
 from aaa.subscribers.models import Service
-from aaa.subscribers.snapshot import load_pools, load_subscriber
 
 
 @dataclass(frozen=True)

@@ -1,30 +1,36 @@
-"""Loading subscriber snapshots and open sessions: a worker's start-up, and a cache miss."""
+"""The read model the RADIUS decision works from: subscriber snapshots and open sessions (a
+worker's start-up, and a cache miss), and the ISP's policy built from the settings and IPAM's
+pools. Plain columns in, plain immutable policy inputs out."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from aaa.accounting.models import AcctSession
-from aaa.ipam.attributes import fixed_attribute
-from aaa.ipam.models import IpAssignment, Pool, Subnet
-from aaa.ipam.types import AssignmentKind
-from aaa.policies.model import (
+from aaa.ipam.models import IpAssignment, Subnet
+from aaa.ipam.pools import load_pools
+from aaa.policies.inputs import (
     CustomSpeed,
+    IspPolicy,
     OpenSession,
     PlanSpeed,
     PoolRef,
     Reduction,
     ReductionKind,
     Subscriber,
+    SuspendedAction,
     Trial,
     TrustUnlock,
 )
-from aaa.subscribers.models import Plan, Service
-from billing_bridge.models import BillingMethod
+from aaa.settings import PolicySettings
+from aaa.subscribers.models import BillingMethod, Plan, Service
+from aaa.vocabulary.attributes import fixed_attribute
+from aaa.vocabulary.ipam import AssignmentKind, PoolKind, PoolMode
 
 # Plain columns, not ORM objects: the start-up load of 100k services would double a worker's
 # peak memory otherwise.
@@ -77,10 +83,6 @@ _OPEN_SESSIONS = select(
     AcctSession.nas_port_id,
     AcctSession.start_time,
 ).where(AcctSession.stop_time.is_(None))
-
-
-def load_pools(session: Session) -> dict[int, PoolRef]:
-    return {p.id: PoolRef(p.id, p.name, p.kind, p.mode) for p in session.scalars(select(Pool))}
 
 
 def _subscribers(
@@ -164,3 +166,27 @@ def load_all(session: Session) -> tuple[dict[str, Subscriber], dict[str, tuple[O
     return _subscribers(session, _SUBSCRIBERS, _FIXED), {
         login: tuple(rows) for login, rows in sessions.items()
     }
+
+
+def isp_policy(settings: PolicySettings, pools: Iterable[PoolRef] = ()) -> IspPolicy:
+    """The policy from settings; the blocked pool is the IPAM pool of that name, else a pool
+    the NAS itself has."""
+    blocked = None
+    if settings.blocked_pool:
+        blocked = next((p for p in pools if p.name == settings.blocked_pool), None) or PoolRef(
+            0, settings.blocked_pool, PoolKind.IPV4, PoolMode.NAS
+        )
+    return IspPolicy(
+        suspended_action=SuspendedAction(settings.suspended_action),
+        blocked_address_list=settings.blocked_address_list,
+        blocked_pool=blocked,
+        blocked_download_kbps=settings.blocked_download_kbps,
+        blocked_upload_kbps=settings.blocked_upload_kbps,
+        reduction=Reduction(
+            ReductionKind(settings.reduction),
+            settings.reduction_percent,
+            settings.reduction_download_kbps,
+            settings.reduction_upload_kbps,
+        ),
+        zone=ZoneInfo(settings.timezone),
+    )

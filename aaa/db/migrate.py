@@ -10,20 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-# Importing the models fills Base.metadata (Alembic's autogenerate compares against it).
-from aaa.accounting import models as _accounting  # noqa: F401
-from aaa.audit import models as _audit  # noqa: F401
-from aaa.changes import models as _changes  # noqa: F401
-from aaa.db.base import Base
-from aaa.enforcement import models as _enforcement  # noqa: F401
-from aaa.ipam import models as _ipam  # noqa: F401
-from aaa.nas import models as _nas  # noqa: F401
-from aaa.operators import models as _operators  # noqa: F401
-from aaa.subscribers import models as _subscribers  # noqa: F401
-from billing_bridge import models as _billing  # noqa: F401
-
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-metadata = Base.metadata
 
 
 def alembic_config(url: str) -> Config:

@@ -1,0 +1,114 @@
+"""The audit log's low half: who is acting (``act_as`` at the boundary: an HTTP request, a CLI
+command, a scheduled job) and explicit entries (``record``) for workflow steps a field diff
+cannot say ("migrated to service 12"). Anyone may call it; it imports no domain.
+
+A model is audited by declaring ``__audit__ = Audited(...)``: what it is audited as and which of
+its columns name the customer and service an entry belongs to. aaa.audit.tracking writes the
+entries of every flush from those declarations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from aaa.audit.models import AuditEntry
+from aaa.db.base import utcnow
+
+_ACTOR = "audit_actor"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is changing things, and from where."""
+
+    name: str  # "operator:ana", "api_key:erp (ana)", "cli:root", "radius"
+    source: str  # client IP address, or "local"
+    operator_id: int | None = None
+
+
+SYSTEM = Actor("system", "local")
+
+
+@dataclass(frozen=True)
+class Audited:
+    """A model's audit declaration: the entity name its entries carry, and the attributes
+    holding the customer and the service an entry belongs to (None: it belongs to neither)."""
+
+    entity: str
+    customer: str | None = None
+    service: str | None = None
+
+    def owners(self, obj: Any) -> tuple[int | None, int | None]:
+        return (
+            getattr(obj, self.customer) if self.customer else None,
+            getattr(obj, self.service) if self.service else None,
+        )
+
+
+def act_as(session: Session, actor: Actor) -> None:
+    session.info[_ACTOR] = actor
+
+
+def actor_of(session: Session) -> Actor:
+    actor = session.info.get(_ACTOR, SYSTEM)
+    assert isinstance(actor, Actor)
+    return actor
+
+
+def record(
+    session: Session,
+    *,
+    entity: str,
+    entity_id: int | None,
+    action: str,
+    customer_id: int | None = None,
+    service_id: int | None = None,
+    changes: dict[str, Any] | None = None,
+    note: str | None = None,
+) -> None:
+    """An explicit entry, for a workflow step a field diff does not explain."""
+    session.connection().execute(
+        insert(AuditEntry),
+        [
+            entry_row(
+                actor_of(session),
+                entity=entity,
+                entity_id=entity_id,
+                action=action,
+                customer_id=customer_id,
+                service_id=service_id,
+                changes=changes or {},
+                note=note,
+            )
+        ],
+    )
+
+
+def entry_row(actor: Actor, **fields: Any) -> dict[str, Any]:
+    return {
+        "at": utcnow(),
+        "actor": actor.name,
+        "source": actor.source,
+        "operator_id": actor.operator_id,
+        **fields,
+    }
+
+
+def plain(value: Any) -> Any:
+    """JSON-safe: money as a string (never a float), dates ISO 8601, enums by value."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value

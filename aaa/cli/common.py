@@ -1,0 +1,63 @@
+"""What every `aaa` command shares: settings from --config, a transaction audited as the local
+user, the schema check, plain tables."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from aaa.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+# command(name, func, help, parent): a subcommand that runs func(args) -> exit code
+Command = Callable[..., argparse.ArgumentParser]
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    return load_settings(args.config)
+
+
+@contextmanager
+def transaction(settings: Settings) -> Iterator[Session]:
+    """One transaction, audited as the local user running the command."""
+    from aaa.audit.log import Actor, act_as
+    from aaa.composition import build
+
+    with build(settings).factory.begin() as session:
+        act_as(session, Actor(f"cli:{getpass.getuser()}", "local"))
+        yield session
+
+
+def require_current_schema(settings: Settings) -> None:
+    from aaa.db.engine import make_engine
+    from aaa.db.migrate import is_current
+
+    engine = make_engine(settings.database_url)
+    try:
+        current = is_current(engine)
+    finally:
+        engine.dispose()
+    if not current:
+        raise SettingsError(
+            f"the database {engine.url!r} is not at the newest migration: run `aaa db upgrade`"
+        )
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    cells = [list(map(str, header))] + [[str(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+def decimal_arg(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a decimal amount (use 99.90)") from exc

@@ -1,0 +1,13 @@
+"""IPAM pools as the policy sees them (id, name, kind, mode)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aaa.ipam.models import Pool
+from aaa.policies.inputs import PoolRef
+
+
+def load_pools(session: Session) -> dict[int, PoolRef]:
+    return {p.id: PoolRef(p.id, p.name, p.kind, p.mode) for p in session.scalars(select(Pool))}

@@ -1,0 +1,88 @@
+"""Entry points of the node's child processes (spawned: each starts a clean interpreter and
+builds its own components from the settings it is handed)."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import signal
+from typing import Any
+
+from aaa.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _stop_on_signals(loop: asyncio.AbstractEventLoop) -> asyncio.Event:
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def worker_main(settings_data: dict[str, Any], index: int, ready: Any = None) -> None:
+    """A RADIUS worker. ``ready`` (an Event) is set once its sockets are bound and it serves."""
+    from aaa.composition import build, setup_logging
+    from aaa.radius.server import RadiusWorker
+    from aaa.radius.sockets import bind_udp, steer_by_authenticator
+
+    settings = Settings(**settings_data)
+    setup_logging(settings)
+    components = build(settings)
+    worker = RadiusWorker(settings, components.factory, components.bus, name=str(index))
+    worker.load()
+    # The snapshots just loaded live as long as the process: out of the collector's sight, or
+    # each full collection (the reply cache's churn sets one off every second or so under load)
+    # walks all of them while every request waits. The loading's own garbage goes first;
+    # frozen, it would stay.
+    gc.collect()
+    gc.freeze()
+    r = settings.radius
+    auth_sock = bind_udp(r.bind, r.auth_port)
+    # The first acct_workers workers serve accounting too (see RadiusSettings.acct_workers).
+    acct_sock = bind_udp(r.bind, r.acct_port) if index < r.accounting_workers else None
+    for sock, group in ((auth_sock, r.workers), (acct_sock, r.accounting_workers)):
+        if sock is not None and not steer_by_authenticator(sock, group):
+            log.warning("kernel refused the steering program; datagrams are spread by source address")
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        stop = _stop_on_signals(loop)
+        acct = f"acct {r.bind}:{r.acct_port}" if acct_sock else "no accounting"
+        log.info("worker %d serving auth %s:%d, %s", index, r.bind, r.auth_port, acct)
+        if ready is not None:
+            loop.call_soon(ready.set)  # once serve() has its endpoints on the loop
+        await worker.serve(auth_sock, acct_sock, stop)
+
+    asyncio.run(main())
+    components.close()
+
+
+def enforcer_main(settings_data: dict[str, Any]) -> None:
+    """The enforcer: the outbox loop plus the scheduled reconciler."""
+    from aaa.composition import build, setup_logging
+    from aaa.enforcement.enforcer import Enforcer
+    from aaa.node.jobs import reconcile_every
+
+    settings = Settings(**settings_data)
+    setup_logging(settings)
+    components = build(settings)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        stop = _stop_on_signals(loop)
+        enforcer = Enforcer(settings, components.factory)
+        reconciler = loop.create_task(reconcile_every(settings, components.factory, stop))
+        await enforcer.run(stop)
+        reconciler.cancel()
+
+    asyncio.run(main())
+    components.close()
+
+
+def api_main(settings_data: dict[str, Any]) -> None:
+    """The admin API (a child of `aaa serve`)."""
+    from admin_api.app import serve
+
+    serve(Settings(**settings_data))

@@ -1,0 +1,1 @@
+"""The RADIUS worker and the wire: codec, crypto, sockets, the request loop."""

@@ -1,0 +1,1 @@
+"""Words every layer shares: enums and fixed mappings, free of any database or settings import."""
