@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from aaa.accounting.models import AcctSession, AuthLog
 from aaa.accounting.store import history
 from aaa.ipam.pools import load_pools
 from aaa.policies.decide import decide
@@ -22,7 +21,8 @@ from aaa.policies.decision import Decision
 from aaa.policies.inputs import RequestFacts
 from aaa.settings import PolicySettings
 from aaa.snapshots import isp_policy, load_subscriber
-from aaa.subscribers.models import Service
+from aaa.tables.accounting import AcctSession, AuthLog
+from aaa.tables.subscribers import Service
 
 
 @dataclass(frozen=True)

@@ -4,15 +4,15 @@ The composition root imports it before it makes sessions."""
 
 from __future__ import annotations
 
-from aaa.accounting import models as _accounting  # noqa: F401
-from aaa.audit import models as _audit  # noqa: F401
-from aaa.changes import models as _changes  # noqa: F401
 from aaa.db.base import Base
-from aaa.enforcement import models as _enforcement  # noqa: F401
-from aaa.ipam import models as _ipam  # noqa: F401
-from aaa.nas import models as _nas  # noqa: F401
-from aaa.operators import models as _operators  # noqa: F401
-from aaa.subscribers import models as _subscribers  # noqa: F401
+from aaa.tables import accounting as _accounting  # noqa: F401
+from aaa.tables import audit as _audit  # noqa: F401
+from aaa.tables import changes as _changes  # noqa: F401
+from aaa.tables import enforcement as _enforcement  # noqa: F401
+from aaa.tables import ipam as _ipam  # noqa: F401
+from aaa.tables import nas as _nas  # noqa: F401
+from aaa.tables import operators as _operators  # noqa: F401
+from aaa.tables import subscribers as _subscribers  # noqa: F401
 from billing_bridge import models as _billing  # noqa: F401
 
 metadata = Base.metadata

@@ -23,12 +23,12 @@ from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from aaa.accounting.models import AcctSession
 from aaa.accounting.spool import spool_bytes
 from aaa.db.migrate import is_current
-from aaa.ipam.models import Pool, Subnet
 from aaa.ipam.reports import subnet_usage
-from aaa.nas.models import Nas
+from aaa.tables.accounting import AcctSession
+from aaa.tables.ipam import Pool, Subnet
+from aaa.tables.nas import Nas
 
 log = logging.getLogger(__name__)
 

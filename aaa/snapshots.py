@@ -11,8 +11,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from aaa.accounting.models import AcctSession
-from aaa.ipam.models import IpAssignment, Subnet
 from aaa.ipam.pools import load_pools
 from aaa.policies.inputs import (
     CustomSpeed,
@@ -28,7 +26,9 @@ from aaa.policies.inputs import (
     TrustUnlock,
 )
 from aaa.settings import PolicySettings
-from aaa.subscribers.models import BillingMethod, Plan, Service
+from aaa.tables.accounting import AcctSession
+from aaa.tables.ipam import IpAssignment, Subnet
+from aaa.tables.subscribers import BillingMethod, Plan, Service
 from aaa.vocabulary.attributes import fixed_attribute
 from aaa.vocabulary.ipam import AssignmentKind, PoolKind, PoolMode
 

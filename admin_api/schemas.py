@@ -8,8 +8,8 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from aaa.nas.models import MaMode, VendorProfile
 from aaa.nul import contains_nul
+from aaa.tables.nas import MaMode, VendorProfile
 from aaa.vocabulary.ipam import AssignmentKind, PoolKind, PoolMode, ReleaseReason, SubnetPurpose
 from aaa.vocabulary.subscribers import (
     AddressKind,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from aaa.errors import Forbidden, NotFound
 from aaa.subscribers.customers import Scope
-from aaa.subscribers.models import Customer, Service
+from aaa.tables.subscribers import Customer, Service
 from billing_bridge.models import Charge, Invoice, PaymentNotification, Receipt
 
 

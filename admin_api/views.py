@@ -6,10 +6,10 @@ from sqlalchemy.orm import Session
 
 from aaa.diagnostics import Diagnostics
 from aaa.ipam.assignments import fixed_ipv4_of, held_by
-from aaa.nas.models import Nas
-from aaa.operators.models import Operator
 from aaa.subscribers.customers import addresses_of
-from aaa.subscribers.models import Customer, Service
+from aaa.tables.nas import Nas
+from aaa.tables.operators import Operator
+from aaa.tables.subscribers import Customer, Service
 from admin_api.schemas import (
     AddressOut,
     AuthOut,

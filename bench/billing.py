@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from aaa.composition import session_factory
 from aaa.db.engine import make_engine
 from aaa.db.migrate import upgrade
-from aaa.subscribers.models import BillingMethod, Service
+from aaa.tables.subscribers import BillingMethod, Service
 from bench.ipam import RESULTS, services
 from bench.scratch import scratch_database
 from billing_bridge.billing_run import run_billing

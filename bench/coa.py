@@ -31,18 +31,18 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from aaa.accounting.models import AcctSession, AuthLog, AuthResult
 from aaa.composition import session_factory
 from aaa.db.base import utcnow
 from aaa.db.engine import make_engine
 from aaa.db.migrate import upgrade
 from aaa.enforcement.enforcer import Enforcer
-from aaa.enforcement.models import Enforcement, EnforcementState
-from aaa.nas.models import Nas
 from aaa.nas.service import add_nas
 from aaa.settings import load_settings
 from aaa.subscribers.lifecycle import change_status
-from aaa.subscribers.models import Service
+from aaa.tables.accounting import AcctSession, AuthLog, AuthResult
+from aaa.tables.enforcement import Enforcement, EnforcementState
+from aaa.tables.nas import Nas
+from aaa.tables.subscribers import Service
 from aaa.vocabulary.subscribers import ServiceStatus
 from bench.ipam import RESULTS, services
 from bench.scratch import scratch_database

@@ -29,8 +29,8 @@ from aaa.db.base import utcnow
 from aaa.db.engine import make_engine
 from aaa.db.migrate import upgrade
 from aaa.ipam import allocator, subnets
-from aaa.ipam.models import IpAssignment, Subnet
-from aaa.ipam.space import first_fit
+from aaa.tables.ipam import IpAssignment, Subnet
+from aaa.vocabulary.address_space import first_fit
 from aaa.vocabulary.ipam import AssignmentKind, PoolKind, PoolMode, SubnetPurpose
 from bench.scratch import scratch_database
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from aaa import metrics
 from aaa.audit.log import actor_of, record
 from aaa.db.base import utcnow
-from aaa.subscribers.models import BillingMethod, Plan, Service
+from aaa.tables.subscribers import BillingMethod, Plan, Service
 from aaa.vocabulary.subscribers import BillingMode
 from aaa.vocabulary.subscribers import ServiceStatus as S
 from billing_bridge.amounts import ZERO, add_months, due_in, month_of, pro_rata

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from aaa.errors import Invalid
 from aaa.subscribers.lifecycle import change_status
-from aaa.subscribers.models import Service
+from aaa.tables.subscribers import Service
 from aaa.vocabulary.subscribers import ServiceStatus
 from billing_bridge.amounts import ZERO, loyalty_fine
 from billing_bridge.charges import add_charge, cancel_charge

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.errors import Conflict, Invalid, NotFound
-from aaa.subscribers.models import BillingMethod, Service
+from aaa.tables.subscribers import BillingMethod, Service
 from aaa.vocabulary.subscribers import ServiceStatus
 from billing_bridge.models import ZERO, Charge, ChargeKind, ChargeStatus
 from billing_bridge.standing import OpenCharge, Rule

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from aaa.audit.log import actor_of
 from aaa.errors import Conflict, Invalid
-from aaa.subscribers.models import Service
+from aaa.tables.subscribers import Service
 from aaa.vocabulary.subscribers import BillingMode
 from billing_bridge.amounts import add_months, due_in, month_of, pro_rata, split
 from billing_bridge.charges import add_charge, money

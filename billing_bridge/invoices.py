@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.errors import Conflict, Invalid, NotFound
-from aaa.subscribers.models import BillingMethod, Service
+from aaa.tables.subscribers import BillingMethod, Service
 from billing_bridge.charges import LIVE, cancel_charge, lock_open
 from billing_bridge.models import ZERO, Charge, ChargeStatus, Invoice, InvoiceStatus
 

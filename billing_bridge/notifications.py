@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from aaa.errors import Conflict, Forbidden, Invalid, NotFound
 from aaa.nul import contains_nul
-from aaa.operators.models import CashBox
+from aaa.tables.operators import CashBox
 from billing_bridge.amounts import MONEY_LIMIT
 from billing_bridge.invoices import live_charges, state_of
 from billing_bridge.models import Invoice, InvoiceStatus, NotificationStatus, PaymentNotification

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.errors import Conflict, Invalid, NotFound
-from aaa.operators.models import CashBox
-from aaa.subscribers.models import BillingMethod, Service
+from aaa.tables.operators import CashBox
+from aaa.tables.subscribers import BillingMethod, Service
 from billing_bridge.amounts import MONEY_LIMIT, Discount, LateRule, Quote, quote
 from billing_bridge.charges import lock_open, money
 from billing_bridge.models import ZERO, Charge, ChargeStatus, Receipt, ReceiptItem

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from aaa import metrics
 from aaa.db.base import utcnow
 from aaa.subscribers.lifecycle import change_status
-from aaa.subscribers.models import BillingMethod, Service
+from aaa.tables.subscribers import BillingMethod, Service
 from aaa.vocabulary.subscribers import ServiceStatus as S
 from billing_bridge.charges import open_charges, rule_of
 from billing_bridge.models import RoutineRun

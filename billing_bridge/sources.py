@@ -26,7 +26,7 @@ from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.orm import Session
 
 from aaa.settings import BillingSettings
-from aaa.subscribers.models import Service
+from aaa.tables.subscribers import Service
 from billing_bridge.charges import open_charges
 from billing_bridge.standing import OpenCharge
 

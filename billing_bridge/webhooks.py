@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from aaa import metrics
 from aaa.db.base import utcnow
-from aaa.subscribers.models import Service
+from aaa.tables.subscribers import Service
 from billing_bridge import outbound
 from billing_bridge.models import DeliveryStatus, Webhook, WebhookDelivery
 from billing_bridge.outbound import PUBLIC_ONLY, AddressPolicy

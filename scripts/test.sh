@@ -60,10 +60,11 @@ if ! redis_ok; then
     echo "started a throwaway Redis: $AAA_TEST_REDIS_URL"
 fi
 
-say "ruff, mypy"
+say "ruff, mypy, import contracts"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check -q .
 .venv/bin/mypy
+.venv/bin/lint-imports --no-cache
 
 say "pytest"
 exec $PY -m pytest -q -p no:cacheprovider "$@"

@@ -27,18 +27,18 @@ from aaa.composition import session_factory
 from aaa.db.base import utcnow
 from aaa.db.engine import make_engine
 from aaa.db.migrate import upgrade
-from aaa.ipam.models import IpFolder, Subnet
 from aaa.ipam.subnets import add_folder, add_subnet
 from aaa.models import metadata
-from aaa.nas.models import MaMode, VendorProfile
 from aaa.nas.service import add_nas
 from aaa.radius.server import RadiusWorker
 from aaa.radius.sockets import bind_udp
 from aaa.settings import Settings, load_settings
 from aaa.subscribers.customers import add_customer
-from aaa.subscribers.models import Plan, Service
 from aaa.subscribers.plans import add_plan
 from aaa.subscribers.service import add_service
+from aaa.tables.ipam import IpFolder, Subnet
+from aaa.tables.nas import MaMode, VendorProfile
+from aaa.tables.subscribers import Plan, Service
 from aaa.vocabulary.ipam import SubnetPurpose
 
 PG_URL = os.environ.get("AAA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -13,7 +13,6 @@ from alembic.runtime.migration import MigrationContext
 from psycopg import pq
 from sqlalchemy import event, text
 
-from aaa.accounting.models import AcctSession
 from aaa.accounting.records import AcctRecord, StatusType
 from aaa.accounting.store import apply_records, history, reap
 from aaa.accounting.writer import AcctWriter
@@ -21,6 +20,7 @@ from aaa.changes.feed import install_publisher, latest_id
 from aaa.db.base import UtcDateTime
 from aaa.db.migrate import is_current
 from aaa.models import metadata
+from aaa.tables.accounting import AcctSession
 from tests.conftest import make_nas
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

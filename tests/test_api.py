@@ -11,9 +11,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from aaa.accounting.models import AcctSession, AuthLog, AuthResult
 from aaa.db.base import utcnow
 from aaa.subscribers.service import reenable_due
+from aaa.tables.accounting import AcctSession, AuthLog, AuthResult
 from tests.api_client import CNPJ, CPF, CPF2, CPF3, Api, fixed_subnet, person
 
 PLAN = {"name": "Fibra 100M", "price": "99.90", "download_kbps": 100_000, "upload_kbps": 50_000}

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from aaa.audit.log import Actor, act_as
 from aaa.db.base import utcnow
 from aaa.subscribers.lifecycle import change_status
-from aaa.subscribers.models import Service
+from aaa.tables.subscribers import Service
 from aaa.vocabulary.subscribers import ServiceStatus
 from tests.api_client import Api
 from tests.test_api import setup_service

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from aaa.audit.log import Actor, act_as
 from aaa.db.base import utcnow
 from aaa.operators.service import add_cash_box
-from aaa.subscribers.models import BillingMethod, Service
+from aaa.tables.subscribers import BillingMethod, Service
 from billing_bridge import receiving
 from billing_bridge.billing_run import run_billing
 from billing_bridge.charges import add_charge

@@ -10,9 +10,9 @@ import redis
 from pyrad import packet
 
 from aaa.changes.feed import ChangeCursor, install_publisher, latest_id, record_change
-from aaa.changes.models import ChangeKind
 from aaa.changes.redis_bus import CHANNEL, RedisBus
 from aaa.subscribers.service import get_service, update_service
+from aaa.tables.changes import ChangeKind
 from tests import radius_client as rc
 from tests.conftest import SECRET, make_nas, make_service, start_worker, stop_worker, test_settings, wait_for
 

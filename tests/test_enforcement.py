@@ -18,17 +18,17 @@ from pyrad import packet
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from aaa.accounting.models import AcctSession, AuthLog, AuthResult, ClosedBy
 from aaa.audit.log import Actor, act_as
 from aaa.db.base import utcnow
 from aaa.enforcement.enforcer import Enforcer
-from aaa.enforcement.models import Enforcement, EnforcementAttempt, EnforcementState
-from aaa.nas.models import Nas
 from aaa.settings import Settings, load_settings
 from aaa.subscribers import overlays
 from aaa.subscribers.lifecycle import change_status
-from aaa.subscribers.models import BillingMethod, Service
 from aaa.subscribers.service import update_service
+from aaa.tables.accounting import AcctSession, AuthLog, AuthResult, ClosedBy
+from aaa.tables.enforcement import Enforcement, EnforcementAttempt, EnforcementState
+from aaa.tables.nas import Nas
+from aaa.tables.subscribers import BillingMethod, Service
 from aaa.vocabulary.subscribers import ServiceStatus
 from tests import radius_client as rc
 from tests.conftest import (

@@ -23,7 +23,7 @@ from aaa.audit.log import Actor, act_as
 from aaa.db.base import utcnow
 from aaa.settings import BillingSettings
 from aaa.subscribers.lifecycle import change_status
-from aaa.subscribers.models import BillingMethod, Service
+from aaa.tables.subscribers import BillingMethod, Service
 from aaa.vocabulary.subscribers import ServiceStatus
 from billing_bridge.charges import add_charge
 from billing_bridge.models import ChargeKind, Receipt

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from aaa.db.base import utcnow
-from aaa.subscribers.models import Service
+from aaa.tables.subscribers import Service
 from billing_bridge.billing_run import run_billing
 from billing_bridge.models import Charge
 from tests.api_client import Api

@@ -18,17 +18,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from aaa.accounting.records import AcctRecord, StatusType
 from aaa.accounting.store import apply_records
-from aaa.audit.models import AuditEntry
 from aaa.composition import session_factory
 from aaa.db.base import utcnow
 from aaa.db.engine import make_engine
 from aaa.db.migrate import upgrade
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.ipam import allocator, assignments, importer, reports, subnets
-from aaa.ipam.models import IpAssignment
 from aaa.snapshots import load_subscriber
 from aaa.subscribers.lifecycle import change_status
 from aaa.subscribers.migration import migrate_plan
+from aaa.tables.audit import AuditEntry
+from aaa.tables.ipam import IpAssignment
 from aaa.vocabulary.ipam import AssignmentKind, PoolKind, PoolMode, ReleaseReason, SubnetPurpose
 from aaa.vocabulary.subscribers import ServiceStatus
 from tests.conftest import PG_URL, make_nas, make_plan, make_service, make_subnet

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from aaa import metrics
-from aaa.accounting.models import AcctSession
 from aaa.db.base import utcnow
 from aaa.ipam import assignments, subnets
-from aaa.ipam.models import IpAssignment
-from aaa.nas.models import Nas
 from aaa.subscribers.plans import update_plan
+from aaa.tables.accounting import AcctSession
+from aaa.tables.ipam import IpAssignment
+from aaa.tables.nas import Nas
 from aaa.vocabulary.ipam import PoolKind, PoolMode, ReleaseReason, SubnetPurpose
 from tests import radius_client as rc
 from tests.conftest import SECRET, RunningWorker, make_plan, make_service, make_subnet, wait_for

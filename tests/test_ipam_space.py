@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aaa.ipam.space import AddressError, Space, first_fit, parse_address, parse_network, text_of
+from aaa.vocabulary.address_space import AddressError, Space, first_fit, parse_address, parse_network, text_of
 
 
 def space(cidr: str, unit: int | None = None, use_all: bool = False) -> Space:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from aaa.logs import configure
-from aaa.operators.models import Operator
+from aaa.tables.operators import Operator
 from tests import radius_client as rc
 from tests.api_client import ADMIN_PASSWORD, Api
 from tests.conftest import SECRET, RunningWorker, make_service

@@ -6,8 +6,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from aaa.nas.models import VendorProfile
 from aaa.nas.recipes import recipe
+from aaa.tables.nas import VendorProfile
 from tests.test_e2e import AAA
 
 

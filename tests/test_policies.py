@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aaa.enforcement.models import Method
 from aaa.enforcement.targets import methods_for
 from aaa.policies.decide import decide
 from aaa.policies.decision import Outcome, RejectReason
@@ -31,6 +30,7 @@ from aaa.policies.inputs import (
 from aaa.policies.ratelimit import RateLimit
 from aaa.settings import PolicySettings
 from aaa.snapshots import isp_policy
+from aaa.tables.enforcement import Method
 from aaa.vocabulary.ipam import PoolKind, PoolMode
 from aaa.vocabulary.subscribers import ServiceStatus as S
 

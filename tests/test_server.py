@@ -14,12 +14,12 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from aaa import metrics
-from aaa.accounting.models import AcctSession, AuthLog
 from aaa.changes.feed import latest_id
-from aaa.nas.models import MaMode
 from aaa.policies.decision import RejectReason
 from aaa.radius import crypto
 from aaa.subscribers.service import get_service, update_service
+from aaa.tables.accounting import AcctSession, AuthLog
+from aaa.tables.nas import MaMode
 from aaa.vocabulary.subscribers import MacBinding, ServiceStatus
 from tests import radius_client as rc
 from tests.conftest import (

@@ -22,9 +22,9 @@ from aaa.db.base import utcnow
 from aaa.enforcement.enforcer import Enforcer
 from aaa.enforcement.reconcile import reconcile
 from aaa.enforcement.routeros import RouterOsError, connect
-from aaa.nas.models import MaMode
 from aaa.node.supervisor import warn_at_start
 from aaa.settings import Settings
+from aaa.tables.nas import MaMode
 from tests import radius_client as rc
 from tests.api_client import Http
 from tests.conftest import (
@@ -77,7 +77,7 @@ def test_short_secrets_are_named_at_every_start(
 ) -> None:
     with factory.begin() as s:
         make_nas(s, name="legacy", address="10.2.0.2")
-        from aaa.nas.models import Nas
+        from aaa.tables.nas import Nas
 
         s.get(Nas, 1) or None
         for row in s.query(Nas):
@@ -272,8 +272,8 @@ def _race(port: int, datagrams: list[bytes]) -> list[int]:
 @pytest.mark.pg
 def test_a_storm_of_logins_newly_online_is_counted_in_chunks(pg_factory: sessionmaker[Session]) -> None:
     """A reconnect storm names more logins than PostgreSQL takes parameters in one query."""
-    from aaa.accounting.models import AcctSession
     from aaa.enforcement.surplus import queue_over_limit
+    from aaa.tables.accounting import AcctSession
 
     with pg_factory.begin() as s:
         nas_id = make_nas(s)

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import create_engine, event, insert
 
 from aaa.changes.feed import ChangeCursor
-from aaa.changes.models import ChangeEvent
 from aaa.db.base import utcnow
 from aaa.policies.inputs import OpenSession, PlanSpeed
 from aaa.policies.ratelimit import RateLimit
 from aaa.radius.cache import SubscriberCache
 from aaa.radius.dedup import PENDING, ReplyCache
 from aaa.settings import SettingsError, load_settings
+from aaa.tables.changes import ChangeEvent
 from tests.test_decide import SUB
 
 

@@ -42,15 +42,15 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
-from aaa.accounting.models import AcctSession, ClosedBy
 from aaa.accounting.records import AcctRecord, StatusType
 from aaa.changes.feed import Change, announce, record_changes
-from aaa.changes.models import ChangeEvent, ChangeKind
 from aaa.db.base import utcnow
 from aaa.ipam.allocator import STOP_SLACK, lower_free_from, release_nas, release_on_stop, release_stopped
-from aaa.ipam.models import Subnet
-from aaa.nas.models import Nas
-from aaa.subscribers.models import Service
+from aaa.tables.accounting import AcctSession, ClosedBy
+from aaa.tables.changes import ChangeEvent, ChangeKind
+from aaa.tables.ipam import Subnet
+from aaa.tables.nas import Nas
+from aaa.tables.subscribers import Service
 
 _KEY = ["nas_id", "acct_session_id", "login", "generation"]  # a row written here: generation 0
 _COUNTERS = ("session_time", "input_octets", "output_octets", "input_packets", "output_packets")

@@ -23,9 +23,9 @@ from aaa.accounting.records import AcctRecord
 from aaa.accounting.spool import Spool, spool_bytes
 from aaa.accounting.store import apply_records, merge_statement, opened, single_statement
 from aaa.changes.feed import publish
-from aaa.changes.models import ChangeKind
 from aaa.db.base import utcnow
 from aaa.db.engine import writer_engine
+from aaa.tables.changes import ChangeKind
 
 log = logging.getLogger(__name__)
 

@@ -2,9 +2,8 @@
 command, a scheduled job) and explicit entries (``record``) for workflow steps a field diff
 cannot say ("migrated to service 12"). Anyone may call it; it imports no domain.
 
-A model is audited by declaring ``__audit__ = Audited(...)``: what it is audited as and which of
-its columns name the customer and service an entry belongs to. aaa.audit.tracking writes the
-entries of every flush from those declarations.
+A table is audited by declaring ``__audit__ = Audited(...)`` (aaa.vocabulary.audit); aaa.audit.
+tracking writes the entries of every flush from those declarations.
 """
 
 from __future__ import annotations
@@ -18,8 +17,8 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from aaa.audit.models import AuditEntry
 from aaa.db.base import utcnow
+from aaa.tables.audit import AuditEntry
 
 _ACTOR = "audit_actor"
 
@@ -34,22 +33,6 @@ class Actor:
 
 
 SYSTEM = Actor("system", "local")
-
-
-@dataclass(frozen=True)
-class Audited:
-    """A model's audit declaration: the entity name its entries carry, and the attributes
-    holding the customer and the service an entry belongs to (None: it belongs to neither)."""
-
-    entity: str
-    customer: str | None = None
-    service: str | None = None
-
-    def owners(self, obj: Any) -> tuple[int | None, int | None]:
-        return (
-            getattr(obj, self.customer) if self.customer else None,
-            getattr(obj, self.service) if self.service else None,
-        )
 
 
 def act_as(session: Session, actor: Actor) -> None:

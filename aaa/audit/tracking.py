@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import insert, inspect
 from sqlalchemy.orm import Session
 
-from aaa.audit.log import Audited, actor_of, entry_row, plain
-from aaa.audit.models import AuditEntry
+from aaa.audit.log import actor_of, entry_row, plain
+from aaa.tables.audit import AuditEntry
+from aaa.vocabulary.audit import Audited
 
 MASKED = "***"
 _SECRET_FIELDS = frozenset({"password", "password_hash", "secret", "token_hash", "api_password"})

@@ -12,8 +12,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from aaa import metrics
-from aaa.changes.models import ChangeEvent, ChangeKind
 from aaa.db.base import utcnow
+from aaa.tables.changes import ChangeEvent, ChangeKind
 
 Change = tuple[str, str]  # (kind, key), e.g. ("service", login)
 PENDING = "aaa_pending_changes"

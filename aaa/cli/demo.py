@@ -10,15 +10,15 @@ from sqlalchemy.orm import Session
 from aaa.db.base import utcnow
 from aaa.ipam.subnets import add_folder, add_subnet
 from aaa.logs import mask_credentials
-from aaa.nas.models import MaMode, Nas, VendorProfile
 from aaa.nas.service import add_nas
-from aaa.operators.models import Operator
 from aaa.operators.service import add_operator
 from aaa.settings import Settings
 from aaa.subscribers.customers import add_customer
-from aaa.subscribers.models import Service
 from aaa.subscribers.plans import add_plan
 from aaa.subscribers.service import add_service
+from aaa.tables.nas import MaMode, Nas, VendorProfile
+from aaa.tables.operators import Operator
+from aaa.tables.subscribers import Service
 from aaa.vocabulary.ipam import SubnetPurpose
 from aaa.vocabulary.subscribers import CustomerKind, ServiceStatus
 

@@ -34,11 +34,11 @@ def cmd_pool_attach(args: argparse.Namespace) -> int:
     """A plan or NAS uses the pool for its kind of address."""
     from sqlalchemy import select
 
-    from aaa.ipam.models import Pool
     from aaa.ipam.subnets import POOL_FIELDS, by_name
-    from aaa.nas.models import Nas
     from aaa.nas.service import update_nas
     from aaa.subscribers.plans import get_plan, update_plan
+    from aaa.tables.ipam import Pool
+    from aaa.tables.nas import Nas
 
     with transaction(settings_of(args)) as session:
         pool = by_name(session, Pool, args.pool)
@@ -55,8 +55,8 @@ def cmd_pool_attach(args: argparse.Namespace) -> int:
 
 
 def cmd_subnet_add(args: argparse.Namespace) -> int:
-    from aaa.ipam.models import IpFolder, Pool
     from aaa.ipam.subnets import add_subnet, by_name
+    from aaa.tables.ipam import IpFolder, Pool
     from aaa.vocabulary.ipam import SubnetPurpose
 
     with transaction(settings_of(args)) as session:
@@ -79,8 +79,8 @@ def cmd_subnet_add(args: argparse.Namespace) -> int:
 def cmd_subnet_list(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from aaa.ipam.models import Subnet
     from aaa.ipam.reports import subnet_usage
+    from aaa.tables.ipam import Subnet
 
     with transaction(settings_of(args)) as session:
         subnets = list(session.scalars(select(Subnet).order_by(Subnet.folder_id, Subnet.id)))

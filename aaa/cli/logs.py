@@ -36,7 +36,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
 def cmd_authlog(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from aaa.accounting.models import AuthLog
+    from aaa.tables.accounting import AuthLog
 
     with transaction(settings_of(args)) as session:
         query = select(AuthLog).order_by(AuthLog.id.desc()).limit(args.limit)

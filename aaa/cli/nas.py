@@ -9,9 +9,9 @@ from aaa.cli.common import Command, settings_of, table, transaction
 
 
 def cmd_nas_add(args: argparse.Namespace) -> int:
-    from aaa.nas.models import MaMode, VendorProfile
     from aaa.nas.recipes import recipe
     from aaa.nas.service import add_nas
+    from aaa.tables.nas import MaMode, VendorProfile
 
     settings = settings_of(args)
     with transaction(settings) as session:
@@ -77,7 +77,7 @@ def cmd_nas_list(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any, command: Command) -> None:
-    from aaa.nas.models import MaMode, VendorProfile
+    from aaa.tables.nas import MaMode, VendorProfile
 
     nas = sub.add_parser("nas", help="NAS registry").add_subparsers(dest="nas_command", required=True)
     p = command("add", cmd_nas_add, "register a NAS (concentrator)", nas)

@@ -32,7 +32,7 @@ def cmd_plan_add(args: argparse.Namespace) -> int:
 def cmd_plan_list(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from aaa.subscribers.models import Plan
+    from aaa.tables.subscribers import Plan
 
     with transaction(settings_of(args)) as session:
         rows = [

@@ -37,8 +37,8 @@ def cmd_service_add(args: argparse.Namespace) -> int:
 
 
 def cmd_service_set(args: argparse.Namespace) -> int:
-    from aaa.subscribers.plans import get_plan
     from aaa.subscribers.lifecycle import change_status
+    from aaa.subscribers.plans import get_plan
     from aaa.subscribers.service import get_service, update_service
     from aaa.vocabulary.subscribers import MacBinding, ServiceStatus
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from aaa import metrics
-from aaa.enforcement.models import Result
 from aaa.radius import codec as c
 from aaa.radius.codec import Codec, DropPacket
+from aaa.tables.enforcement import Result
 
 log = logging.getLogger(__name__)
 

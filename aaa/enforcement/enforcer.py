@@ -23,10 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from aaa import metrics
 from aaa.changes.feed import ChangeCursor, latest_id
-from aaa.changes.models import ChangeKind
 from aaa.db.base import utcnow
 from aaa.enforcement.coa import Answer, DynamicAuthClient
-from aaa.enforcement.models import Enforcement, EnforcementAttempt, EnforcementState, Method, Result
 from aaa.enforcement.routeros import RouterOsError, connect
 from aaa.enforcement.surplus import queue_over_limit
 from aaa.enforcement.targets import SessionTarget, load_targets, methods_for
@@ -34,6 +32,8 @@ from aaa.policies.grant import Action
 from aaa.radius import codec as c
 from aaa.radius.codec import Codec
 from aaa.settings import Settings
+from aaa.tables.changes import ChangeKind
+from aaa.tables.enforcement import Enforcement, EnforcementAttempt, EnforcementState, Method, Result
 
 log = logging.getLogger(__name__)
 _OK = frozenset({Result.ACK, Result.IN_SYNC, Result.GONE})

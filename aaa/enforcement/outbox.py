@@ -13,13 +13,13 @@ from dataclasses import fields
 from sqlalchemy import insert, inspect, select
 from sqlalchemy.orm import Session
 
-from aaa.accounting.models import AcctSession
 from aaa.db.base import utcnow
-from aaa.enforcement.models import Enforcement, EnforcementState
-from aaa.ipam.models import IpAssignment
 from aaa.ipam.subnets import POOL_FIELDS
 from aaa.policies.inputs import PlanSpeed
-from aaa.subscribers.models import BillingMethod, Plan, Service
+from aaa.tables.accounting import AcctSession
+from aaa.tables.enforcement import Enforcement, EnforcementState
+from aaa.tables.ipam import IpAssignment
+from aaa.tables.subscribers import BillingMethod, Plan, Service
 from aaa.vocabulary.ipam import AssignmentKind
 
 _SERVICE_FIELDS = (

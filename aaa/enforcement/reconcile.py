@@ -17,14 +17,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from aaa import metrics
-from aaa.accounting.models import AcctSession, ClosedBy
 from aaa.db.base import utcnow
-from aaa.enforcement.models import Enforcement, EnforcementState
 from aaa.enforcement.routeros import ActiveSession, RouterOsError, connect
 from aaa.enforcement.targets import load_targets, nas_target
-from aaa.nas.models import Nas
 from aaa.policies.grant import Action
 from aaa.settings import Settings
+from aaa.tables.accounting import AcctSession, ClosedBy
+from aaa.tables.enforcement import Enforcement, EnforcementState
+from aaa.tables.nas import Nas
 
 log = logging.getLogger(__name__)
 

@@ -17,11 +17,11 @@ from typing import Any, Literal
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from aaa.accounting.models import AcctSession
 from aaa.db.base import utcnow
-from aaa.enforcement.models import Enforcement, EnforcementState
 from aaa.policies.decide import cpe
-from aaa.subscribers.models import Service
+from aaa.tables.accounting import AcctSession
+from aaa.tables.enforcement import Enforcement, EnforcementState
+from aaa.tables.subscribers import Service
 
 Keep = Literal["newest", "oldest"]  # which sessions are disconnected
 _CHUNK = 5000  # logins a query; PostgreSQL takes at most 65,535 parameters

@@ -12,17 +12,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aaa.accounting.models import AcctSession, AuthLog, AuthResult
-from aaa.enforcement.models import EnforcementAttempt, Method, Result
 from aaa.enforcement.surplus import Keep, surplus
 from aaa.ipam.pools import load_pools
 from aaa.nas.directory import pools_of
-from aaa.nas.models import Nas, VendorProfile
 from aaa.policies.decide import decide
 from aaa.policies.grant import Action, Grant, LiveChange, grant_of, plan_change
 from aaa.policies.inputs import RequestFacts
 from aaa.settings import PolicySettings
 from aaa.snapshots import isp_policy, load_subscribers
+from aaa.tables.accounting import AcctSession, AuthLog, AuthResult
+from aaa.tables.enforcement import EnforcementAttempt, Method, Result
+from aaa.tables.nas import Nas, VendorProfile
 
 # How long after an Access-Accept its Accounting-Start may arrive and still belong to it, and how
 # far before the earliest session of a batch accepts are read.

@@ -18,11 +18,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningUpdate, Update
 
-from aaa.accounting.models import AcctSession
 from aaa.errors import Conflict, NotFound
-from aaa.ipam.models import IpAssignment, Pool, Subnet
-from aaa.ipam.space import Space, first_fit, parse_address, text_of
-from aaa.subscribers.models import Service
+from aaa.tables.accounting import AcctSession
+from aaa.tables.ipam import IpAssignment, Pool, Subnet
+from aaa.tables.subscribers import Service
+from aaa.vocabulary.address_space import Space, first_fit, parse_address, text_of
 from aaa.vocabulary.ipam import AssignmentKind, ReleaseReason
 
 # A Stop releases a lease only if the lease was offered before its session started (give or take

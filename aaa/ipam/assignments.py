@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 from aaa.audit.log import record
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.ipam import allocator
-from aaa.ipam.models import IpAssignment, Subnet
-from aaa.ipam.space import parse_address
 from aaa.ipam.subnets import containing, get_subnet
-from aaa.subscribers.models import Service
+from aaa.tables.ipam import IpAssignment, Subnet
+from aaa.tables.subscribers import Service
+from aaa.vocabulary.address_space import parse_address
 from aaa.vocabulary.attributes import fixed_attribute
 from aaa.vocabulary.ipam import AssignmentKind, ReleaseReason, SubnetPurpose
 from aaa.vocabulary.subscribers import ServiceStatus

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from aaa.errors import DomainError, Invalid
 from aaa.ipam.assignments import assign_fixed, fixed_of
-from aaa.subscribers.models import Service
+from aaa.tables.subscribers import Service
 
 Row = tuple[int, str, str]  # line number, login, address
 

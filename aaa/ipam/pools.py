@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aaa.ipam.models import Pool
 from aaa.policies.inputs import PoolRef
+from aaa.tables.ipam import Pool
 
 
 def load_pools(session: Session) -> dict[int, PoolRef]:

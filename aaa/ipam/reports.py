@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from aaa.ipam.models import IpAssignment, Subnet
+from aaa.tables.ipam import IpAssignment, Subnet
 from aaa.vocabulary.ipam import AssignmentKind
 
 

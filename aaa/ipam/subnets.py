@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from aaa.audit.log import record
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.ipam import allocator
-from aaa.ipam.models import IpAssignment, IpFolder, Pool, Subnet
-from aaa.ipam.space import Space, parse_address, parse_network, text_of
-from aaa.nas.models import Nas
-from aaa.subscribers.models import Plan
+from aaa.tables.ipam import IpAssignment, IpFolder, Pool, Subnet
+from aaa.tables.nas import Nas
+from aaa.tables.subscribers import Plan
+from aaa.vocabulary.address_space import Space, parse_address, parse_network, text_of
 from aaa.vocabulary.ipam import AssignmentKind, PoolKind, PoolMode, ReleaseReason, SubnetPurpose
 
 _DEFAULT_IPV6_UNIT = {SubnetPurpose.DELEGATION: 56}  # otherwise a /64 per subscriber

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.ipam.pools import load_pools
-from aaa.nas.models import MaMode, Nas, VendorProfile
 from aaa.policies.inputs import PoolRef
+from aaa.tables.nas import MaMode, Nas, VendorProfile
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ changes and disconnects reach online subscribers.
 
 from __future__ import annotations
 
-from aaa.nas.models import VendorProfile
+from aaa.tables.nas import VendorProfile
 
 
 def recipe(

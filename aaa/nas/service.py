@@ -9,10 +9,10 @@ import secrets
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from aaa.accounting.models import AcctSession, AuthLog
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.ipam.subnets import check_pools
-from aaa.nas.models import MaMode, Nas, VendorProfile
+from aaa.tables.accounting import AcctSession, AuthLog
+from aaa.tables.nas import MaMode, Nas, VendorProfile
 
 log = logging.getLogger(__name__)
 COA_PORT = 3799

@@ -194,8 +194,8 @@ def warn_at_start(factory: Any) -> None:
     """What an operator must not leave as it is, said at every start."""
     from sqlalchemy import select
 
-    from aaa.nas.models import Nas
-    from aaa.operators.models import Operator
+    from aaa.tables.nas import Nas
+    from aaa.tables.operators import Operator
 
     with factory() as session:
         flagged = session.scalars(

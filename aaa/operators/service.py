@@ -22,9 +22,9 @@ from aaa.db.base import utcnow
 from aaa.db.paging import page
 from aaa.errors import Conflict, Forbidden, Invalid, NotFound, TooMany, Unauthenticated
 from aaa.operators.authority import Rights, check_manage, check_role
-from aaa.operators.models import ApiToken, CashBox, Operator, Role, TokenKind
 from aaa.operators.passwords import check_policy
 from aaa.operators.permissions import PERMISSIONS, unknown
+from aaa.tables.operators import ApiToken, CashBox, Operator, Role, TokenKind
 
 _HASHER = PasswordHasher()
 # Verified when the login does not exist, so "no such operator" takes as long as "wrong password".

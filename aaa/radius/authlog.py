@@ -18,10 +18,10 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from aaa import metrics
-from aaa.accounting.models import AuthLog
 from aaa.accounting.writer import unreachable
 from aaa.nas import service as nas_service
 from aaa.subscribers import service as subscriber_service
+from aaa.tables.accounting import AuthLog
 
 log = logging.getLogger(__name__)
 

@@ -27,13 +27,11 @@ from aaa.accounting.store import read_nas_sessions_closed
 from aaa.accounting.writer import AcctWriter, unreachable
 from aaa.changes.feed import Change, install_publisher
 from aaa.changes.listener import ChangeListener
-from aaa.changes.models import ChangeKind
 from aaa.changes.redis_bus import RedisBus
 from aaa.db.base import utcnow
 from aaa.ipam.allocator import NoSuchPool, PoolExhausted, lease
 from aaa.ipam.pools import load_pools
 from aaa.nas.directory import NasDirectory, NasEntry
-from aaa.nas.models import MaMode
 from aaa.policies.decide import decide, normalize_mac, reject
 from aaa.policies.decision import Decision, Outcome, RejectReason
 from aaa.policies.grant import grant_of
@@ -50,6 +48,8 @@ from aaa.radius.reservations import Reservations
 from aaa.radius.sockets import Address, DatagramPort
 from aaa.settings import Settings
 from aaa.snapshots import isp_policy, load_all, load_open_sessions, load_subscriber
+from aaa.tables.changes import ChangeKind
+from aaa.tables.nas import MaMode
 from aaa.vocabulary.attributes import LEASE_ATTRIBUTE
 
 log = logging.getLogger(__name__)

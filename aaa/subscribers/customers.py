@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from aaa.db.paging import page
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.subscribers.documents import digits, normalize_cep, normalize_document
-from aaa.subscribers.models import ADDRESS_FIELDS, Address, Customer, Service
+from aaa.tables.subscribers import ADDRESS_FIELDS, Address, Customer, Service
 from aaa.vocabulary.subscribers import AddressKind, CustomerKind
 
 

@@ -13,10 +13,10 @@ from sqlalchemy import inspect, or_, select
 from sqlalchemy.orm import Session
 
 from aaa.changes.feed import Change, record_changes
-from aaa.changes.models import ChangeKind
-from aaa.ipam.models import IpAssignment, Pool
-from aaa.nas.models import Nas
-from aaa.subscribers.models import BillingMethod, Plan, Service
+from aaa.tables.changes import ChangeKind
+from aaa.tables.ipam import IpAssignment, Pool
+from aaa.tables.nas import Nas
+from aaa.tables.subscribers import BillingMethod, Plan, Service
 from aaa.vocabulary.ipam import AssignmentKind
 
 

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from aaa.db.base import utcnow
 from aaa.errors import Conflict, Invalid
 from aaa.subscribers.migration import complete_migration
-from aaa.subscribers.models import Service
 from aaa.subscribers.service import set_status
+from aaa.tables.subscribers import Service
 from aaa.vocabulary.subscribers import ServiceStatus
 from aaa.vocabulary.subscribers import ServiceStatus as S
 

@@ -17,8 +17,8 @@ from aaa.audit.log import record
 from aaa.errors import Conflict, Invalid
 from aaa.ipam.assignments import move_fixed
 from aaa.subscribers.customers import addresses_of, set_address
-from aaa.subscribers.models import Customer, Plan, Service
 from aaa.subscribers.service import add_service, set_status
+from aaa.tables.subscribers import Customer, Plan, Service
 from aaa.vocabulary.subscribers import ServiceStatus
 
 # Carried to the new service when the migration is created, and again when it completes.

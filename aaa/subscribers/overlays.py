@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from aaa.errors import Conflict, Invalid
 from aaa.settings import PolicySettings
-from aaa.subscribers.models import Plan, Service, TrustUnlock
+from aaa.tables.subscribers import Plan, Service, TrustUnlock
 from aaa.vocabulary.subscribers import ServiceStatus
 
 DEBT = frozenset({ServiceStatus.SUSPENDED_DEBT, ServiceStatus.REDUCED_DEBT})

@@ -16,7 +16,7 @@ from aaa.db.paging import page
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.ipam.subnets import POOL_FIELDS, check_pools
 from aaa.subscribers.customers import EVERYWHERE, Scope
-from aaa.subscribers.models import Customer, Plan, Service
+from aaa.tables.subscribers import Customer, Plan, Service
 from aaa.vocabulary.subscribers import ServiceStatus
 
 PLAN_FIELDS = (

@@ -22,7 +22,7 @@ from aaa.errors import Conflict, Invalid, NotFound
 from aaa.ipam.assignments import release_all, set_fixed_ipv4
 from aaa.policies.decide import normalize_mac
 from aaa.subscribers.customers import EVERYWHERE, Scope
-from aaa.subscribers.models import BillingMethod, Customer, Plan, Service
+from aaa.tables.subscribers import BillingMethod, Customer, Plan, Service
 from aaa.vocabulary.ipam import ReleaseReason
 from aaa.vocabulary.subscribers import MacBinding, ServiceStatus
 

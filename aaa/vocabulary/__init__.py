@@ -1,1 +1,2 @@
-"""Words every layer shares: enums and fixed mappings, free of any database or settings import."""
+"""Words and pure building blocks every layer shares: enums, fixed mappings, address arithmetic,
+the audit declaration. Free of any database, settings or domain import."""

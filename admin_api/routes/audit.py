@@ -6,9 +6,9 @@ from fastapi import APIRouter
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
-from aaa.audit.models import AuditEntry
 from aaa.subscribers.customers import get_customer
 from aaa.subscribers.service import get_service_by_id
+from aaa.tables.audit import AuditEntry
 from admin_api import scoped
 from admin_api.deps import CityScope, db
 from admin_api.routes.common import Limit, Offset, PathId, QueryId, page_of

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from aaa.audit.log import Actor, act_as, record
 from aaa.errors import Forbidden, NotFound, TooMany, Unauthenticated
 from aaa.operators import service as operators
-from aaa.operators.models import ApiToken, TokenKind
 from aaa.operators.permissions import PERMISSIONS
+from aaa.tables.operators import ApiToken, TokenKind
 from admin_api.deps import Who, client_address, db
 from admin_api.login_guard import LoginGuard
 from admin_api.routes.common import Limit, Offset, PathId, page_of

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from aaa.audit.log import actor_of
 from aaa.db.base import utcnow
 from aaa.errors import Conflict, Forbidden, NotFound
-from aaa.operators.models import CashBox, Operator
 from aaa.subscribers import service as services
-from aaa.subscribers.models import BillingMethod
+from aaa.tables.operators import CashBox, Operator
+from aaa.tables.subscribers import BillingMethod
 from admin_api import scoped
 from admin_api.deps import CityScope, Who, db, policy_zone, settings_of
 from admin_api.routes.common import Limit, PathId

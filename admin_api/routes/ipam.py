@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from aaa.db.base import utcnow
 from aaa.ipam import allocator, assignments, importer, reports, subnets
-from aaa.ipam.models import IpAssignment, IpFolder, Pool, Subnet
 from aaa.subscribers import service as services
 from aaa.subscribers.customers import EVERYWHERE, Scope
-from aaa.subscribers.models import Service
+from aaa.tables.ipam import IpAssignment, IpFolder, Pool, Subnet
+from aaa.tables.subscribers import Service
 from aaa.vocabulary.ipam import AssignmentKind
 from admin_api import scoped
 from admin_api.deps import CityScope, db

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.nas import service as nas_service
-from aaa.nas.models import Nas
+from aaa.tables.nas import Nas
 from admin_api.deps import db
 from admin_api.routes.common import Limit, Offset, PathId, page_of
 from admin_api.schemas import NasIn, NasOut, NasPatch, Page, SecretIn

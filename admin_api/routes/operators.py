@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.operators import service as operators
-from aaa.operators.models import CashBox, Role
+from aaa.tables.operators import CashBox, Role
 from admin_api.deps import Who, db
 from admin_api.routes.common import Limit, Offset, PathId, page_of
 from admin_api.schemas import (

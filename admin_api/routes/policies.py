@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from aaa.audit.log import actor_of
 from aaa.db.base import utcnow
-from aaa.enforcement.models import Enforcement, EnforcementAttempt
 from aaa.enforcement.reconcile import reconcile
 from aaa.subscribers import overlays, plans
 from aaa.subscribers import service as services
+from aaa.tables.enforcement import Enforcement, EnforcementAttempt
 from admin_api import scoped
 from admin_api.deps import CityScope, db, policy_zone, settings_of
 from admin_api.routes.common import Limit, PathId, QueryId

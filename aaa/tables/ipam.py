@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from aaa.audit.log import Audited
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
-from aaa.ipam.space import Space, parse_network
+from aaa.vocabulary.address_space import Space, parse_network
+from aaa.vocabulary.audit import Audited
 from aaa.vocabulary.ipam import AssignmentKind, PoolKind, PoolMode, ReleaseReason, SubnetPurpose
 
 _ACTIVE = text("released_at IS NULL")

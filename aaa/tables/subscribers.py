@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from aaa.audit.log import Audited
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
+from aaa.vocabulary.audit import Audited
 from aaa.vocabulary.subscribers import (
     AddressKind,
     BillingMode,

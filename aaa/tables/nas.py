@@ -8,8 +8,8 @@ from enum import StrEnum
 from sqlalchemy import Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from aaa.audit.log import Audited
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
+from aaa.vocabulary.audit import Audited
 
 
 class VendorProfile(StrEnum):

@@ -8,8 +8,8 @@ from enum import StrEnum
 from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from aaa.audit.log import Audited
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
+from aaa.vocabulary.audit import Audited
 
 operator_role = Table(
     "operator_role",
