@@ -1,6 +1,13 @@
-"""CPF and CNPJ: normalisation and check digits (Receita Federal's modulo-11 rules)."""
+"""CPF and CNPJ: normalisation and check digits, from python-stdnum (which also knows the
+alphanumeric CNPJ the Receita Federal issues from July 2026, e.g. 12.ABC.345/01DE-35).
+
+One rule is ours: a number made of one repeated digit (111.111.111-11) passes the check-digit
+sums but is not a valid document; stdnum accepts it, we refuse it.
+"""
 
 from __future__ import annotations
+
+from stdnum.br import cnpj, cpf
 
 from aaa.errors import Invalid
 from aaa.vocabulary.subscribers import CustomerKind
@@ -10,41 +17,31 @@ def digits(value: str) -> str:
     return "".join(ch for ch in value if ch.isdigit())
 
 
-def _check_digit(numbers: str, weights: range | list[int]) -> str:
-    total = sum(int(n) * w for n, w in zip(numbers, weights, strict=True))
-    rest = total % 11
-    return "0" if rest < 2 else str(11 - rest)
+def _repeated(compact: str) -> bool:
+    return len(set(compact)) == 1
 
 
 def is_cpf(value: str) -> bool:
-    cpf = digits(value)
-    if len(cpf) != 11 or cpf == cpf[0] * 11:  # 000.000.000-00 etc. pass the sums but are invalid
-        return False
-    first = _check_digit(cpf[:9], range(10, 1, -1))
-    second = _check_digit(cpf[:9] + first, range(11, 1, -1))
-    return cpf[9:] == first + second
-
-
-_CNPJ_WEIGHTS = [5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]
+    return cpf.is_valid(value) and not _repeated(cpf.compact(value))
 
 
 def is_cnpj(value: str) -> bool:
-    cnpj = digits(value)
-    if len(cnpj) != 14 or cnpj == cnpj[0] * 14:
-        return False
-    first = _check_digit(cnpj[:12], _CNPJ_WEIGHTS)
-    second = _check_digit(cnpj[:12] + first, [6, *_CNPJ_WEIGHTS])
-    return cnpj[12:] == first + second
+    return cnpj.is_valid(value) and not _repeated(cnpj.compact(value))
 
 
 def normalize_document(kind: CustomerKind, value: str) -> str:
-    """The document's digits, or Invalid naming what is wrong: a person has a CPF, a company a CNPJ."""
+    """The document as stored (digits; a new CNPJ's letters upper-case), or Invalid naming what
+    is wrong: a person has a CPF, a company a CNPJ."""
     if kind is CustomerKind.PERSON:
         if not is_cpf(value):
             raise Invalid(f"CPF {value!r} is invalid: it needs 11 digits with valid check digits")
-    elif not is_cnpj(value):
-        raise Invalid(f"CNPJ {value!r} is invalid: it needs 14 digits with valid check digits")
-    return digits(value)
+        return cpf.compact(value)
+    if not is_cnpj(value):
+        raise Invalid(
+            f"CNPJ {value!r} is invalid: it needs 14 characters (digits, or letters and digits in the "
+            "new format) with valid check digits"
+        )
+    return cnpj.compact(value)
 
 
 def normalize_cep(value: str) -> str:
