@@ -1,4 +1,4 @@
-"""The diagnostics panel of a service (seed 001: Diagnósticos do Serviço), read-only.
+"""The diagnostics panel of a service (Diagnósticos do Serviço), read-only.
 
 What the support desk needs while the customer is on the phone: the status and why, what the
 next login would get and why (the policy's own reason trace), whether it is online now, the

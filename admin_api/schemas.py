@@ -246,7 +246,7 @@ class CustomerIn(CustomerFields):
 
     @model_validator(mode="after")
     def _required_by_kind(self) -> CustomerIn:
-        # Seed 000, "Adicionar cliente": a person needs a birth date and a phone, a company a phone.
+        # "Adicionar cliente": a person needs a birth date and a phone, a company a phone.
         if not self.phones:
             raise ValueError("give at least one phone number")
         if self.kind is CustomerKind.PERSON and self.birth_date is None:
@@ -834,7 +834,7 @@ class ExclusionIn(In):
 
 
 class AssignIn(In):
-    """Seed 000: choose the subnet and take its next free address, or give the address."""
+    """Choose the subnet and take its next free address, or give the address."""
 
     subnet_id: Id | None = Field(None, description="take the next free address of this subnet")
     address: IpText | None = Field(None, description="this address (its subnet is found when not given)")

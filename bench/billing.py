@@ -9,7 +9,7 @@ monthly fees, each on its invoice),
 the routine's dry run (who would change and why) and the real run (the transitions through
 change_status: audit, cache invalidation, outbox), on PostgreSQL
 ($AAA_BENCH_PG; database aaa_bench_billing is created and dropped) and on an SQLite file. The
-issue's target is under 60 s for each. Written to bench/results/billing.md.
+target is under 60 s for each. Written to bench/results/billing.md.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ A private copy of /etc/freeradius/3.0 is made and changed only where the compari
   - listens on 127.0.0.1 on the benchmark ports (no IPv6 listeners);
   - one client, 127.0.0.1, with the benchmark secret;
   - the sql module on (PostgreSQL dialect, the bench database) in authorize, accounting,
-    session and post-auth (post-auth = the auth log, as the issue asks for both servers);
+    session and post-auth (post-auth = the auth log, the same work on both servers);
   - accounting without the detail file and unix (radwtmp) modules, so it measures rlm_sql;
   - runs as the current user instead of freerad (the copy lives in a temporary folder).
 Everything else (thread pool, queries, other modules of the default site) is stock.

@@ -1,7 +1,7 @@
 """Money arithmetic of billing, pure: pro-rata, instalments, loyalty fine, late fee and interest,
 promotional discount. Every result is exact to the cent, rounded half up once, at the end.
 
-Conventions (seeds 000/001/002, Brazilian practice): pro-rata counts calendar days of the
+Conventions (Brazilian practice, as the ISP manuals describe it): pro-rata counts calendar days of the
 competence month, both ends included; interest is simple, per month of 30 days, from the day
 after the due date; the late fee (multa) is charged once; a promotional discount holds when the
 charge is paid in full on or before ``due date − N days``.
@@ -106,7 +106,7 @@ class LateRule:
 @dataclass(frozen=True, slots=True)
 class Discount:
     amount: Decimal
-    days_before: int = 0  # valid until due date − days_before (seed 000: "dias corridos")
+    days_before: int = 0  # valid until due date − days_before ("dias corridos")
 
     def valid_until(self, due_date: date) -> date:
         return due_date - timedelta(days=self.days_before)

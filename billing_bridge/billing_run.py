@@ -1,4 +1,4 @@
-"""Faturamento mensal (seed 000): one monthly fee per service for a competence month, each on its
+"""Faturamento mensal: one monthly fee per service for a competence month, each on its
 own invoice with the service's other loose charges due that month. Preview first (what would be
 generated, and the warnings an operator must read), then generate.
 

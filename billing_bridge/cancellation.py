@@ -1,4 +1,4 @@
-"""Cancelling a service, with its money (seed 000: "Gerar Multa", "Cancelar Faturas Pendentes"):
+"""Cancelling a service, with its money ("Gerar Multa", "Cancelar Faturas Pendentes"):
 an optional loyalty fine in proportion to the loyalty months left, and optionally the pending
 charges cancelled. Overdue debt stays: cancelling a contract does not forgive what was used."""
 

@@ -38,7 +38,7 @@ def add_charge(
     discount_amount: Decimal | None = None,
     discount_days_before: int = 0,
 ) -> Charge:
-    """``discount_amount``: promotional discount (seed 000) when paid in full by the due date
+    """``discount_amount``: promotional discount when paid in full by the due date
     minus ``discount_days_before`` days."""
     if service.status is ServiceStatus.CANCELLED:
         raise Conflict(f"service {service.id} is cancelled; charge the customer on another service")
@@ -102,7 +102,7 @@ def get_charge(session: Session, charge_id: int) -> Charge:
 
 
 def cancel_charge(session: Session, charge: Charge, *, reason: str, now: datetime) -> Charge:
-    """Cancelled charges stay visible (seed 004); one with money on it needs its receipt reversed."""
+    """Cancelled charges stay visible; one with money on it needs its receipt reversed."""
     if not reason.strip():
         raise Invalid("give a reason for cancelling the charge")
     if charge.status is ChargeStatus.CANCELLED:
@@ -135,7 +135,7 @@ def open_charges(
 
 
 def rule_of(service: Service, method: BillingMethod | None) -> Rule | None:
-    """The billing method's rule with the contract's overrides (seed 002, aba Info)."""
+    """The billing method's rule with the contract's overrides (aba Info do contrato)."""
     if method is None:
         return None
     return Rule(

@@ -1,5 +1,5 @@
-"""Charges generated in series: a carnê (seed 001: N monthly fees at once, the first pro-rata
-from the day the customer started) and an installation fee in instalments (seed 000)."""
+"""Charges generated in series: a carnê (N monthly fees at once, the first pro-rata
+from the day the customer started) and an installation fee in instalments."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Invoices (faturas): one or more open charges of a customer under a billing method and a due
-date (seed 000: "amarrar a uma fatura"). Cancelling one keeps it visible and frees its charges
+date ("amarrar a uma fatura"). Cancelling one keeps it visible and frees its charges
 (or cancels them too); re-issuing cancels it and issues a new one with what is still open."""
 
 from __future__ import annotations

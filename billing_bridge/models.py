@@ -1,4 +1,4 @@
-"""Billing tables (seeds: Forma de Cobrança, Cobrança, Recibo). Money is Numeric(12, 2)."""
+"""Billing tables (Forma de Cobrança, Cobrança, Recibo). Money is Numeric(12, 2)."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ class Charge(Base):
     due_date: Mapped[date] = mapped_column(Date, index=True)
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     paid_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=ZERO)
-    # Promotional discount (seed 000): this much off when paid in full by due date − N days.
+    # Promotional discount: this much off when paid in full by due date − N days.
     discount_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     discount_days_before: Mapped[int] = mapped_column(Integer, default=0)
     discount_granted: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=ZERO)
@@ -84,12 +84,12 @@ class Charge(Base):
 
 class InvoiceStatus(StrEnum):
     ISSUED = "issued"
-    CANCELLED = "cancelled"  # stays visible (seed 004); its charges are free for another invoice
+    CANCELLED = "cancelled"  # stays visible; its charges are free for another invoice
 
 
 class Invoice(Base):
     """Fatura: the boleto a customer pays, grouping one or more charges under a billing method and
-    a due date (seed 000: a monthly fee and an installation fee on one boleto). Re-issuing
+    a due date (a monthly fee and an installation fee on one boleto). Re-issuing
     cancels it and issues a new one with the charges still open."""
 
     __tablename__ = "invoice"
@@ -117,7 +117,7 @@ class Invoice(Base):
 
 
 class Carne(Base):
-    """Carnê (seed 001): N monthly charges of a service generated at once, the first pro-rata."""
+    """Carnê: N monthly charges of a service generated at once, the first pro-rata."""
 
     __tablename__ = "carne"
     __audit__ = Audited("carne", service="service_id")
@@ -186,7 +186,7 @@ class RoutineTask(StrEnum):
 
 
 class Routine(Base):
-    """Rotina (seed 000): a task on a cron-like schedule in the ISP's time zone. Fields take cron
+    """Rotina: a task on a cron-like schedule in the ISP's time zone. Fields take cron
     syntax ("*", "1-5", "mon-fri", "0,30"); e.g. weekdays only: day_of_week = "mon-fri"."""
 
     __tablename__ = "routine"

@@ -1,4 +1,4 @@
-"""A receipt as a printable HTML page (seed 000: the receipt the customer takes home)."""
+"""A receipt as a printable HTML page (the receipt the customer takes home)."""
 
 from __future__ import annotations
 

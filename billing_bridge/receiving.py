@@ -1,4 +1,4 @@
-"""Receiving money (seed 000: Receber) and reversing a receipt (recebi um boleto errado).
+"""Receiving money (Receber) and reversing a receipt (recebi um boleto errado).
 
 A receipt pays the selected charges in due-date order, each with its late fee, interest and
 promotional discount as of the day (``amounts.quote``); less than their total leaves the last

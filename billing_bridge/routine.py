@@ -1,4 +1,4 @@
-"""The suspension / re-enable routine (seed 000: Rotinas), and settling a service when money
+"""The suspension / re-enable routine (Rotinas), and settling a service when money
 arrives. Transitions go through ``change_status``, so they are audited, reach the RADIUS caches
 and are enforced on the NAS (outbox) like any operator change.
 

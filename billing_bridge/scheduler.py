@@ -1,4 +1,4 @@
-"""Routines on their schedules (seed 000: Rotinas). Every node's scheduler fires them; each
+"""Routines on their schedules (Rotinas). Every node's scheduler fires them; each
 scheduled moment runs once: a PostgreSQL advisory lock lets one node in at a time (the others
 skip at once instead of queueing), and the routine's ``last_slot`` makes a moment that already
 ran a no-op for a node that comes late."""

@@ -1,7 +1,7 @@
 """standing(): what a service's status should be, from its open charges and its rule. Pure.
 
-Seed 000: a billing method suspends totally and/or partially (reduced speed), each a number of
-days after the due date, and only when the open amount reaches a minimum. Seed 002: a contract
+A billing method suspends totally and/or partially (reduced speed), each a number of
+days after the due date, and only when the open amount reaches a minimum. A contract
 may turn the automatic block off or change the days. Seeds 000/002: a bonus period and an
 exemption keep the routine away. Boundaries: exactly N days overdue counts, exactly the minimum
 counts.

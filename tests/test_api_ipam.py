@@ -1,4 +1,4 @@
-"""The IPAM part of the admin API, on SQLite and PostgreSQL: seed 000's fixed-IP workflow (folder →
+"""The IPAM part of the admin API, on SQLite and PostgreSQL: the fixed-IP workflow (folder →
 subnet → next available → save), conflicts as 409 naming the holder, reports, import, audit."""
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from aaa.errors import Invalid
@@ -31,7 +33,7 @@ def test_one_repeated_digit_is_not_a_cnpj(value: str) -> None:
 
 
 def test_a_wrong_kind_or_check_digit_says_what_is_wrong() -> None:
-    with pytest.raises(Invalid, match="CPF '529.982.247-24' is invalid"):
+    with pytest.raises(Invalid, match=re.escape("CPF '529.982.247-24' is invalid")):
         normalize_document(CustomerKind.PERSON, "529.982.247-24")
-    with pytest.raises(Invalid, match="CNPJ '529.982.247-25' is invalid"):
+    with pytest.raises(Invalid, match=re.escape("CNPJ '529.982.247-25' is invalid")):
         normalize_document(CustomerKind.COMPANY, "529.982.247-25")

@@ -101,7 +101,7 @@ def test_billing_run_preview_generate_and_invoices(api: Api) -> None:
         "reverse its receipt first"
     )
 
-    # Cancel and re-issue (seed 004): the old invoice stays visible, cancelled.
+    # Cancel and re-issue: the old invoice stays visible, cancelled.
     [eva_invoice] = api.get(f"/customers/{eva['customer_id']}/invoices")
     new = api.post(
         f"/invoices/{eva_invoice['id']}/reissue", {"due_date": "2026-12-20", "reason": "asked"}, expect=201

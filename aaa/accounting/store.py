@@ -551,7 +551,7 @@ def reap(session: Session, now: datetime, multiplier: float, default_interval: i
 def history(
     session: Session, login: str, limit: int = 100, service_ids: Sequence[int] | None = None
 ) -> list[AcctSession]:
-    """Connection history (seed: Extrato de Conexões), newest first; ``service_ids`` keeps out the
+    """Connection history (Extrato de Conexões), newest first; ``service_ids`` keeps out the
     sessions of an earlier, cancelled holder of the same login."""
     query = select(AcctSession).where(AcctSession.login == login)
     if service_ids is not None:

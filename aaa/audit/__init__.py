@@ -1,1 +1,1 @@
-"""The audit log (seeds: Histórico): who changed what, when, from where."""
+"""The audit log (Histórico): who changed what, when, from where."""

@@ -141,7 +141,7 @@ def free_gaps(session: Session, subnet_id: int, low: int, high: int) -> Iterator
 
 
 def next_free(session: Session, subnet: Subnet, length: int | None = None) -> str:
-    """The lowest free address (or aligned prefix of ``length``): seed 000 "procurar próximo disponível"."""
+    """The lowest free address (or aligned prefix of ``length``): "procurar próximo disponível"."""
     space = subnet.space()
     length = space.unit if length is None else length
     free_from = session.scalar(select(Subnet.free_from).where(Subnet.id == subnet.id)) or 0

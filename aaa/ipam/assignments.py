@@ -1,4 +1,4 @@
-"""A service's addresses: fixed assignment (seed 000: pasta → subrede → próximo disponível → salvar),
+"""A service's addresses: fixed assignment (pasta → subrede → próximo disponível → salvar),
 removal, and who holds or held an address."""
 
 from __future__ import annotations

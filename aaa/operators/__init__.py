@@ -1,1 +1,1 @@
-"""Operators (seeds: Usuários do sistema), their roles, permissions, cities and tokens."""
+"""Operators (Usuários do sistema), their roles, permissions, cities and tokens."""

@@ -185,7 +185,7 @@ def change_own_password(session: Session, operator: Operator, *, current: str, n
 def clone_permissions(
     session: Session, operator: Operator, source: Operator, by: Principal | None = None
 ) -> Operator:
-    """Seed 000 (Permissões Gerais → Clonar): the operator gets exactly ``source``'s permissions and
+    """Permissões Gerais → Clonar: the operator gets exactly ``source``'s permissions and
     roles; whatever it had that ``source`` lacks is lost, as the manual warns."""
     if source.id == operator.id:
         raise Invalid("an operator cannot clone its own permissions")

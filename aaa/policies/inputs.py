@@ -118,7 +118,7 @@ class ReductionKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Reduction:
-    """Redução de velocidade while ``reduced_debt`` (seed 004 item 3)."""
+    """Redução de velocidade while ``reduced_debt``."""
 
     kind: ReductionKind = ReductionKind.RELATIVE
     percent: int = 30

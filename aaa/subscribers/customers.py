@@ -1,4 +1,4 @@
-"""Customer operations and the city scope operators are limited to (seed 000: Cidades).
+"""Customer operations and the city scope operators are limited to (Cidades).
 
 They flush, never commit: the caller owns the transaction.
 """

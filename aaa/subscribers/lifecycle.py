@@ -57,7 +57,7 @@ def change_status(
     the audit, the RADIUS caches, the enforcement outbox and the status webhook (FLUSH_HOOKS).
 
     Enabling a service that awaits migration completes the migration; ``reenable_on`` is only
-    for a suspension the customer asked for (seed 000: Bloqueio temporário).
+    for a suspension the customer asked for (Bloqueio temporário).
     """
     if not reason or not reason.strip():
         raise Invalid("give a reason for the status change; it is kept in the service's history")

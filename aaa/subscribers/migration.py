@@ -1,4 +1,4 @@
-"""Plan migration and ownership transfer (seeds 000/001: Migração de serviço, Troca de titularidade).
+"""Plan migration and ownership transfer (Migração de serviço, Troca de titularidade).
 
 A migration creates a new service on the new plan and retires the old one; what the subscriber
 authenticates with (login, password, fixed IP, MAC binding) moves in the same transaction, so

@@ -1,5 +1,5 @@
 """Overlays on a service that change its decision without changing its status: custom speed,
-plan trial, trust unlock, bonus, exempt (seeds 000, 001, 002).
+plan trial, trust unlock, bonus, exempt.
 
 Each is a few columns on the service, so the RADIUS snapshot reads them with the service and
 the audit log, cache invalidation and enforcement outbox follow from the flush. Each ends by
@@ -67,7 +67,7 @@ def clear_custom_speed(session: Session, service: Service) -> None:
 
 
 def start_trial(session: Session, service: Service, *, plan: Plan, until: datetime, now: datetime) -> None:
-    """Degustação de plano: a faster plan of the same technology until a date (seed 002)."""
+    """Degustação de plano: a faster plan of the same technology until a date."""
     _editable(service)
     current = service.plan
     if plan.id == current.id:

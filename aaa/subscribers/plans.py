@@ -1,4 +1,4 @@
-"""Plan catalogue operations, including clone and mass plan change (seed 000).
+"""Plan catalogue operations, including clone and mass plan change.
 
 They flush, never commit: the caller owns the transaction.
 """
@@ -79,7 +79,7 @@ def mass_change(
     service_ids: list[int] | None = None,
     scope: Scope = EVERYWHERE,
 ) -> list[int]:
-    """Move the selected services of ``source`` to ``target`` (seed 000: Alteração massiva de planos).
+    """Move the selected services of ``source`` to ``target`` (Alteração massiva de planos).
 
     ``change_price`` gives each service the target plan's price; otherwise it keeps its own.
     Cancelled services are never touched. Returns the ids of the services changed.

@@ -1,4 +1,4 @@
-"""Accounting sessions and the authentication log (seeds: Extrato de Conexões, Log de Autenticações)."""
+"""Accounting sessions and the authentication log (Extrato de Conexões, Log de Autenticações)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""IPAM tables (seed 000: Pasta → Subrede → IP fixo): folders, pools, subnets, assignments."""
+"""IPAM tables (Pasta → Subrede → IP fixo): folders, pools, subnets, assignments."""
 
 from __future__ import annotations
 

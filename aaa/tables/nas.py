@@ -1,4 +1,4 @@
-"""The Nas table (seeds: Concentrador)."""
+"""The Nas table (Concentrador)."""
 
 from __future__ import annotations
 

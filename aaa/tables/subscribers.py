@@ -1,4 +1,4 @@
-"""Customer, Plan and Service tables (seeds: Cliente, Serviço/Plano, Serviço do cliente)."""
+"""Customer, Plan and Service tables (Cliente, Serviço/Plano, Serviço do cliente)."""
 
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ class Service(Base):
     price: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0.00"))
     due_day: Mapped[int | None] = mapped_column(Integer)
     billing_method_id: Mapped[int | None] = mapped_column(ForeignKey("billing_method.id"))
-    # Per-contract overrides of the billing method's rule (seed 002, aba Info): automatic block,
+    # Per-contract overrides of the billing method's rule (aba Info do contrato): automatic block,
     # and the days after the due date before reduced speed / suspension.
     auto_block: Mapped[bool] = mapped_column(Boolean, default=True)
     reduction_tolerance_days: Mapped[int | None] = mapped_column(Integer)
@@ -187,7 +187,7 @@ class BillingMethod(Base):
     partial_suspension: Mapped[bool] = mapped_column(Boolean, default=False)  # reduced speed
     partial_suspension_days: Mapped[int] = mapped_column(Integer, default=5)
     minimum_open: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=ZERO)  # to suspend at all
-    # Reduced speed for this method's services (seed 004 item 3); empty: the ISP's [policy] one.
+    # Reduced speed for this method's services; empty: the ISP's [policy] one.
     reduction: Mapped[str | None] = mapped_column(String(16))  # "relative" or "absolute"
     reduction_percent: Mapped[int | None] = mapped_column(Integer)
     reduction_download_kbps: Mapped[int | None] = mapped_column(Integer)

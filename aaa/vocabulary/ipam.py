@@ -6,7 +6,7 @@ from enum import StrEnum
 
 
 class SubnetPurpose(StrEnum):
-    FIXED = "fixed"  # addresses assigned to one service for good (seed 000: IP fixo)
+    FIXED = "fixed"  # addresses assigned to one service for good (IP fixo)
     DYNAMIC = "dynamic"  # a pool's leases for services without a fixed address
     BLOCKED = "blocked"  # a pool for suspended subscribers sent to a payment-warning page
     DELEGATION = "delegation"  # IPv6 prefixes delegated to the CPE (Delegated-IPv6-Prefix)

@@ -45,7 +45,7 @@ class Technology(StrEnum):
 
 
 class BillingMode(StrEnum):
-    """Seed 002, competência do financeiro: which month a due date pays for."""
+    """Competência do financeiro: which month a due date pays for."""
 
     ADVANCE = "advance"  # pré-pago: the month the due date falls in
     POSTPAID = "postpaid"  # pós-pago: the month before

@@ -88,7 +88,7 @@ def add_charge(
 def list_charges(
     service_id: PathId, scope: CityScope, limit: Limit = 100, session: Session = db("finance.read")
 ) -> list[ChargeOut]:
-    """Every charge of the service, cancelled ones included (seed 004), newest due date first."""
+    """Every charge of the service, cancelled ones included, newest due date first."""
     services.get_service_by_id(session, service_id, scope)
     rows = session.scalars(
         select(Charge).where(Charge.service_id == service_id).order_by(Charge.due_date.desc()).limit(limit)

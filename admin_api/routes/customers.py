@@ -51,7 +51,7 @@ def create(session: Session, body: CustomerIn, scope: Scope) -> customers.Custom
             "a customer has registration, billing and fiscal addresses; installation is per service"
         )
     if addresses and AddressKind.BILLING not in addresses and AddressKind.REGISTRATION in addresses:
-        addresses[AddressKind.BILLING] = addresses[AddressKind.REGISTRATION]  # seed 000: same unless edited
+        addresses[AddressKind.BILLING] = addresses[AddressKind.REGISTRATION]  # the same unless edited
     customer = customers.add_customer(session, addresses=addresses, scope=scope, **fields)
     if not customers.visible(session, customer, scope):
         raise Invalid(

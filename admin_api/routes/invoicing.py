@@ -74,7 +74,7 @@ def invoice_out(invoice: Invoice) -> InvoiceOut:
 
 @router.post("/invoices", response_model=InvoiceOut, status_code=201)
 def issue_invoice(body: InvoiceIn, scope: CityScope, session: Session = db("finance.charge")) -> InvoiceOut:
-    """Group open charges of one customer on one boleto (seed 000: amarrar a uma fatura)."""
+    """Group open charges of one customer on one boleto (amarrar a uma fatura)."""
     scoped.charges(session, body.charge_ids, scope)
     return invoice_out(invoices.issue(session, **body.model_dump()))
 
@@ -88,7 +88,7 @@ def get_invoice(invoice_id: PathId, scope: CityScope, session: Session = db("fin
 def customer_invoices(
     customer_id: PathId, scope: CityScope, limit: Limit = 50, session: Session = db("finance.read")
 ) -> list[InvoiceOut]:
-    """Every invoice of the customer, cancelled ones included (seed 004), newest first."""
+    """Every invoice of the customer, cancelled ones included, newest first."""
     customers.get_customer(session, customer_id, scope)
     rows = session.scalars(
         select(Invoice).where(Invoice.customer_id == customer_id).order_by(Invoice.id.desc()).limit(limit)
@@ -162,7 +162,7 @@ def create_carne(
     request: Request,
     session: Session = db("finance.charge"),
 ) -> CarneOut:
-    """Carnê (seed 001): N monthly fees at once; the first is pro-rata from the start of service."""
+    """Carnê: N monthly fees at once; the first is pro-rata from the start of service."""
     service = services.get_service_by_id(session, service_id, scope)
     start = body.start
     if start is None:

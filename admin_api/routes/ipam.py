@@ -1,4 +1,4 @@
-"""IPAM (seed 000: Pasta → Subrede → IP fixo): folders, pools, subnets, next free, assignments,
+"""IPAM (Pasta → Subrede → IP fixo): folders, pools, subnets, next free, assignments,
 reports and CSV import."""
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ def next_free(
     prefix_len: Annotated[PrefixLen | None, Query(description="a block, e.g. 29; default one unit")] = None,
     session: Session = db("ipam.read"),
 ) -> NextFreeOut:
-    """Seed 000 "procurar próximo disponível": the lowest free address or aligned block."""
+    """Procurar próximo disponível: the lowest free address or aligned block."""
     subnet = subnets.get_subnet(session, subnet_id)
     address = allocator.next_free(session, subnet, prefix_len)
     return NextFreeOut(subnet_id=subnet.id, address=address, prefix_len=prefix_len or subnet.unit_len)

@@ -89,7 +89,7 @@ def disconnect(operator_id: PathId, who: Who, session: Session = db(ADMIN)) -> N
 def clone_permissions(
     operator_id: PathId, body: CloneIn, who: Who, session: Session = db(ADMIN)
 ) -> OperatorOut:
-    """Replace the operator's permissions and roles with another operator's (seed 000), within
+    """Replace the operator's permissions and roles with another operator's, within
     what the caller holds."""
     operator = operators.get_operator(session, operator_id)
     source = operators.get_operator(session, body.from_operator_id)

@@ -45,7 +45,7 @@ def clone_plan(plan_id: PathId, body: PlanCloneIn, session: Session = db("plans.
 def mass_change(
     plan_id: PathId, body: MassChangeIn, scope: CityScope, session: Session = db("plans.mass_change")
 ) -> MassChangeOut:
-    """Move the selected services of this plan to another (seed 000: Alteração massiva de planos).
+    """Move the selected services of this plan to another (Alteração massiva de planos).
     Every id in ``service_ids`` must be a service the operator can see (else 404)."""
     for service_id in body.service_ids or ():
         services.get_service_by_id(session, service_id, scope)
