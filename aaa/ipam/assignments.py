@@ -135,6 +135,18 @@ def held_by(session: Session, service_id: int) -> list[IpAssignment]:
     )
 
 
+def held_by_services(session: Session, service_ids: list[int]) -> dict[int, list[IpAssignment]]:
+    """``held_by`` for many services in one query (lists)."""
+    a = IpAssignment
+    held: dict[int, list[IpAssignment]] = {}
+    if not service_ids:
+        return held
+    query = select(a).where(a.service_id.in_(service_ids), a.released_at.is_(None)).order_by(a.id)
+    for row in session.scalars(query):
+        held.setdefault(row.service_id, []).append(row)  # type: ignore[arg-type]
+    return held
+
+
 def addresses_by_service(session: Session, service_ids: list[int]) -> dict[int, list[str]]:
     """What each service holds now, fixed and leased, for lists (one query)."""
     a = IpAssignment

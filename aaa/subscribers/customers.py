@@ -131,6 +131,17 @@ def addresses_of(session: Session, customer: Customer, service: Service | None =
     return list(session.scalars(query.order_by(Address.kind)))
 
 
+def addresses_of_customers(session: Session, customer_ids: list[int]) -> dict[int, list[Address]]:
+    """``addresses_of`` (the customer's own, not a service's) for many customers in one query."""
+    found: dict[int, list[Address]] = {}
+    if not customer_ids:
+        return found
+    query = select(Address).where(Address.customer_id.in_(customer_ids), Address.service_id.is_(None))
+    for address in session.scalars(query.order_by(Address.customer_id, Address.kind)):
+        found.setdefault(address.customer_id, []).append(address)
+    return found
+
+
 def set_address(
     session: Session,
     customer: Customer,

@@ -16,6 +16,7 @@ from aaa.operators.permissions import PERMISSIONS
 from aaa.tables.operators import ApiToken, TokenKind
 from admin_api.deps import Who, client_address, db
 from admin_api.login_guard import LoginGuard
+from admin_api.presenters import operator_out
 from admin_api.routes.common import Limit, Offset, PathId, page_of
 from admin_api.schemas import (
     ApiKeyIn,
@@ -27,7 +28,6 @@ from admin_api.schemas import (
     PermissionOut,
     TokenOut,
 )
-from admin_api.views import operator_out
 
 router = APIRouter(tags=["auth"])
 

@@ -10,9 +10,9 @@ from aaa.subscribers import customers
 from aaa.subscribers.customers import Scope
 from aaa.vocabulary.subscribers import AddressKind, CustomerKind
 from admin_api.deps import CityScope, db
+from admin_api.presenters import customer_out, customers_page
 from admin_api.routes.common import Limit, Offset, PathId
 from admin_api.schemas import AddressIn, CustomerIn, CustomerOut, CustomerPatch, Page
-from admin_api.views import customer_out
 
 router = APIRouter(tags=["customers"])
 
@@ -31,7 +31,7 @@ def list_customers(
     items, total = customers.list_customers(
         session, scope, search=search, kind=kind, city=city, group_name=group_name, limit=limit, offset=offset
     )
-    return Page(items=[customer_out(session, c) for c in items], total=total, limit=limit, offset=offset)
+    return Page(items=customers_page(session, items), total=total, limit=limit, offset=offset)
 
 
 @router.post("/customers", response_model=CustomerOut, status_code=201)

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 from aaa.nas import service as nas_service
 from aaa.tables.nas import Nas
 from admin_api.deps import db
+from admin_api.presenters import nas_out
 from admin_api.routes.common import Limit, Offset, PathId, page_of
 from admin_api.schemas import NasIn, NasOut, NasPatch, Page, SecretIn
-from admin_api.views import nas_out
 
 router = APIRouter(tags=["nas"])
 

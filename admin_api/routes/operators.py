@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from aaa.operators import service as operators
 from aaa.tables.operators import CashBox, Role
 from admin_api.deps import Who, db
+from admin_api.presenters import operator_out, operators_page
 from admin_api.routes.common import Limit, Offset, PathId, page_of
 from admin_api.schemas import (
     CashBoxIn,
@@ -22,7 +23,6 @@ from admin_api.schemas import (
     RoleOut,
     RolePatch,
 )
-from admin_api.views import operator_out
 
 router = APIRouter(tags=["operators"])
 ADMIN = "operators.admin"
@@ -33,7 +33,7 @@ def list_operators(
     active: bool | None = None, limit: Limit = 50, offset: Offset = 0, session: Session = db(ADMIN)
 ) -> Page[OperatorOut]:
     items, total = operators.list_operators(session, active=active, limit=limit, offset=offset)
-    return Page(items=[operator_out(o) for o in items], total=total, limit=limit, offset=offset)
+    return Page(items=operators_page(session, items), total=total, limit=limit, offset=offset)
 
 
 @router.post("/operators", response_model=OperatorOut, status_code=201)

@@ -20,6 +20,7 @@ from aaa.subscribers import service as services
 from aaa.tables.enforcement import Enforcement, EnforcementAttempt
 from admin_api import scoped
 from admin_api.deps import CityScope, db, policy_zone, settings_of
+from admin_api.presenters import service_out
 from admin_api.routes.common import Limit, PathId, QueryId
 from admin_api.schemas import (
     AttemptOut,
@@ -32,7 +33,6 @@ from admin_api.schemas import (
     TrialIn,
     TrustUnlockIn,
 )
-from admin_api.views import service_out
 
 router = APIRouter(tags=["policies"])
 

@@ -11,6 +11,7 @@ from aaa.subscribers import customers, lifecycle, migration, plans
 from aaa.subscribers import service as services
 from aaa.vocabulary.subscribers import AddressKind, ServiceStatus
 from admin_api.deps import CityScope, db, policy_zone, settings_of
+from admin_api.presenters import diagnostics_out, service_out, services_page
 from admin_api.routes.common import Limit, Offset, PathId, QueryId
 from admin_api.routes.customers import create as create_customer
 from admin_api.schemas import (
@@ -29,7 +30,6 @@ from admin_api.schemas import (
     SuspendIn,
     TransferIn,
 )
-from admin_api.views import diagnostics_out, service_out
 from billing_bridge.cancellation import cancel_service
 
 router = APIRouter(tags=["services"])
@@ -56,7 +56,7 @@ def list_services(
         limit=limit,
         offset=offset,
     )
-    return Page(items=[service_out(session, s) for s in items], total=total, limit=limit, offset=offset)
+    return Page(items=services_page(session, items), total=total, limit=limit, offset=offset)
 
 
 @router.post("/services", response_model=ServiceOut, status_code=201)

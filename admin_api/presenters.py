@@ -1,15 +1,21 @@
-"""ORM rows to response schemas, where a field is computed rather than copied."""
+"""ORM rows to response schemas, where a field is computed rather than copied. The list
+presenters (``*_page``) load what every row needs in one query each, so a page of 50 costs
+the same number of statements as a page of 5."""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from aaa.diagnostics import Diagnostics
-from aaa.ipam.assignments import fixed_ipv4_of, held_by
-from aaa.subscribers.customers import addresses_of
+from aaa.ipam.assignments import fixed_ipv4_of, held_by, held_by_services
+from aaa.subscribers.customers import addresses_of, addresses_of_customers
+from aaa.tables.ipam import IpAssignment
 from aaa.tables.nas import Nas
 from aaa.tables.operators import Operator
-from aaa.tables.subscribers import Customer, Service
+from aaa.tables.subscribers import Address, Customer, Service
 from admin_api.schemas import (
     AddressOut,
     AuthOut,
@@ -44,15 +50,42 @@ def operator_out(operator: Operator) -> OperatorOut:
 
 
 def customer_out(session: Session, customer: Customer) -> CustomerOut:
+    return _customer_out(customer, addresses_of(session, customer))
+
+
+def customers_page(session: Session, customers: Sequence[Customer]) -> list[CustomerOut]:
+    addresses = addresses_of_customers(session, [c.id for c in customers])
+    return [_customer_out(c, addresses.get(c.id, [])) for c in customers]
+
+
+def _customer_out(customer: Customer, addresses: list[Address]) -> CustomerOut:
     out = CustomerOut.model_validate(customer)
-    out.addresses = [AddressOut.model_validate(a) for a in addresses_of(session, customer)]
+    out.addresses = [AddressOut.model_validate(a) for a in addresses]
     return out
 
 
+def operators_page(session: Session, operators: Sequence[Operator]) -> list[OperatorOut]:
+    """Roles and cash boxes of the whole page in one query each (into the rows already loaded)."""
+    session.scalars(
+        select(Operator)
+        .where(Operator.id.in_([o.id for o in operators]))
+        .options(selectinload(Operator.roles), selectinload(Operator.cash_boxes))
+    ).all()
+    return [operator_out(o) for o in operators]
+
+
 def service_out(session: Session, service: Service, *, with_password: bool = False) -> ServiceOut:
+    return _service_out(service, held_by(session, service.id), with_password)
+
+
+def services_page(session: Session, services: Sequence[Service]) -> list[ServiceOut]:
+    held = held_by_services(session, [s.id for s in services])
+    return [_service_out(s, held.get(s.id, []), False) for s in services]
+
+
+def _service_out(service: Service, held: list[IpAssignment], with_password: bool) -> ServiceOut:
     out = ServiceOut.model_validate(service)
     out.password = service.password if with_password else None
-    held = held_by(session, service.id)
     out.addresses = [HeldOut.model_validate(row) for row in held]
     fixed = fixed_ipv4_of(held)
     out.fixed_ipv4 = fixed.address if fixed else None
