@@ -16,18 +16,11 @@ from aaa.tables.ipam import IpAssignment
 from aaa.tables.nas import Nas
 from aaa.tables.operators import Operator
 from aaa.tables.subscribers import Address, Customer, Service
-from admin_api.schemas import (
-    AddressOut,
-    AuthOut,
-    CustomerOut,
-    DecisionOut,
-    DiagnosticsOut,
-    HeldOut,
-    NasOut,
-    OperatorOut,
-    ServiceOut,
-    SessionOut,
-)
+from admin_api.schemas.customers import AddressOut, CustomerOut
+from admin_api.schemas.ipam import HeldOut
+from admin_api.schemas.nas import NasOut
+from admin_api.schemas.operators import OperatorOut
+from admin_api.schemas.services import AuthOut, DecisionOut, DiagnosticsOut, ServiceOut, SessionOut
 
 
 def operator_out(operator: Operator) -> OperatorOut:

@@ -12,7 +12,8 @@ from aaa.tables.audit import AuditEntry
 from admin_api import scoped
 from admin_api.deps import CityScope, db
 from admin_api.routes.common import Limit, Offset, PathId, QueryId, page_of
-from admin_api.schemas import AuditOut, Page
+from admin_api.schemas.audit import AuditOut
+from admin_api.schemas.common import Page
 
 router = APIRouter(tags=["audit"])
 # Entities whose entries always belong to one customer's money, even when they name none.

@@ -18,16 +18,9 @@ from admin_api.deps import Who, client_address, db
 from admin_api.login_guard import LoginGuard
 from admin_api.presenters import operator_out
 from admin_api.routes.common import Limit, Offset, PathId, page_of
-from admin_api.schemas import (
-    ApiKeyIn,
-    ApiKeyOut,
-    LoginIn,
-    OperatorOut,
-    Page,
-    PasswordChangeIn,
-    PermissionOut,
-    TokenOut,
-)
+from admin_api.schemas.auth import ApiKeyIn, ApiKeyOut, LoginIn, PasswordChangeIn, PermissionOut, TokenOut
+from admin_api.schemas.common import Page
+from admin_api.schemas.operators import OperatorOut
 
 router = APIRouter(tags=["auth"])
 

@@ -19,13 +19,12 @@ from aaa.tables.subscribers import BillingMethod
 from admin_api import scoped
 from admin_api.deps import CityScope, Who, db, policy_zone, settings_of
 from admin_api.routes.common import Limit, PathId
-from admin_api.schemas import (
+from admin_api.schemas.billing import (
     BillingMethodIn,
     BillingMethodOut,
     BillingMethodPatch,
     ChargeIn,
     ChargeOut,
-    ReasonIn,
     ReceiptOut,
     ReceiveIn,
     RoutineDefIn,
@@ -35,6 +34,7 @@ from admin_api.schemas import (
     RoutineRunOut,
     TransitionOut,
 )
+from admin_api.schemas.services import ReasonIn
 from billing_bridge import charges as billing
 from billing_bridge import receiving
 from billing_bridge.invoices import live_charges

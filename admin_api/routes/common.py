@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from aaa.db.paging import page
-from admin_api.schemas import Page
+from admin_api.schemas.common import Page
 
 S = TypeVar("S", bound=BaseModel)
 

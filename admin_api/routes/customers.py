@@ -12,7 +12,8 @@ from aaa.vocabulary.subscribers import AddressKind, CustomerKind
 from admin_api.deps import CityScope, db
 from admin_api.presenters import customer_out, customers_page
 from admin_api.routes.common import Limit, Offset, PathId
-from admin_api.schemas import AddressIn, CustomerIn, CustomerOut, CustomerPatch, Page
+from admin_api.schemas.common import Page
+from admin_api.schemas.customers import AddressIn, CustomerIn, CustomerOut, CustomerPatch
 
 router = APIRouter(tags=["customers"])
 

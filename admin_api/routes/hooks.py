@@ -16,11 +16,11 @@ from aaa.errors import Invalid, NotFound
 from admin_api import scoped
 from admin_api.deps import CityScope, db, policy_zone, public_session, settings_of
 from admin_api.routes.common import Limit, PathId
-from admin_api.schemas import (
+from admin_api.schemas.billing import TransitionOut
+from admin_api.schemas.hooks import (
     DeliveryOut,
     NotificationOut,
     ResolveIn,
-    TransitionOut,
     WebhookIn,
     WebhookOut,
     WebhookPatch,

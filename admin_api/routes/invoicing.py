@@ -16,13 +16,13 @@ from aaa.subscribers import service as services
 from admin_api import scoped
 from admin_api.deps import CityScope, db, policy_zone
 from admin_api.routes.common import Limit, PathId
-from admin_api.schemas import (
+from admin_api.schemas.billing import ChargeOut
+from admin_api.schemas.common import Id
+from admin_api.schemas.invoicing import (
     BillingRunIn,
     BillingRunOut,
     CarneIn,
     CarneOut,
-    ChargeOut,
-    Id,
     InstallationFeeIn,
     InvoiceCancelIn,
     InvoiceIn,

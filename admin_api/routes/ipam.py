@@ -19,7 +19,8 @@ from aaa.vocabulary.ipam import AssignmentKind
 from admin_api import scoped
 from admin_api.deps import CityScope, db
 from admin_api.routes.common import Limit, Offset, PathId, QueryId, page_of
-from admin_api.schemas import (
+from admin_api.schemas.common import Page, PrefixLen
+from admin_api.schemas.ipam import (
     AddressReportOut,
     AssignIn,
     AssignmentOut,
@@ -32,11 +33,9 @@ from admin_api.schemas import (
     ImportIn,
     ImportOut,
     NextFreeOut,
-    Page,
     PoolIn,
     PoolOut,
     PoolPatch,
-    PrefixLen,
     ReservationIn,
     SubnetIn,
     SubnetOut,

@@ -11,7 +11,8 @@ from aaa.tables.nas import Nas
 from admin_api.deps import db
 from admin_api.presenters import nas_out
 from admin_api.routes.common import Limit, Offset, PathId, page_of
-from admin_api.schemas import NasIn, NasOut, NasPatch, Page, SecretIn
+from admin_api.schemas.common import Page
+from admin_api.schemas.nas import NasIn, NasOut, NasPatch, SecretIn
 
 router = APIRouter(tags=["nas"])
 

@@ -11,14 +11,14 @@ from aaa.tables.operators import CashBox, Role
 from admin_api.deps import Who, db
 from admin_api.presenters import operator_out, operators_page
 from admin_api.routes.common import Limit, Offset, PathId, page_of
-from admin_api.schemas import (
+from admin_api.schemas.common import Page
+from admin_api.schemas.operators import (
     CashBoxIn,
     CashBoxOut,
     CloneIn,
     OperatorIn,
     OperatorOut,
     OperatorPatch,
-    Page,
     RoleIn,
     RoleOut,
     RolePatch,

@@ -9,7 +9,8 @@ from aaa.subscribers import plans
 from aaa.subscribers import service as services
 from admin_api.deps import CityScope, db
 from admin_api.routes.common import Limit, Offset, PathId
-from admin_api.schemas import MassChangeIn, MassChangeOut, Page, PlanCloneIn, PlanIn, PlanOut, PlanPatch
+from admin_api.schemas.common import Page
+from admin_api.schemas.plans import MassChangeIn, MassChangeOut, PlanCloneIn, PlanIn, PlanOut, PlanPatch
 
 router = APIRouter(tags=["plans"])
 

@@ -22,17 +22,17 @@ from admin_api import scoped
 from admin_api.deps import CityScope, db, policy_zone, settings_of
 from admin_api.presenters import service_out
 from admin_api.routes.common import Limit, PathId, QueryId
-from admin_api.schemas import (
+from admin_api.schemas.policies import (
     AttemptOut,
     BonusIn,
     CustomSpeedIn,
     EnforcementOut,
     ExemptIn,
     ReconcileOut,
-    ServiceOut,
     TrialIn,
     TrustUnlockIn,
 )
+from admin_api.schemas.services import ServiceOut
 
 router = APIRouter(tags=["policies"])
 

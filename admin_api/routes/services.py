@@ -14,12 +14,12 @@ from admin_api.deps import CityScope, db, policy_zone, settings_of
 from admin_api.presenters import diagnostics_out, service_out, services_page
 from admin_api.routes.common import Limit, Offset, PathId, QueryId
 from admin_api.routes.customers import create as create_customer
-from admin_api.schemas import (
+from admin_api.schemas.billing import ChargeOut
+from admin_api.schemas.common import Page
+from admin_api.schemas.services import (
     CancellationOut,
-    ChargeOut,
     DiagnosticsOut,
     MigrateIn,
-    Page,
     PasswordIn,
     ReasonIn,
     ServiceAddressIn,
