@@ -28,6 +28,13 @@ def visible_services(scope: Scope) -> Select[int]:
     return select(Service.id).where(Service.customer_id.in_(visible_customers(scope)))
 
 
+def visible_invoices(scope: Scope) -> Select[int] | None:
+    """Invoices of the customers the scope sees; None for an operator of every city."""
+    if scope.cities is None:
+        return None
+    return select(Invoice.id).where(Invoice.customer_id.in_(visible_customers(scope)))
+
+
 def charge(session: Session, charge_id: int, scope: Scope) -> Charge:
     found = session.get(Charge, charge_id)
     if found is None or not _service_visible(session, found.service_id, scope):

@@ -306,3 +306,8 @@ def _loose_charges(session: Session, service_ids: set[int]) -> dict[int, list[tu
         if service_id in service_ids:
             found.setdefault(service_id, []).append((charge_id, due, amount))
     return found
+
+
+def recent_runs(session: Session, limit: int) -> list[BillingRun]:
+    """The billing runs' log, newest first."""
+    return list(session.scalars(select(BillingRun).order_by(BillingRun.id.desc()).limit(limit)))

@@ -150,3 +150,9 @@ def rule_of(service: Service, method: BillingMethod | None) -> Rule | None:
         minimum_open=method.minimum_open,
         auto_block=service.auto_block,
     )
+
+
+def charges_of_service(session: Session, service_id: int, limit: int) -> list[Charge]:
+    """Every charge of the service, cancelled ones included, newest due date first."""
+    query = select(Charge).where(Charge.service_id == service_id)
+    return list(session.scalars(query.order_by(Charge.due_date.desc()).limit(limit)))

@@ -102,3 +102,7 @@ def installation_fee(
         charges.append(charge)
     session.flush()
     return charges
+
+
+def charges_of_carne(session: Session, carne_id: int) -> list[Charge]:
+    return list(session.scalars(select(Charge).where(Charge.carne_id == carne_id).order_by(Charge.due_date)))

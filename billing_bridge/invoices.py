@@ -114,3 +114,9 @@ def reissue(session: Session, invoice: Invoice, *, due_date: date, reason: str, 
         due_date=due_date,
         reissued_from=invoice,
     )
+
+
+def invoices_of_customer(session: Session, customer_id: int, limit: int) -> list[Invoice]:
+    """Every invoice of the customer, cancelled ones included, newest first."""
+    query = select(Invoice).where(Invoice.customer_id == customer_id)
+    return list(session.scalars(query.order_by(Invoice.id.desc()).limit(limit)))

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -213,3 +213,15 @@ def _apply(
     )
     note.status, note.receipt_id = NotificationStatus.APPLIED, receipt.id
     return moved
+
+
+def list_notifications(
+    session: Session, *, status: NotificationStatus | None, invoices: Select[Any] | None, limit: int
+) -> list[PaymentNotification]:
+    """Newest first; ``invoices`` (ids a city-limited operator may see; None: all) keeps the others out."""
+    query = select(PaymentNotification).order_by(PaymentNotification.id.desc()).limit(limit)
+    if status:
+        query = query.where(PaymentNotification.status == status)
+    if invoices is not None:
+        query = query.where(PaymentNotification.invoice_id.in_(invoices))
+    return list(session.scalars(query))

@@ -132,3 +132,8 @@ def settle(
     for t in milder:
         change_status(session, by_id[t.service_id], t.target, reason=f"{why}: {t.reason}")
     return milder
+
+
+def recent_runs(session: Session, limit: int) -> list[RoutineRun]:
+    """The routine runs' log, newest first."""
+    return list(session.scalars(select(RoutineRun).order_by(RoutineRun.id.desc()).limit(limit)))

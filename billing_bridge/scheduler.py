@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from aaa.audit.log import Actor, act_as
 from aaa.db.base import utcnow
-from aaa.errors import Invalid
+from aaa.errors import Invalid, NotFound
 from billing_bridge.charges import open_charges
 from billing_bridge.models import Routine, RoutineRun
 from billing_bridge.routine import run_routine
@@ -106,3 +107,27 @@ class RoutineScheduler:
             run_scheduled(self.factory, routine_id, slot, self.zone, self.source)
         except Exception:
             log.exception("routine %d failed", routine_id)
+
+
+def list_routines(session: Session) -> list[Routine]:
+    return list(session.scalars(select(Routine).order_by(Routine.id)))
+
+
+def add_routine(session: Session, zone: ZoneInfo, **fields: Any) -> Routine:
+    """A new routine; a schedule that does not parse is Invalid (cron fields, ISP time zone)."""
+    trigger_of(fields, zone)
+    routine = Routine(**fields)
+    session.add(routine)
+    session.flush()
+    return routine
+
+
+def update_routine(session: Session, routine_id: int, zone: ZoneInfo, **changes: Any) -> Routine:
+    routine = session.get(Routine, routine_id)
+    if routine is None:
+        raise NotFound(f"routine {routine_id} does not exist")
+    trigger_of({name: changes.get(name, getattr(routine, name)) for name in SCHEDULE}, zone)
+    for field, value in changes.items():
+        setattr(routine, field, value)
+    session.flush()
+    return routine

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from aaa import metrics
 from aaa.db.base import utcnow
+from aaa.errors import NotFound
 from aaa.tables.subscribers import Service
 from billing_bridge import outbound
 from billing_bridge.models import DeliveryStatus, Webhook, WebhookDelivery
@@ -217,3 +218,53 @@ def backlog_gauges(session: Session) -> list[GaugeMetricFamily]:
         session.scalar(select(func.count()).where(WebhookDelivery.status == DeliveryStatus.PENDING)) or 0,
     )
     return [pending]
+
+
+def list_webhooks(session: Session) -> list[Webhook]:
+    return list(session.scalars(select(Webhook).order_by(Webhook.id)))
+
+
+def get_webhook(session: Session, webhook_id: int) -> Webhook:
+    hook = session.get(Webhook, webhook_id)
+    if hook is None:
+        raise NotFound(f"webhook {webhook_id} does not exist")
+    return hook
+
+
+def add_webhook(session: Session, policy: AddressPolicy, **fields: Any) -> Webhook:
+    """A receiver whose address the policy allows (checked again at every send)."""
+    outbound.check_url(fields["url"], policy)
+    hook = Webhook(**fields)
+    session.add(hook)
+    session.flush()
+    return hook
+
+
+def update_webhook(session: Session, hook: Webhook, policy: AddressPolicy, **changes: Any) -> Webhook:
+    """Deactivating (active false) ends the webhook's pending deliveries."""
+    if changes.get("url"):
+        outbound.check_url(changes["url"], policy)
+    active = changes.pop("active", None)
+    if active is False and hook.active:
+        deactivate(session, hook)
+    elif active:
+        hook.active = True
+    for field, value in changes.items():
+        setattr(hook, field, value)
+    session.flush()
+    return hook
+
+
+def deliveries_of(
+    session: Session, webhook_id: int, *, status: DeliveryStatus | None, limit: int
+) -> list[WebhookDelivery]:
+    """The delivery log: every event, its attempts and the last answer, newest first."""
+    query = (
+        select(WebhookDelivery)
+        .where(WebhookDelivery.webhook_id == webhook_id)
+        .order_by(WebhookDelivery.id.desc())
+        .limit(limit)
+    )
+    if status:
+        query = query.where(WebhookDelivery.status == status)
+    return list(session.scalars(query))

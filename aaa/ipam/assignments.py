@@ -194,3 +194,9 @@ def _audit(session: Session, service: Service, action: str, change: list[str | N
         changes={"address": change},
         note=note,
     )
+
+
+def holder_login(session: Session, service_id: int) -> str | None:
+    """The login of a hold's service (its former login once cancelled)."""
+    service = session.get(Service, service_id)
+    return (service.login or service.former_login) if service else None

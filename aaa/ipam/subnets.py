@@ -10,6 +10,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from aaa.audit.log import record
+from aaa.db.paging import page
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.ipam import allocator
 from aaa.tables.ipam import IpAssignment, IpFolder, Pool, Subnet
@@ -365,3 +366,32 @@ def _audit(session: Session, subnet: Subnet, row: IpAssignment, note: str) -> No
         else {"address": [row.address, None]},
         note=f"{subnet.cidr}: {note}",
     )
+
+
+def list_folders(session: Session, *, limit: int, offset: int) -> tuple[list[IpFolder], int]:
+    return page(session, select(IpFolder), IpFolder.name, limit=limit, offset=offset)
+
+
+def list_pools(session: Session, *, limit: int, offset: int) -> tuple[list[Pool], int]:
+    return page(session, select(Pool), Pool.name, limit=limit, offset=offset)
+
+
+def list_subnets(
+    session: Session, *, folder_id: int | None, pool_id: int | None, limit: int, offset: int
+) -> tuple[list[Subnet], int]:
+    query = select(Subnet)
+    if folder_id is not None:
+        query = query.where(Subnet.folder_id == folder_id)
+    if pool_id is not None:
+        query = query.where(Subnet.pool_id == pool_id)
+    return page(session, query, Subnet.id, limit=limit, offset=offset)
+
+
+def holds_of(
+    session: Session, subnet: Subnet, *, kind: AssignmentKind | None, limit: int, offset: int
+) -> tuple[list[IpAssignment], int]:
+    """What the subnet holds now, by address."""
+    query = select(IpAssignment).where(*allocator.active(subnet.id))
+    if kind is not None:
+        query = query.where(IpAssignment.kind == kind)
+    return page(session, query, IpAssignment.first, limit=limit, offset=offset)

@@ -9,6 +9,7 @@ import secrets
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from aaa.db.paging import page
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.ipam.subnets import check_pools
 from aaa.tables.accounting import AcctSession, AuthLog
@@ -179,3 +180,7 @@ def delete_nas(session: Session, nas: Nas) -> None:
         )
     session.delete(nas)
     session.flush()
+
+
+def page_nas(session: Session, *, limit: int, offset: int) -> tuple[list[Nas], int]:
+    return page(session, select(Nas), Nas.id, limit=limit, offset=offset)

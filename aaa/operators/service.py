@@ -308,6 +308,30 @@ def get_one(session: Session, model: type[T], item_id: int, what: str) -> T:
     return item
 
 
+def may_use_cash_box(session: Session, operator_id: int | None, box_id: int) -> bool:
+    """Whether the operator may receive into the cash box (superusers are checked by the caller)."""
+    operator = session.get(Operator, operator_id) if operator_id is not None else None
+    return operator is not None and box_id in {box.id for box in operator.cash_boxes}
+
+
+def cash_box_name(session: Session, box_id: int) -> str:
+    box = session.get(CashBox, box_id)
+    return box.name if box else "?"
+
+
+def list_roles(session: Session, *, limit: int, offset: int) -> tuple[list[Role], int]:
+    return page(session, select(Role), Role.id, limit=limit, offset=offset)
+
+
+def list_cash_boxes(session: Session, *, limit: int, offset: int) -> tuple[list[CashBox], int]:
+    return page(session, select(CashBox), CashBox.id, limit=limit, offset=offset)
+
+
+def list_api_keys(session: Session, *, limit: int, offset: int) -> tuple[list[ApiToken], int]:
+    query = select(ApiToken).where(ApiToken.kind == TokenKind.API_KEY)
+    return page(session, query, ApiToken.id, limit=limit, offset=offset)
+
+
 # --- logins and tokens ----------------------------------------------------------------------
 
 
@@ -492,3 +516,8 @@ def _verify(hashed: str, password: str) -> bool:
         return _HASHER.verify(hashed, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def delete_role(session: Session, role_id: int) -> None:
+    session.delete(get_one(session, Role, role_id, "role"))
+    session.flush()

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.audit.log import Actor, act_as, record
@@ -17,7 +16,7 @@ from aaa.tables.operators import ApiToken, TokenKind
 from admin_api.deps import Who, client_address, db
 from admin_api.login_guard import LoginGuard
 from admin_api.presenters import operator_out
-from admin_api.routes.common import Limit, Offset, PathId, page_of
+from admin_api.routes.common import Limit, Offset, PathId, paged
 from admin_api.schemas.auth import ApiKeyIn, ApiKeyOut, LoginIn, PasswordChangeIn, PermissionOut, TokenOut
 from admin_api.schemas.common import Page
 from admin_api.schemas.operators import OperatorOut
@@ -111,8 +110,8 @@ def permissions(_: Who) -> list[PermissionOut]:
 def list_keys(
     limit: Limit = 50, offset: Offset = 0, session: Session = db("operators.admin")
 ) -> Page[ApiKeyOut]:
-    query = select(ApiToken).where(ApiToken.kind == TokenKind.API_KEY)
-    return page_of(session, query, ApiToken.id, ApiKeyOut.model_validate, limit, offset)
+    found = operators.list_api_keys(session, limit=limit, offset=offset)
+    return paged(found, ApiKeyOut.model_validate, limit, offset)
 
 
 @router.post("/api-keys", response_model=ApiKeyOut, status_code=201)

@@ -7,15 +7,13 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.audit.log import actor_of
 from aaa.db.base import utcnow
-from aaa.errors import Conflict, Forbidden, NotFound
+from aaa.errors import Conflict, Forbidden
+from aaa.operators import service as operators
 from aaa.subscribers import service as services
-from aaa.tables.operators import CashBox, Operator
-from aaa.tables.subscribers import BillingMethod
 from admin_api import scoped
 from admin_api.deps import CityScope, Who, db, policy_zone, settings_of
 from admin_api.routes.common import Limit, PathId
@@ -36,11 +34,12 @@ from admin_api.schemas.billing import (
 )
 from admin_api.schemas.services import ReasonIn
 from billing_bridge import charges as billing
-from billing_bridge import receiving
+from billing_bridge import methods, receiving
+from billing_bridge import scheduler as schedules
 from billing_bridge.invoices import live_charges
-from billing_bridge.models import Charge, Routine, RoutineRun
+from billing_bridge.models import Routine
 from billing_bridge.printing import receipt_html
-from billing_bridge.routine import Transition, run_routine
+from billing_bridge.routine import Transition, recent_runs, run_routine
 from billing_bridge.scheduler import SCHEDULE, trigger_of
 from billing_bridge.sources import charge_source
 
@@ -49,30 +48,19 @@ router = APIRouter(tags=["billing"])
 
 @router.get("/billing-methods", response_model=list[BillingMethodOut])
 def list_methods(session: Session = db("finance.read")) -> list[BillingMethodOut]:
-    methods = session.scalars(select(BillingMethod).order_by(BillingMethod.id))
-    return [BillingMethodOut.model_validate(m) for m in methods]
+    return [BillingMethodOut.model_validate(m) for m in methods.list_methods(session)]
 
 
 @router.post("/billing-methods", response_model=BillingMethodOut, status_code=201)
 def create_method(body: BillingMethodIn, session: Session = db("finance.configure")) -> BillingMethodOut:
-    if session.scalar(select(BillingMethod).where(BillingMethod.name == body.name)):
-        raise Conflict(f"a billing method named {body.name!r} already exists")
-    method = BillingMethod(**body.model_dump())
-    session.add(method)
-    session.flush()
-    return BillingMethodOut.model_validate(method)
+    return BillingMethodOut.model_validate(methods.add_method(session, **body.model_dump()))
 
 
 @router.patch("/billing-methods/{method_id}", response_model=BillingMethodOut)
 def update_method(
     method_id: PathId, body: BillingMethodPatch, session: Session = db("finance.configure")
 ) -> BillingMethodOut:
-    method = session.get(BillingMethod, method_id)
-    if method is None:
-        raise NotFound(f"billing method {method_id} does not exist")
-    for field, value in body.model_dump(exclude_unset=True).items():
-        setattr(method, field, value)
-    session.flush()
+    method = methods.update_method(session, method_id, **body.model_dump(exclude_unset=True))
     return BillingMethodOut.model_validate(method)
 
 
@@ -90,10 +78,7 @@ def list_charges(
 ) -> list[ChargeOut]:
     """Every charge of the service, cancelled ones included, newest due date first."""
     services.get_service_by_id(session, service_id, scope)
-    rows = session.scalars(
-        select(Charge).where(Charge.service_id == service_id).order_by(Charge.due_date.desc()).limit(limit)
-    )
-    return [ChargeOut.model_validate(c) for c in rows]
+    return [ChargeOut.model_validate(c) for c in billing.charges_of_service(session, service_id, limit)]
 
 
 @router.post("/charges/{charge_id}/cancel", response_model=ChargeOut)
@@ -118,10 +103,8 @@ def receive(
     the late fee, interest and promotional discount of the day (see /charges/quote). Less than
     the total leaves charges partially paid; money that clears the debt re-enables the service
     at once."""
-    if not who.superuser:
-        operator = session.get(Operator, who.operator_id)
-        if operator is None or body.cash_box_id not in {box.id for box in operator.cash_boxes}:
-            raise Forbidden(f"{who.describe()} may not use cash box {body.cash_box_id}")
+    if not who.superuser and not operators.may_use_cash_box(session, who.operator_id, body.cash_box_id):
+        raise Forbidden(f"{who.describe()} may not use cash box {body.cash_box_id}")
     if body.invoice_id is not None:
         invoice = scoped.invoice(session, body.invoice_id, scope)
         charge_ids = [c.id for c in live_charges(invoice)]
@@ -154,8 +137,8 @@ def print_receipt(
 ) -> HTMLResponse:
     """The receipt as a printable HTML page (in the ISP's time zone)."""
     receipt = scoped.receipt(session, receipt_id, scope)
-    box = session.get(CashBox, receipt.cash_box_id)
-    return HTMLResponse(receipt_html(receipt, policy_zone(request), box.name if box else "?"))
+    box = operators.cash_box_name(session, receipt.cash_box_id)
+    return HTMLResponse(receipt_html(receipt, policy_zone(request), box))
 
 
 @router.post("/receipts/{receipt_id}/reverse", response_model=ReceiptOut)
@@ -194,10 +177,7 @@ def list_runs(
     scope: CityScope, limit: Limit = 20, session: Session = db("finance.read")
 ) -> list[RoutineRunOut]:
     scoped.whole_isp(scope, "the routine runs' log")
-    return [
-        RoutineRunOut.model_validate(r)
-        for r in session.scalars(select(RoutineRun).order_by(RoutineRun.id.desc()).limit(limit))
-    ]
+    return [RoutineRunOut.model_validate(r) for r in recent_runs(session, limit)]
 
 
 def _routine_out(routine: Routine, zone: ZoneInfo) -> RoutineDefOut:
@@ -211,19 +191,14 @@ def _routine_out(routine: Routine, zone: ZoneInfo) -> RoutineDefOut:
 @router.get("/routines", response_model=list[RoutineDefOut])
 def list_routines(request: Request, session: Session = db("finance.read")) -> list[RoutineDefOut]:
     """Rotinas: their schedules (ISP time zone) and when each runs next."""
-    return [
-        _routine_out(r, policy_zone(request)) for r in session.scalars(select(Routine).order_by(Routine.id))
-    ]
+    return [_routine_out(r, policy_zone(request)) for r in schedules.list_routines(session)]
 
 
 @router.post("/routines", response_model=RoutineDefOut, status_code=201)
 def create_routine(
     body: RoutineDefIn, request: Request, session: Session = db("routines.configure")
 ) -> RoutineDefOut:
-    trigger_of(body.model_dump(), policy_zone(request))  # a schedule that does not parse is a 422
-    routine = Routine(**body.model_dump())
-    session.add(routine)
-    session.flush()
+    routine = schedules.add_routine(session, policy_zone(request), **body.model_dump())
     return _routine_out(routine, policy_zone(request))
 
 
@@ -231,12 +206,6 @@ def create_routine(
 def update_routine(
     routine_id: PathId, body: RoutineDefPatch, request: Request, session: Session = db("routines.configure")
 ) -> RoutineDefOut:
-    routine = session.get(Routine, routine_id)
-    if routine is None:
-        raise NotFound(f"routine {routine_id} does not exist")
     changes = body.model_dump(exclude_unset=True)
-    trigger_of({name: changes.get(name, getattr(routine, name)) for name in SCHEDULE}, policy_zone(request))
-    for field, value in changes.items():
-        setattr(routine, field, value)
-    session.flush()
+    routine = schedules.update_routine(session, routine_id, policy_zone(request), **changes)
     return _routine_out(routine, policy_zone(request))

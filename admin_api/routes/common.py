@@ -7,10 +7,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Path, Query
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select
-from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from aaa.db.paging import page
 from admin_api.schemas.common import Page
 
 S = TypeVar("S", bound=BaseModel)
@@ -23,14 +20,7 @@ PathId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 QueryId = Annotated[int, Query(ge=1, le=2_147_483_647)]
 
 
-def page_of(
-    session: Session,
-    query: Select[Any],
-    order_by: ColumnElement[Any] | InstrumentedAttribute[Any],
-    out: Callable[[Any], S],
-    limit: int,
-    offset: int,
-) -> Page[S]:
-    """A page of ``query`` as response schemas, with the query's total."""
-    rows, total = page(session, query, order_by, limit=limit, offset=offset)
+def paged(found: tuple[list[Any], int], out: Callable[[Any], S], limit: int, offset: int) -> Page[S]:
+    """A service's (rows, total) as a page of response schemas."""
+    rows, total = found
     return Page(items=[out(row) for row in rows], total=total, limit=limit, offset=offset)

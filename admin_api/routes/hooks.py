@@ -7,12 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.audit.log import Actor, act_as, actor_of
 from aaa.db.base import utcnow
-from aaa.errors import Invalid, NotFound
+from aaa.errors import Invalid
 from admin_api import scoped
 from admin_api.deps import CityScope, db, policy_zone, public_session, settings_of
 from admin_api.routes.common import Limit, PathId
@@ -28,13 +27,10 @@ from admin_api.schemas.hooks import (
 from billing_bridge import notifications, webhooks
 from billing_bridge.models import (
     DeliveryStatus,
-    Invoice,
     NotificationStatus,
     PaymentNotification,
-    Webhook,
-    WebhookDelivery,
 )
-from billing_bridge.outbound import AddressPolicy, check_url
+from billing_bridge.outbound import AddressPolicy
 from billing_bridge.routine import Transition
 
 router = APIRouter(tags=["hooks"])
@@ -88,13 +84,10 @@ def list_notifications(
     session: Session = db("finance.read"),
 ) -> list[NotificationOut]:
     """Newest first; a city-limited operator sees those naming invoices of its customers."""
-    query = select(PaymentNotification).order_by(PaymentNotification.id.desc()).limit(limit)
-    if status:
-        query = query.where(PaymentNotification.status == status)
-    if scope.cities is not None:
-        visible = select(Invoice.id).where(Invoice.customer_id.in_(scoped.visible_customers(scope)))
-        query = query.where(PaymentNotification.invoice_id.in_(visible))
-    return [_note_out(n) for n in session.scalars(query)]
+    found = notifications.list_notifications(
+        session, status=status, invoices=scoped.visible_invoices(scope), limit=limit
+    )
+    return [_note_out(n) for n in found]
 
 
 @router.post("/payment-notifications/{notification_id}/resolve", response_model=NotificationOut)
@@ -123,7 +116,7 @@ def resolve_notification(
 @router.get("/webhooks", response_model=list[WebhookOut])
 def list_webhooks(scope: CityScope, session: Session = db("finance.hooks")) -> list[WebhookOut]:
     scoped.whole_isp(scope, "webhooks")
-    return [WebhookOut.model_validate(w) for w in session.scalars(select(Webhook).order_by(Webhook.id))]
+    return [WebhookOut.model_validate(w) for w in webhooks.list_webhooks(session)]
 
 
 @router.post("/webhooks", response_model=WebhookOut, status_code=201)
@@ -133,22 +126,11 @@ def create_webhook(
     """Deliveries are signed: X-AAA-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>.
     A webhook receives every city's events: needs an operator of every city."""
     scoped.whole_isp(scope, "a webhook")
-    check_url(body.url, _policy(request))
-    hook = Webhook(**body.model_dump())
-    session.add(hook)
-    session.flush()
-    return WebhookOut.model_validate(hook)
+    return WebhookOut.model_validate(webhooks.add_webhook(session, _policy(request), **body.model_dump()))
 
 
 def _policy(request: Request) -> AddressPolicy:
     return AddressPolicy.of(settings_of(request).billing.webhook_allowed_networks)
-
-
-def _webhook(session: Session, webhook_id: int) -> Webhook:
-    hook = session.get(Webhook, webhook_id)
-    if hook is None:
-        raise NotFound(f"webhook {webhook_id} does not exist")
-    return hook
 
 
 @router.patch("/webhooks/{webhook_id}", response_model=WebhookOut)
@@ -161,19 +143,9 @@ def update_webhook(
 ) -> WebhookOut:
     """Deactivating (active false) ends the webhook's pending deliveries."""
     scoped.whole_isp(scope, "a webhook")
-    hook = _webhook(session, webhook_id)
+    hook = webhooks.get_webhook(session, webhook_id)
     changes = body.model_dump(exclude_unset=True)
-    if changes.get("url"):
-        check_url(changes["url"], _policy(request))
-    active = changes.pop("active", None)
-    if active is False and hook.active:
-        webhooks.deactivate(session, hook)
-    elif active:
-        hook.active = True
-    for field, value in changes.items():
-        setattr(hook, field, value)
-    session.flush()
-    return WebhookOut.model_validate(hook)
+    return WebhookOut.model_validate(webhooks.update_webhook(session, hook, _policy(request), **changes))
 
 
 @router.get("/webhooks/{webhook_id}/deliveries", response_model=list[DeliveryOut])
@@ -186,13 +158,6 @@ def deliveries(
 ) -> list[DeliveryOut]:
     """The delivery log: every event, its attempts and the last answer."""
     scoped.whole_isp(scope, "a webhook's deliveries")
-    _webhook(session, webhook_id)
-    query = (
-        select(WebhookDelivery)
-        .where(WebhookDelivery.webhook_id == webhook_id)
-        .order_by(WebhookDelivery.id.desc())
-        .limit(limit)
-    )
-    if status:
-        query = query.where(WebhookDelivery.status == status)
-    return [DeliveryOut.model_validate(d) for d in session.scalars(query)]
+    webhooks.get_webhook(session, webhook_id)
+    found = webhooks.deliveries_of(session, webhook_id, status=status, limit=limit)
+    return [DeliveryOut.model_validate(d) for d in found]

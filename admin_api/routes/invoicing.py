@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.db.base import utcnow
@@ -32,9 +31,9 @@ from admin_api.schemas.invoicing import (
     ReissueIn,
 )
 from billing_bridge import invoices
-from billing_bridge.billing_run import run_billing
-from billing_bridge.instalments import carne, installation_fee
-from billing_bridge.models import ZERO, BillingRun, Carne, Charge, Invoice
+from billing_bridge.billing_run import recent_runs, run_billing
+from billing_bridge.instalments import carne, charges_of_carne, installation_fee
+from billing_bridge.models import ZERO, Carne, Invoice
 from billing_bridge.receiving import quote_of
 
 router = APIRouter(tags=["invoicing"])
@@ -60,7 +59,7 @@ def list_billing_runs(
     scope: CityScope, limit: Limit = 20, session: Session = db("finance.read")
 ) -> list[BillingRunOut]:
     scoped.whole_isp(scope, "the billing runs' log")
-    runs = session.scalars(select(BillingRun).order_by(BillingRun.id.desc()).limit(limit))
+    runs = recent_runs(session, limit)
     return [BillingRunOut.model_validate(r).model_copy(update={"items": []}) for r in runs]
 
 
@@ -90,10 +89,7 @@ def customer_invoices(
 ) -> list[InvoiceOut]:
     """Every invoice of the customer, cancelled ones included, newest first."""
     customers.get_customer(session, customer_id, scope)
-    rows = session.scalars(
-        select(Invoice).where(Invoice.customer_id == customer_id).order_by(Invoice.id.desc()).limit(limit)
-    )
-    return [invoice_out(i) for i in rows]
+    return [invoice_out(i) for i in invoices.invoices_of_customer(session, customer_id, limit)]
 
 
 @router.post("/invoices/{invoice_id}/cancel", response_model=InvoiceOut)
@@ -149,8 +145,7 @@ def quote(
 
 def _carne_out(session: Session, book: Carne) -> CarneOut:
     out = CarneOut.model_validate(book)
-    charges = session.scalars(select(Charge).where(Charge.carne_id == book.id).order_by(Charge.due_date))
-    out.charges = [ChargeOut.model_validate(c) for c in charges]
+    out.charges = [ChargeOut.model_validate(c) for c in charges_of_carne(session, book.id)]
     return out
 
 

@@ -6,19 +6,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.db.base import utcnow
 from aaa.ipam import allocator, assignments, importer, reports, subnets
 from aaa.subscribers import service as services
 from aaa.subscribers.customers import EVERYWHERE, Scope
-from aaa.tables.ipam import IpAssignment, IpFolder, Pool, Subnet
-from aaa.tables.subscribers import Service
+from aaa.tables.ipam import IpAssignment, IpFolder, Subnet
 from aaa.vocabulary.ipam import AssignmentKind
 from admin_api import scoped
 from admin_api.deps import CityScope, db
-from admin_api.routes.common import Limit, Offset, PathId, QueryId, page_of
+from admin_api.routes.common import Limit, Offset, PathId, QueryId, paged
 from admin_api.schemas.common import Page, PrefixLen
 from admin_api.schemas.ipam import (
     AddressReportOut,
@@ -76,8 +74,7 @@ def _assignment_out(session: Session, row: IpAssignment, scope: Scope = EVERYWHE
         out.service_id = None
         out.note = ""
     elif row.service_id is not None:
-        service = session.get(Service, row.service_id)
-        out.login = (service.login or service.former_login) if service else None
+        out.login = assignments.holder_login(session, row.service_id)
     return out
 
 
@@ -88,7 +85,8 @@ def _assignment_out(session: Session, row: IpAssignment, scope: Scope = EVERYWHE
 def list_folders(
     limit: Limit = 50, offset: Offset = 0, session: Session = db("ipam.read")
 ) -> Page[FolderOut]:
-    return page_of(session, select(IpFolder), IpFolder.name, lambda f: _folder_out(session, f), limit, offset)
+    found = subnets.list_folders(session, limit=limit, offset=offset)
+    return paged(found, lambda f: _folder_out(session, f), limit, offset)
 
 
 @router.post("/ipam/folders", response_model=FolderOut, status_code=201)
@@ -119,7 +117,9 @@ def delete_folder(folder_id: PathId, session: Session = db("ipam.write")) -> Non
 
 @router.get("/ipam/pools", response_model=Page[PoolOut])
 def list_pools(limit: Limit = 50, offset: Offset = 0, session: Session = db("ipam.read")) -> Page[PoolOut]:
-    return page_of(session, select(Pool), Pool.name, PoolOut.model_validate, limit, offset)
+    return paged(
+        subnets.list_pools(session, limit=limit, offset=offset), PoolOut.model_validate, limit, offset
+    )
 
 
 @router.post("/ipam/pools", response_model=PoolOut, status_code=201)
@@ -157,12 +157,8 @@ def list_subnets(
     offset: Offset = 0,
     session: Session = db("ipam.read"),
 ) -> Page[SubnetOut]:
-    query = select(Subnet)
-    if folder_id is not None:
-        query = query.where(Subnet.folder_id == folder_id)
-    if pool_id is not None:
-        query = query.where(Subnet.pool_id == pool_id)
-    return page_of(session, query, Subnet.id, lambda s: _subnet_out(session, s), limit, offset)
+    found = subnets.list_subnets(session, folder_id=folder_id, pool_id=pool_id, limit=limit, offset=offset)
+    return paged(found, lambda s: _subnet_out(session, s), limit, offset)
 
 
 @router.post("/ipam/subnets", response_model=SubnetOut, status_code=201)
@@ -210,12 +206,8 @@ def list_assignments(
 ) -> Page[AssignmentOut]:
     """What the subnet holds now, by address (another city's service shows as a bare hold)."""
     subnet = subnets.get_subnet(session, subnet_id)
-    query = select(IpAssignment).where(*allocator.active(subnet.id))
-    if kind is not None:
-        query = query.where(IpAssignment.kind == kind)
-    return page_of(
-        session, query, IpAssignment.first, lambda r: _assignment_out(session, r, scope), limit, offset
-    )
+    found = subnets.holds_of(session, subnet, kind=kind, limit=limit, offset=offset)
+    return paged(found, lambda r: _assignment_out(session, r, scope), limit, offset)
 
 
 @router.post("/ipam/subnets/{subnet_id}/reservations", response_model=AssignmentOut, status_code=201)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.nas import service as nas_service
-from aaa.tables.nas import Nas
 from admin_api.deps import db
 from admin_api.presenters import nas_out
-from admin_api.routes.common import Limit, Offset, PathId, page_of
+from admin_api.routes.common import Limit, Offset, PathId, paged
 from admin_api.schemas.common import Page
 from admin_api.schemas.nas import NasIn, NasOut, NasPatch, SecretIn
 
@@ -19,7 +17,7 @@ router = APIRouter(tags=["nas"])
 
 @router.get("/nas", response_model=Page[NasOut])
 def list_nas(limit: Limit = 50, offset: Offset = 0, session: Session = db("nas.read")) -> Page[NasOut]:
-    return page_of(session, select(Nas), Nas.id, nas_out, limit, offset)
+    return paged(nas_service.page_nas(session, limit=limit, offset=offset), nas_out, limit, offset)
 
 
 @router.post("/nas", response_model=NasOut, status_code=201)

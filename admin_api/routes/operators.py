@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.operators import service as operators
-from aaa.tables.operators import CashBox, Role
+from aaa.tables.operators import Role
 from admin_api.deps import Who, db
 from admin_api.presenters import operator_out, operators_page
-from admin_api.routes.common import Limit, Offset, PathId, page_of
+from admin_api.routes.common import Limit, Offset, PathId, paged
 from admin_api.schemas.common import Page
 from admin_api.schemas.operators import (
     CashBoxIn,
@@ -98,7 +97,9 @@ def clone_permissions(
 
 @router.get("/roles", response_model=Page[RoleOut])
 def list_roles(limit: Limit = 50, offset: Offset = 0, session: Session = db(ADMIN)) -> Page[RoleOut]:
-    return page_of(session, select(Role), Role.id, RoleOut.model_validate, limit, offset)
+    return paged(
+        operators.list_roles(session, limit=limit, offset=offset), RoleOut.model_validate, limit, offset
+    )
 
 
 @router.post("/roles", response_model=RoleOut, status_code=201)
@@ -116,13 +117,13 @@ def update_role(role_id: PathId, body: RolePatch, who: Who, session: Session = d
 
 @router.delete("/roles/{role_id}", status_code=204)
 def delete_role(role_id: PathId, session: Session = db(ADMIN)) -> None:
-    session.delete(operators.get_one(session, Role, role_id, "role"))
-    session.flush()
+    operators.delete_role(session, role_id)
 
 
 @router.get("/cash-boxes", response_model=Page[CashBoxOut])
 def list_cash_boxes(limit: Limit = 50, offset: Offset = 0, session: Session = db(ADMIN)) -> Page[CashBoxOut]:
-    return page_of(session, select(CashBox), CashBox.id, CashBoxOut.model_validate, limit, offset)
+    found = operators.list_cash_boxes(session, limit=limit, offset=offset)
+    return paged(found, CashBoxOut.model_validate, limit, offset)
 
 
 @router.post("/cash-boxes", response_model=CashBoxOut, status_code=201)

@@ -9,15 +9,14 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.audit.log import actor_of
 from aaa.db.base import utcnow
+from aaa.enforcement import history
 from aaa.enforcement.reconcile import reconcile
 from aaa.subscribers import overlays, plans
 from aaa.subscribers import service as services
-from aaa.tables.enforcement import Enforcement, EnforcementAttempt
 from admin_api import scoped
 from admin_api.deps import CityScope, db, policy_zone, settings_of
 from admin_api.presenters import service_out
@@ -162,23 +161,10 @@ def enforcement_history(
 ) -> list[EnforcementOut]:
     """Each change to enforce on the NAS, newest first, with every attempt (method, NAS, result)."""
     services.get_service_by_id(session, service_id, scope)
-    rows = session.scalars(
-        select(Enforcement)
-        .where(Enforcement.service_id == service_id)
-        .order_by(Enforcement.id.desc())
-        .limit(limit)
-    ).all()
-    attempts: dict[int | None, list[AttemptOut]] = {}
-    for attempt in session.scalars(
-        select(EnforcementAttempt)
-        .where(EnforcementAttempt.enforcement_id.in_([r.id for r in rows]))
-        .order_by(EnforcementAttempt.id)
-    ):
-        attempts.setdefault(attempt.enforcement_id, []).append(AttemptOut.model_validate(attempt))
     out = []
-    for row in rows:
+    for row, attempts in history.enforcement_history(session, service_id, limit):
         item = EnforcementOut.model_validate(row)
-        item.attempt_log = attempts.get(row.id, [])
+        item.attempt_log = [AttemptOut.model_validate(a) for a in attempts]
         out.append(item)
     return out
 
