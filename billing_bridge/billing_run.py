@@ -5,6 +5,9 @@ generated, and the warnings an operator must read), then generate.
 Idempotent per competence: a service that already has a monthly fee for the month (in any
 status, cancelled included: someone decided about it) is skipped, and the database refuses a
 second live one, so running twice, or two runs racing, never charges twice.
+
+Charges and invoices are written with Core inserts for speed, so the run records its own
+audit entry (``record``); no service's status or speed changes.
 """
 
 from __future__ import annotations

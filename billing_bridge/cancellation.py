@@ -1,6 +1,10 @@
 """Cancelling a service, with its money ("Gerar Multa", "Cancelar Faturas Pendentes"):
 an optional loyalty fine in proportion to the loyalty months left, and optionally the pending
-charges cancelled. Overdue debt stays: cancelling a contract does not forgive what was used."""
+charges cancelled. Overdue debt stays: cancelling a contract does not forgive what was used.
+
+The cancellation goes through ``change_status``: FLUSH_HOOKS (audit, RADIUS caches, the
+outbox disconnects an online subscriber, the status webhook).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Charges (cobranças) and what the routine reads of them. Flush, never commit."""
+"""Charges (cobranças) and what the routine reads of them. Flush, never commit.
+
+A charge written writes its audit entry (FLUSH_HOOKS in aaa.composition).
+"""
 
 from __future__ import annotations
 

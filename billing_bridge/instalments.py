@@ -1,5 +1,8 @@
 """Charges generated in series: a carnê (N monthly fees at once, the first pro-rata
-from the day the customer started) and an installation fee in instalments."""
+from the day the customer started) and an installation fee in instalments.
+
+Carnês and their charges write audit entries (FLUSH_HOOKS in aaa.composition).
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
 """Invoices (faturas): one or more open charges of a customer under a billing method and a due
 date ("amarrar a uma fatura"). Cancelling one keeps it visible and frees its charges
-(or cancels them too); re-issuing cancels it and issues a new one with what is still open."""
+(or cancels them too); re-issuing cancels it and issues a new one with what is still open.
+
+Invoices and their charges write audit entries (FLUSH_HOOKS in aaa.composition).
+"""
 
 from __future__ import annotations
 

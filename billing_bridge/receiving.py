@@ -4,6 +4,9 @@ A receipt pays the selected charges in due-date order, each with its late fee, i
 promotional discount as of the day (``amounts.quote``); less than their total leaves the last
 one partially paid (baixado parcial), which still counts as open. Money that clears a debt
 re-enables the service at once (``routine.settle``), without waiting for the routine.
+
+A receipt that settles a debt changes the service's status through ``change_status``, which
+sets off the FLUSH_HOOKS (aaa.composition): audit, RADIUS caches, enforcement outbox, webhooks.
 """
 
 from __future__ import annotations

@@ -253,7 +253,17 @@ def test_cli_change_reaches_both_workers_within_a_second(server: Server) -> None
     for _ in range(20):  # warm both workers' caches (requests are spread over the workers)
         assert rc.send(nas, rc.pap(nas, "maria", "maria-pass")).code == packet.AccessAccept
     server.cli("service", "set", "maria", "--password", "changed-pass")
-    time.sleep(1.0)
+    changed_at = time.monotonic()
+
+    def accepted() -> bool:
+        return rc.send(nas, rc.pap(nas, "maria", "changed-pass")).code == packet.AccessAccept
+
+    def every_worker_has_it() -> bool:
+        return all(accepted() for _ in range(10))
+
+    assert wait_for(accepted, timeout=1.0, interval=0.05)
+    assert time.monotonic() - changed_at < 1.0 + 0.2  # within a second (plus one reject's delay)
+    assert wait_for(every_worker_has_it, timeout=1.0, interval=0.05)
     results = [rc.send(nas, rc.pap(nas, "maria", "changed-pass")).code for _ in range(30)]
     assert results == [packet.AccessAccept] * 30
     server.cli("service", "set", "maria", "--password", "maria-pass")

@@ -504,10 +504,12 @@ def test_reconciler_closes_flags_and_reapplies(
     with factory.begin() as s:
         s.get(Nas, nas_id).api_username = None  # type: ignore[union-attr]
     change(factory, maria, overlays.set_custom_speed, **custom(20_000, 10_000))
-    enforce(settings, factory)
-    time.sleep(0.05)
-    enforce(settings, factory)
-    assert outbox(factory, maria)[-1].state is EnforcementState.FAILED
+    # Rounds until its backoff has passed and its attempts are spent.
+    assert wait_for(
+        lambda: (
+            enforce(settings, factory) >= 0 and outbox(factory, maria)[-1].state is EnforcementState.FAILED
+        )
+    )
     with factory.begin() as s:
         s.get(Nas, nas_id).api_username = "admin"  # type: ignore[union-attr]
     responder.silent = False

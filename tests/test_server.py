@@ -254,7 +254,7 @@ def test_retransmission_gets_the_cached_reply(worker: RunningWorker, nas: Any, f
         second = sock.recv(4096)
     assert first == second  # byte for byte: the same reply, not a second evaluation
     rows = wait_for(lambda: auth_log(factory, "maria"))
-    time.sleep(0.1)
+    assert wait_for(lambda: worker.worker.recorder.idle)  # nothing more waits to be written
     assert len(auth_log(factory, "maria")) == len(rows) == 1  # evaluated once
 
 

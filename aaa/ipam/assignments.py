@@ -1,5 +1,9 @@
 """A service's addresses: fixed assignment (pasta → subrede → próximo disponível → salvar),
-removal, and who holds or held an address."""
+removal, and who holds or held an address.
+
+A fixed address assigned, moved or removed sets off the FLUSH_HOOKS (aaa.composition): audit,
+the holder's RADIUS cache and, when it is online, the enforcement outbox.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """Folders, pools and subnets, and what in a subnet is never handed out (gateway, reservations,
-excluded ranges). Changes flush, never commit; the audit log follows from the flush."""
+excluded ranges). Changes flush, never commit; the audit log follows from the flush.
+
+A pool edit also refreshes the RADIUS caches of the services whose plan uses it (FLUSH_HOOKS).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""NAS registry operations. They flush, never commit: the caller owns the transaction."""
+"""NAS registry operations. They flush, never commit: the caller owns the transaction.
+
+A NAS change writes its audit entries and refreshes every worker's NAS registry (FLUSH_HOOKS).
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 They flush, never commit: the caller owns the transaction. Tokens are random 256-bit values
 shown once; only their SHA-256 is stored, so a stolen database holds no usable credential.
+
+Operator, role and cash-box changes write their audit entries (FLUSH_HOOKS in aaa.composition).
 """
 
 from __future__ import annotations

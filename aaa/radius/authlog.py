@@ -91,6 +91,7 @@ class AuthRecorder:
         self._macs: dict[str, str] = {}
         self._ma_seen: set[int] = set()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="auth-log")
+        self._writing = False
         # Like AcctWriter.database_down, for the workers that serve no accounting.
         self.database_down = False
 
@@ -116,6 +117,7 @@ class AuthRecorder:
             return
         rows, macs, seen = self._rows, self._macs, self._ma_seen
         self._rows, self._macs, self._ma_seen = [], {}, set()
+        self._writing = True
         try:
             await asyncio.get_running_loop().run_in_executor(self._executor, self._write, rows, macs, seen)
             self.database_down = False
@@ -125,6 +127,13 @@ class AuthRecorder:
             self._rows[:0] = rows[: self._max_rows - len(self._rows)]
             self._macs = {**macs, **self._macs}
             self._ma_seen |= seen
+        finally:
+            self._writing = False
+
+    @property
+    def idle(self) -> bool:
+        """Nothing collected waits to be written, and no write is running."""
+        return not (self._writing or self._rows or self._macs or self._ma_seen)
 
     def _write(self, rows: list[AuthLogRow], macs: dict[str, str], seen: set[int]) -> None:
         with self._factory.begin() as session:

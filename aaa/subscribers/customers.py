@@ -1,6 +1,8 @@
 """Customer operations and the city scope operators are limited to (Cidades).
 
 They flush, never commit: the caller owns the transaction.
+
+Flushing a customer or address writes its audit entries (FLUSH_HOOKS in aaa.composition).
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ A migration creates a new service on the new plan and retires the old one; what 
 authenticates with (login, password, fixed IP, MAC binding) moves in the same transaction, so
 there is no moment when neither or both services can log in. The connection history stays
 reachable because sessions and the auth log are keyed by the login that moved.
+
+Both set off the FLUSH_HOOKS (aaa.composition): audit, the RADIUS caches of both logins, the
+enforcement outbox of an online subscriber and the status webhooks.
 """
 
 from __future__ import annotations

@@ -1,6 +1,10 @@
 """Plan catalogue operations, including clone and mass plan change.
 
 They flush, never commit: the caller owns the transaction.
+
+Every edit sets off the FLUSH_HOOKS (aaa.composition): audit, and for a plan's speeds or pools
+the RADIUS caches of every service on the plan or trialling it and the enforcement outbox of
+the online ones; a mass plan change does the same for each service moved.
 """
 
 from __future__ import annotations

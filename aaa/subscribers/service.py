@@ -1,7 +1,8 @@
 """Service (subscription) operations: create, read, edit, and the status state machine.
 
 They flush, never commit: the caller owns the transaction. Cache invalidation and the audit
-log follow from the flush itself (``aaa.subscribers.invalidation``, ``aaa.audit.tracking``).
+log follow from the flush itself: every change sets off the FLUSH_HOOKS (aaa.composition):
+audit, the RADIUS caches, the enforcement outbox of an online subscriber, the status webhooks.
 """
 
 from __future__ import annotations
