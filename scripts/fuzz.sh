@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export AAA_FUZZ_EXAMPLES="${AAA_FUZZ_EXAMPLES:-100000}"
-exec .venv/bin/pytest -q -p no:cacheprovider tests/test_fuzz.py --timeout 0 "$@"
+exec .venv/bin/pytest -q -p no:cacheprovider tests/integration/test_fuzz.py --timeout 0 "$@"

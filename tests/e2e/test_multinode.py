@@ -1,7 +1,7 @@
 """Two RADIUS nodes (`aaa radius`, separate processes and ports) and the admin API on one
 PostgreSQL and one Redis: a change made through the API reaches both nodes; leases handed out
 by both nodes at once from one small pool never collide. (Routines running once across nodes:
-tests/test_routines.py, with two scheduler processes.)"""
+tests/integration/test_routines.py, with two scheduler processes.)"""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from pyrad import packet
 from tests import radius_client as rc
 from tests.api_client import api_for
 from tests.conftest import REDIS_URL, fresh_pg_database, wait_for
-from tests.test_e2e import AAA, SECRET, free_port
+from tests.e2e.test_e2e import AAA, SECRET, free_port
 
 
 def node_config(tmp: Path, name: str, url: str) -> tuple[Path, int, int]:

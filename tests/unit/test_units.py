@@ -16,7 +16,7 @@ from aaa.radius.cache import SubscriberCache
 from aaa.radius.dedup import PENDING, ReplyCache
 from aaa.settings import SettingsError, load_settings
 from aaa.tables.changes import ChangeEvent
-from tests.test_decide import SUB
+from tests.unit.test_decide import SUB
 
 
 @pytest.mark.parametrize(
@@ -155,7 +155,7 @@ def test_settings_missing_file() -> None:
 
 
 def test_example_config_is_valid_and_complete() -> None:
-    example = Path(__file__).resolve().parents[1] / "config" / "aaa.toml"
+    example = Path(__file__).resolve().parents[2] / "config" / "aaa.toml"
     settings = load_settings(example)
     text = example.read_text()
     for section in ("radius", "accounting", "metrics", "api", "policy", "enforcer", "billing"):

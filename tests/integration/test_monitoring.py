@@ -15,7 +15,7 @@ from aaa import metrics  # noqa: F401  (registers every metric)
 from aaa.monitoring import DatabaseCollector
 from tests.api_client import Api
 
-CONFIG = Path(__file__).resolve().parent.parent / "config" / "monitoring"
+CONFIG = Path(__file__).resolve().parents[2] / "config" / "monitoring"
 METRIC = re.compile(r"\baaa_[a-z0-9_]+")
 SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "gauge": ("",)}
 

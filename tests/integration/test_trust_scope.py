@@ -17,7 +17,7 @@ import pytest
 
 from aaa.operators.permissions import PERMISSIONS
 from tests.api_client import CPF, CPF2, CPF3, Http, admin_app, person, served
-from tests.test_trust_api import PASSWORD
+from tests.integration.test_trust_api import PASSWORD
 
 NOTIFY_SECRET = "gateway-secret-0123456789"
 # Path parameters naming an object that belongs to one customer, hence to one city.

@@ -19,7 +19,7 @@ from aaa.tables.nas import Nas
 from aaa.vocabulary.ipam import PoolKind, PoolMode, ReleaseReason, SubnetPurpose
 from tests import radius_client as rc
 from tests.conftest import SECRET, RunningWorker, make_plan, make_service, make_subnet, wait_for
-from tests.test_server import auth_log
+from tests.integration.test_server import auth_log
 
 
 def _client(worker: RunningWorker) -> Any:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from aaa.nas.recipes import recipe
 from aaa.tables.nas import VendorProfile
-from tests.test_e2e import AAA
+from tests.e2e.test_e2e import AAA
 
 
 def test_nas_add_prints_the_routeros_commands_and_the_coa_port_agrees(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.api_client import CPF2, Api, fixed_subnet
-from tests.test_api import operator, setup_service
+from tests.integration.test_api import operator, setup_service
 
 
 def test_seed_000_fixed_ip_workflow(api: Api) -> None:

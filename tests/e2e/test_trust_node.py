@@ -18,7 +18,7 @@ import pytest
 
 from aaa.logs import configure, mask_credentials
 from tests.conftest import PG_URL, fresh_pg_database
-from tests.test_e2e import AAA, free_port
+from tests.e2e.test_e2e import AAA, free_port
 
 
 def config(tmp: Path, name: str, url: str, auth: int, acct: int, *, api: bool = True) -> Path:

@@ -36,9 +36,9 @@ from tests.conftest import (
     test_settings,
     wait_for,
 )
+from tests.e2e.test_e2e import AAA
 from tests.fakes.coa_responder import CoaResponder
 from tests.fakes.routeros_api import RouterOsFake
-from tests.test_e2e import AAA
 
 
 def test_wide_registrations_and_short_secrets_need_a_flag(http: Http, db_url: str, tmp_path: Path) -> None:

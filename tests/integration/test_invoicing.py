@@ -18,7 +18,7 @@ from aaa.tables.subscribers import Service
 from billing_bridge.billing_run import run_billing
 from billing_bridge.models import Charge
 from tests.api_client import Api
-from tests.test_api import setup_service
+from tests.integration.test_api import setup_service
 
 BOLETO = {"name": "Boleto", "fine_percent": "2.00", "interest_percent_month": "1.00"}
 

@@ -13,7 +13,7 @@ from aaa.subscribers.lifecycle import change_status
 from aaa.tables.subscribers import Service
 from aaa.vocabulary.subscribers import ServiceStatus
 from tests.api_client import Api
-from tests.test_api import setup_service
+from tests.integration.test_api import setup_service
 
 
 def hold_for_debt(factory: sessionmaker[Session], service_id: int, status: ServiceStatus) -> None:

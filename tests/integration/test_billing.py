@@ -27,8 +27,8 @@ from tests.api_client import Api
 from tests.conftest import make_service
 from tests.fakes.coa_responder import CoaResponder
 from tests.fakes.routeros_api import RouterOsFake
-from tests.test_api import operator, setup_service
-from tests.test_enforcement import add_nas, attempts, enforce, go_online, service, settings_for
+from tests.integration.test_api import operator, setup_service
+from tests.integration.test_enforcement import add_nas, attempts, enforce, go_online, service, settings_for
 
 ZONE = ZoneInfo("America/Sao_Paulo")
 RULE = {

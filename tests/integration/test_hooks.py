@@ -33,7 +33,7 @@ from billing_bridge.sources import charge_source
 from billing_bridge.webhooks import deliver_due, sign
 from tests.api_client import Api
 from tests.conftest import _pg_admin, make_service
-from tests.test_api import setup_service
+from tests.integration.test_api import setup_service
 
 GATEWAY_SECRET = "gateway-secret-0123456789"
 LOCAL = AddressPolicy.of(["127.0.0.0/8"])  # the receivers of these tests run on loopback
