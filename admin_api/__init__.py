@@ -1,1 +1,1 @@
-"""The admin HTTP API (FastAPI): operators, audit log, customers, plans, services. Next issue."""
+"""The admin HTTP API (FastAPI): operators, audit log, customers, plans, services, IPAM, billing."""

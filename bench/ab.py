@@ -33,7 +33,11 @@ def prepare(tree: Path, db: str) -> None:
         print(f"loading {db} with {tree} ...", flush=True)
         code = f"from bench import dataset; dataset.load_ours({url!r})"
         subprocess.run([sys.executable, "-c", code], cwd=tree, env=env, check=True)
-    code = f"from aaa.db.migrate import upgrade; upgrade({url!r})"
+    # aaa.db.migrate (aaa.db.schema in checkouts before the package moves)
+    code = (
+        "try:\n from aaa.db.migrate import upgrade\nexcept ImportError:\n from aaa.db.schema import upgrade\n"
+        f"upgrade({url!r})"
+    )
     subprocess.run([sys.executable, "-c", code], cwd=tree, env=env, check=True)
 
 

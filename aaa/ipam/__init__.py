@@ -1,1 +1,1 @@
-"""IP address management: folders, subnets, fixed and dynamic assignments, IPv6 delegation. A later issue."""
+"""IP address management: folders, subnets, pools, fixed and dynamic assignments, IPv6 delegation."""

@@ -17,7 +17,7 @@ from tests.integration.test_api import setup_service
 
 
 def hold_for_debt(factory: sessionmaker[Session], service_id: int, status: ServiceStatus) -> None:
-    """What the billing routine does (billing issue); the API has no direct way on purpose."""
+    """What the billing routine does; the API has no direct way on purpose."""
     with factory.begin() as s:
         act_as(s, Actor("scheduler", "local"))
         change_status(s, s.get(Service, service_id), status, reason="invoice 12 overdue")  # type: ignore[arg-type]

@@ -305,7 +305,7 @@ def test_a_late_stop_does_not_free_a_lease_offered_again(factory: sessionmaker[S
 
 
 def test_a_blocked_pool_leases_like_any_other(factory: sessionmaker[Session]) -> None:
-    """The policies issue sends suspended subscribers here (Framed-Pool, or a server lease)."""
+    """The suspension policy sends suspended subscribers here (Framed-Pool, or a server lease)."""
     with factory.begin() as s:
         nas = make_nas(s)
         blocked = subnets.add_pool(s, "bloqueados", PoolKind.IPV4, PoolMode.SERVER)

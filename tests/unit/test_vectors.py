@@ -1,6 +1,6 @@
 """Every published RFC vector in ../shared/vectors/published.json, against our own code.
 
-RouterOS API vectors belong to the MikroTik adapter (policies issue) and are not used here.
+RouterOS API vectors belong to the MikroTik adapter (aaa.enforcement.routeros) and are not used here.
 """
 
 from __future__ import annotations
