@@ -12,7 +12,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy.orm import Session, sessionmaker
 
 from aaa import metrics  # noqa: F401  (registers every metric)
-from aaa.monitoring import DatabaseCollector
+from aaa.composition import database_collector
 from tests.api_client import Api
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "monitoring"
@@ -22,7 +22,7 @@ SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), 
 
 def known_metrics(factory: sessionmaker[Session]) -> set[str]:
     """Every sample name our processes can expose: the registry's and the scrape-time gauges."""
-    families = [*REGISTRY.collect(), *DatabaseCollector(factory).collect()]
+    families = [*REGISTRY.collect(), *database_collector(factory).collect()]
     return {f.name + suffix for f in families for suffix in SUFFIXES.get(f.type, ("",))}
 
 
