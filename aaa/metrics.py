@@ -55,6 +55,9 @@ ACCT_SPOOL_ERRORS = Counter(
 ACCT_FAILURES = Counter("aaa_acct_commit_failures_total", "Group commits that failed (no response sent)")
 CACHE_LOOKUPS = Counter("aaa_cache_lookups_total", "Subscriber snapshot lookups", ["result"])
 CACHE_INVALIDATIONS = Counter("aaa_cache_invalidations_total", "Cache entries invalidated", ["kind"])
+CACHE_SESSION_UPDATES = Counter(
+    "aaa_cache_session_updates_total", "Open sessions changed in place in the snapshots", ["change"]
+)
 AUTHLOG_DROPPED = Counter("aaa_authlog_dropped_total", "Auth log rows dropped because the buffer was full")
 IPAM_LEASES = Counter(
     "aaa_ipam_leases_total", "Server-side address leases by outcome", ["outcome", "pool"]

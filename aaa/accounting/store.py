@@ -34,6 +34,7 @@ from sqlalchemy import (
     select,
     true,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -44,6 +45,7 @@ from sqlalchemy.types import TypeEngine
 
 from aaa.accounting.records import AcctRecord, StatusType
 from aaa.changes.feed import Change, announce, record_changes
+from aaa.changes.sessions import closed_key, opened_key, read_opened, session_closed
 from aaa.db.base import utcnow
 from aaa.ipam.allocator import STOP_SLACK, lower_free_from, release_nas, release_on_stop, release_stopped
 from aaa.tables.accounting import AcctSession, ClosedBy
@@ -242,29 +244,41 @@ def _merge_batch() -> Any:
     retired = _retire(prepared).returning(AcctSession.login).cte("retired")
     merged = (
         stmt.on_conflict_do_update(index_elements=_KEY, set_=_merge("postgresql", stmt), where=_current(stmt))
-        .returning(t.login, (literal_column("xmax") == 0).label("inserted"), t.stop_time)  # xmax 0: inserted
+        .returning(
+            t.login,
+            (literal_column("xmax") == 0).label("inserted"),  # xmax 0: inserted
+            t.stop_time,
+            *(t[name] for name in _OPENED_FIELDS[1:]),
+        )
         .cte("merged")
     )
     # An Interim whose Start was lost opens a session too: "new" is "inserted and open", or a
-    # stopped session's key reused by a Start.
+    # stopped session's key reused by a Start. Each goes into the feed with what the workers'
+    # snapshots keep of it (aaa.changes.sessions), and so does each session a Stop closed.
     opened = (
-        select(merged.c.login)
+        select(merged)
         .where(
             or_(merged.c.inserted, merged.c.login.in_(select(retired.c.login))),
             merged.c.stop_time.is_(None),
         )
-        .distinct()
         .subquery()
     )
-    news = select(
-        func.string_agg(opened.c.login, aggregate_order_by(literal("\n"), opened.c.login)).label("logins")
-    ).cte("news")
+    closed = select(merged).where(merged.c.stop_time.is_not(None)).subquery()
+    news = select(_keys(opened, _OPENED_FIELDS).label("opened")).cte("news")
+    ends = select(_keys(closed, _CLOSED_FIELDS).label("closed")).cte("ends")
     now = bindparam("now", type_=DateTime(timezone=True))
     announced = (
         insert(ChangeEvent)
         .from_select(
             ["kind", "keys", "created_at"],
-            select(literal(ChangeKind.SESSION.value), news.c.logins, now).where(news.c.logins.is_not(None)),
+            union_all(
+                select(literal(ChangeKind.SESSION_OPEN.value), news.c.opened, now).where(
+                    news.c.opened.is_not(None)
+                ),
+                select(literal(ChangeKind.SESSION_CLOSE.value), ends.c.closed, now).where(
+                    ends.c.closed.is_not(None)
+                ),
+            ),
         )
         .returning(ChangeEvent.id)
         .cte("announced")
@@ -287,7 +301,21 @@ def _merge_batch() -> Any:
         .subquery()
     )
     lowered = lower_free_from(lowest.c.subnet_id, lowest.c.first).returning(Subnet.id).cte("lowered")
-    return select(news.c.logins).add_cte(announced, lowered)
+    result = func.concat(func.coalesce(news.c.opened, ""), _SEPARATOR, func.coalesce(ends.c.closed, ""))
+    return select(result).select_from(news.join(ends, true())).add_cte(announced, lowered)
+
+
+# What a session change carries (aaa.changes.sessions), in its key's order.
+_OPENED_FIELDS = ("login", "nas_id", "acct_session_id", "calling_station_id", "nas_port_id", "start_time")
+_CLOSED_FIELDS = ("login", "nas_id", "acct_session_id")
+_SEPARATOR = "\x1e"  # between the opened and the closed keys in the merge's result
+_OPEN, _CLOSE = ChangeKind.SESSION_OPEN.value, ChangeKind.SESSION_CLOSE.value
+
+
+def _keys(rows: Any, names: tuple[str, ...]) -> Any:
+    """The rows as change-feed keys: one JSON array each, newline-joined (NULL for none)."""
+    key = cast(func.json_build_array(*(rows.c[name] for name in names)), Text())
+    return func.string_agg(key, aggregate_order_by(literal("\n"), rows.c.login))
 
 
 def _values(rec: AcctRecord, event: Any, before: Callable[[Any, int], Any]) -> list[Any]:
@@ -420,16 +448,24 @@ def merge_statement(dialect: Dialect, records: Sequence[AcctRecord], now: dateti
     return merge.sql, merge.params(_json_batch(records), now)
 
 
-def opened(logins: str | None) -> set[str]:
-    """The logins that got a new open session, from the merge's result (already written into
-    the change feed by the statement itself)."""
-    return set(logins.split("\n")) if logins else set()
+def feed_changes(result: str | None) -> list[Change]:
+    """The session changes the merge wrote into the feed, from its result, to publish them."""
+    if not result:
+        return []
+    opened, _, closed = result.partition(_SEPARATOR)
+    return [(_OPEN, key) for key in opened.split("\n") if key] + [
+        (_CLOSE, key) for key in closed.split("\n") if key
+    ]
 
 
-def merge_batch(connection: Connection, records: Sequence[AcctRecord], now: datetime) -> set[str]:
-    """The merge inside a caller's transaction; returns the logins that got a new open session."""
+def opened_logins(changes: Iterable[Change]) -> set[str]:
+    return {read_opened(key)[0] for kind, key in changes if kind == _OPEN}
+
+
+def merge_batch(connection: Connection, records: Sequence[AcctRecord], now: datetime) -> list[Change]:
+    """The merge inside a caller's transaction; returns the session changes it wrote."""
     sql, params = merge_statement(connection.dialect, records, now)
-    return opened(connection.exec_driver_sql(sql, params).scalar())
+    return feed_changes(connection.exec_driver_sql(sql, params).scalar())
 
 
 def single_statement(dialect: str, records: Sequence[AcctRecord]) -> bool:
@@ -443,23 +479,24 @@ def single_statement(dialect: str, records: Sequence[AcctRecord]) -> bool:
 def apply_records(session: Session, records: Iterable[AcctRecord]) -> set[str]:
     """Apply one batch (group commit); returns the logins that got a new open session.
 
-    Only new sessions go into the change feed: a worker that missed one could accept a login
-    over its Simultaneous-Use limit. A closed session needs no event, because a worker that
-    still counts it rechecks the database before it rejects anyone for it.
+    Every session opened and every session a Stop closed goes into the change feed with what
+    the workers' snapshots keep of it (aaa.changes.sessions): they update the login's open
+    sessions in place, so neither a Start nor a Stop costs a snapshot reload.
     """
     records = list(records)
     connection = session.connection()  # Core execution: the ORM adds nothing here but overhead
     per_session = [r for r in records if r.status in _PER_SESSION]
     now = utcnow()
     if connection.dialect.name == "postgresql":
-        changed: set[str] = set()
+        changes: list[Change] = []
         for batch in _rounds(per_session):
-            changed |= merge_batch(connection, batch, now)  # feed rows written by the statement
-        announce(session, [(ChangeKind.SESSION, login) for login in sorted(changed)])
+            changes += merge_batch(connection, batch, now)  # feed rows written by the statement
+        announce(session, changes)
     else:
-        changed = _merge_rows(connection, per_session)
+        changes = _merge_rows(connection, per_session)
         release_stopped(connection, [_stop(r) for r in per_session if r.status is StatusType.STOP], now)
-        record_changes(session, [(ChangeKind.SESSION, login) for login in sorted(changed)])
+        record_changes(session, changes)
+    changed = opened_logins(changes)
     for rec in records:
         if rec.status in (StatusType.ACCOUNTING_ON, StatusType.ACCOUNTING_OFF):
             _close_nas(session, rec)
@@ -480,15 +517,16 @@ def read_nas_sessions_closed(key: str) -> tuple[int, datetime]:
     return int(nas_id), datetime.fromisoformat(until)
 
 
-def _merge_rows(connection: Connection, records: list[AcctRecord]) -> set[str]:
-    """SQLite: the upsert row by row, in arrival order. Returns the logins of the sessions it
-    opened: not stored before, and not first seen as a Stop (like ``_merge_batch``)."""
+def _merge_rows(connection: Connection, records: list[AcctRecord]) -> list[Change]:
+    """SQLite: the upsert row by row, in arrival order. Returns the session changes: the
+    sessions it opened (not stored before, and not first seen as a Stop, like ``_merge_batch``)
+    and those a Stop closed."""
     if not records:  # an empty parameter list would run one parameterless INSERT
-        return set()
-    first: dict[tuple[int, str, str], StatusType] = {}
+        return []
+    first: dict[tuple[int, str, str], AcctRecord] = {}
     for r in records:
-        first.setdefault((r.nas_id, r.acct_session_id, r.login), r.status)
-    opening = [key for key, status in first.items() if status is not StatusType.STOP]
+        first.setdefault((r.nas_id, r.acct_session_id, r.login), r)
+    opening = [key for key, r in first.items() if r.status is not StatusType.STOP]
     t = AcctSession
     known = (
         {
@@ -502,7 +540,7 @@ def _merge_rows(connection: Connection, records: list[AcctRecord]) -> set[str]:
         if opening
         else set()
     )
-    reopened: set[str] = set()
+    reopened: set[tuple[int, str, str]] = set()
     run: list[dict[str, Any]] = []
     for rec in records:
         if rec.status is StatusType.START:  # may reuse a stopped session's key: retire that first
@@ -521,19 +559,31 @@ def _merge_rows(connection: Connection, records: list[AcctRecord]) -> set[str]:
             stopped = copied.scalar()
             row = _row(rec)
             if stopped is not None:  # copied aside: this Start takes the key over
-                reopened.add(rec.login)
+                reopened.add((rec.nas_id, rec.acct_session_id, rec.login))
                 row["previous_stop"] = stopped
             run.append(row)
             continue
         run.append(_row(rec))
     if run:
         connection.execute(_upsert_rows(), run)
-    return {login for key in opening if key not in known for login in key[2:]} | reopened
+    new = [key for key in opening if key not in known or key in reopened]
+    stopped = {(r.nas_id, r.acct_session_id, r.login) for r in records if r.status is StatusType.STOP}
+    return [(_OPEN, _opened_key(first[key])) for key in new if key not in stopped] + [
+        (_CLOSE, closed_key(login, nas_id, sid)) for nas_id, sid, login in sorted(stopped)
+    ]
+
+
+def _opened_key(rec: AcctRecord) -> str:
+    start = rec.event_time - timedelta(seconds=rec.session_time)
+    return opened_key(
+        rec.login, rec.nas_id, rec.acct_session_id, rec.calling_station_id, rec.nas_port_id, start
+    )
 
 
 def reap(session: Session, now: datetime, multiplier: float, default_interval: int) -> list[str]:
     """Close sessions the NAS forgot: no update for ``multiplier`` interim intervals."""
     closed: list[str] = []
+    changes: list[Change] = []
     t = AcctSession
     for nas_id, interval in session.execute(select(Nas.id, Nas.interim_interval)).all():
         limit = timedelta(seconds=multiplier * (interval or default_interval or 300))
@@ -541,10 +591,12 @@ def reap(session: Session, now: datetime, multiplier: float, default_interval: i
             update(t)
             .where(t.nas_id == nas_id, t.stop_time.is_(None), t.last_update < now - limit)
             .values(stop_time=t.last_update, closed_by=ClosedBy.TIMEOUT, terminate_cause="Stale-Session")
-            .returning(t.login)
+            .returning(t.login, t.acct_session_id)
             .execution_options(synchronize_session=False)
         ).all()
-        closed.extend(row[0] for row in rows)
+        closed.extend(login for login, _ in rows)
+        changes.extend(session_closed(login, nas_id, sid) for login, sid in rows)
+    record_changes(session, changes)  # the workers stop counting them, in place
     return closed
 
 

@@ -21,11 +21,10 @@ from aaa import metrics
 from aaa.accounting.loop_merge import LoopMerge
 from aaa.accounting.records import AcctRecord
 from aaa.accounting.spool import Spool, spool_bytes
-from aaa.accounting.store import apply_records, merge_statement, opened, single_statement
+from aaa.accounting.store import apply_records, feed_changes, merge_statement, single_statement
 from aaa.changes.feed import publish
 from aaa.db.base import utcnow
 from aaa.db.engine import writer_engine
-from aaa.tables.changes import ChangeKind
 
 log = logging.getLogger(__name__)
 
@@ -218,8 +217,7 @@ class AcctWriter(Generic[T]):
             return failed
 
     async def _announce(self, merged: Awaitable[str | None]) -> None:
-        changed = opened(await merged)
-        publish(self._factory, [(ChangeKind.SESSION, login) for login in sorted(changed)])
+        publish(self._factory, feed_changes(await merged))
 
     def _transaction(self, records: list[AcctRecord]) -> None:
         with self._factory.begin() as session:

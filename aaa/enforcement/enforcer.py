@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from aaa import metrics
 from aaa.changes.feed import ChangeCursor, latest_id
+from aaa.changes.sessions import login_of
 from aaa.db.base import utcnow
 from aaa.enforcement.coa import Answer, DynamicAuthClient
 from aaa.enforcement.routeros import RouterOsError, connect
@@ -152,7 +153,11 @@ class Enforcer:
 
     def _queue_over_limit(self, cursor: ChangeCursor) -> None:
         with self.factory.begin() as session:
-            logins = {key for kind, key in cursor.poll(session) if kind == ChangeKind.SESSION}
+            logins = {
+                login
+                for kind, key in cursor.poll(session)
+                if kind != ChangeKind.SESSION_CLOSE and (login := login_of(kind, key))
+            }
             queued = queue_over_limit(session, logins)
         if queued:
             log.warning("services %s are over their Simultaneous-Use limit; ending the surplus", queued)

@@ -17,6 +17,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from aaa import metrics
+from aaa.changes.feed import record_changes
+from aaa.changes.sessions import session_closed
 from aaa.db.base import utcnow
 from aaa.enforcement.routeros import ActiveSession, RouterOsError, connect
 from aaa.enforcement.targets import load_targets, nas_target
@@ -89,6 +91,7 @@ def _reconcile_nas(factory: sessionmaker[Session], settings: Settings, nas: Nas,
                     .values(stop_time=now, closed_by=ClosedBy.RECONCILE, terminate_cause="NAS-Reconcile")
                     .execution_options(synchronize_session=False)
                 )
+                record_changes(session, [session_closed(s.login, s.nas_id, s.acct_session_id) for s in gone])
             report.closed = [f"{s.login} ({s.acct_session_id})" for s in gone]
             known = {s.login for s in open_sessions}
             report.unknown = sorted(

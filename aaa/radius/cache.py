@@ -1,7 +1,8 @@
 """Per-worker subscriber snapshots: the reason an Access-Request needs no SQL.
 
-Entries live until the change feed says their login changed; unknown logins are remembered
-for a short time so a flood of bad logins cannot turn into a flood of queries.
+Entries live until the change feed says their subscriber changed; a session opened or closed
+changes the entry's open sessions in place. Unknown logins are remembered for a short time so a
+flood of bad logins cannot turn into a flood of queries.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ _HIT = metrics.CACHE_LOOKUPS.labels("hit")
 _MISS = metrics.CACHE_LOOKUPS.labels("miss")
 _NEGATIVE = metrics.CACHE_LOOKUPS.labels("negative")
 _STALE = metrics.CACHE_LOOKUPS.labels("stale")  # served while the database was unreachable
+_OPENED = metrics.CACHE_SESSION_UPDATES.labels("opened")
+_CLOSED = metrics.CACHE_SESSION_UPDATES.labels("closed")
 
 
 @dataclass(slots=True)
@@ -73,6 +76,30 @@ class SubscriberCache:
             metrics.CACHE_INVALIDATIONS.labels(kind).inc()
             if entry.subscriber is not None:
                 self._stale[login] = entry
+
+    def session_opened(self, login: str, opened: OpenSession) -> None:
+        """Accounting opened a session of ``login``: its snapshot counts it, in place (one not
+        cached is loaded with its sessions at its next request)."""
+        for entries in (self._entries, self._stale):
+            entry = entries.get(login)
+            if entry is not None and entry.subscriber is not None:
+                kept = tuple(
+                    s
+                    for s in entry.sessions
+                    if s.nas_id != opened.nas_id or s.acct_session_id != opened.acct_session_id
+                )
+                entry.sessions = (*kept, opened)
+        _OPENED.inc()
+
+    def session_closed(self, login: str, nas_id: int, acct_session_id: str) -> None:
+        """A Stop (or the reaper) closed a session of ``login``: its snapshot no longer counts it."""
+        for entries in (self._entries, self._stale):
+            entry = entries.get(login)
+            if entry is not None and entry.sessions:
+                entry.sessions = tuple(
+                    s for s in entry.sessions if s.nas_id != nas_id or s.acct_session_id != acct_session_id
+                )
+        _CLOSED.inc()
 
     def close_nas_sessions(self, nas_id: int, until: datetime) -> None:
         """Accounting-On/Off: the NAS's sessions started by ``until`` (or at an unknown time)

@@ -28,6 +28,7 @@ from aaa.accounting.writer import AcctWriter, unreachable
 from aaa.changes.feed import Change, install_publisher
 from aaa.changes.listener import ChangeListener
 from aaa.changes.redis_bus import RedisBus
+from aaa.changes.sessions import read_closed, read_opened
 from aaa.db.base import utcnow
 from aaa.ipam.allocator import NoSuchPool, PoolExhausted, lease
 from aaa.ipam.pools import load_pools
@@ -160,7 +161,11 @@ class RadiusWorker:
                 reload_nas = True
                 continue
             self._epoch += 1  # a load that began before this change is not cached
-            if kind == ChangeKind.NAS_SESSIONS:
+            if kind == ChangeKind.SESSION_OPEN:
+                self.cache.session_opened(*read_opened(key))
+            elif kind == ChangeKind.SESSION_CLOSE:
+                self.cache.session_closed(*read_closed(key))
+            elif kind == ChangeKind.NAS_SESSIONS:
                 self.cache.close_nas_sessions(*read_nas_sessions_closed(key))
             else:
                 self.cache.invalidate(key, kind)

@@ -13,7 +13,11 @@ from aaa.db.base import Base, UtcDateTime, utcnow
 
 class ChangeKind(StrEnum):
     SERVICE = "service"  # key: login; the subscriber snapshot changed
-    SESSION = "session"  # key: login; its open sessions changed
+    SESSION = "session"  # key: login; its open sessions changed, reload them
+    # key: JSON [login, NAS id, Acct-Session-Id, Calling-Station-Id, NAS-Port-Id, start]: a
+    # session opened; workers add it to the login's snapshot in place (aaa.changes.sessions)
+    SESSION_OPEN = "session_open"
+    SESSION_CLOSE = "session_close"  # key: JSON [login, NAS id, Acct-Session-Id]: it closed
     NAS = "nas"  # key: NAS id; the NAS registry changed
     # key: "<NAS id> <ISO time>": Accounting-On/Off closed the NAS's sessions started by then
     NAS_SESSIONS = "nas_sessions"

@@ -17,6 +17,7 @@ from aaa.accounting.records import AcctRecord, StatusType
 from aaa.accounting.store import apply_records, history, reap
 from aaa.accounting.writer import AcctWriter
 from aaa.changes.feed import install_publisher, latest_id
+from aaa.changes.sessions import read_closed, read_opened
 from aaa.db.base import UtcDateTime
 from aaa.db.migrate import is_current
 from aaa.models import metadata
@@ -223,9 +224,22 @@ def test_a_group_commit_is_one_statement_on_postgresql(factory: Any, tmp_path: P
     else:
         assert one_batch > 1, statements
     assert len(statements) > one_batch + 1  # the repeated session: rounds in a transaction
-    # New open sessions only: a Start, and an Interim whose Start was lost; not a known session
-    # nor one first seen by its Stop.
-    assert sorted(key for _, key in published) == ["joao", "maria", "maria"]
+    # Sessions opened (a Start, an Interim whose Start was lost; not a known session nor one first
+    # seen by its Stop) and closed, each with what the workers' snapshots keep of it.
+    opened = {
+        f"{login}:{s.acct_session_id}": s
+        for kind, key in published
+        if kind == "session_open"
+        for login, s in [read_opened(key)]
+    }
+    closed = sorted(
+        "{}:{}".format(*read_closed(key)[::2]) for kind, key in published if kind == "session_close"
+    )
+    # PostgreSQL merges a session twice in one batch in rounds (opened, then closed); SQLite
+    # row by row in one transaction (only closed).
+    assert sorted(opened) == ["joao:lost-start", "maria:new", *(["maria:twice"] if postgres else [])]
+    assert opened["maria:new"].start_time == exact and opened["joao:lost-start"].start_time == T0
+    assert closed == ["ana:never-started", "maria:twice"]
     assert latest_id_of(factory) > before
     rows = sessions(factory)
     assert rows["known"].input_octets == 5 and rows["never-started"].stop_time is not None

@@ -1,0 +1,117 @@
+"""Sessions change in place: an Accounting Start, Stop, the reaper and the reconciler update the
+login's open sessions in every worker's snapshot from the change itself, so a subscriber who
+connects, disconnects and dials again is answered from memory, with no snapshot reload."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from pyrad import packet
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
+from aaa.accounting.store import reap
+from aaa.changes.feed import latest_id
+from aaa.db.base import utcnow
+from aaa.tables.accounting import AcctSession
+from tests import radius_client as rc
+from tests.conftest import SECRET, RunningWorker, make_nas, make_service, wait_for
+
+MAC = "AA:BB:CC:00:00:01"
+OTHER_MAC = "AA:BB:CC:00:00:02"
+
+
+@pytest.fixture
+def nas(worker: RunningWorker) -> Any:
+    return rc.client(worker.auth_port, worker.acct_port, SECRET)
+
+
+def sessions_cached(worker: RunningWorker, login: str) -> list[str] | None:
+    entry = worker.worker.cache._entries.get(login)
+    return None if entry is None else [s.acct_session_id for s in entry.sessions]
+
+
+class Loads:
+    """Statements that load a snapshot or open sessions (the request path's database reads)."""
+
+    def __init__(self, factory: sessionmaker[Session]):
+        self.engine = factory.kw["bind"]
+        self.seen: list[str] = []
+
+    def __enter__(self) -> Loads:
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+    def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if threading.current_thread().name.startswith("snapshot-load"):
+            self.seen.append(statement)
+
+
+def test_start_and_stop_change_the_snapshot_without_a_reload(
+    worker: RunningWorker, nas: Any, factory: sessionmaker[Session]
+) -> None:
+    with factory.begin() as s:
+        make_service(s, login="maria", password="maria-pass", simultaneous_use=1)
+    with factory() as s:
+        last = latest_id(s)
+    assert wait_for(lambda: worker.worker.listener.cursor.low >= last)
+    accept = rc.pap(nas, "maria", "maria-pass", Calling_Station_Id=MAC, NAS_Port_Id="ether1")
+    assert rc.send(nas, accept).code == packet.AccessAccept  # loads the snapshot
+    assert sessions_cached(worker, "maria") == []
+
+    with Loads(factory) as loads:
+        start = rc.accounting(nas, "Start", "maria", "81a00001", Calling_Station_Id=MAC, NAS_Port_Id="ether1")
+        assert rc.send(nas, start).code == packet.AccountingResponse
+        assert wait_for(lambda: sessions_cached(worker, "maria") == ["81a00001"])
+
+        # Another CPE is over the limit: rejected from memory (the open session is known).
+        other = rc.pap(nas, "maria", "maria-pass", Calling_Station_Id=OTHER_MAC, NAS_Port_Id="ether2")
+        assert rc.send(nas, other).code == packet.AccessReject
+        loads_after_reject = len(loads.seen)  # the reject rechecked the database once (a Stop may race it)
+
+        stop = rc.accounting(nas, "Stop", "maria", "81a00001", Calling_Station_Id=MAC, Acct_Session_Time=60)
+        assert rc.send(nas, stop).code == packet.AccountingResponse
+        assert wait_for(lambda: sessions_cached(worker, "maria") == [])
+
+        # Dialling again after the Stop: answered from memory.
+        for _ in range(5):
+            assert rc.send(nas, rc.pap(nas, "maria", "maria-pass", Calling_Station_Id=MAC)).code == (
+                packet.AccessAccept
+            )
+    assert loads_after_reject > 0  # the counter works
+    assert len(loads.seen) == loads_after_reject, loads.seen[loads_after_reject:]
+
+
+def test_the_reaper_closes_cached_sessions_in_place(
+    worker: RunningWorker, nas: Any, factory: sessionmaker[Session]
+) -> None:
+    with factory.begin() as s:
+        nas_id = make_nas(s, address="127.0.0.2", name="other")
+        make_service(s, login="joao", password="joao-pass", simultaneous_use=1)
+        old = utcnow() - timedelta(hours=2)
+        s.add(
+            AcctSession(
+                nas_id=nas_id, acct_session_id="stale1", login="joao", start_time=old, last_update=old
+            )
+        )
+    with factory() as s:
+        last = latest_id(s)
+    assert wait_for(lambda: worker.worker.listener.cursor.low >= last)  # joao's creation is applied
+    assert rc.send(nas, rc.pap(nas, "joao", "joao-pass", Calling_Station_Id=MAC)).code == (
+        packet.AccessReject
+    )  # the stale session counts
+    assert sessions_cached(worker, "joao") == ["stale1"]
+    with factory.begin() as s:
+        assert reap(s, utcnow(), 3.0, 300) == ["joao"]
+    assert wait_for(lambda: sessions_cached(worker, "joao") == [])
+    with Loads(factory) as loads:
+        assert rc.send(nas, rc.pap(nas, "joao", "joao-pass", Calling_Station_Id=MAC)).code == (
+            packet.AccessAccept
+        )
+    assert loads.seen == []
