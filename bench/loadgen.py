@@ -106,6 +106,34 @@ def sequential_start_builder(users: list[tuple[str, str]], secret: bytes, prefix
     return build
 
 
+def wave_builder(users: list[tuple[str, str]], secret: bytes) -> Builder:
+    """An accounting wave over ``users``: a Start for each, then an Interim-Update for each, then
+    a Stop for each (3 x len(users) requests; session ids new to every wave). What a PPPoE
+    concentrator sends as its subscribers connect and leave."""
+    prefix = f"w{os.getpid():x}{random.Random().randrange(1 << 16):04x}"
+    state = {"n": 0}
+
+    def build(ident: int, authenticator: bytes) -> bytes:
+        n = state["n"]
+        state["n"] += 1
+        kind, i = divmod(n, len(users))
+        kind = min(kind, 2)
+        body = (
+            _attr(40, struct.pack("!I", (1, 3, 2)[kind]))
+            + _attr(44, f"{prefix}{i:08x}".encode())
+            + _common(users[i][0], "AA:BB:CC:00:00:01")
+            + _attr(8, bytes([100, 64 + (i >> 16 & 63), i >> 8 & 255, i & 255]))
+        )
+        if kind:
+            body += _attr(46, struct.pack("!I", 300 * kind)) + _attr(42, struct.pack("!I", 1000 * kind))
+        if kind == 2:
+            body += _attr(49, struct.pack("!I", 1))
+        raw = struct.pack("!BBH", 4, ident, 20 + len(body)) + b"\x00" * 16 + body
+        return raw[:4] + hashlib.md5(raw + secret).digest() + raw[20:]
+
+    return build
+
+
 def chap_builder(users: list[tuple[str, str]], secret: bytes) -> Builder:
     rnd = random.Random(2)
 
