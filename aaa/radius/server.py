@@ -16,7 +16,7 @@ import socket
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -89,7 +89,9 @@ class RadiusWorker:
         self.listener = ChangeListener(factory, self.apply_changes, r.change_poll_interval, bus)
         self._loader = ThreadPoolExecutor(2, thread_name_prefix="snapshot-load")
         self._leaser = ThreadPoolExecutor(2, thread_name_prefix="ipam-lease")
-        self._epoch = 0  # bumped on every invalidation; a load that raced one is not cached
+        # Snapshot loads in flight, by login: concurrent misses for one login share one load; a
+        # change to the login while it runs makes it stale (answered, never cached).
+        self._loading: dict[str, _Load] = {}
         self._reject_when_down = r.database_down == "reject"
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -160,17 +162,29 @@ class RadiusWorker:
             if kind == ChangeKind.NAS:
                 reload_nas = True
                 continue
-            self._epoch += 1  # a load that began before this change is not cached
             if kind == ChangeKind.SESSION_OPEN:
-                self.cache.session_opened(*read_opened(key))
+                login, opened = read_opened(key)
+                self._stale_load(login)
+                self.cache.session_opened(login, opened)
             elif kind == ChangeKind.SESSION_CLOSE:
-                self.cache.session_closed(*read_closed(key))
+                login, nas_id, session_id = read_closed(key)
+                self._stale_load(login)
+                self.cache.session_closed(login, nas_id, session_id)
             elif kind == ChangeKind.NAS_SESSIONS:
+                for load in self._loading.values():
+                    load.stale = True
                 self.cache.close_nas_sessions(*read_nas_sessions_closed(key))
             else:
+                self._stale_load(key)
                 self.cache.invalidate(key, kind)
         if reload_nas and self._loop is not None:
             self._spawn(self._reload_nas())
+
+    def _stale_load(self, login: str) -> None:
+        """A load of ``login`` in flight began before this change: it answers, it is not cached."""
+        load = self._loading.get(login)
+        if load is not None:
+            load.stale = True
 
     async def _reload_nas(self) -> None:
         def load() -> tuple[NasDirectory, IspPolicy]:
@@ -301,10 +315,8 @@ class RadiusWorker:
     async def _auth_after_load(
         self, req: Request, nas: NasEntry, addr: Address, key: Key, login: str, started: float
     ) -> None:
-        epoch = self._epoch
-        assert self._loop is not None
         try:
-            subscriber, sessions = await self._loop.run_in_executor(self._loader, self._load, login)
+            subscriber, sessions = await self._shared_load(login)
         except Exception as exc:
             serve_stale = unreachable(exc) and not self._reject_when_down
             last = self.cache.stale(login) if serve_stale else None
@@ -324,11 +336,28 @@ class RadiusWorker:
                 started,
             )
             return
-        if epoch == self._epoch:
-            self.cache.put(login, subscriber, sessions)
         self._answer_auth(req, nas, addr, key, subscriber, sessions, started, fresh=True)
 
-    def _load(self, login: str) -> tuple[Subscriber | None, tuple[OpenSession, ...]]:
+    def _shared_load(self, login: str) -> asyncio.Future[Loaded]:
+        """The login's snapshot and open sessions from the database: one load for every request
+        that misses while it runs, cached when it ends unless the login changed meanwhile."""
+        load = self._loading.get(login)
+        if load is None or load.stale:
+            assert self._loop is not None
+            load = _Load(self._loop.run_in_executor(self._loader, self._load, login))
+            self._loading[login] = load
+            load.future.add_done_callback(lambda _: self._loaded(login, load))
+        else:
+            metrics.CACHE_LOOKUPS.labels("shared_load").inc()
+        return load.future
+
+    def _loaded(self, login: str, load: _Load) -> None:
+        if self._loading.get(login) is load:
+            del self._loading[login]
+        if not load.stale and not load.future.cancelled() and load.future.exception() is None:
+            self.cache.put(login, *load.future.result())
+
+    def _load(self, login: str) -> Loaded:
         with self.factory() as session:
             subscriber = load_subscriber(session, login)
             sessions = load_open_sessions(session, login) if subscriber else ()
@@ -526,3 +555,12 @@ class RadiusWorker:
         outcome = "stored" if error is None else "not_stored"
         for name, count in answered.items():
             metrics.child(metrics.RADIUS_REQUESTS, "accounting", outcome, name).inc(count)
+
+
+Loaded = tuple[Subscriber | None, tuple[OpenSession, ...]]
+
+
+@dataclass(slots=True)
+class _Load:
+    future: asyncio.Future[Loaded]
+    stale: bool = False

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 from pyrad import packet
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from aaa import metrics
 from aaa.accounting.store import reap
 from aaa.changes.feed import latest_id
 from aaa.db.base import utcnow
@@ -27,6 +28,10 @@ OTHER_MAC = "AA:BB:CC:00:00:02"
 @pytest.fixture
 def nas(worker: RunningWorker) -> Any:
     return rc.client(worker.auth_port, worker.acct_port, SECRET)
+
+
+def shared_loads() -> float:
+    return metrics.CACHE_LOOKUPS.labels("shared_load")._value.get()
 
 
 def sessions_cached(worker: RunningWorker, login: str) -> list[str] | None:
@@ -115,3 +120,33 @@ def test_the_reaper_closes_cached_sessions_in_place(
             packet.AccessAccept
         )
     assert loads.seen == []
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_concurrent_misses_for_one_login_share_one_load(
+    worker: RunningWorker, factory: sessionmaker[Session]
+) -> None:
+    """Requests that miss while a load of their login runs wait for that load (PostgreSQL: a
+    lock on the service table holds the load until every request has arrived)."""
+    with factory.begin() as s:
+        make_service(s, login="ana", password="ana-pass")
+    with factory() as s:
+        last = latest_id(s)
+    assert wait_for(lambda: worker.worker.listener.cursor.low >= last)
+    clients = [rc.client(worker.auth_port, worker.acct_port, SECRET) for _ in range(6)]
+    replies: list[int] = []
+    with Loads(factory) as loads, factory() as locker:
+        locker.execute(text("LOCK TABLE service IN ACCESS EXCLUSIVE MODE"))
+        threads = [
+            threading.Thread(target=lambda c=c: replies.append(rc.send(c, rc.pap(c, "ana", "ana-pass")).code))
+            for c in clients
+        ]
+        for t in threads:
+            t.start()
+        assert wait_for(lambda: len(worker.worker._loading) == 1 and shared_loads() >= 5)
+        locker.rollback()  # releases the lock: the one load runs
+        for t in threads:
+            t.join(10)
+    assert replies == [packet.AccessAccept] * 6
+    assert sum("FROM acct_session" in s for s in loads.seen) == 1, loads.seen  # one load
+    assert sessions_cached(worker, "ana") == []
