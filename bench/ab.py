@@ -1,6 +1,7 @@
-"""A/B of the accounting path: this checkout against another one, as two isp-aaa servers.
+"""A/B of two checkouts: this one against another, as two isp-aaa servers.
 
     .venv/bin/python -m bench.ab --old /path/to/other/checkout [--rounds 6] [--seconds 8]
+        [--only accounting pap pap-after-wave ...]
 
 Each checkout serves its own copy of the benchmark data set (databases aaa_bench for this one,
 aaa_bench_old for the other, loaded and migrated by each checkout's own code), with 2 workers and
@@ -16,11 +17,23 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from bench import dataset
-from bench.loadgen import accounting_builder
-from bench.run import Server, dsn, ensure_database, loaded, measure, wait_ready
+from bench.loadgen import Builder, accounting_builder, chap_builder, mschap2_builder, pap_builder
+from bench.run import (
+    AFTER_A_WAVE,
+    KINDS,
+    Server,
+    dsn,
+    ensure_database,
+    loaded,
+    measure,
+    wait_ready,
+    warm_up,
+    wave,
+)
 
 HERE = Path(__file__).resolve().parent.parent
 
@@ -60,6 +73,7 @@ def main() -> None:
     parser.add_argument("--old", type=Path, required=True, help="the other checkout")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--only", nargs="+", choices=KINDS, default=["accounting"], help="the tests to run")
     args = parser.parse_args()
     secret = dataset.SECRET.encode()
     tmp = Path(tempfile.mkdtemp(prefix="aaa-ab-"))
@@ -71,14 +85,28 @@ def main() -> None:
         prepare(tree, db)
     servers = [start(name, tree, db, ports, tmp) for name, tree, db, ports in plan]
     online = [(dataset.login(n), dataset.password(n)) for n in range(2, dataset.SUBSCRIBERS + 1, 2)]
+    offline = dataset.offline_users()
+    builders: dict[str, tuple[Callable[[], Builder], int]] = {
+        "accounting": (lambda: accounting_builder(online, secret), 5),
+        "pap": (lambda: pap_builder(offline, secret), 2),
+        "chap": (lambda: chap_builder(offline, secret), 2),
+        "mschapv2": (lambda: mschap2_builder(offline, secret), 2),
+    }
     try:
         for server in servers:
-            wait_ready(server, dataset.offline_users(), secret)
+            wait_ready(server, offline, secret)
+        for server in servers:
+            warm_up(server, offline, secret)
         for r in range(args.rounds):
-            for server in servers if r % 2 == 0 else servers[::-1]:
-                measure(server, "accounting", accounting_builder(online, secret), args.seconds, 5)
-        old, new = (statistics.median(s.rates["accounting"]) for s in servers)
-        print(f"accounting: old {old:,.0f}/s, new {new:,.0f}/s, {new / old:.2f}x")
+            for kind in args.only:
+                build, expect = builders[kind.removesuffix(AFTER_A_WAVE)]
+                for server in servers if r % 2 == 0 else servers[::-1]:
+                    if kind.endswith(AFTER_A_WAVE):
+                        wave(server, offline, secret)
+                    measure(server, kind, build(), args.seconds, expect)
+        for kind in args.only:
+            old, new = (statistics.median(s.rates[kind]) for s in servers)
+            print(f"{kind}: old {old:,.0f}/s, new {new:,.0f}/s, {new / old:.2f}x")
     finally:
         for server in servers:
             server.proc.terminate()
