@@ -67,4 +67,4 @@ say "ruff, mypy, import contracts"
 .venv/bin/lint-imports --no-cache
 
 say "pytest"
-exec $PY -m pytest -q -p no:cacheprovider "$@"
+exec $PY -m pytest -q -p no:cacheprovider --durations=15 "$@"
