@@ -63,6 +63,8 @@ def configure(level: str, fmt: str = "text", stream: IO[str] | None = None) -> N
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+    # APScheduler says every run of every job at INFO: those lines show at DEBUG only.
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
     # Uvicorn's lines (served with log_config=None) and every uncaught traceback, of the main
     # thread or any other, leave through this handler too: in JSON, every line is JSON.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):

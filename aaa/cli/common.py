@@ -8,6 +8,7 @@ import getpass
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aaa.settings import Settings, SettingsError, load_settings
@@ -29,6 +30,7 @@ def transaction(settings: Settings) -> Iterator[Session]:
     from aaa.audit.log import Actor, act_as
     from aaa.composition import build
 
+    require_existing_database(settings)
     with build(settings).factory.begin() as session:
         act_as(session, Actor(f"cli:{getpass.getuser()}", "local"))
         yield session
@@ -38,6 +40,7 @@ def require_current_schema(settings: Settings) -> None:
     from aaa.db.engine import make_engine
     from aaa.db.migrate import is_current
 
+    require_existing_database(settings)
     engine = make_engine(settings.database_url)
     try:
         current = is_current(engine)
@@ -46,6 +49,23 @@ def require_current_schema(settings: Settings) -> None:
     if not current:
         raise SettingsError(
             f"the database {engine.url!r} is not at the newest migration: run `aaa db upgrade`"
+        )
+
+
+def require_existing_database(settings: Settings) -> None:
+    """An SQLite file that is not there is an error, not a new empty database: a command run
+    from another directory, or without its --config, would otherwise create ./aaa.db and find
+    nothing in it. Only `aaa db upgrade` and `aaa demo` create the database."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    path = Path(url.database)
+    if not path.exists():
+        raise SettingsError(
+            f"no database at {path.resolve()}: run `aaa db upgrade` to create it, or give the "
+            "installation's settings (--config FILE or AAA_CONFIG)"
         )
 
 
