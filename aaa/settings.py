@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -136,6 +136,21 @@ class PolicySettings(_Section):
     trust_max_days: int = Field(default=7, ge=1, le=90)  # an operator's trust unlock
     trust_self_service_days: int = Field(default=1, ge=1, le=30)  # the subscriber's own, per request
     trust_self_service_per_month: int = Field(default=1, ge=0, le=31)  # 0: self-service off
+    # Reply-Message of a reject, by reason, replacing the Portuguese default (aaa.policies.decision)
+    messages: dict[str, Annotated[str, Field(min_length=1)]] = {}
+
+    @field_validator("messages")
+    @classmethod
+    def _known_messages(cls, value: dict[str, str]) -> dict[str, str]:
+        from aaa.vocabulary.messages import MESSAGES
+
+        unknown = sorted(set(value) - set(MESSAGES))
+        if unknown:
+            raise ValueError(f"unknown message {', '.join(unknown)} (known: {', '.join(sorted(MESSAGES))})")
+        for key, text in value.items():
+            if len(text.encode()) > 253:  # one RADIUS attribute (RFC 2865 §5)
+                raise ValueError(f"message {key} is {len(text.encode())} bytes in UTF-8; at most 253")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -31,6 +31,7 @@ from aaa.tables.ipam import IpAssignment, Subnet
 from aaa.tables.subscribers import BillingMethod, Plan, Service
 from aaa.vocabulary.attributes import fixed_attribute
 from aaa.vocabulary.ipam import AssignmentKind, PoolKind, PoolMode
+from aaa.vocabulary.messages import MESSAGES
 
 # Plain columns, not ORM objects: the start-up load of 100k services would double a worker's
 # peak memory otherwise.
@@ -189,4 +190,5 @@ def isp_policy(settings: PolicySettings, pools: Iterable[PoolRef] = ()) -> IspPo
             settings.reduction_upload_kbps,
         ),
         zone=ZoneInfo(settings.timezone),
+        messages={**MESSAGES, **settings.messages},
     )

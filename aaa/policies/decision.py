@@ -30,24 +30,12 @@ class RejectReason(StrEnum):
     NO_SUCH_POOL = "no_such_pool"
 
     @property
-    def message(self) -> str:
-        """The Reply-Message. Unknown login and wrong password read the same on purpose."""
-        return _MESSAGES[self]
-
-
-_MESSAGES = {
-    RejectReason.UNKNOWN_LOGIN: "Authentication failed: invalid login or password",
-    RejectReason.WRONG_PASSWORD: "Authentication failed: invalid login or password",
-    RejectReason.UNSUPPORTED_METHOD: "Authentication failed: unsupported authentication method",
-    RejectReason.NOT_ENABLED: "Service not enabled",
-    RejectReason.SUSPENDED_DEBT: "Service suspended for an overdue payment; please contact your provider",
-    RejectReason.SIMULTANEOUS_USE: "Simultaneous use limit reached",
-    RejectReason.SESSIONS_UNKNOWN: "Simultaneous use cannot be checked now, try again",
-    RejectReason.MAC_MISMATCH: "Equipment (MAC address) not authorized for this login",
-    RejectReason.UNAVAILABLE: "Subscriber data unavailable, try again",
-    RejectReason.POOL_EXHAUSTED: "No address available, try again later",
-    RejectReason.NO_SUCH_POOL: "No address pool configured for this access",
-}
+    def message_key(self) -> str:
+        """Which Reply-Message text it gets (``policy.messages``): an unknown login and a wrong
+        password share one, so a reject never tells which logins exist."""
+        if self is RejectReason.UNKNOWN_LOGIN or self is RejectReason.WRONG_PASSWORD:
+            return "invalid_credentials"
+        return self.value
 
 
 @dataclass(frozen=True, slots=True)

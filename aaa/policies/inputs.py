@@ -3,6 +3,7 @@ data; the policies import no settings (aaa.snapshots builds the ISP policy from 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -147,6 +148,7 @@ class IspPolicy:
     blocked_upload_kbps: int = 512
     reduction: Reduction = Reduction()
     zone: ZoneInfo = UTC_ZONE  # how dates read in reason traces
+    messages: Mapping[str, str] | None = None  # Reply-Message by key; None: the defaults
 
 
 @dataclass(frozen=True, slots=True)

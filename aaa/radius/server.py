@@ -52,6 +52,7 @@ from aaa.snapshots import isp_policy, load_all, load_open_sessions, load_subscri
 from aaa.tables.changes import ChangeKind
 from aaa.tables.nas import MaMode
 from aaa.vocabulary.attributes import LEASE_ATTRIBUTE
+from aaa.vocabulary.messages import MESSAGES
 
 log = logging.getLogger(__name__)
 AcctTicket = tuple[Request, NasEntry, Key, Address, float]  # what answering a stored record needs
@@ -477,7 +478,9 @@ class RadiusWorker:
             # its sender: its reject carries no Reply-Message, so a spoofed request never gets a
             # reply larger than itself (no reflection amplification).
             message = (
-                (("Reply-Message", decision.reject.message),) if req.has(c.MESSAGE_AUTHENTICATOR) else ()
+                (("Reply-Message", reply_message(self.policy, decision.reject)),)
+                if req.has(c.MESSAGE_AUTHENTICATOR)
+                else ()
             )
             reply = self.codec.reply(req, c.ACCESS_REJECT, nas.secret, (*message, *verdict.reject_attributes))
             metrics.child(metrics.RADIUS_REJECTS, decision.reject.value, nas.name).inc()
@@ -564,3 +567,8 @@ Loaded = tuple[Subscriber | None, tuple[OpenSession, ...]]
 class _Load:
     future: asyncio.Future[Loaded]
     stale: bool = False
+
+
+def reply_message(policy: IspPolicy, reason: RejectReason) -> str:
+    """The reject's Reply-Message: the ISP's text for it, else the default."""
+    return (policy.messages or MESSAGES).get(reason.message_key) or MESSAGES[reason.message_key]

@@ -192,7 +192,7 @@ def test_radtest_accepts_and_rejects(server: Server, method: str) -> None:
     assert "Framed-IP-Address = 100.64.10.2" in good
     bad = server.radtest(method, "joao", "wrong-pass")
     assert "Received Access-Reject" in bad, bad
-    assert 'Reply-Message = "Authentication failed: invalid login or password"' in bad
+    assert 'Reply-Message = "Falha na autenticação: login ou senha inválidos"' in bad, bad
 
 
 def test_ipam_lease_with_radtest_and_release_with_radclient(server: Server) -> None:

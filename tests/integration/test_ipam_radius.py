@@ -95,7 +95,7 @@ def test_server_lease_in_the_accept_freed_by_the_stop(
     assert rc.send(nas, rc.pap(nas, "b", "p"))["Framed-IP-Address"] == ["100.65.0.2"]
     exhausted = rc.send(nas, rc.pap(nas, "c", "p"))
     assert exhausted.code == packet.AccessReject
-    assert exhausted["Reply-Message"] == ["No address available, try again later"]
+    assert exhausted["Reply-Message"] == ["Nenhum endereço disponível no momento; tente mais tarde"]
     rows = wait_for(lambda: auth_log(factory, "c"))
     assert "reject: pool_exhausted" in rows[0].reason
     assert metrics.child(metrics.IPAM_LEASES, "pool_exhausted", "cgnat")._value.get() >= 1
@@ -127,4 +127,4 @@ def test_a_pool_with_no_subnet_for_this_nas_is_its_own_reject(
     nas = _client(worker)
     reply = rc.send(nas, rc.pap(nas, "maria", "p"))
     assert reply.code == packet.AccessReject
-    assert reply["Reply-Message"] == ["No address pool configured for this access"]
+    assert reply["Reply-Message"] == ["Nenhum pool de endereços configurado para este acesso"]

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from aaa import metrics
 from aaa.accounting.spool import spool_bytes
 from aaa.composition import build
+from aaa.vocabulary.messages import MESSAGES
 from tests import radius_client as rc
 from tests.conftest import (
     PG_URL,
@@ -91,7 +92,7 @@ def test_postgresql_down_for_a_minute_under_load_loses_nothing(database: str, tm
                 time.sleep(1)
             unknown = rc.send(nas, rc.pap(nas, "nobody-cached", "x"))
             assert unknown.code == packet.AccessReject
-            assert unknown["Reply-Message"][0] == "Subscriber data unavailable, try again"
+            assert unknown["Reply-Message"][0] == MESSAGES["subscriber_unavailable"]
             acked_in_outage = len(acknowledged) - during
             assert acked_in_outage > 100, acked_in_outage  # the load went on, acknowledged
             assert metrics.ACCT_SPOOLED._value.get() - spooled_before >= acked_in_outage

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from aaa import metrics
 from aaa.changes.feed import latest_id
-from aaa.policies.decision import RejectReason
 from aaa.radius import crypto
 from aaa.subscribers.service import get_service, update_service
 from aaa.tables.accounting import AcctSession, AuthLog
 from aaa.tables.nas import MaMode
+from aaa.vocabulary.messages import MESSAGES
 from aaa.vocabulary.subscribers import MacBinding, ServiceStatus
 from tests import radius_client as rc
 from tests.conftest import (
@@ -109,7 +109,7 @@ def test_every_method_accepts_and_rejects(worker: RunningWorker, nas: Any, facto
     assert good.code == packet.AccessAccept
     bad = rc.send(nas, build("wrong"))
     assert bad.code == packet.AccessReject
-    assert reply_message(bad) == "Authentication failed: invalid login or password"
+    assert reply_message(bad) == "Falha na autenticação: login ou senha inválidos"
     if method.startswith("mschap"):
         assert bad["MS-CHAP-Error"][0][1:].startswith(b"E=691 R=0 C=")
 
@@ -149,9 +149,9 @@ def test_status_simultaneous_use_and_mac_rejects(worker: RunningWorker, nas: Any
     add(factory, login="devedor", password="p", status=ServiceStatus.SUSPENDED_DEBT)
     add(factory, login="mac", password="p", mac_binding=MacBinding.ENFORCE, mac="AA:BB:CC:DD:EE:01")
     reply = rc.send(nas, rc.pap(nas, "devedor", "p"))
-    assert reply.code == packet.AccessReject and reply_message(reply) == RejectReason.SUSPENDED_DEBT.message
+    assert reply.code == packet.AccessReject and reply_message(reply) == MESSAGES["suspended_debt"]
     reply = rc.send(nas, rc.pap(nas, "mac", "p", Calling_Station_Id="AA:BB:CC:DD:EE:02"))
-    assert reply_message(reply) == "Equipment (MAC address) not authorized for this login"
+    assert reply_message(reply) == "Equipamento (endereço MAC) não autorizado para este login"
     assert (
         rc.send(nas, rc.pap(nas, "mac", "p", Calling_Station_Id="aa:bb:cc:dd:ee:01")).code
         == packet.AccessAccept
@@ -166,7 +166,8 @@ def test_simultaneous_use_follows_accounting(worker: RunningWorker, nas: Any, fa
     # a second CPE is refused while the first session is open
     second = {"Calling_Station_Id": "AA:BB:CC:DD:EE:02", "NAS_Port_Id": "ether3"}
     reply = rc.send(nas, rc.pap(nas, "maria", "p", **second))
-    assert reply.code == packet.AccessReject and reply_message(reply) == "Simultaneous use limit reached"
+    assert reply.code == packet.AccessReject
+    assert reply_message(reply) == "Limite de conexões simultâneas atingido"
     # the same CPE redialling on the same port is let in (the NAS will Stop its old session)
     assert rc.send(nas, rc.pap(nas, "maria", "p", **first)).code == packet.AccessAccept
     rc.send(nas, rc.accounting(nas, "Stop", "maria", "81a00001", Acct_Session_Time=30, **first))

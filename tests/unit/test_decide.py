@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from aaa.policies.decide import decide, normalize_mac
 from aaa.policies.decision import Decision, Outcome, RejectReason
 from aaa.policies.inputs import OpenSession, PlanSpeed, RequestFacts, Subscriber
+from aaa.vocabulary.messages import MESSAGES
 from aaa.vocabulary.subscribers import MacBinding, ServiceStatus
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -149,8 +150,10 @@ def test_status_is_checked_before_mac_and_sessions() -> None:
 
 
 def test_unknown_login_and_wrong_password_read_the_same() -> None:
-    assert RejectReason.UNKNOWN_LOGIN.message == RejectReason.WRONG_PASSWORD.message
-    assert "login or password" in RejectReason.WRONG_PASSWORD.message
+    assert RejectReason.UNKNOWN_LOGIN.message_key == RejectReason.WRONG_PASSWORD.message_key
+    assert "login ou senha" in MESSAGES[RejectReason.WRONG_PASSWORD.message_key]
+    keys = {reason.message_key for reason in RejectReason}
+    assert keys == set(MESSAGES)  # every reject has a message, and every message a reject
 
 
 @pytest.mark.parametrize(

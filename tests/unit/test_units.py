@@ -158,7 +158,7 @@ def test_example_config_is_valid_and_complete() -> None:
     example = Path(__file__).resolve().parents[2] / "config" / "aaa.toml"
     settings = load_settings(example)
     text = example.read_text()
-    for section in ("radius", "accounting", "metrics", "api", "policy", "enforcer", "billing"):
+    for section in ("radius", "accounting", "metrics", "api", "policy", "enforcer", "billing", "jobs"):
         for name in type(getattr(settings, section)).model_fields:
             assert f"{name} =" in text, f"config/aaa.toml does not document {section}.{name}"
     for name in ("database_url", "redis_url", "log_level"):
