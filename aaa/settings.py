@@ -17,7 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DICTIONARY = REPO_ROOT / "config" / "dictionaries" / "dictionary"
+# Shipped inside the package (a wheel installs them too), in FreeRADIUS's format.
+DICTIONARIES = Path(__file__).resolve().parent / "dictionaries"
+DEFAULT_DICTIONARY = DICTIONARIES / "dictionary"
 
 
 class SettingsError(Exception):
@@ -71,7 +73,9 @@ class RadiusSettings(_Section):
     @classmethod
     def _dictionary_exists(cls, value: Path) -> Path:
         if not value.is_absolute() and not value.is_file():
-            value = REPO_ROOT / value  # relative paths in config/aaa.toml work from any directory
+            # A relative path names one of the shipped dictionaries, or a file of the checkout.
+            shipped = DICTIONARIES / value
+            value = shipped if shipped.is_file() else REPO_ROOT / value
         if not value.is_file():
             raise ValueError(f"dictionary file {value} does not exist")
         return value
