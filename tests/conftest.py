@@ -313,3 +313,18 @@ def wait_for(predicate: Any, timeout: float = 3.0, interval: float = 0.02) -> An
 def count_rows(factory: sessionmaker[Session], sql: str, **params: Any) -> int:
     with factory() as session:
         return int(session.execute(text(sql), params).scalar_one())
+
+
+def seed(config: Path, *args: str) -> str:
+    """Run an `aaa` command in this process (setting up data for a test of the server
+    processes; the command line itself is tested as a process elsewhere). Its output."""
+    import contextlib
+    import io
+
+    from aaa.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["--config", str(config), *args])
+    assert code == 0, (args, out.getvalue())
+    return out.getvalue()

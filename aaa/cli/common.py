@@ -31,9 +31,13 @@ def transaction(settings: Settings) -> Iterator[Session]:
     from aaa.composition import build
 
     require_existing_database(settings)
-    with build(settings).factory.begin() as session:
-        act_as(session, Actor(f"cli:{getpass.getuser()}", "local"))
-        yield session
+    components = build(settings)
+    try:
+        with components.factory.begin() as session:
+            act_as(session, Actor(f"cli:{getpass.getuser()}", "local"))
+            yield session
+    finally:
+        components.close()
 
 
 def require_current_schema(settings: Settings) -> None:

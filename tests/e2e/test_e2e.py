@@ -26,7 +26,7 @@ from sqlalchemy.orm import sessionmaker
 from aaa.db.engine import make_engine
 from aaa.db.migrate import upgrade
 from tests import radius_client as rc
-from tests.conftest import PG_URL, count_rows, wait_for
+from tests.conftest import PG_URL, count_rows, seed, wait_for
 
 pytestmark = pytest.mark.radclient
 AAA = [sys.executable, "-m", "aaa.cli"]
@@ -117,10 +117,10 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     )
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics")}
     os.makedirs(env["PROMETHEUS_MULTIPROC_DIR"])
-    setup = Server(config, auth, acct, metrics_port, None, url)  # type: ignore[arg-type]
-    setup.cli("nas", "add", "--name", "bras-1", "--address", "127.0.0.1", "--secret", SECRET)
-    setup.cli("plan", "add", "--name", "Fibra 100M", "--download", "100000", "--upload", "50000")
-    setup.cli(
+    seed(config, "nas", "add", "--name", "bras-1", "--address", "127.0.0.1", "--secret", SECRET)
+    seed(config, "plan", "add", "--name", "Fibra 100M", "--download", "100000", "--upload", "50000")
+    seed(
+        config,
         "service",
         "add",
         "--login",
@@ -132,9 +132,10 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         "--simultaneous-use",
         "0",
     )
-    setup.cli("ipam", "folder", "add", "Fixed")
-    setup.cli("ipam", "subnet", "add", "100.64.10.0/24", "--folder", "Fixed", "--purpose", "fixed")
-    setup.cli(
+    seed(config, "ipam", "folder", "add", "Fixed")
+    seed(config, "ipam", "subnet", "add", "100.64.10.0/24", "--folder", "Fixed", "--purpose", "fixed")
+    seed(
+        config,
         "service",
         "add",
         "--login",
@@ -149,8 +150,9 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         "0",
     )
     # IPAM: a server-side pool for the "Dinâmico" plan (radtest then sees a leased address)
-    setup.cli("ipam", "pool", "add", "cgnat", "--kind", "ipv4", "--mode", "server")
-    setup.cli(
+    seed(config, "ipam", "pool", "add", "cgnat", "--kind", "ipv4", "--mode", "server")
+    seed(
+        config,
         "ipam",
         "subnet",
         "add",
@@ -162,9 +164,9 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         "--pool",
         "cgnat",
     )
-    setup.cli("plan", "add", "--name", "Dinâmico", "--download", "20000", "--upload", "10000")
-    setup.cli("ipam", "pool", "attach", "cgnat", "--plan", "Dinâmico")
-    setup.cli("service", "add", "--login", "dyn", "--password", "dyn-pass", "--plan", "Dinâmico")
+    seed(config, "plan", "add", "--name", "Dinâmico", "--download", "20000", "--upload", "10000")
+    seed(config, "ipam", "pool", "attach", "cgnat", "--plan", "Dinâmico")
+    seed(config, "service", "add", "--login", "dyn", "--password", "dyn-pass", "--plan", "Dinâmico")
     log = open(tmp / "server.log", "wb")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen(
         [*AAA, "--config", str(config), "radius"], stdout=log, stderr=subprocess.STDOUT, env=env

@@ -19,7 +19,7 @@ from pyrad import packet
 
 from tests import radius_client as rc
 from tests.api_client import api_for
-from tests.conftest import REDIS_URL, fresh_pg_database, wait_for
+from tests.conftest import REDIS_URL, fresh_pg_database, seed, wait_for
 from tests.e2e.test_e2e import AAA, SECRET, free_port
 
 
@@ -34,10 +34,6 @@ def node_config(tmp: Path, name: str, url: str) -> tuple[Path, int, int]:
         f'[accounting]\nspool_dir = "{tmp / name}-spool"\n'
     )
     return config, auth, acct
-
-
-def cli(config: Path, *args: str) -> None:
-    subprocess.run([*AAA, "--config", str(config), *args], check=True, capture_output=True, timeout=60)
 
 
 def start_node(tmp: Path, name: str, config: Path) -> subprocess.Popen[bytes]:
@@ -56,12 +52,12 @@ def cluster(tmp_path: Path) -> Iterator[tuple[str, list[tuple[int, int]]]]:
 
 def _cluster(tmp_path: Path, url: str) -> Iterator[tuple[str, list[tuple[int, int]]]]:
     setup, _, _ = node_config(tmp_path, "setup", url)
-    cli(setup, "nas", "add", "--name", "bras-1", "--address", "127.0.0.1", "--secret", SECRET)
-    cli(setup, "plan", "add", "--name", "Fibra", "--download", "100000", "--upload", "50000")
-    cli(setup, "service", "add", "--login", "maria", "--password", "old-pass", "--plan", "Fibra")
-    cli(setup, "ipam", "folder", "add", "Pools")
-    cli(setup, "ipam", "pool", "add", "cgnat", "--kind", "ipv4", "--mode", "server")
-    cli(
+    seed(setup, "nas", "add", "--name", "bras-1", "--address", "127.0.0.1", "--secret", SECRET)
+    seed(setup, "plan", "add", "--name", "Fibra", "--download", "100000", "--upload", "50000")
+    seed(setup, "service", "add", "--login", "maria", "--password", "old-pass", "--plan", "Fibra")
+    seed(setup, "ipam", "folder", "add", "Pools")
+    seed(setup, "ipam", "pool", "add", "cgnat", "--kind", "ipv4", "--mode", "server")
+    seed(
         setup,
         "ipam",
         "subnet",
@@ -74,10 +70,10 @@ def _cluster(tmp_path: Path, url: str) -> Iterator[tuple[str, list[tuple[int, in
         "--pool",
         "cgnat",
     )
-    cli(setup, "plan", "add", "--name", "Dyn", "--download", "20000", "--upload", "10000")
-    cli(setup, "ipam", "pool", "attach", "cgnat", "--plan", "Dyn")
+    seed(setup, "plan", "add", "--name", "Dyn", "--download", "20000", "--upload", "10000")
+    seed(setup, "ipam", "pool", "attach", "cgnat", "--plan", "Dyn")
     for n in range(12):
-        cli(setup, "service", "add", "--login", f"dyn-{n}", "--password", "dyn-pass", "--plan", "Dyn")
+        seed(setup, "service", "add", "--login", f"dyn-{n}", "--password", "dyn-pass", "--plan", "Dyn")
     procs, ports = [], []
     for name in ("node-a", "node-b"):
         config, auth, acct = node_config(tmp_path, name, url)
@@ -141,7 +137,7 @@ def test_sigterm_under_accounting_load_stores_everything_acknowledged(tmp_path: 
     drains its queue and exits 0; every record it acknowledged is in the database."""
     with fresh_pg_database("aaa_term") as url:
         config, auth, acct = node_config(tmp_path, "node", url)
-        cli(config, "nas", "add", "--name", "bras-1", "--address", "127.0.0.1", "--secret", SECRET)
+        seed(config, "nas", "add", "--name", "bras-1", "--address", "127.0.0.1", "--secret", SECRET)
         proc = start_node(tmp_path, "node", config)
         probe = rc.client(auth, acct, SECRET)
         assert wait_for(lambda: _answers(probe), timeout=30, interval=0.3), (
@@ -193,9 +189,9 @@ def test_sighup_reloads_without_dropping_requests(tmp_path: Path) -> None:
         # One of the two serves authentication only (acct_workers), the other both.
         config.write_text(config.read_text().replace("workers = 1", "workers = 2\nacct_workers = 1"))
 
-        cli(config, "nas", "add", "--name", "bras-1", "--address", "127.0.0.1", "--secret", SECRET)
-        cli(config, "plan", "add", "--name", "Fibra", "--download", "100000", "--upload", "50000")
-        cli(
+        seed(config, "nas", "add", "--name", "bras-1", "--address", "127.0.0.1", "--secret", SECRET)
+        seed(config, "plan", "add", "--name", "Fibra", "--download", "100000", "--upload", "50000")
+        seed(
             config,
             "service",
             "add",
