@@ -7,6 +7,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e .
-.venv/bin/aaa demo
-echo "starting: RADIUS auth 127.0.0.1:1812, accounting 127.0.0.1:1813, admin API http://127.0.0.1:8080/api/v1/docs, metrics http://127.0.0.1:9812/metrics"
+.venv/bin/aaa demo  # prints the ports the settings (AAA_CONFIG, AAA_* variables) give
 exec .venv/bin/aaa serve

@@ -115,6 +115,15 @@ def create_demo(session: Session, settings: Settings) -> list[str]:
         "NAS demo-nas 127.0.0.1, secret " + DEMO_SECRET,
         "subscribers: maria/maria-pass (100M), joao/joao-pass (300M, fixed IP 100.64.10.2), "
         "padaria/padaria-pass (600M), devedor/devedor-pass (suspended for debt)",
+        f"`aaa serve` listens on RADIUS auth {settings.radius.bind}:{port}, accounting "
+        f"{settings.radius.bind}:{settings.radius.acct_port}, "
+        f"admin API {settings.api.bind}:{settings.api.port}, "
+        f"metrics {settings.metrics.bind}:{settings.metrics.port}",
+        *(
+            ['  (loopback only: for a real NAS set radius.bind = "0.0.0.0" and `aaa nas add` its address)']
+            if settings.radius.bind.startswith("127.")
+            else []
+        ),
         "try, with the server running (`aaa serve`):",
         f"  radtest -t pap maria maria-pass {server} 0 {DEMO_SECRET}",
         f"  radtest -t chap joao joao-pass {server} 0 {DEMO_SECRET}",

@@ -57,3 +57,17 @@ def test_scheduler_runs_are_not_logged_at_info() -> None:
     configure("DEBUG", stream=io.StringIO())
     assert logging.getLogger("apscheduler.executors.default").isEnabledFor(logging.DEBUG)
     configure("INFO", stream=io.StringIO())
+
+
+def test_the_demo_says_where_the_server_listens(tmp_path: Path) -> None:
+    config = tmp_path / "aaa.toml"
+    config.write_text(
+        f'database_url = "sqlite:///{tmp_path / "demo.db"}"\n'
+        "[radius]\nauth_port = 11812\nacct_port = 11813\n[api]\nport = 18080\n[metrics]\nport = 19812\n"
+    )
+    shown = run("--config", str(config), "demo", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert "RADIUS auth 127.0.0.1:11812, accounting 127.0.0.1:11813" in shown.stdout, shown.stdout
+    assert "admin API 127.0.0.1:18080, metrics 127.0.0.1:19812" in shown.stdout
+    assert 'radius.bind = "0.0.0.0"' in shown.stdout  # loopback: a real NAS cannot reach it
+    assert "radtest -t pap maria maria-pass 127.0.0.1:11812 0" in shown.stdout
