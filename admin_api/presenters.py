@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from aaa.diagnostics import Diagnostics
 from aaa.ipam.assignments import fixed_ipv4_of, held_by, held_by_services
+from aaa.nas.activity import activity_of
 from aaa.subscribers.customers import addresses_of, addresses_of_customers
 from aaa.tables.ipam import IpAssignment
 from aaa.tables.nas import Nas
@@ -18,7 +19,7 @@ from aaa.tables.operators import Operator
 from aaa.tables.subscribers import Address, Customer, Service
 from admin_api.schemas.customers import AddressOut, CustomerOut
 from admin_api.schemas.ipam import HeldOut
-from admin_api.schemas.nas import NasOut
+from admin_api.schemas.nas import NasActivityOut, NasOut
 from admin_api.schemas.operators import OperatorOut
 from admin_api.schemas.services import AuthOut, DecisionOut, DiagnosticsOut, ServiceOut, SessionOut
 
@@ -85,10 +86,24 @@ def _service_out(service: Service, held: list[IpAssignment], with_password: bool
     return out
 
 
-def nas_out(nas: Nas, *, secret: str | None = None) -> NasOut:
+def nas_out(nas: Nas, *, secret: str | None = None, session: Session | None = None) -> NasOut:
+    """``session``: read what the workers saw of it too."""
     out = NasOut.model_validate(nas)
     out.secret = secret  # only when just created or rotated
+    if session is not None and (seen := activity_of(session, [nas.id]).get(nas.id)) is not None:
+        out.activity = NasActivityOut.model_validate(seen)
     return out
+
+
+def nas_page(session: Session, rows: Sequence[Nas]) -> list[NasOut]:
+    seen = activity_of(session, [n.id for n in rows])
+    outs = []
+    for nas in rows:
+        out = NasOut.model_validate(nas)
+        if (activity := seen.get(nas.id)) is not None:
+            out.activity = NasActivityOut.model_validate(activity)
+        outs.append(out)
+    return outs
 
 
 def diagnostics_out(session: Session, found: Diagnostics) -> DiagnosticsOut:

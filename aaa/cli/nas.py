@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 from typing import Any
 
 from aaa.cli.common import Command, settings_of, table, transaction
@@ -51,10 +52,17 @@ def cmd_nas_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seen(at: datetime | None) -> str:
+    return "-" if at is None else at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
 def cmd_nas_list(args: argparse.Namespace) -> int:
+    from aaa.nas.activity import activity_of
     from aaa.nas.service import list_nas
 
     with transaction(settings_of(args)) as session:
+        found = list_nas(session)
+        seen = activity_of(session, [n.id for n in found])
         rows = [
             (
                 n.id,
@@ -66,11 +74,29 @@ def cmd_nas_list(args: argparse.Namespace) -> int:
                 "yes" if n.swap_octets else "no",
                 "SHORT, rotate it" if n.allow_short_secret else "ok",
                 "api-ssl" if n.api_tls else ("api (clear text)" if n.api_username else "-"),
+                _seen(a.last_request_at) if (a := seen.get(n.id)) else "never",
+                a.requests if a else 0,
+                a.drops if a else 0,
+                f"{a.last_drop_cause} at {_seen(a.last_drop_at)}" if a and a.last_drop_cause else "-",
             )
-            for n in list_nas(session)
+            for n in found
         ]
     table(
-        ("id", "name", "address", "vendor", "coa_port", "require_ma", "swap_octets", "secret", "routeros"),
+        (
+            "id",
+            "name",
+            "address",
+            "vendor",
+            "coa_port",
+            "require_ma",
+            "swap_octets",
+            "secret",
+            "routeros",
+            "last_request",
+            "requests",
+            "drops",
+            "last_drop",
+        ),
         rows,
     )
     return 0

@@ -1,6 +1,6 @@
-"""The auth log and what else an Access-Request leaves behind (MACs learned by MAC binding,
-NASes seen sending Message-Authenticator), collected off the request path and written in
-batches by one background thread.
+"""The auth log and what else a request leaves behind (MACs learned by MAC binding, NASes seen
+sending Message-Authenticator, each NAS's requests and drops), collected off the request path and
+written in batches by one background thread.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from aaa import metrics
 from aaa.accounting.writer import unreachable
 from aaa.nas import service as nas_service
+from aaa.nas.activity import Counts, Tally, record_activity
 from aaa.subscribers import service as subscriber_service
 from aaa.tables.accounting import AuthLog
 
@@ -90,6 +91,7 @@ class AuthRecorder:
         self._rows: list[AuthLogRow] = []
         self._macs: dict[str, str] = {}
         self._ma_seen: set[int] = set()
+        self.activity = Tally()  # the worker counts each NAS's requests and drops here
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="auth-log")
         self._writing = False
         # Like AcctWriter.database_down, for the workers that serve no accounting.
@@ -113,13 +115,16 @@ class AuthRecorder:
             await self.flush()
 
     async def flush(self) -> None:
-        if not (self._rows or self._macs or self._ma_seen):
+        if not (self._rows or self._macs or self._ma_seen or self.activity.counts):
             return
         rows, macs, seen = self._rows, self._macs, self._ma_seen
         self._rows, self._macs, self._ma_seen = [], {}, set()
+        activity = self.activity.take()
         self._writing = True
         try:
-            await asyncio.get_running_loop().run_in_executor(self._executor, self._write, rows, macs, seen)
+            await asyncio.get_running_loop().run_in_executor(
+                self._executor, self._write, rows, macs, seen, activity
+            )
             self.database_down = False
         except Exception as exc:
             self.database_down = unreachable(exc)
@@ -127,15 +132,18 @@ class AuthRecorder:
             self._rows[:0] = rows[: self._max_rows - len(self._rows)]
             self._macs = {**macs, **self._macs}
             self._ma_seen |= seen
+            self.activity.give_back(activity)
         finally:
             self._writing = False
 
     @property
     def idle(self) -> bool:
         """Nothing collected waits to be written, and no write is running."""
-        return not (self._writing or self._rows or self._macs or self._ma_seen)
+        return not (self._writing or self._rows or self._macs or self._ma_seen or self.activity.counts)
 
-    def _write(self, rows: list[AuthLogRow], macs: dict[str, str], seen: set[int]) -> None:
+    def _write(
+        self, rows: list[AuthLogRow], macs: dict[str, str], seen: set[int], activity: dict[int, Counts]
+    ) -> None:
         with self._factory.begin() as session:
             if rows:
                 write_auth_log(session, rows)
@@ -143,6 +151,8 @@ class AuthRecorder:
                 subscriber_service.learn_mac(session, login, mac)
             for nas_id in seen:
                 nas_service.mark_ma_seen(session, nas_id)
+            if activity:
+                record_activity(session, activity)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

@@ -229,6 +229,8 @@ class RadiusWorker:
         except DropPacket as drop:
             metrics.child(metrics.RADIUS_DROPPED, drop.cause).inc()
             self.drops.dropped(addr[0], drop.cause, str(drop), _correlation(data, addr))
+            if (nas := self.nas.lookup(addr[0])) is not None:
+                self.recorder.activity.drop(nas.id, drop.cause, str(drop), time.time())
             log.debug(
                 "packet from %s dropped: %s (%s)", addr[0], drop.cause, drop, extra=_correlation(data, addr)
             )
@@ -241,6 +243,7 @@ class RadiusWorker:
         nas = self.nas.lookup(addr[0])
         if nas is None:
             raise DropPacket("unknown_nas", f"{addr[0]} is not a registered NAS")
+        self.recorder.activity.request(nas.id, time.time())
         req = self.codec.decode(data)
         if req.code != code and req.code != c.STATUS_SERVER:
             raise DropPacket("unknown_code", f"code {req.code} on the port for code {code}")

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
@@ -58,6 +58,10 @@ class Enforcement(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     outcome: Mapped[str] = mapped_column(String(500), default="")
+    # An operator's "derrubar conexão": disconnect, whatever the decision says; of one session
+    # (its acct_session row id) or, without one, of every open session of the service.
+    kick: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    acct_session_row: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class EnforcementAttempt(Base):

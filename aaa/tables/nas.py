@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, false
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
@@ -60,3 +60,18 @@ class Nas(Base):
     allow_wide_prefix: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     allow_short_secret: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class NasActivity(Base):
+    """What the RADIUS workers saw of a NAS: its last request, its last dropped request and why,
+    and counts since the row was created (written in batches, see aaa.radius.authlog)."""
+
+    __tablename__ = "nas_activity"
+
+    nas_id: Mapped[int] = mapped_column(ForeignKey("nas.id", ondelete="CASCADE"), primary_key=True)
+    requests: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    last_request_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    drops: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    last_drop_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_drop_cause: Mapped[str | None] = mapped_column(String(40))
+    last_drop_detail: Mapped[str | None] = mapped_column(String(200))

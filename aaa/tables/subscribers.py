@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
@@ -87,6 +87,8 @@ class Plan(Base):
     ipv4_pool_id: Mapped[int | None] = mapped_column(ForeignKey("ip_pool.id"))
     ipv6_pool_id: Mapped[int | None] = mapped_column(ForeignKey("ip_pool.id"))
     ipv6_pd_pool_id: Mapped[int | None] = mapped_column(ForeignKey("ip_pool.id"))
+    # Extra reply attributes for every Access-Accept (radgroupreply): [[attribute, op, value]].
+    reply_attributes: Mapped[list[list[str]]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -143,6 +145,8 @@ class Service(Base):
     trust_reason: Mapped[str | None] = mapped_column(Text)
     bonus_until: Mapped[datetime | None] = mapped_column(UtcDateTime)  # Conceder bônus
     exempt: Mapped[bool] = mapped_column(Boolean, default=False)  # Isentar
+    # Extra reply attributes for this login only (radreply), after the plan's.
+    reply_attributes: Mapped[list[list[str]]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

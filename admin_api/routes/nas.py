@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from aaa.nas import service as nas_service
 from admin_api.deps import db
-from admin_api.presenters import nas_out
-from admin_api.routes.common import Limit, Offset, PathId, paged
+from admin_api.presenters import nas_out, nas_page
+from admin_api.routes.common import Limit, Offset, PathId
 from admin_api.schemas.common import Page
 from admin_api.schemas.nas import NasIn, NasOut, NasPatch, SecretIn
 
@@ -17,7 +17,8 @@ router = APIRouter(tags=["nas"])
 
 @router.get("/nas", response_model=Page[NasOut])
 def list_nas(limit: Limit = 50, offset: Offset = 0, session: Session = db("nas.read")) -> Page[NasOut]:
-    return paged(nas_service.page_nas(session, limit=limit, offset=offset), nas_out, limit, offset)
+    rows, total = nas_service.page_nas(session, limit=limit, offset=offset)
+    return Page(items=nas_page(session, rows), total=total, limit=limit, offset=offset)
 
 
 @router.post("/nas", response_model=NasOut, status_code=201)
@@ -28,7 +29,8 @@ def create_nas(body: NasIn, session: Session = db("nas.write")) -> NasOut:
 
 @router.get("/nas/{nas_id}", response_model=NasOut)
 def get_nas(nas_id: PathId, session: Session = db("nas.read")) -> NasOut:
-    return nas_out(nas_service.get_nas(session, nas_id))
+    """The NAS, with what the RADIUS workers saw of it: last request, last drop and its cause."""
+    return nas_out(nas_service.get_nas(session, nas_id), session=session)
 
 
 @router.patch("/nas/{nas_id}", response_model=NasOut)

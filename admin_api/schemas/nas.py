@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from aaa.tables.nas import MaMode, VendorProfile
 from admin_api.schemas.common import In, Secret
@@ -59,6 +60,20 @@ class NasPatch(PoolFields):
     allow_short_secret: bool | None = Field(None, description="only false: require a secret of 16 octets")
 
 
+class NasActivityOut(BaseModel):
+    """What the RADIUS workers saw of this NAS (counts since it was registered)."""
+
+    model_config = ConfigDict(from_attributes=True)
+    requests: int = Field(description="requests received from its address, answered or not")
+    last_request_at: datetime | None
+    drops: int = Field(description="requests dropped without an answer")
+    last_drop_at: datetime | None
+    last_drop_cause: str | None = Field(
+        description="bad_message_authenticator, missing_message_authenticator, bad_authenticator, ..."
+    )
+    last_drop_detail: str | None
+
+
 class NasOut(PoolRefsOut):
     id: int
     name: str
@@ -77,6 +92,7 @@ class NasOut(PoolRefsOut):
     allow_wide_prefix: bool
     allow_short_secret: bool = Field(description="its secret is under 16 octets, kept on purpose: rotate it")
     secret: str | None = Field(None, description="shown once, when created or rotated")
+    activity: NasActivityOut | None = Field(None, description="none yet: no request seen from it")
 
 
 class SecretIn(In):

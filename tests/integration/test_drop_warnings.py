@@ -6,11 +6,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests import radius_client as rc
-from tests.conftest import SECRET, RunningWorker, wait_for
+from tests.conftest import SECRET, RunningWorker, seed, wait_for
 
 
 def drop_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -49,3 +51,40 @@ def test_drops_are_warnings_with_the_fix_rate_limited(
         wait_for(lambda: any("more since the last line" in line for line in drop_lines(caplog)))
     summary = [r.getMessage() for r in caplog.records if "more since the last line" in r.getMessage()]
     assert summary and "127.0.0.9" in summary[0] and "(2 more since the last line)" in summary[0], summary
+
+
+def test_the_nas_shows_its_last_request_and_drop(
+    worker: RunningWorker, api: Any, db_url: str, tmp_path: Path
+) -> None:
+    """`GET /nas/{id}` and `aaa nas list` show what the workers saw of the NAS: its requests
+    (answered or dropped), its last drop and why, summed over flushes."""
+    nas_id = api.get("/nas")["items"][0]["id"]
+    assert api.get(f"/nas/{nas_id}")["activity"] is None  # nothing seen yet
+    wrong = rc.client(worker.auth_port, worker.acct_port, "not-the-secret-0000", timeout=0.2)
+    wrong.retries = 1
+    plain = rc.client(worker.auth_port, worker.acct_port, SECRET, timeout=0.2)
+    plain.retries = 1
+    good = rc.client(worker.auth_port, worker.acct_port, SECRET)
+    for _ in range(2):
+        send_quietly(wrong, rc.pap(wrong, "maria", "x"))
+    send_quietly(plain, rc.pap(plain, "maria", "x", ma=False))
+    rc.send(good, rc.pap(good, "nobody", "x"))  # answered (a reject)
+
+    def seen() -> Any:
+        activity = api.get(f"/nas/{nas_id}")["activity"]
+        return activity if activity and activity["requests"] >= 4 and activity["drops"] >= 3 else None
+
+    activity = wait_for(seen)
+    assert activity is not None
+    assert activity["requests"] == 4 and activity["drops"] == 3
+    assert activity["last_drop_cause"] == "missing_message_authenticator"
+    assert activity["last_request_at"] and activity["last_drop_at"]
+    listed = api.get("/nas")["items"][0]["activity"]
+    assert listed["drops"] == 3
+
+    config = tmp_path / "aaa.toml"
+    config.write_text(f'database_url = "{db_url}"\n')
+    out = seed(config, "nas", "list")
+    header, row = out.splitlines()[0], out.splitlines()[1]
+    assert "last_request" in header and "last_drop" in header
+    assert "missing_message_authenticator at" in row and " 4 " in row and " 3 " in row
