@@ -37,6 +37,7 @@ from admin_api.routes import (
     plans,
     policies,
     services,
+    sessions,
 )
 
 PREFIX = "/api/v1"
@@ -75,6 +76,7 @@ def create_app(settings: Settings, components: Components) -> FastAPI:
         invoicing,
         hooks,
         ipam,
+        sessions,
         audit,
     ):
         app.include_router(module.router, prefix=PREFIX)

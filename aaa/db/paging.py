@@ -11,10 +11,11 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 def page(
     session: Session,
     query: Select[Any],
-    order_by: ColumnElement[Any] | InstrumentedAttribute[Any],
+    order_by: ColumnElement[Any] | InstrumentedAttribute[Any] | tuple[ColumnElement[Any], ...],
     *,
     limit: int | None,
     offset: int,
 ) -> tuple[list[Any], int]:
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return list(session.scalars(query.order_by(order_by).limit(limit).offset(offset))), total
+    keys = order_by if isinstance(order_by, tuple) else (order_by,)
+    return list(session.scalars(query.order_by(*keys).limit(limit).offset(offset))), total

@@ -14,9 +14,9 @@ import contextlib
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,7 +29,7 @@ from aaa.enforcement.coa import Answer, DynamicAuthClient
 from aaa.enforcement.routeros import RouterOsError, connect
 from aaa.enforcement.surplus import queue_over_limit
 from aaa.enforcement.targets import SessionTarget, load_targets, methods_for
-from aaa.policies.grant import Action
+from aaa.policies.grant import Action, LiveChange
 from aaa.radius import codec as c
 from aaa.radius.codec import Codec
 from aaa.settings import Settings
@@ -52,8 +52,30 @@ class Attempt:
     at: datetime = field(default_factory=utcnow)
 
 
-# (outbox row id, service id, rounds so far), the service's sessions, the attempts on each
-Outcome = tuple[tuple[int, int, int], list[SessionTarget], list[list[Attempt]]]
+class Claim(NamedTuple):
+    """An outbox row taken by this enforcer."""
+
+    id: int
+    service_id: int
+    attempts: int  # rounds so far
+    kick: bool = False  # an operator's disconnect (aaa.enforcement.kick)
+    session_row: int | None = None  # the kick's one session; None: all of the service's
+
+
+# The claimed row, the sessions it acts on, the attempts on each
+Outcome = tuple[Claim, list[SessionTarget], list[list[Attempt]]]
+_KICKED = LiveChange(Action.RECONNECT, "derrubada pelo operador")
+
+
+def kicked(claim: Claim, targets: list[SessionTarget]) -> list[SessionTarget]:
+    """What a row acts on: a kick disconnects its session (or all), whatever the decision says."""
+    if not claim.kick:
+        return targets
+    return [
+        replace(t, change=_KICKED)
+        for t in targets
+        if claim.session_row is None or t.row_id == claim.session_row
+    ]
 
 
 class Breaker:
@@ -170,17 +192,18 @@ class Enforcer:
         if not rows:
             return 0
         try:
-            targets = await loop.run_in_executor(self._db, self._targets, [service for _, service, _ in rows])
+            found = await loop.run_in_executor(self._db, self._targets, [row.service_id for row in rows])
         except Exception as exc:
             log.exception("reading %d outbox rows failed", len(rows))
             failure = [Attempt(Method.NONE, Result.ERROR, detail=str(exc)[:500])]
             outcomes: list[Outcome] = [(row, [], [failure]) for row in rows]
         else:
+            targets = [kicked(row, found[row.service_id]) for row in rows]
             applied = await asyncio.gather(
-                *(asyncio.gather(*(self._apply(t) for t in targets[service])) for _, service, _ in rows)
+                *(asyncio.gather(*(self._apply(t) for t in each)) for each in targets)
             )
             outcomes = [
-                (row, targets[row[1]], list(results)) for row, results in zip(rows, applied, strict=True)
+                (row, each, list(results)) for row, each, results in zip(rows, targets, applied, strict=True)
             ]
         await loop.run_in_executor(self._db, self._finish, outcomes)
         return len(rows)
@@ -325,7 +348,7 @@ class Enforcer:
 
     # --- the database side ----------------------------------------------------------------
 
-    def _claim(self, limit: int) -> list[tuple[int, int, int]]:
+    def _claim(self, limit: int) -> list[Claim]:
         now = utcnow()
         hold = timedelta(seconds=max(60.0, self.settings.enforcer.timeout * 20))
         with self.factory.begin() as session:
@@ -350,7 +373,7 @@ class Enforcer:
                     continue  # one row per service at a time; the next round takes the other
                 seen.add(row.service_id)
                 row.state, row.claimed_until = EnforcementState.RUNNING, now + hold
-                claimed.append((row.id, row.service_id, row.attempts))
+                claimed.append(Claim(row.id, row.service_id, row.attempts, row.kick, row.acct_session_row))
             backlog = session.scalar(
                 select(func.count())
                 .select_from(Enforcement)
@@ -359,9 +382,7 @@ class Enforcer:
         metrics.ENFORCEMENT_BACKLOG.set(backlog or 0)
         return claimed
 
-    def _finish(
-        self, outcomes: list[tuple[tuple[int, int, int], list[SessionTarget], list[list[Attempt]]]]
-    ) -> None:
+    def _finish(self, outcomes: list[Outcome]) -> None:
         e = self.settings.enforcer
         now = utcnow()
         with self.factory.begin() as session:
@@ -378,7 +399,7 @@ class Enforcer:
                     "granted": a.granted,
                     "at": a.at,
                 }
-                for (row_id, service_id, _), _, results in outcomes
+                for (row_id, service_id, *_), _, results in outcomes
                 for attempt_list in results
                 for a in attempt_list
             ]
@@ -390,7 +411,7 @@ class Enforcer:
                     select(Enforcement).where(Enforcement.id.in_([o[0][0] for o in outcomes]))
                 )
             }
-            for (row_id, _, attempts), targets, results in outcomes:
+            for (row_id, _, attempts, *_), targets, results in outcomes:
                 row = rows[row_id]
                 failed = [r for r in results if not r or r[-1].result not in _OK]
                 row.attempts = attempts + 1

@@ -40,6 +40,7 @@ def after_flush(session: Session, flush_context: object) -> None:
                 select(Enforcement.service_id).where(
                     Enforcement.state == EnforcementState.PENDING,
                     Enforcement.attempts == 0,
+                    Enforcement.kick.is_(False),
                     Enforcement.service_id.in_(chunk),
                 )
             )

@@ -51,6 +51,7 @@ class NasTarget:
 
 @dataclass(frozen=True, slots=True)
 class SessionTarget:
+    row_id: int  # the acct_session row
     service_id: int
     login: str
     nas: NasTarget
@@ -143,6 +144,7 @@ def load_targets(
             change = LiveChange(Action.RECONNECT, f"over the Simultaneous-Use limit of {limit}")
         targets[acct.service_id].append(
             SessionTarget(
+                acct.id,
                 acct.service_id,
                 acct.login,
                 nas_target(nas),

@@ -18,6 +18,8 @@ PERMISSIONS: dict[str, str] = {
     "services.unlock": "grant trust unlocks, bonuses and exemptions",
     "enforcement.read": "see enforcement attempts on the NAS",
     "enforcement.run": "run the reconciler on demand",
+    "sessions.read": "see online sessions, the session history and the authentication log",
+    "sessions.disconnect": "disconnect a subscriber's session (derrubar conexão)",
     "services.transfer": "transfer a service to another customer (troca de titularidade)",
     "nas.read": "see NAS and their settings (not the secrets)",
     "nas.write": "create, edit and delete NAS and rotate their secrets",

@@ -15,13 +15,25 @@ from typing import Any
 
 import pytest
 
+from aaa.composition import session_factory
+from aaa.db.engine import make_engine
 from aaa.operators.permissions import PERMISSIONS
+from aaa.tables.accounting import AcctSession, AuthLog, AuthResult
 from tests.api_client import CPF, CPF2, CPF3, Http, admin_app, person, served
+from tests.conftest import make_nas
 from tests.integration.test_trust_api import PASSWORD
 
 NOTIFY_SECRET = "gateway-secret-0123456789"
 # Path parameters naming an object that belongs to one customer, hence to one city.
-CITY_PARAMS = {"customer_id", "service_id", "charge_id", "invoice_id", "receipt_id", "notification_id"}
+CITY_PARAMS = {
+    "customer_id",
+    "service_id",
+    "charge_id",
+    "invoice_id",
+    "receipt_id",
+    "notification_id",
+    "session_id",
+}
 # Operations over the whole ISP: a city-limited operator is refused whatever the ids.
 WHOLE_ISP = {
     ("post", "/api/v1/ipam/import"),
@@ -90,6 +102,8 @@ def bodies(w: dict[str, Any]) -> dict[tuple[str, str], Any]:
         },
         ("post", "/api/v1/services/{service_id}/installation-fee"): {"amount": "100.00", "first_due": soon},
         ("post", "/api/v1/payment-notifications/{notification_id}/resolve"): {"action": "dismiss"},
+        ("post", "/api/v1/services/{service_id}/disconnect"): {"reason": "x"},
+        ("post", "/api/v1/sessions/{session_id}/disconnect"): {"reason": "x"},
     }
 
 
@@ -112,6 +126,7 @@ def body_attacks(w: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
             "path": {"plan_id": w["plan"]},
             "json": {"target_plan_id": w["plan2"], "change_price": False, "service_ids": [w["service_b"]]},
         },
+        ("get", "/api/v1/sessions"): {"params": {"service_id": w["service_b"]}},
     }
 
 
@@ -180,7 +195,33 @@ def world(db_url: str) -> Iterator[tuple[Http, Http, dict[str, Any]]]:
             "cash_boxes": [w["box"]],
         }
         admin.post("/operators", operator, expect=201)
+        w["session_b"] = online(db_url, "bruno", w["service_b"])
         yield admin, admin.login("formiga", PASSWORD), w
+
+
+def online(db_url: str, login: str, service_id: int) -> int:
+    """An open session and an Access-Accept of ``login`` (what RADIUS would have written)."""
+    engine = make_engine(db_url)
+    try:
+        with session_factory(engine).begin() as s:
+            nas_id = make_nas(s, address="192.0.2.1")
+            s.add(
+                AuthLog(
+                    nas_id=nas_id, login=login, service_id=service_id, method="pap", result=AuthResult.ACCEPT
+                )
+            )
+            row = AcctSession(
+                nas_id=nas_id,
+                acct_session_id="b-1",
+                login=login,
+                service_id=service_id,
+                framed_ip="100.64.0.9",
+            )
+            s.add(row)
+            s.flush()
+            return row.id
+    finally:
+        engine.dispose()
 
 
 def ids_for(w: dict[str, Any]) -> dict[str, Any]:
@@ -191,6 +232,7 @@ def ids_for(w: dict[str, Any]) -> dict[str, Any]:
         "invoice_id": w["invoice_b"],
         "receipt_id": w["receipt_b"],
         "notification_id": w["notification_b"],
+        "session_id": w["session_b"],
         "assignment_id": w["assignment_b"],
         "kind": "billing",
         "plan_id": w["plan"],
@@ -280,6 +322,11 @@ def test_lists_and_lookups_show_nothing_of_another_city(world: tuple[Http, Http,
     assert city.get("/payment-notifications") == []
     assert city.get("/services", params={"customer_id": w["customer_b"]})["items"] == []
     assert city.get("/customers", params={"search": "Maria"})["total"] == 1
+    assert city.get("/sessions")["items"] == [] and admin.get("/sessions")["total"] == 1
+    assert city.get("/authlog")["items"] == [] and admin.get("/authlog")["total"] == 1
+    assert city.get("/authlog", params={"login": "bruno"})["items"] == []
+    assert city.get("/sessions", params={"login": "bruno", "online": True})["items"] == []
+    assert admin.get(f"/sessions/{w['session_b']}")["login"] == "bruno"
 
 
 def _fill(path: str, ids: dict[str, Any]) -> str:
