@@ -226,7 +226,7 @@ def make_nas(session: Session, *, address: str = "127.0.0.1", ma: MaMode = MaMod
         name=extra.pop("name", f"nas-{address}"),
         address=address,
         secret=SECRET,
-        vendor=VendorProfile.MIKROTIK,
+        vendor=extra.pop("vendor", VendorProfile.MIKROTIK),
         require_message_authenticator=ma,
         **extra,
     )

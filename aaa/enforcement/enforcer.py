@@ -30,6 +30,7 @@ from aaa.enforcement.routeros import RouterOsError, connect
 from aaa.enforcement.surplus import queue_over_limit
 from aaa.enforcement.targets import SessionTarget, load_targets, methods_for
 from aaa.policies.grant import Action, LiveChange
+from aaa.policies.vendors import render
 from aaa.radius import codec as c
 from aaa.radius.codec import Codec
 from aaa.settings import Settings
@@ -273,10 +274,12 @@ class Enforcer:
         code = c.DISCONNECT_REQUEST
         if method is Method.COA:
             code = c.COA_REQUEST
+            changes: list[tuple[str, Any]] = []
             if target.change.rate:
-                attributes.append(("Mikrotik-Rate-Limit", target.change.rate))
+                changes.append(("Mikrotik-Rate-Limit", target.change.rate))
             if target.change.add_list and not target.nas.has_api:
-                attributes.append(("Mikrotik-Address-List", target.change.add_list))
+                changes.append(("Mikrotik-Address-List", target.change.add_list))
+            attributes += render(target.nas.vendor, changes)  # in the NAS vendor's attributes
         nas = target.nas
         assert nas.host is not None
         answer = await self.client.send(code, (nas.host, nas.coa_port), nas.secret, attributes)

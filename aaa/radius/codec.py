@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import ipaddress
 import struct
 from collections.abc import Iterable
@@ -203,11 +204,69 @@ class Request:
         return f"{ipaddress.IPv6Address(network)}/{value[1]}"
 
 
+_NUMBERS = frozenset({"integer", "short", "byte", "integer64", "signed"})
+
+
+def _flatten(path: Path, seen: tuple[Path, ...] = ()) -> list[str]:
+    """A dictionary file with its $INCLUDEs expanded (relative to the including file, as
+    FreeRADIUS reads them; ``$INCLUDE-`` may be missing) and the data type of each ATTRIBUTE in
+    lower case: FreeRADIUS reads types case-insensitively and vendors' files rely on it (Debian's
+    dictionary.juniper has ``String``), while pyrad's parser knows the lower-case names only."""
+    if path in seen:
+        raise ValueError(f"dictionary {path} includes itself")
+    lines = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        words = line.split()
+        if words and words[0] in ("$INCLUDE", "$INCLUDE-") and len(words) > 1:
+            target = Path(words[1]) if Path(words[1]).is_absolute() else path.parent / words[1]
+            if words[0] == "$INCLUDE-" and not target.exists():
+                continue
+            lines += _flatten(target, (*seen, path))
+            continue
+        if len(words) >= 4 and words[0] == "ATTRIBUTE" and words[3] != words[3].lower():
+            words[3] = words[3].lower()
+            line = "\t".join(words)
+        lines.append(line)
+    return lines
+
+
+def load_dictionary(path: Path | str) -> Dictionary:
+    """A FreeRADIUS-format dictionary, the way FreeRADIUS would read it (see _flatten)."""
+    return Dictionary(io.StringIO("\n".join(_flatten(Path(path))) + "\n"))
+
+
+def attribute_value(dictionary: Dictionary, name: str, text: str) -> Any:
+    """``text`` as a value of attribute ``name``, checked against its dictionary type (an
+    integer, a VALUE name, an address...); ValueError says what is wrong."""
+    if name not in dictionary.attributes:
+        raise ValueError(f"attribute {name!r} is not in the RADIUS dictionary")
+    attr = dictionary.attributes[name]
+    value: Any = text
+    if attr.type in _NUMBERS:
+        if text in attr.values.forward:  # a VALUE name, stored encoded
+            value = int.from_bytes(attr.values.forward[text], "big")
+        else:
+            try:
+                value = int(text, 10)
+            except ValueError:
+                known = ", ".join(sorted(attr.values.forward)[:10])
+                raise ValueError(
+                    f"{name} takes a whole number{' or one of ' + known if known else ''}, not {text!r}"
+                ) from None
+    try:
+        data = pyrad_tools.EncodeAttr(attr.type, value)
+    except Exception as exc:  # pyrad raises TypeError, ValueError, struct.error, OSError...
+        raise ValueError(f"{text[:60]!r} is not a valid {attr.type} for {name}: {exc}") from None
+    if len(data) > (247 if attr.vendor else 253):
+        raise ValueError(f"{name}: {len(data)} octets do not fit in one attribute")
+    return value
+
+
 class Codec:
     """Decode requests and encode replies with one loaded dictionary."""
 
     def __init__(self, dictionary_path: Path | str):
-        self.dictionary = Dictionary(str(dictionary_path))
+        self.dictionary = load_dictionary(dictionary_path)
         self._layouts: dict[str, tuple[int, int, str]] = {}  # name -> (code, vendor id, type)
 
     def decode(self, data: bytes) -> Request:
@@ -302,6 +361,8 @@ class Codec:
             vendor = self.dictionary.vendors.GetForward(attr.vendor) if attr.vendor else 0
             layout = self._layouts[name] = (attr.code, vendor, attr.type)
         code, vendor, datatype = layout
+        if isinstance(value, str) and datatype in _NUMBERS:  # a custom reply attribute, kept as text
+            value = attribute_value(self.dictionary, name, value)
         data = pyrad_tools.EncodeAttr(datatype, value)
         if len(data) > (247 if vendor else 253):
             raise ValueError(f"{name}: {len(data)} octets do not fit in one attribute")

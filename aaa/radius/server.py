@@ -37,6 +37,7 @@ from aaa.policies.decide import decide, normalize_mac, reject
 from aaa.policies.decision import Decision, Outcome, RejectReason
 from aaa.policies.grant import grant_of
 from aaa.policies.inputs import IspPolicy, OpenSession, RequestFacts, Subscriber
+from aaa.policies.vendors import render
 from aaa.radius import auth_methods
 from aaa.radius import codec as c
 from aaa.radius.accounting import parse_record
@@ -469,8 +470,9 @@ class RadiusWorker:
     ) -> None:
         login = req.text(c.USER_NAME) or ""
         if decision.outcome is Outcome.ACCEPT:
+            attributes = render(nas.vendor, decision.attributes)  # the decision speaks MikroTik
             reply = self.codec.reply(
-                req, c.ACCESS_ACCEPT, nas.secret, (*decision.attributes, *verdict.accept_attributes)
+                req, c.ACCESS_ACCEPT, nas.secret, (*attributes, *verdict.accept_attributes)
             )
             if decision.learn_mac:
                 self.recorder.learn_mac(login, decision.learn_mac)

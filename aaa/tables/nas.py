@@ -10,12 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
 from aaa.vocabulary.audit import Audited
+from aaa.vocabulary.vendors import VendorProfile
 
-
-class VendorProfile(StrEnum):
-    MIKROTIK = "mikrotik"
-    ACCEL_PPP = "accel-ppp"
-    GENERIC = "generic"
+__all__ = ["MaMode", "Nas", "NasActivity", "VendorProfile"]
 
 
 class MaMode(StrEnum):

@@ -1,4 +1,4 @@
-"""NAS activity, operator kicks, custom reply attributes
+"""NAS activity, operator kicks, custom reply attributes, vendor profiles
 
 - nas_activity: per NAS, the last request seen, the last drop and its cause, and counts, written
   by the RADIUS workers in their background flush, so `GET /nas/{id}` and `aaa nas list` show a
@@ -8,6 +8,7 @@
   kick of one session (or, without a row, of every open session of the service).
 - plan.reply_attributes / service.reply_attributes: extra (attribute, operator, value) triples
   added to every Access-Accept, like FreeRADIUS's radgroupreply / radreply.
+- nas.vendor: the accel-ppp Filter-Id shaper, Huawei, Cisco and Juniper profiles.
 
 Revision ID: 0011
 Revises: 0010
@@ -25,6 +26,16 @@ revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
+
+_VENDORS = ("mikrotik", "accel-ppp", "generic")
+_MORE_VENDORS = ("accel-ppp-filter-id", "huawei", "cisco", "juniper")
+
+
+def _vendors(values: tuple[str, ...]) -> None:
+    allowed = ", ".join(f"'{v}'" for v in values)
+    with op.batch_alter_table("nas") as batch:
+        batch.drop_constraint(op.f("ck_nas_vendor_profile"), type_="check")
+        batch.create_check_constraint("vendor_profile", sa.text(f"vendor IN ({allowed})"))
 
 
 def upgrade() -> None:
@@ -46,9 +57,11 @@ def upgrade() -> None:
             batch.add_column(
                 sa.Column("reply_attributes", sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
             )
+    _vendors(_VENDORS + _MORE_VENDORS)
 
 
 def downgrade() -> None:
+    _vendors(_VENDORS)
     for table in ("service", "plan"):
         with op.batch_alter_table(table) as batch:
             batch.drop_column("reply_attributes")
