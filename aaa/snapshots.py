@@ -20,6 +20,7 @@ from aaa.policies.inputs import (
     PoolRef,
     Reduction,
     ReductionKind,
+    ReplyAttribute,
     Subscriber,
     SuspendedAction,
     Trial,
@@ -56,6 +57,7 @@ _SUBSCRIBERS = (
         Service.trust_reason,
         Service.bonus_until,
         Service.exempt,
+        Service.reply_attributes,
         BillingMethod.reduction,
         BillingMethod.reduction_percent,
         BillingMethod.reduction_download_kbps,
@@ -94,7 +96,11 @@ def _subscribers(
     for service_id, address, prefix_len, purpose in session.execute(fixed):
         addresses.setdefault(service_id, []).append(fixed_attribute(address, prefix_len, purpose))
     # One PlanSpeed per plan, shared by its subscribers (plans are few; services are many).
-    speeds = {row.id: PlanSpeed(*row[1:]) for row in session.execute(_SPEEDS)}
+    speeds = {}
+    for row in session.execute(_SPEEDS):
+        columns = row._asdict()
+        plan_id, stored = columns.pop("id"), columns.pop("reply_attributes")
+        speeds[plan_id] = PlanSpeed(**columns, reply_attributes=replies(stored))
     subscribers = {}
     for row in session.execute(query):
         custom = None
@@ -131,8 +137,16 @@ def _subscribers(
             bonus_until=row.bonus_until,
             exempt=row.exempt,
             reduction=reduction,
+            reply_attributes=replies(row.reply_attributes),
         )
     return subscribers
+
+
+def replies(stored: list[list[str]] | None) -> tuple[ReplyAttribute, ...]:
+    """A JSON list of [attribute, operator, value] as the snapshot keeps it."""
+    if not stored:
+        return ()
+    return tuple((str(name), str(op), str(value)) for name, op, value in stored)
 
 
 def load_subscriber(session: Session, login: str) -> Subscriber | None:

@@ -91,3 +91,14 @@ def scope(who: Annotated[Principal, Depends(principal)]) -> Scope:
 
 Who = Annotated[Principal, Depends(principal)]
 CityScope = Annotated[Scope, Depends(scope)]
+
+
+def reply_attributes(request: Request, items: list[Any] | None) -> list[list[str]] | None:
+    """A body's custom reply attributes, checked against the RADIUS dictionary the workers load
+    (radius.dictionary); None stays None (not given)."""
+    from aaa.radius.reply_attributes import check_reply_attributes
+
+    if items is None:
+        return None
+    rows = [[i.attribute, i.op, i.value] if hasattr(i, "attribute") else i for i in items]
+    return check_reply_attributes(settings_of(request).radius.dictionary, rows)

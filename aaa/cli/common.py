@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
@@ -85,3 +86,26 @@ def decimal_arg(text: str) -> Decimal:
         return Decimal(text)
     except InvalidOperation as exc:
         raise argparse.ArgumentTypeError(f"{text!r} is not a decimal amount (use 99.90)") from exc
+
+
+_REPLY = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9_.-]*)\s*(:=|\+=|=)\s*(.*?)\s*$")
+
+
+def reply_attribute_arg(text: str) -> list[str]:
+    """'Session-Timeout := 86400' (FreeRADIUS's notation) as [attribute, operator, value]."""
+    found = _REPLY.match(text)
+    if found is None or not found.group(3):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not 'Attribute op value' (op: = := +=), e.g. 'Session-Timeout := 86400'"
+        )
+    value = found.group(3)
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        value = value[1:-1]
+    return [found.group(1), found.group(2), value]
+
+
+def checked_reply_attributes(settings: Settings, items: list[list[str]]) -> list[list[str]]:
+    """Checked against the dictionary the workers load (radius.dictionary)."""
+    from aaa.radius.reply_attributes import check_reply_attributes
+
+    return check_reply_attributes(settings.radius.dictionary, items)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from aaa.cli.common import Command, settings_of, table, transaction
+from aaa.cli.common import (
+    Command,
+    checked_reply_attributes,
+    reply_attribute_arg,
+    settings_of,
+    table,
+    transaction,
+)
 from aaa.errors import DomainError
 
 
@@ -43,7 +50,10 @@ def cmd_service_set(args: argparse.Namespace) -> int:
     from aaa.vocabulary.subscribers import MacBinding, ServiceStatus
 
     changes: dict[str, Any] = {}
-    with transaction(settings_of(args)) as session:
+    settings = settings_of(args)
+    if args.reply_attribute or args.clear_reply_attributes:
+        changes["reply_attributes"] = checked_reply_attributes(settings, args.reply_attribute or [])
+    with transaction(settings) as session:
         service = get_service(session, args.login)
         if args.password is not None:
             changes["password"] = args.password
@@ -58,7 +68,7 @@ def cmd_service_set(args: argparse.Namespace) -> int:
         if not changes and args.status is None:
             raise DomainError(
                 "nothing to change: give at least one of --password, --status, --plan, --mac, "
-                "--mac-binding, --simultaneous-use"
+                "--mac-binding, --simultaneous-use, --reply-attribute"
             )
         if changes:
             update_service(session, service, **changes)
@@ -118,4 +128,11 @@ def register(sub: Any, command: Command) -> None:
     p.add_argument("--mac", help="registered MAC ('' clears it)")
     p.add_argument("--mac-binding", choices=[m.value for m in MacBinding])
     p.add_argument("--simultaneous-use", type=int)
+    p.add_argument(
+        "--reply-attribute",
+        type=reply_attribute_arg,
+        action="append",
+        help="'Attribute op value' for this login only, e.g. 'Filter-Id = vip' (repeat; replaces the list)",
+    )
+    p.add_argument("--clear-reply-attributes", action="store_true")
     command("list", cmd_service_list, "list services", svc)

@@ -280,6 +280,7 @@ class Enforcer:
             if target.change.add_list and not target.nas.has_api:
                 changes.append(("Mikrotik-Address-List", target.change.add_list))
             attributes += render(target.nas.vendor, changes)  # in the NAS vendor's attributes
+            attributes += target.change.attributes  # custom reply attributes, as the operator wrote them
         nas = target.nas
         assert nas.host is not None
         answer = await self.client.send(code, (nas.host, nas.coa_port), nas.secret, attributes)

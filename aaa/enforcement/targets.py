@@ -91,7 +91,7 @@ def methods_for(change: LiveChange, has_api: bool) -> tuple[list[Method], list[M
     primary = []
     if has_api and (change.add_list or change.remove_list):
         primary.append(Method.API_ADDRESS_LIST)
-    if change.rate or (change.add_list and not has_api):
+    if change.rate or change.attributes or (change.add_list and not has_api):
         primary.append(Method.COA)
     return primary, [*kick, Method.DISCONNECT]
 

@@ -11,7 +11,15 @@ from datetime import datetime, time, timedelta
 from typing import Protocol
 
 from aaa.policies.decision import Decision, Outcome, RejectReason
-from aaa.policies.inputs import IspPolicy, PoolRef, RequestFacts, Subscriber, SuspendedAction
+from aaa.policies.inputs import (
+    IspPolicy,
+    PlanSpeed,
+    PoolRef,
+    ReplyAttribute,
+    RequestFacts,
+    Subscriber,
+    SuspendedAction,
+)
 from aaa.policies.ratelimit import RateLimit, kbps_text
 from aaa.vocabulary.attributes import POOL_NAME_ATTRIBUTE, pool_kind_of
 from aaa.vocabulary.ipam import PoolKind, PoolMode
@@ -109,7 +117,7 @@ def decide(
                 flags=frozen_flags,
             )
 
-    rate = speed(sub, now, policy, held, reasons)
+    rate, plan = speed(sub, now, policy, held, reasons)
     attributes: list[tuple[str, object]] = [("Mikrotik-Rate-Limit", rate.render())]
     blocked = held is ServiceStatus.SUSPENDED_DEBT
     if blocked and policy.suspended_action is SuspendedAction.ADDRESS_LIST:
@@ -120,6 +128,7 @@ def decide(
         lease_from = _addresses(sub, facts, attributes, reasons)
     if facts.interim_interval:
         attributes.append(("Acct-Interim-Interval", facts.interim_interval))
+    custom = _custom(attributes, (*plan.reply_attributes, *sub.reply_attributes), reasons)
     if learn:
         reasons.append(f"MAC {learn} learned")
     return Decision(
@@ -129,13 +138,36 @@ def decide(
         learn_mac=learn,
         flags=frozen_flags,
         lease_from=lease_from,
+        custom=custom,
     )
+
+
+def _custom(
+    attributes: list[tuple[str, object]], wanted: tuple[ReplyAttribute, ...], reasons: list[str]
+) -> tuple[tuple[str, str], ...]:
+    """The plan's then the service's reply attributes, with FreeRADIUS's reply operators:
+    ``=`` adds unless the reply has it already, ``:=`` replaces, ``+=`` adds another."""
+    if not wanted:
+        return ()
+    added: list[tuple[str, str]] = []
+    for name, op, value in wanted:
+        if op == ":=":
+            attributes[:] = [a for a in attributes if a[0] != name]
+            added = [a for a in added if a[0] != name]
+        elif op == "=" and any(a[0] == name for a in attributes):
+            continue
+        attributes.append((name, value))
+        added.append((name, value))
+    if added:
+        reasons.append("reply attributes " + ", ".join(f"{name}={value}" for name, value in added))
+    return tuple(added)
 
 
 def speed(
     sub: Subscriber, now: datetime, policy: IspPolicy, held: ServiceStatus | None, reasons: list[str]
-) -> RateLimit:
-    """plan → trial → custom → reduced (``reduced_debt``) or blocked (``suspended_debt``)."""
+) -> tuple[RateLimit, PlanSpeed]:
+    """plan → trial → custom → reduced (``reduced_debt``) or blocked (``suspended_debt``); and
+    the plan in effect (the trial's while it lasts)."""
     plan = sub.plan
     if sub.trial is not None and now < sub.trial.until:
         reasons.append(f"plan {plan.name} {kbps_text(plan.download_kbps, plan.upload_kbps)}")
@@ -160,7 +192,7 @@ def speed(
         up = min(up, policy.blocked_upload_kbps)
         reasons.append(f"blocked ({policy.suspended_action.value}) at {kbps_text(down, up)}")
         rate = RateLimit(up * 1000, down * 1000)
-    return rate
+    return rate, plan
 
 
 def _lifted(sub: Subscriber, now: datetime, policy: IspPolicy) -> str | None:

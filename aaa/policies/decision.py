@@ -47,6 +47,7 @@ class Decision:
     learn_mac: str | None = None  # MAC binding "learn": register this MAC
     lease_from: tuple[PoolRef, ...] = ()  # server-mode pools: the server leases an address from each
     flags: frozenset[str] = field(default_factory=frozenset)  # "mac_differs", "interface_differs"
+    custom: tuple[tuple[str, str], ...] = ()  # the custom reply attributes it carries (also in attributes)
 
     @property
     def trace(self) -> str:

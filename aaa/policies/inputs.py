@@ -13,6 +13,8 @@ from aaa.policies.ratelimit import RateLimit, kbps_text
 from aaa.vocabulary.ipam import PoolKind, PoolMode
 from aaa.vocabulary.subscribers import MacBinding, ServiceStatus
 
+ReplyAttribute = tuple[str, str, str]  # (attribute, operator "=", ":=" or "+=", value as text)
+
 
 @dataclass(frozen=True, slots=True)
 class PlanSpeed:
@@ -24,6 +26,7 @@ class PlanSpeed:
     burst_threshold_download_kbps: int | None = None
     burst_threshold_upload_kbps: int | None = None
     burst_time_s: int | None = None
+    reply_attributes: tuple[ReplyAttribute, ...] = ()  # the plan's custom reply attributes
 
     def rate_limit(self) -> RateLimit:
         def bps(kbps: int | None) -> int | None:
@@ -99,6 +102,7 @@ class Subscriber:
     bonus_until: datetime | None = None  # Conceder bônus: no debt status applies until then
     exempt: bool = False  # Isentar: exempt from charges, so never held for debt
     reduction: Reduction | None = None  # the billing method's reduced speed; None: the ISP's
+    reply_attributes: tuple[ReplyAttribute, ...] = ()  # this service's own, after the plan's
 
 
 UTC_ZONE = ZoneInfo("UTC")

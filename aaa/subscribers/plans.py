@@ -21,6 +21,7 @@ from aaa.errors import Conflict, Invalid, NotFound
 from aaa.ipam.subnets import POOL_FIELDS, check_pools
 from aaa.subscribers.customers import EVERYWHERE, Scope
 from aaa.tables.subscribers import Customer, Plan, Service
+from aaa.vocabulary.attributes import reply_attributes_shape
 from aaa.vocabulary.subscribers import ServiceStatus
 
 PLAN_FIELDS = (
@@ -34,6 +35,7 @@ PLAN_FIELDS = (
     "burst_threshold_upload_kbps",
     "burst_time_s",
     "technology",
+    "reply_attributes",
     *POOL_FIELDS,
 )
 
@@ -140,5 +142,16 @@ def _apply(session: Session, plan: Plan, changes: dict[str, Any]) -> None:
         if holder is not None:
             raise Conflict(f"a plan named {changes['name']!r} already exists (plan {holder})")
     check_pools(session, changes)
+    if "reply_attributes" in changes:
+        changes["reply_attributes"] = _replies(changes["reply_attributes"])
     for field, value in changes.items():
         setattr(plan, field, Decimal(value) if field == "price" else value)
+
+
+def _replies(items: object) -> list[list[str]]:
+    """Custom reply attributes as stored (their values are checked against the RADIUS dictionary
+    by the caller that loaded it: aaa.radius.reply_attributes)."""
+    try:
+        return reply_attributes_shape(items)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None

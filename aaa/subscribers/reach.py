@@ -35,6 +35,7 @@ LIVE_SERVICE_FIELDS = (
     "trust_until",
     "bonus_until",
     "exempt",
+    "reply_attributes",
 )
 LIVE_PLAN_FIELDS = (*(f.name for f in fields(PlanSpeed) if f.name != "name"), *POOL_FIELDS)
 LIVE_METHOD_FIELDS = ("reduction", "reduction_percent", "reduction_download_kbps", "reduction_upload_kbps")

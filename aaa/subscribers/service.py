@@ -24,12 +24,14 @@ from aaa.ipam.assignments import release_all, set_fixed_ipv4
 from aaa.policies.decide import normalize_mac
 from aaa.subscribers.customers import EVERYWHERE, Scope
 from aaa.tables.subscribers import BillingMethod, Customer, Plan, Service
+from aaa.vocabulary.attributes import reply_attributes_shape
 from aaa.vocabulary.ipam import ReleaseReason
 from aaa.vocabulary.subscribers import MacBinding, ServiceStatus
 
 _MAC = re.compile(r"([0-9A-F]{2}:){5}[0-9A-F]{2}")
 _PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"
 EDITABLE = (
+    "reply_attributes",
     "login",
     "password",
     "simultaneous_use",
@@ -225,6 +227,11 @@ def _apply(session: Session, service: Service, changes: dict[str, Any]) -> None:
         raise Invalid("simultaneous use must be 0 (no limit) or more")
     if "mac" in changes:
         changes["mac"] = _mac(changes["mac"])
+    if "reply_attributes" in changes:
+        try:
+            changes["reply_attributes"] = reply_attributes_shape(changes["reply_attributes"])
+        except ValueError as exc:
+            raise Invalid(str(exc)) from None
     if changes.get("due_day") is not None and not 1 <= changes["due_day"] <= 28:
         raise Invalid("the due day must be between 1 and 28 (every month has it)")
     if changes.get("price") is not None and Decimal(changes["price"]) < 0:

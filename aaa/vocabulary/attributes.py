@@ -35,3 +35,28 @@ def pool_kind_of(attribute: str) -> PoolKind | None:
         if name == attribute:
             return kind
     return None
+
+
+# Custom reply attributes (radgroupreply / radreply): FreeRADIUS's reply operators.
+REPLY_OPERATORS = ("=", ":=", "+=")
+MAX_REPLY_ATTRIBUTES = 32
+
+
+def reply_attributes_shape(items: object) -> list[list[str]]:
+    """``[[attribute, operator, value], ...]`` as stored, or ValueError saying what is wrong (the
+    values themselves are checked against the RADIUS dictionary where it is loaded)."""
+    if not isinstance(items, list | tuple):
+        raise ValueError("reply_attributes must be a list of [attribute, operator, value]")
+    if len(items) > MAX_REPLY_ATTRIBUTES:
+        raise ValueError(f"at most {MAX_REPLY_ATTRIBUTES} reply attributes")
+    shaped = []
+    for index, item in enumerate(items):
+        if not isinstance(item, list | tuple) or len(item) != 3 or not all(isinstance(x, str) for x in item):
+            raise ValueError(f"reply_attributes[{index}] must be [attribute, operator, value] (three texts)")
+        name, op, value = item
+        if op not in REPLY_OPERATORS:
+            raise ValueError(
+                f"reply_attributes[{index}] ({name}): operator must be one of = := +=, not {op!r}"
+            )
+        shaped.append([name, op, value])
+    return shaped

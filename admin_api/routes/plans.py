@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
 from aaa.subscribers import plans
 from aaa.subscribers import service as services
-from admin_api.deps import CityScope, db
+from admin_api.deps import CityScope, db, reply_attributes
 from admin_api.routes.common import Limit, Offset, PathId
 from admin_api.schemas.common import Page
 from admin_api.schemas.plans import MassChangeIn, MassChangeOut, PlanCloneIn, PlanIn, PlanOut, PlanPatch
@@ -22,8 +22,10 @@ def list_plans(limit: Limit = 50, offset: Offset = 0, session: Session = db("pla
 
 
 @router.post("/plans", response_model=PlanOut, status_code=201)
-def create_plan(body: PlanIn, session: Session = db("plans.write")) -> PlanOut:
-    return PlanOut.model_validate(plans.add_plan(session, **body.model_dump()))
+def create_plan(body: PlanIn, request: Request, session: Session = db("plans.write")) -> PlanOut:
+    fields = body.model_dump()
+    fields["reply_attributes"] = reply_attributes(request, body.reply_attributes)
+    return PlanOut.model_validate(plans.add_plan(session, **fields))
 
 
 @router.get("/plans/{plan_id}", response_model=PlanOut)
@@ -32,9 +34,16 @@ def get_plan(plan_id: PathId, session: Session = db("plans.read")) -> PlanOut:
 
 
 @router.patch("/plans/{plan_id}", response_model=PlanOut)
-def update_plan(plan_id: PathId, body: PlanPatch, session: Session = db("plans.write")) -> PlanOut:
+def update_plan(
+    plan_id: PathId, body: PlanPatch, request: Request, session: Session = db("plans.write")
+) -> PlanOut:
+    """Edit a plan: online subscribers on it get the change live where the NAS allows (CoA),
+    or at their next login."""
     plan = plans.get_plan(session, plan_id)
-    return PlanOut.model_validate(plans.update_plan(session, plan, **body.model_dump(exclude_unset=True)))
+    changes = body.model_dump(exclude_unset=True)
+    if "reply_attributes" in changes:
+        changes["reply_attributes"] = reply_attributes(request, body.reply_attributes) or []
+    return PlanOut.model_validate(plans.update_plan(session, plan, **changes))
 
 
 @router.post("/plans/{plan_id}/clone", response_model=PlanOut, status_code=201)

@@ -10,7 +10,7 @@ from aaa.diagnostics import diagnose
 from aaa.subscribers import customers, lifecycle, migration, plans
 from aaa.subscribers import service as services
 from aaa.vocabulary.subscribers import AddressKind, ServiceStatus
-from admin_api.deps import CityScope, db, policy_zone, settings_of
+from admin_api.deps import CityScope, db, policy_zone, reply_attributes, settings_of
 from admin_api.presenters import diagnostics_out, service_out, services_page
 from admin_api.routes.common import Limit, Offset, PathId, QueryId
 from admin_api.routes.customers import create as create_customer
@@ -86,12 +86,17 @@ def get_service(service_id: PathId, scope: CityScope, session: Session = db("ser
 
 @router.patch("/services/{service_id}", response_model=ServiceOut)
 def update_service(
-    service_id: PathId, body: ServicePatch, scope: CityScope, session: Session = db("services.write")
+    service_id: PathId,
+    body: ServicePatch,
+    scope: CityScope,
+    request: Request,
+    session: Session = db("services.write"),
 ) -> ServiceOut:
     service = services.get_service_by_id(session, service_id, scope)
-    return service_out(
-        session, services.update_service(session, service, **body.model_dump(exclude_unset=True))
-    )
+    changes = body.model_dump(exclude_unset=True)
+    if "reply_attributes" in changes:
+        changes["reply_attributes"] = reply_attributes(request, body.reply_attributes) or []
+    return service_out(session, services.update_service(session, service, **changes))
 
 
 @router.post("/services/{service_id}/password", response_model=ServiceOut)

@@ -119,3 +119,29 @@ PrefixLen = Annotated[int, Field(ge=0, le=128)]
 CronField = Annotated[
     str, Field(min_length=1, max_length=100, description="cron syntax: *, 1-5, mon-fri, 0,30")
 ]
+
+
+class ReplyAttribute(In):
+    """One custom reply attribute, as in FreeRADIUS's radgroupreply/radreply."""
+
+    attribute: Annotated[
+        str, Field(min_length=1, max_length=64, description="a name in the RADIUS dictionary")
+    ]
+    op: Literal["=", ":=", "+="] = Field(
+        "=", description="= adds unless the reply has it, := replaces, += adds another"
+    )
+    value: Annotated[str, Field(min_length=1, max_length=253)]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_stored(cls, data: Any) -> Any:
+        """Stored as [attribute, op, value]."""
+        if isinstance(data, list | tuple) and len(data) == 3:
+            return {"attribute": data[0], "op": data[1], "value": data[2]}
+        return data
+
+
+ReplyAttributes = Annotated[
+    list[ReplyAttribute],
+    Field(max_length=32, description="added to every Access-Accept, checked against the dictionary"),
+]

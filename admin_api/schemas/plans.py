@@ -12,7 +12,7 @@ from aaa.vocabulary.subscribers import (
     ServiceStatus,
     Technology,
 )
-from admin_api.schemas.common import Id, In, Kbps, Money, Out
+from admin_api.schemas.common import Id, In, Kbps, Money, Out, ReplyAttribute, ReplyAttributes
 
 
 class PoolFields(In):
@@ -43,6 +43,7 @@ class PlanIn(PlanFields):
     price: Money
     download_kbps: Kbps
     upload_kbps: Kbps
+    reply_attributes: ReplyAttributes = []
 
 
 class PlanPatch(PlanFields):
@@ -50,6 +51,7 @@ class PlanPatch(PlanFields):
     price: Money | None = None
     download_kbps: Kbps | None = None
     upload_kbps: Kbps | None = None
+    reply_attributes: ReplyAttributes | None = Field(None, description="replaces the whole list")
 
 
 class PlanOut(PoolRefsOut):
@@ -64,6 +66,7 @@ class PlanOut(PoolRefsOut):
     burst_threshold_upload_kbps: int | None
     burst_time_s: int | None
     technology: Technology | None
+    reply_attributes: list[ReplyAttribute]
     created_at: datetime
 
 

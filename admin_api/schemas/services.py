@@ -15,7 +15,20 @@ from aaa.vocabulary.subscribers import (
     ServiceStatus,
 )
 from admin_api.schemas.billing import ChargeOut
-from admin_api.schemas.common import Id, In, Ipv4, Login, Mac, Money, Out, Password, Reason, Tolerance
+from admin_api.schemas.common import (
+    Id,
+    In,
+    Ipv4,
+    Login,
+    Mac,
+    Money,
+    Out,
+    Password,
+    Reason,
+    ReplyAttribute,
+    ReplyAttributes,
+    Tolerance,
+)
 from admin_api.schemas.customers import AddressIn, CustomerIn
 from admin_api.schemas.ipam import HeldOut
 
@@ -64,6 +77,9 @@ class ServicePatch(In):
     mac: Mac | None = None
     nas_port_id: Annotated[str, Field(max_length=253)] | None = None
     fixed_ipv4: Ipv4 | None = None
+    reply_attributes: ReplyAttributes | None = Field(
+        None, description="this login's own (radreply), after its plan's; replaces the whole list"
+    )
 
 
 class ServiceOut(Out):
@@ -102,6 +118,7 @@ class ServiceOut(Out):
     trust_reason: str | None
     bonus_until: datetime | None
     exempt: bool
+    reply_attributes: list[ReplyAttribute] = []
     created_at: datetime
     password: str | None = Field(None, description="shown when created or changed")
 
