@@ -9,7 +9,7 @@ from typing import Any
 from aaa.cli.common import Command, settings_of, table, transaction
 
 
-def _nas_id(session: Any, name: str | None) -> int | None:
+def nas_id_of(session: Any, name: str | None) -> int | None:
     from sqlalchemy import select
 
     from aaa.errors import NotFound
@@ -31,7 +31,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         wanted = SessionFilter(
             online=True if args.online else None,
             login=args.login,
-            nas_id=_nas_id(session, args.nas),
+            nas_id=nas_id_of(session, args.nas),
             ip=args.ip,
             ipv6_prefix=args.ipv6_prefix,
             mac=args.mac,
@@ -101,7 +101,7 @@ def cmd_authlog(args: argparse.Namespace) -> int:
     with transaction(settings_of(args)) as session:
         wanted = AuthFilter(
             login=args.login,
-            nas_id=_nas_id(session, args.nas),
+            nas_id=nas_id_of(session, args.nas),
             result=AuthResult(args.result) if args.result else None,
             reason=RejectReason(args.reason) if args.reason else None,
             mac=args.mac,

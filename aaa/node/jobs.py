@@ -26,12 +26,15 @@ Job = Callable[[Settings, sessionmaker[Session], threading.Event], None]
 def housekeeping(settings: Settings, factory: sessionmaker[Session], stop: threading.Event) -> None:
     """Reap stale sessions and then the leases no session holds, prune the change feed and
     re-enable services whose customer-requested suspension has ended."""
+    from datetime import timedelta
+
     from aaa import metrics
     from aaa.accounting.store import reap
     from aaa.audit.log import Actor, act_as
     from aaa.changes.feed import prune
     from aaa.db.base import utcnow
     from aaa.ipam.allocator import reap_leases
+    from aaa.radius.trace import prune_traces
     from aaa.subscribers.service import reenable_due
 
     a = settings.accounting
@@ -41,6 +44,7 @@ def housekeeping(settings: Settings, factory: sessionmaker[Session], stop: threa
                 closed = reap(session, utcnow(), a.reaper_multiplier, settings.radius.acct_interim_interval)
                 freed = reap_leases(session, utcnow())
                 prune(session, a.change_retention_hours)
+                prune_traces(session, utcnow() - timedelta(days=1))
                 act_as(session, Actor("scheduler", "local"))
                 reenabled = reenable_due(session, utcnow().date())
             if reenabled:

@@ -11,7 +11,7 @@ import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert
@@ -21,6 +21,7 @@ from aaa import metrics
 from aaa.accounting.writer import unreachable
 from aaa.nas import service as nas_service
 from aaa.nas.activity import Counts, Tally, record_activity
+from aaa.radius.trace import write_trace_lines
 from aaa.subscribers import service as subscriber_service
 from aaa.tables.accounting import AuthLog
 
@@ -92,6 +93,7 @@ class AuthRecorder:
         self._macs: dict[str, str] = {}
         self._ma_seen: set[int] = set()
         self.activity = Tally()  # the worker counts each NAS's requests and drops here
+        self._traced: list[tuple[int, datetime, str]] = []  # debug trace lines (aaa.radius.trace)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="auth-log")
         self._writing = False
         # Like AcctWriter.database_down, for the workers that serve no accounting.
@@ -109,21 +111,26 @@ class AuthRecorder:
     def nas_ma_seen(self, nas_id: int) -> None:
         self._ma_seen.add(nas_id)
 
+    def trace(self, trace_id: int, lines: list[str]) -> None:
+        if len(self._traced) < self._max_rows:
+            now = datetime.now(UTC)
+            self._traced += [(trace_id, now, line) for line in lines]
+
     async def run(self) -> None:
         while True:
             await asyncio.sleep(self._interval)
             await self.flush()
 
     async def flush(self) -> None:
-        if not (self._rows or self._macs or self._ma_seen or self.activity.counts):
+        if not (self._rows or self._macs or self._ma_seen or self.activity.counts or self._traced):
             return
-        rows, macs, seen = self._rows, self._macs, self._ma_seen
-        self._rows, self._macs, self._ma_seen = [], {}, set()
+        rows, macs, seen, traced = self._rows, self._macs, self._ma_seen, self._traced
+        self._rows, self._macs, self._ma_seen, self._traced = [], {}, set(), []
         activity = self.activity.take()
         self._writing = True
         try:
             await asyncio.get_running_loop().run_in_executor(
-                self._executor, self._write, rows, macs, seen, activity
+                self._executor, self._write, rows, macs, seen, activity, traced
             )
             self.database_down = False
         except Exception as exc:
@@ -133,16 +140,24 @@ class AuthRecorder:
             self._macs = {**macs, **self._macs}
             self._ma_seen |= seen
             self.activity.give_back(activity)
+            self._traced[:0] = traced
         finally:
             self._writing = False
 
     @property
     def idle(self) -> bool:
         """Nothing collected waits to be written, and no write is running."""
-        return not (self._writing or self._rows or self._macs or self._ma_seen or self.activity.counts)
+        return not (
+            self._writing or self._rows or self._macs or self._ma_seen or self.activity.counts or self._traced
+        )
 
     def _write(
-        self, rows: list[AuthLogRow], macs: dict[str, str], seen: set[int], activity: dict[int, Counts]
+        self,
+        rows: list[AuthLogRow],
+        macs: dict[str, str],
+        seen: set[int],
+        activity: dict[int, Counts],
+        traced: list[tuple[int, datetime, str]],
     ) -> None:
         with self._factory.begin() as session:
             if rows:
@@ -153,6 +168,8 @@ class AuthRecorder:
                 nas_service.mark_ma_seen(session, nas_id)
             if activity:
                 record_activity(session, activity)
+            if traced:
+                write_trace_lines(session, traced)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

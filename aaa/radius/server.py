@@ -48,6 +48,7 @@ from aaa.radius.dedup import PENDING, Key, ReplyCache
 from aaa.radius.droplog import DropLog
 from aaa.radius.reservations import Reservations
 from aaa.radius.sockets import Address, DatagramPort
+from aaa.radius.trace import Trace, Tracer
 from aaa.settings import Settings
 from aaa.snapshots import isp_policy, load_all, load_open_sessions, load_subscriber
 from aaa.tables.changes import ChangeKind
@@ -87,6 +88,7 @@ class RadiusWorker:
             factory, r.acct_batch_max, r.acct_commit_concurrency, spool, self._acct_done
         )
         self.recorder = AuthRecorder(factory, r.authlog_flush_ms / 1000)
+        self.tracer = Tracer(self.recorder.trace)  # aaa trace: nothing to do until one starts
         self.policy = isp_policy(settings.policy)  # with the blocked pool once load() has read IPAM
         self.listener = ChangeListener(factory, self.apply_changes, r.change_poll_interval, bus)
         self._loader = ThreadPoolExecutor(2, thread_name_prefix="snapshot-load")
@@ -172,6 +174,8 @@ class RadiusWorker:
                 login, nas_id, session_id = read_closed(key)
                 self._stale_load(login)
                 self.cache.session_closed(login, nas_id, session_id)
+            elif kind == ChangeKind.TRACE:
+                self.tracer.start(Trace.from_key(key))
             elif kind == ChangeKind.NAS_SESSIONS:
                 for load in self._loading.values():
                     load.stale = True
@@ -232,6 +236,8 @@ class RadiusWorker:
             self.drops.dropped(addr[0], drop.cause, str(drop), _correlation(data, addr))
             if (nas := self.nas.lookup(addr[0])) is not None:
                 self.recorder.activity.drop(nas.id, drop.cause, str(drop), time.time())
+                if self.tracer.active:
+                    self.tracer.drop(nas.id, nas.name, addr, drop.cause, str(drop))
             log.debug(
                 "packet from %s dropped: %s (%s)", addr[0], drop.cause, drop, extra=_correlation(data, addr)
             )
@@ -261,10 +267,20 @@ class RadiusWorker:
             raise DropPacket("bad_message_authenticator", "Message-Authenticator does not verify")
         if port is not None:
             port.sendto(self.codec.reply(req, code, nas.secret), addr)
+        if self.tracer.active:
+            self.tracer.reply(req, "Access-Accept" if code == c.ACCESS_ACCEPT else "Accounting-Response", ())
         metrics.child(metrics.RADIUS_REQUESTS, "status", "answered", nas.name).inc()
+
+    def _traced(self, req: Request, nas: NasEntry, addr: Address) -> None:
+        kind = {c.ACCESS_REQUEST: "Access-Request", c.ACCOUNTING_REQUEST: "Accounting-Request"}
+        self.tracer.request(
+            req, nas.id, nas.name, addr, kind.get(req.code, "Status-Server"), self.codec.describe(req.raw)
+        )
 
     def _auth(self, data: bytes, addr: Address, started: float) -> None:
         nas, req = self._receive(data, addr, c.ACCESS_REQUEST)
+        if self.tracer.active:
+            self._traced(req, nas, addr)
         if req.code == c.STATUS_SERVER:
             self._status(req, nas, addr, self.auth_port, c.ACCESS_ACCEPT)
             return
@@ -470,10 +486,9 @@ class RadiusWorker:
     ) -> None:
         login = req.text(c.USER_NAME) or ""
         if decision.outcome is Outcome.ACCEPT:
-            attributes = render(nas.vendor, decision.attributes)  # the decision speaks MikroTik
-            reply = self.codec.reply(
-                req, c.ACCESS_ACCEPT, nas.secret, (*attributes, *verdict.accept_attributes)
-            )
+            # The decision speaks MikroTik; the NAS gets its vendor's attributes.
+            attributes = (*render(nas.vendor, decision.attributes), *verdict.accept_attributes)
+            reply = self.codec.reply(req, c.ACCESS_ACCEPT, nas.secret, attributes)
             if decision.learn_mac:
                 self.recorder.learn_mac(login, decision.learn_mac)
 
@@ -487,8 +502,12 @@ class RadiusWorker:
                 if req.has(c.MESSAGE_AUTHENTICATOR)
                 else ()
             )
-            reply = self.codec.reply(req, c.ACCESS_REJECT, nas.secret, (*message, *verdict.reject_attributes))
+            attributes = (*message, *verdict.reject_attributes)
+            reply = self.codec.reply(req, c.ACCESS_REJECT, nas.secret, attributes)
             metrics.child(metrics.RADIUS_REJECTS, decision.reject.value, nas.name).inc()
+        if self.tracer.active:
+            sent = "Access-Accept" if decision.outcome is Outcome.ACCEPT else "Access-Reject"
+            self.tracer.reply(req, sent, attributes, decision.reasons)
         self.recorder.log(
             AuthLogRow(
                 time=utcnow(),
@@ -531,6 +550,8 @@ class RadiusWorker:
 
     def _acct(self, data: bytes, addr: Address, started: float) -> None:
         nas, req = self._receive(data, addr, c.ACCOUNTING_REQUEST)
+        if self.tracer.active:
+            self._traced(req, nas, addr)
         if req.code == c.STATUS_SERVER:
             self._status(req, nas, addr, self.acct_port, c.ACCOUNTING_RESPONSE)
             return
@@ -550,6 +571,9 @@ class RadiusWorker:
         answered: dict[str, int] = {}
         for req, nas, key, addr, started in tickets:
             answered[nas.name] = answered.get(nas.name, 0) + 1
+            if self.tracer.active:
+                sent = "Accounting-Response (stored)" if error is None else f"nothing: not stored ({error})"
+                self.tracer.reply(req, sent, ())
             if error is not None:
                 self.replies.forget(key)
                 continue

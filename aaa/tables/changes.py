@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aaa.db.base import Base, UtcDateTime, utcnow
@@ -21,6 +21,7 @@ class ChangeKind(StrEnum):
     NAS = "nas"  # key: NAS id; the NAS registry changed
     # key: "<NAS id> <ISO time>": Accounting-On/Off closed the NAS's sessions started by then
     NAS_SESSIONS = "nas_sessions"
+    TRACE = "trace"  # key: a radius_trace row id; workers start tracing what it names
 
 
 class ChangeEvent(Base):
@@ -30,3 +31,27 @@ class ChangeEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     kind: Mapped[str] = mapped_column(String(16))
     keys: Mapped[str] = mapped_column(Text)  # one key per line: one row per kind and transaction
+
+
+class RadiusTrace(Base):
+    """A bounded debug trace (``aaa trace``): the workers write every request and reply of the
+    matching NAS and login as text lines until ``until`` or ``max_packets``."""
+
+    __tablename__ = "radius_trace"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    until: Mapped[datetime] = mapped_column(UtcDateTime)
+    nas_id: Mapped[int | None] = mapped_column(ForeignKey("nas.id", ondelete="CASCADE"))
+    login: Mapped[str | None] = mapped_column(String(253))
+    max_packets: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(200), default="")
+
+
+class RadiusTraceLine(Base):
+    __tablename__ = "radius_trace_line"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    trace_id: Mapped[int] = mapped_column(ForeignKey("radius_trace.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    text: Mapped[str] = mapped_column(Text)

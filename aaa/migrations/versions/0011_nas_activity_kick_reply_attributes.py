@@ -9,6 +9,7 @@
 - plan.reply_attributes / service.reply_attributes: extra (attribute, operator, value) triples
   added to every Access-Accept, like FreeRADIUS's radgroupreply / radreply.
 - nas.vendor: the accel-ppp Filter-Id shaper, Huawei, Cisco and Juniper profiles.
+- radius_trace / radius_trace_line: `aaa trace`, a bounded debug trace of a running node.
 
 Revision ID: 0011
 Revises: 0010
@@ -58,9 +59,31 @@ def upgrade() -> None:
                 sa.Column("reply_attributes", sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
             )
     _vendors(_VENDORS + _MORE_VENDORS)
+    op.create_table(
+        "radius_trace",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("created_at", aaa.db.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("until", aaa.db.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("nas_id", sa.Integer(), sa.ForeignKey("nas.id", ondelete="CASCADE"), nullable=True),
+        sa.Column("login", sa.String(length=253), nullable=True),
+        sa.Column("max_packets", sa.Integer(), nullable=False),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+    )
+    op.create_table(
+        "radius_trace_line",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+        sa.Column(
+            "trace_id", sa.Integer(), sa.ForeignKey("radius_trace.id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column("at", aaa.db.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+    )
+    op.create_index("ix_radius_trace_line_trace_id", "radius_trace_line", ["trace_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("radius_trace_line")
+    op.drop_table("radius_trace")
     _vendors(_VENDORS)
     for table in ("service", "plan"):
         with op.batch_alter_table(table) as batch:
