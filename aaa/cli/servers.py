@@ -21,18 +21,22 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_radius(args: argparse.Namespace) -> int:
     from aaa.composition import setup_logging
     from aaa.node import supervisor
+    from aaa.node.titles import set_title
 
     settings = settings_of(args)
     setup_logging(settings)
     require_current_schema(settings)
+    set_title(f"supervisor ({args.command})")
     return supervisor.run(settings, with_api=args.command == "serve", reload=lambda: settings_of(args))
 
 
 def cmd_api(args: argparse.Namespace) -> int:
+    from aaa.node.titles import set_title
     from admin_api.app import serve
 
     settings = settings_of(args)
     require_current_schema(settings)
+    set_title("api")
     serve(settings)
     return 0
 

@@ -9,6 +9,7 @@ import logging
 import signal
 from typing import Any
 
+from aaa.node.titles import set_title
 from aaa.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ def worker_main(settings_data: dict[str, Any], index: int, ready: Any = None) ->
     from aaa.radius.server import RadiusWorker
     from aaa.radius.sockets import bind_udp, steer_by_authenticator
 
+    set_title(f"radius worker {index}")
     settings = Settings(**settings_data)
     setup_logging(settings)
     components = build(settings)
@@ -65,6 +67,7 @@ def enforcer_main(settings_data: dict[str, Any]) -> None:
     from aaa.enforcement.enforcer import Enforcer
     from aaa.node.jobs import reconcile_every
 
+    set_title("enforcer")
     settings = Settings(**settings_data)
     setup_logging(settings)
     components = build(settings)
@@ -85,4 +88,5 @@ def api_main(settings_data: dict[str, Any]) -> None:
     """The admin API (a child of `aaa serve`)."""
     from admin_api.app import serve
 
+    set_title("api")
     serve(Settings(**settings_data))

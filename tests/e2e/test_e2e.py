@@ -303,9 +303,14 @@ def test_metrics_health_and_readiness_of_the_server(server: Server) -> None:
     rc.send(nas, rc.accounting(nas, "Stop", "maria", "m-1"))
 
 
+def title_of(pid: int) -> str:
+    """A process's title (setproctitle writes it over the command line)."""
+    return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode(errors="replace").strip()
+
+
 def workers_of(server: Server) -> list[int]:
     """The supervisor's children: the RADIUS workers and the enforcer (not multiprocessing's
-    resource tracker)."""
+    resource tracker), by their titles."""
     pids = subprocess.run(
         ["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True
     ).stdout.split()
@@ -316,9 +321,18 @@ def workers_of(server: Server) -> list[int]:
             state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
         except FileNotFoundError:
             continue
-        if b"spawn_main" in cmdline and state != "Z":
+        if cmdline.startswith(b"aaa: ") and state != "Z":
             alive.append(pid)
     return alive
+
+
+def test_processes_say_what_they_are(server: Server) -> None:
+    assert title_of(server.proc.pid) == "aaa: supervisor (radius)"
+    assert sorted(title_of(pid) for pid in workers_of(server)) == [
+        "aaa: enforcer",
+        "aaa: radius worker 0",
+        "aaa: radius worker 1",
+    ]
 
 
 def test_a_killed_worker_is_replaced(server: Server) -> None:
