@@ -10,7 +10,9 @@ flush's own transaction (so a rolled-back change leaves no trace of any of them)
    worker of every node drops or reloads it;
 3. enforcement: an outbox row per online subscriber whose speed, address or status changes, so
    the enforcer sends the CoA / Disconnect / RouterOS call;
-4. webhooks: a ``service.status_changed`` delivery per status change, for the ISP's systems.
+4. webhooks: a ``service.status_changed`` delivery per status change, for the ISP's systems;
+5. money follows the contract: a completed migration moves the old service's open charges,
+   carnês and invoices to the new one (billing_bridge.contracts).
 
 A service function that flushes one of these objects therefore sets them off; its docstring says
 so. Nothing else installs session hooks.
@@ -34,7 +36,7 @@ from aaa.logs import configure
 from aaa.monitoring import DatabaseCollector
 from aaa.settings import Settings
 from aaa.subscribers import invalidation
-from billing_bridge import webhooks
+from billing_bridge import contracts, webhooks
 
 FlushHook = Callable[[Session, object], None]
 
@@ -43,6 +45,7 @@ FLUSH_HOOKS: tuple[tuple[str, FlushHook], ...] = (
     ("radius caches", invalidation.after_flush),
     ("enforcement outbox", outbox.after_flush),
     ("webhooks", webhooks.after_flush),
+    ("money follows the contract", contracts.after_flush),
 )
 
 

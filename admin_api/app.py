@@ -24,6 +24,7 @@ from aaa.settings import Settings
 from admin_api import errors
 from admin_api.deps import principal
 from admin_api.login_guard import LoginGuard
+from admin_api.query import refuse_unknown_query
 from admin_api.routes import (
     audit,
     auth,
@@ -58,6 +59,7 @@ def create_app(settings: Settings, components: Components) -> FastAPI:
         openapi_url=None if settings.api.protect_metrics_and_docs else f"{PREFIX}/openapi.json",
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(refuse_unknown_query)],
     )
     app.state.settings = settings
     app.state.factory = components.factory

@@ -29,6 +29,7 @@ from aaa.tables.subscribers import BillingMethod, Plan, Service
 from aaa.vocabulary.subscribers import BillingMode
 from aaa.vocabulary.subscribers import ServiceStatus as S
 from billing_bridge.amounts import ZERO, add_months, due_in, month_of, pro_rata
+from billing_bridge.contracts import predecessors
 from billing_bridge.models import (
     BillingRun,
     Charge,
@@ -131,6 +132,10 @@ def _facts(session: Session, month: date, zone: ZoneInfo) -> list[Facts]:
             select(Charge.service_id).where(Charge.kind == ChargeKind.MONTHLY, Charge.competence == month)
         )
     )
+    # One contract across a migration: a month its earlier service paid or owes is charged.
+    for service_id, earlier in predecessors(session).items():
+        if any(previous in charged for previous in earlier):
+            charged.add(service_id)
     rows = session.execute(
         select(
             Service.id,

@@ -127,6 +127,7 @@ def open_charges(
     ).where(
         Charge.status.in_((ChargeStatus.OPEN, ChargeStatus.PARTIALLY_PAID)),
         Charge.due_date < today,
+        Charge.debtor_customer_id.is_(None),  # debt left with a previous owner is not the service's
     )
     if service_ids is not None:
         query = query.where(Charge.service_id.in_(service_ids))

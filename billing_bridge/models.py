@@ -67,6 +67,9 @@ class Charge(Base):
     installments: Mapped[int | None] = mapped_column(Integer)
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
     carne_id: Mapped[int | None] = mapped_column(ForeignKey("carne.id"), index=True)
+    # Owed by this customer, not by the service's owner: an ownership transfer left the debt
+    # with the previous owner ("transferir débitos: não"); it no longer counts against the service.
+    debtor_customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
     billing_run_id: Mapped[int | None] = mapped_column(ForeignKey("billing_run.id"), index=True)
     status: Mapped[ChargeStatus] = mapped_column(
         str_enum(ChargeStatus, "charge_status"), default=ChargeStatus.OPEN

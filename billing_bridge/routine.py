@@ -24,7 +24,7 @@ from aaa.subscribers.lifecycle import change_status
 from aaa.tables.subscribers import BillingMethod, Service
 from aaa.vocabulary.subscribers import ServiceStatus as S
 from billing_bridge.charges import open_charges, rule_of
-from billing_bridge.models import RoutineRun
+from billing_bridge.models import Charge, ChargeStatus, RoutineRun
 from billing_bridge.sources import ChargeSource
 from billing_bridge.standing import standing
 
@@ -89,9 +89,17 @@ def run_routine(
     *,
     dry_run: bool,
     source: ChargeSource = open_charges,
+    reenable_without_debt: bool = False,
 ) -> RoutineRun:
-    """Apply (or, dry, only list) every transition; the run is recorded with its counts."""
+    """Apply (or, dry, only list) every transition; the run is recorded with its counts.
+
+    A service held for debt that has no charge at all (imported or created suspended) is not
+    re-enabled by "no debt": it is reported as suspended without debt and left alone, unless
+    ``reenable_without_debt``."""
     transitions, services = evaluate(session, today, zone, lock=not dry_run, source=source)
+    unexplained = _without_debt(session, transitions)
+    if not reenable_without_debt:
+        transitions = [t for t in transitions if t.service_id not in unexplained]
     if not dry_run:
         by_id = {s.id: s for s in services}
         for t in transitions:
@@ -100,6 +108,8 @@ def run_routine(
     names = {S.SUSPENDED_DEBT: "suspended", S.REDUCED_DEBT: "reduced", S.ENABLED: "enabled"}
     counts = Counter(names[t.target] for t in transitions)
     counts["unchanged"] = len(services) - len(transitions)
+    if unexplained and not reenable_without_debt:
+        counts["suspended_without_debt"] = len(unexplained)
     skipped = session.execute(
         select(Service.status, func.count()).where(Service.status.not_in(MANAGED)).group_by(Service.status)
     )
@@ -110,7 +120,19 @@ def run_routine(
         day=today,
         dry_run=dry_run,
         counts=dict(counts),
-        changes=[{**asdict(t), "current": t.current.value, "target": t.target.value} for t in transitions],
+        changes=[{**asdict(t), "current": t.current.value, "target": t.target.value} for t in transitions]
+        + [
+            {
+                "service_id": t.service_id,
+                "login": t.login,
+                "current": t.current.value,
+                "target": t.current.value,
+                "reason": "suspended without debt: no charge explains the status; left as it is "
+                "(reenable_without_debt re-enables it)",
+            }
+            for t in unexplained.values()
+            if not reenable_without_debt
+        ],
     )
     session.add(run)
     session.flush()
@@ -119,6 +141,25 @@ def run_routine(
         for t in transitions:
             metrics.child(metrics.ROUTINE_TRANSITIONS, t.target.value).inc()
     return run
+
+
+def _without_debt(session: Session, transitions: list[Transition]) -> dict[int, Transition]:
+    """The transitions that would lift a debt status from a service without any charge."""
+    lifting = {
+        t.service_id: t
+        for t in transitions
+        if t.current in (S.SUSPENDED_DEBT, S.REDUCED_DEBT) and t.target is S.ENABLED
+    }
+    if not lifting:
+        return {}
+    charged = set(
+        session.scalars(
+            select(Charge.service_id).where(
+                Charge.service_id.in_(lifting), Charge.status != ChargeStatus.CANCELLED
+            )
+        )
+    )
+    return {service_id: t for service_id, t in lifting.items() if service_id not in charged}
 
 
 def settle(
@@ -132,6 +173,18 @@ def settle(
     for t in milder:
         change_status(session, by_id[t.service_id], t.target, reason=f"{why}: {t.reason}")
     return milder
+
+
+def restate(
+    session: Session, service_ids: Collection[int], today: date, zone: ZoneInfo, why: str
+) -> list[Transition]:
+    """Money went away (a reversed receipt): each service moves to its standing now, harsher
+    included, instead of waiting for the next routine."""
+    transitions, services = evaluate(session, today, zone, service_ids, lock=True)
+    by_id = {s.id: s for s in services}
+    for t in transitions:
+        change_status(session, by_id[t.service_id], t.target, reason=f"{why}: {t.reason}")
+    return transitions
 
 
 def recent_runs(session: Session, limit: int) -> list[RoutineRun]:

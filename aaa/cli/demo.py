@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -21,6 +22,8 @@ from aaa.tables.operators import Operator
 from aaa.tables.subscribers import Service
 from aaa.vocabulary.ipam import SubnetPurpose
 from aaa.vocabulary.subscribers import CustomerKind, ServiceStatus
+from billing_bridge.charges import add_charge
+from billing_bridge.models import ChargeKind
 
 DEMO_SECRET = "demo-secret-change-me"
 
@@ -88,7 +91,7 @@ def create_demo(session: Session, settings: Settings) -> list[str]:
         for login, password, plan, status, ip, name in SUBSCRIBERS:
             kind = CustomerKind.COMPANY if "LTDA" in name else CustomerKind.PERSON
             customer = add_customer(session, name=name, kind=kind)
-            add_service(
+            service = add_service(
                 session,
                 customer=customer,
                 plan=plans[plan],
@@ -97,6 +100,17 @@ def create_demo(session: Session, settings: Settings) -> list[str]:
                 status=status,
                 fixed_ipv4=ip,
             )
+            if status is ServiceStatus.SUSPENDED_DEBT:  # the debt that explains the status
+                today = utcnow().date()
+                add_charge(
+                    session,
+                    service,
+                    kind=ChargeKind.MONTHLY,
+                    due_date=today - timedelta(days=20),
+                    amount=plans[plan].price,
+                    description="demo: mensalidade em atraso",
+                    competence=(today - timedelta(days=20)).replace(day=1),
+                )
     if session.scalar(select(Operator).where(Operator.login == "admin")) is None:
         add_operator(  # flagged: the first login must change the well-known password
             session,

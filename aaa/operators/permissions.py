@@ -20,6 +20,7 @@ PERMISSIONS: dict[str, str] = {
     "enforcement.run": "run the reconciler on demand",
     "sessions.read": "see online sessions, the session history and the authentication log",
     "sessions.disconnect": "disconnect a subscriber's session (derrubar conexão)",
+    "radius.trace": "trace the RADIUS requests and replies of a running node (aaa trace)",
     "services.transfer": "transfer a service to another customer (troca de titularidade)",
     "nas.read": "see NAS and their settings (not the secrets)",
     "nas.write": "create, edit and delete NAS and rotate their secrets",

@@ -39,7 +39,7 @@ from billing_bridge import scheduler as schedules
 from billing_bridge.invoices import live_charges
 from billing_bridge.models import Routine
 from billing_bridge.printing import receipt_html
-from billing_bridge.routine import Transition, recent_runs, run_routine
+from billing_bridge.routine import Transition, recent_runs, restate, run_routine
 from billing_bridge.scheduler import SCHEDULE, trigger_of
 from billing_bridge.sources import charge_source
 
@@ -143,13 +143,22 @@ def print_receipt(
 
 @router.post("/receipts/{receipt_id}/reverse", response_model=ReceiptOut)
 def reverse(
-    receipt_id: PathId, body: ReasonIn, scope: CityScope, session: Session = db("finance.reverse")
+    receipt_id: PathId,
+    body: ReasonIn,
+    request: Request,
+    scope: CityScope,
+    session: Session = db("finance.reverse"),
 ) -> ReceiptOut:
-    """Undo a receipt (recebi um boleto errado): its charges reopen; audited."""
+    """Undo a receipt (recebi um boleto errado): its charges reopen, and each service it paid for
+    moves to its standing at once (a service the payment re-enabled is suspended again);
+    ``services_moved`` says which. Audited."""
     receipt = scoped.receipt(session, receipt_id, scope)
-    return _receipt_out(
-        receiving.reverse(session, receipt, reason=body.reason, by=actor_of(session).name, now=utcnow())
-    )
+    now = utcnow()
+    reversed_ = receiving.reverse(session, receipt, reason=body.reason, by=actor_of(session).name, now=now)
+    zone = policy_zone(request)
+    services = sorted({item.charge.service_id for item in reversed_.items})
+    moved = restate(session, services, now.astimezone(zone).date(), zone, f"receipt {receipt.id} reversed")
+    return _receipt_out(reversed_, moved)
 
 
 @router.post("/routines/suspension", response_model=RoutineRunOut, status_code=201)
@@ -168,6 +177,7 @@ def run_suspension_routine(
         now,
         dry_run=body.dry_run,
         source=charge_source(settings_of(request).billing),
+        reenable_without_debt=body.reenable_without_debt,
     )
     return RoutineRunOut.model_validate(run)
 

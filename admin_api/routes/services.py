@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
 from aaa.db.base import utcnow
@@ -20,6 +22,8 @@ from admin_api.schemas.services import (
     CancellationOut,
     DiagnosticsOut,
     MigrateIn,
+    MigrationOut,
+    MoneyMovedOut,
     PasswordIn,
     ReasonIn,
     ServiceAddressIn,
@@ -29,8 +33,11 @@ from admin_api.schemas.services import (
     ServicePatch,
     SuspendIn,
     TransferIn,
+    TransferOut,
 )
+from billing_bridge import contracts
 from billing_bridge.cancellation import cancel_service
+from billing_bridge.routine import settle
 
 router = APIRouter(tags=["services"])
 
@@ -159,11 +166,14 @@ def cancel(
     return out
 
 
-@router.post("/services/{service_id}/migrate", response_model=ServiceOut, status_code=201)
+@router.post("/services/{service_id}/migrate", response_model=MigrationOut, status_code=201)
 def migrate(
     service_id: PathId, body: MigrateIn, scope: CityScope, session: Session = db("services.migrate")
-) -> ServiceOut:
-    """Migrate to another plan; returns the new service (enabled, or awaiting migration)."""
+) -> MigrationOut:
+    """Migrate to another plan; returns the new service (enabled, or awaiting migration). The old
+    service's open charges, carnês and open invoices move to the new one when the migration
+    completes (now, if immediate), and the billing run never charges a month twice for the
+    contract."""
     service = services.get_service_by_id(session, service_id, scope)
     new = migration.migrate_plan(
         session,
@@ -173,21 +183,52 @@ def migrate(
         reason=body.reason,
         price=body.price,
     )
-    return service_out(session, new)
+    session.flush()
+    moved = contracts.moved_in(session, new.id)
+    out = MigrationOut(**service_out(session, new).model_dump())
+    out.money_moved = money_out(moved) if moved else None
+    return out
 
 
-@router.post("/services/{service_id}/transfer", response_model=ServiceOut)
+@router.post("/services/{service_id}/transfer", response_model=TransferOut)
 def transfer(
-    service_id: PathId, body: TransferIn, scope: CityScope, session: Session = db("services.transfer")
-) -> ServiceOut:
-    """Troca de titularidade, to an existing customer or to one created in the same request."""
+    service_id: PathId,
+    body: TransferIn,
+    scope: CityScope,
+    zone: ZoneInfo = Depends(policy_zone),
+    session: Session = db("services.transfer"),
+) -> TransferOut:
+    """Troca de titularidade, to an existing customer or to one created in the same request. The
+    service's open invoices go to the new owner; with ``transfer_debts`` false, the overdue
+    charges stay the previous owner's debt (and no longer hold the service suspended)."""
     service = services.get_service_by_id(session, service_id, scope)
     if body.new_customer is not None:
         target = create_customer(session, body.new_customer, scope)
     else:
         assert body.customer_id is not None
         target = customers.get_customer(session, body.customer_id, scope)
-    return service_out(session, migration.transfer_ownership(session, service, target, reason=body.reason))
+    previous = service.customer
+    migration.transfer_ownership(session, service, target, reason=body.reason)
+    today = utcnow().astimezone(zone).date()
+    moved = contracts.carry_transfer(
+        session, service, previous, transfer_debts=body.transfer_debts, today=today
+    )
+    if not body.transfer_debts:
+        settle(session, [service.id], today, zone, "overdue debt left with the previous owner")
+    return TransferOut(**service_out(session, service).model_dump(), money_moved=money_out(moved))
+
+
+def money_out(moved: contracts.Moved) -> MoneyMovedOut:
+    return MoneyMovedOut(
+        charges=moved.charges,
+        amount=moved.amount,
+        invoices=moved.invoices,
+        carnes=moved.carnes,
+        kept_charges=moved.kept_charges,
+        kept_amount=moved.kept_amount,
+        kept_invoices=moved.kept_invoices,
+        summary=moved.text(),
+    )
 
 
 @router.put("/services/{service_id}/addresses", response_model=ServiceOut)

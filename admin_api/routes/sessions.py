@@ -15,13 +15,25 @@ from aaa.connections import AuthFilter, SessionFilter
 from aaa.db.base import utcnow
 from aaa.enforcement.kick import kick_service, kick_session
 from aaa.errors import NotFound
+from aaa.nas.service import get_nas
 from aaa.policies.decision import RejectReason
+from aaa.radius.trace import begin_trace, trace_lines
 from aaa.subscribers import service as services
 from aaa.tables.accounting import AcctSession, AuthResult
+from aaa.tables.changes import RadiusTrace
+from admin_api import scoped
 from admin_api.deps import CityScope, db, policy_zone
 from admin_api.routes.common import Limit, Offset, PathId, QueryId
 from admin_api.schemas.common import Page
-from admin_api.schemas.sessions import AuthLogOut, ConnectionOut, DisconnectIn, DisconnectOut
+from admin_api.schemas.sessions import (
+    AuthLogOut,
+    ConnectionOut,
+    DisconnectIn,
+    DisconnectOut,
+    TraceIn,
+    TraceLinesOut,
+    TraceOut,
+)
 
 router = APIRouter(tags=["sessions"])
 Text = Annotated[str | None, Query(max_length=253)]
@@ -161,3 +173,37 @@ def list_auth_log(
     )
     rows, total = connections.find_auth_log(session, scope, found, limit=limit, offset=offset)
     return Page(items=[AuthLogOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@router.post("/radius/traces", response_model=TraceOut, status_code=201)
+def start_trace(body: TraceIn, scope: CityScope, session: Session = db("radius.trace")) -> TraceOut:
+    """A debug trace of every running worker, like `radiusd -X` (and `aaa trace`): the matching
+    requests, decisions and replies, as lines under GET /radius/traces/{id}, until ``seconds``
+    or ``packets``. Requests of every city: needs an operator of every city."""
+    scoped.whole_isp(scope, "tracing RADIUS")
+    if body.nas_id is not None:
+        get_nas(session, body.nas_id)
+    row = begin_trace(
+        session, nas_id=body.nas_id, login=body.login, seconds=body.seconds, packets=body.packets
+    )
+    return TraceOut.model_validate(row)
+
+
+@router.get("/radius/traces/{trace_id}", response_model=TraceLinesOut)
+def read_trace(
+    trace_id: PathId,
+    scope: CityScope,
+    after: Annotated[int, Query(ge=0, description="the next_after of the previous call")] = 0,
+    session: Session = db("radius.trace"),
+) -> TraceLinesOut:
+    scoped.whole_isp(scope, "tracing RADIUS")
+    trace = session.get(RadiusTrace, trace_id)
+    if trace is None:
+        raise NotFound(f"trace {trace_id} does not exist (traces are kept for a day)")
+    lines = trace_lines(session, trace_id, after)
+    return TraceLinesOut(
+        trace_id=trace_id,
+        lines=[text for _, text in lines],
+        next_after=lines[-1][0] if lines else after,
+        ended=trace.until < utcnow(),
+    )

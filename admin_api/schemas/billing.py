@@ -149,6 +149,9 @@ class ReceiptOut(Out):
 class RoutineIn(In):
     day: date | None = Field(None, description="evaluate as of this day (default today); e.g. tomorrow, dry")
     dry_run: bool = Field(True, description="only list who would change and why")
+    reenable_without_debt: bool = Field(
+        False, description="also re-enable services held for debt that have no charge at all"
+    )
 
 
 class RoutineRunOut(Out):

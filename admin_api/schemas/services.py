@@ -148,12 +148,41 @@ class TransferIn(In):
     customer_id: Id | None = Field(None, description="an existing customer")
     new_customer: CustomerIn | None = Field(None, description="or a customer created in the same request")
     reason: Reason
+    transfer_debts: bool = Field(
+        True,
+        description="transferir débitos: the overdue charges go with the service to the new owner; "
+        "false leaves them (and their invoices) as the previous owner's debt",
+    )
 
     @model_validator(mode="after")
     def _one_target(self) -> TransferIn:
         if (self.customer_id is None) == (self.new_customer is None):
             raise ValueError("give exactly one of customer_id and new_customer")
         return self
+
+
+class MoneyMovedOut(Out):
+    """What money moved with the service (or stayed behind)."""
+
+    charges: int = Field(description="open charges now on the service (migration: moved to it)")
+    amount: Decimal = Field(description="their open amount")
+    invoices: int = Field(description="open invoices moved")
+    carnes: int = 0
+    kept_charges: int = Field(0, description="overdue charges left with the previous owner")
+    kept_amount: Decimal = Decimal("0.00")
+    kept_invoices: int = 0
+    summary: str
+
+
+class MigrationOut(ServiceOut):
+    money_moved: MoneyMovedOut | None = Field(
+        None,
+        description="immediate migration: what moved now; otherwise it moves when the new service is enabled",
+    )
+
+
+class TransferOut(ServiceOut):
+    money_moved: MoneyMovedOut
 
 
 class ServiceAddressIn(In):

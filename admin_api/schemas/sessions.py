@@ -59,3 +59,27 @@ class AuthLogOut(Out):
     nas_port_id: str | None
     mac_differs: bool
     interface_differs: bool
+
+
+class TraceIn(In):
+    nas_id: Annotated[int, Field(ge=1, le=2_147_483_647)] | None = Field(None, description="one NAS only")
+    login: Annotated[str, Field(min_length=1, max_length=253)] | None = Field(
+        None, description="one login only"
+    )
+    seconds: Annotated[int, Field(ge=1, le=3600)] = 60
+    packets: Annotated[int, Field(ge=1, le=10_000)] = 100
+
+
+class TraceOut(Out):
+    id: int
+    nas_id: int | None
+    login: str | None
+    until: datetime
+    max_packets: int
+
+
+class TraceLinesOut(Out):
+    trace_id: int
+    lines: list[str]
+    next_after: int = Field(description="pass as ?after= to get only newer lines")
+    ended: bool = Field(description="its time has passed: no more lines will come")

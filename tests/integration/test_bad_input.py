@@ -128,3 +128,12 @@ def test_check_structure_unit(data: bytes) -> None:
 
 def test_padding_after_length_is_ignored() -> None:
     check_structure(access(attrs(USER)) + b"\x00" * 10)  # RFC 2865 §3: octets past Length are padding
+
+
+def test_unknown_query_parameters_are_refused_by_name(api: Any) -> None:
+    """A filter the route does not have is a 422 naming it, never "everything, 200"."""
+    detail = api.get("/services", params={"due_day": 10}, expect=422)["detail"]
+    assert "unknown query parameter 'due_day'" in detail and "status" in detail
+    detail = api.get("/sessions", params={"online": "true", "sattus": "x"}, expect=422)["detail"]
+    assert "'sattus'" in detail
+    assert api.get("/services", params={"status": "enabled", "limit": 5})["total"] == 0

@@ -87,14 +87,18 @@ def test_receiving_partial_full_and_reversal(api: Api) -> None:
     assert api.get(f"/services/{svc['id']}")["status"] == "enabled"
     assert {c["status"] for c in api.get(f"/services/{svc['id']}/charges")} == {"paid"}
 
-    # Reversal (recebi um boleto errado): the charges reopen; the next routine suspends again.
-    api.post(f"/receipts/{full['id']}/reverse", {"reason": "wrong boleto"})
+    # Reversal (recebi um boleto errado): the charges reopen and the service is suspended
+    # again at once, without waiting for the routine.
+    reversed_ = api.post(f"/receipts/{full['id']}/reverse", {"reason": "wrong boleto"})
+    assert [m["target"] for m in reversed_["services_moved"]] == ["suspended_debt"]
     again = api.post(f"/receipts/{full['id']}/reverse", {"reason": "twice"}, expect=409)
     assert "already reversed" in again["detail"]
-    assert api.get(f"/services/{svc['id']}")["status"] == "enabled"
-    api.post("/routines/suspension", {"dry_run": False}, expect=201)
     assert api.get(f"/services/{svc['id']}")["status"] == "suspended_debt"
-    entities = {e["entity"] for e in api.get("/audit", params={"service_id": svc["id"]})["items"]}
+    run = api.post("/routines/suspension", {"dry_run": False}, expect=201)
+    assert run["changes"] == []  # nothing left for the routine
+    entities = {
+        e["entity"] for e in api.get(f"/services/{svc['id']}/history", params={"limit": 500})["items"]
+    }
     assert {"charge", "service"} <= entities
 
 

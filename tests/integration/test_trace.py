@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from pyrad import packet
 from sqlalchemy.orm import Session, sessionmaker
@@ -81,3 +82,29 @@ def test_aaa_trace_prints_a_nas_s_traffic_and_ends_by_itself(
     assert "ended: 2 packet(s)" in out
     with factory() as s:  # the trace and its lines are gone
         assert trace_lines(s, 1) == []
+
+
+def test_the_api_starts_and_reads_a_trace(
+    api: Any, worker: RunningWorker, factory: sessionmaker[Session]
+) -> None:
+    with factory.begin() as s:
+        make_service(s, login="maria", password="maria-pass")
+    nas_id = api.get("/nas")["items"][0]["id"]
+    trace = api.post("/radius/traces", {"nas_id": nas_id, "login": "maria", "seconds": 30}, expect=201)
+    assert trace["max_packets"] == 100 and trace["login"] == "maria"
+    wait_for(lambda: worker.worker.tracer.active)
+    nas = rc.client(worker.auth_port, worker.acct_port, SECRET)
+    rc.send(nas, rc.pap(nas, "maria", "maria-pass"))
+
+    def read() -> Any:
+        found = api.get(f"/radius/traces/{trace['id']}")
+        return found if any("Sent Access-Accept" in line for line in found["lines"]) else None
+
+    found = wait_for(read)
+    assert found is not None and not found["ended"]
+    assert api.get(f"/radius/traces/{trace['id']}", params={"after": found["next_after"]})["lines"] == []
+    api.post("/radius/traces", {"nas_id": 999}, expect=404)
+    api.post("/radius/traces", {"seconds": 7200}, expect=422)
+    api.post("/operators", {"login": "leitor", "name": "L", "password": "operator-password-1"}, expect=201)
+    reader = api.login("leitor", "operator-password-1")
+    assert "radius.trace" in reader.post("/radius/traces", {}, expect=403)["detail"]

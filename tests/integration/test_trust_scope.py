@@ -46,6 +46,8 @@ WHOLE_ISP = {
     ("post", "/api/v1/webhooks"),
     ("patch", "/api/v1/webhooks/{webhook_id}"),
     ("get", "/api/v1/webhooks/{webhook_id}/deliveries"),
+    ("post", "/api/v1/radius/traces"),
+    ("get", "/api/v1/radius/traces/{trace_id}"),
 }
 WHOLE_ISP_BODIES = {
     ("post", "/api/v1/ipam/import"): {"csv": "bruno,100.64.0.9"},
