@@ -233,7 +233,7 @@ def predecessors(session: Session, service_ids: Collection[int] | None = None) -
     rows = session.execute(
         select(Service.id, Service.migrated_from_id).where(Service.migrated_from_id.is_not(None))
     )
-    links: dict[int, int] = {service_id: previous for service_id, previous in rows}
+    links: dict[int, int] = {service_id: previous for service_id, previous in rows if previous is not None}
     chains: dict[int, list[int]] = {}
     for start in links if service_ids is None else [s for s in service_ids if s in links]:
         chain: list[int] = []
