@@ -28,7 +28,7 @@ from aaa.vocabulary.subscribers import MacBinding, ServiceStatus
 _RADIUS_SPELLING = re.compile(r"(?:[0-9A-F]{2}:){5}[0-9A-F]{2}")  # RouterOS's Calling-Station-Id
 _NOT_HEX = re.compile(r"[^0-9A-Fa-f]+")
 _DEBT = frozenset({ServiceStatus.SUSPENDED_DEBT, ServiceStatus.REDUCED_DEBT})
-_SERVING = _DEBT | {ServiceStatus.ENABLED}  # every other status is rejected
+_SERVING = _DEBT | {ServiceStatus.ENABLED, ServiceStatus.REDUCED_MANUAL}  # every other status is rejected
 DEFAULT_POLICY = IspPolicy()
 _POOL_KINDS = tuple(PoolKind)  # iterating the Enum class itself costs a microsecond a request
 
@@ -83,7 +83,10 @@ def decide(
         return reject(RejectReason.NOT_ENABLED, f"status {sub.status.value}", flags=frozen_flags)
     reasons: list[str] = []
     held = sub.status if sub.status in _DEBT else None
-    if held is not None:
+    if sub.status is ServiceStatus.REDUCED_MANUAL:  # an operator's choice: nothing lifts it
+        held = sub.status
+        reasons.append(f"status reduced_manual{_since(sub.status_since, policy)}")
+    elif held is not None:
         reasons.append(f"status {held.value}{_since(sub.status_since, policy)}")
         lifted = _lifted(sub, now, policy)
         if lifted:
@@ -182,7 +185,7 @@ def speed(
         until = f" until {_until(custom.until, policy)}" if custom.until else ""
         reasons.append(f"custom {kbps_text(down, up)}{until}")
         rate = RateLimit(up * 1000, down * 1000)
-    if held is ServiceStatus.REDUCED_DEBT:
+    if held is ServiceStatus.REDUCED_DEBT or held is ServiceStatus.REDUCED_MANUAL:
         reduction = sub.reduction or policy.reduction
         down, up = reduction.apply(down, up)
         reasons.append(f"reduced to {reduction.describe()}: {kbps_text(down, up)}")

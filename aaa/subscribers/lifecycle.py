@@ -17,7 +17,7 @@ from aaa.vocabulary.subscribers import ServiceStatus as S
 
 # Suspensions and blocks can replace one another (an operator blocks a customer who had asked
 # for a pause) and all end in ``enabled`` or ``cancelled``.
-_HELD = frozenset({S.SUSPENDED_DEBT, S.REDUCED_DEBT, S.SUSPENDED_REQUEST, S.BLOCKED_MANUAL})
+_HELD = frozenset({S.SUSPENDED_DEBT, S.REDUCED_DEBT, S.REDUCED_MANUAL, S.SUSPENDED_REQUEST, S.BLOCKED_MANUAL})
 
 ALLOWED: dict[S, frozenset[S]] = {
     S.PENDING_INSTALL: frozenset({S.ENABLED, S.CANCELLED}),

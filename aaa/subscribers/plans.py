@@ -155,3 +155,42 @@ def _replies(items: object) -> list[list[str]]:
         return reply_attributes_shape(items)
     except ValueError as exc:
         raise Invalid(str(exc)) from None
+
+
+def is_lower(current: Plan, target: Plan) -> bool:
+    """A cheaper or slower plan ("plano inferior")."""
+    return (
+        target.price < current.price
+        or target.download_kbps < current.download_kbps
+        or target.upload_kbps < current.upload_kbps
+    )
+
+
+def change_plan(
+    session: Session, service: Service, plan: Plan, *, reason: str, change_price: bool = True
+) -> Service:
+    """Atualização de plano: the same service (login, password, addresses, contract) on another
+    plan, at once. Online sessions get the new speed by CoA (the enforcement outbox), the next
+    login from the refreshed snapshot. Lower plans need their own permission: the caller checks."""
+    if service.status in (ServiceStatus.CANCELLED, ServiceStatus.AWAITING_MIGRATION):
+        raise Conflict(f"service {service.id} is {service.status.value}; its plan cannot change")
+    if plan.id == service.plan_id:
+        raise Invalid(f"service {service.id} is already on plan {plan.name}")
+    if not reason.strip():
+        raise Invalid("give a reason for the plan change; it is kept in the service's history")
+    previous = service.plan
+    service.plan = plan
+    price_note = "price kept"
+    if change_price:
+        service.price, price_note = plan.price, f"price {plan.price}"
+    record(
+        session,
+        entity="service",
+        entity_id=service.id,
+        action="plan_changed",
+        customer_id=service.customer_id,
+        service_id=service.id,
+        note=f"plan {previous.name} → {plan.name} ({price_note}): {reason.strip()}",
+    )
+    session.flush()
+    return service

@@ -27,10 +27,12 @@ from aaa.vocabulary.ipam import AssignmentKind
 LIVE_SERVICE_FIELDS = (
     "status",
     "plan",
+    "plan_id",  # set directly by bulk changes (mass plan change): the relationship does not see it
     "custom_download_kbps",
     "custom_upload_kbps",
     "custom_until",
     "trial_plan",
+    "trial_plan_id",
     "trial_until",
     "trust_until",
     "bonus_until",

@@ -17,6 +17,7 @@ class ServiceStatus(StrEnum):
     ENABLED = "enabled"
     SUSPENDED_DEBT = "suspended_debt"
     REDUCED_DEBT = "reduced_debt"
+    REDUCED_MANUAL = "reduced_manual"  # Reduzido manual: an operator's choice; no routine undoes it
     SUSPENDED_REQUEST = "suspended_request"
     BLOCKED_MANUAL = "blocked_manual"
     AWAITING_MIGRATION = "awaiting_migration"

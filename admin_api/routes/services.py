@@ -12,7 +12,7 @@ from aaa.diagnostics import diagnose
 from aaa.subscribers import customers, lifecycle, migration, plans
 from aaa.subscribers import service as services
 from aaa.vocabulary.subscribers import AddressKind, ServiceStatus
-from admin_api.deps import CityScope, db, policy_zone, reply_attributes, settings_of
+from admin_api.deps import CityScope, Who, db, policy_zone, reply_attributes, settings_of
 from admin_api.presenters import diagnostics_out, service_out, services_page
 from admin_api.routes.common import Limit, Offset, PathId, QueryId
 from admin_api.routes.customers import create as create_customer
@@ -25,6 +25,7 @@ from admin_api.schemas.services import (
     MigrationOut,
     MoneyMovedOut,
     PasswordIn,
+    PlanChangeIn,
     ReasonIn,
     ServiceAddressIn,
     ServiceCancelIn,
@@ -132,7 +133,8 @@ def enable(
 def suspend(
     service_id: PathId, body: SuspendIn, scope: CityScope, session: Session = db("services.suspend")
 ) -> ServiceOut:
-    """Suspend on the customer's request (optionally until a date) or block manually."""
+    """Suspend on the customer's request (optionally until a date), block manually, or reduce the
+    speed manually (Reduzido manual); the suspension routine never undoes any of these."""
     service = services.get_service_by_id(session, service_id, scope)
     changed = lifecycle.change_status(
         session, service, body.status, reason=body.reason, reenable_on=body.reenable_on
@@ -188,6 +190,25 @@ def migrate(
     out = MigrationOut(**service_out(session, new).model_dump())
     out.money_moved = money_out(moved) if moved else None
     return out
+
+
+@router.post("/services/{service_id}/plan", response_model=ServiceOut)
+def change_plan(
+    service_id: PathId,
+    body: PlanChangeIn,
+    who: Who,
+    scope: CityScope,
+    session: Session = db("services.migrate"),
+) -> ServiceOut:
+    """Atualização de plano: this service (same login, contract and addresses) on another plan
+    now; online subscribers get the new speed by CoA. A cheaper or slower plan also needs
+    ``services.plan_lower`` ("pode alterar para plano inferior")."""
+    service = services.get_service_by_id(session, service_id, scope)
+    target = plans.get_plan(session, body.plan_id)
+    if plans.is_lower(service.plan, target):
+        who.require("services.plan_lower")
+    changed = plans.change_plan(session, service, target, reason=body.reason, change_price=body.change_price)
+    return service_out(session, changed)
 
 
 @router.post("/services/{service_id}/transfer", response_model=TransferOut)

@@ -132,9 +132,17 @@ class ReasonIn(In):
 
 
 class SuspendIn(In):
-    status: Literal[ServiceStatus.SUSPENDED_REQUEST, ServiceStatus.BLOCKED_MANUAL]
+    status: Literal[
+        ServiceStatus.SUSPENDED_REQUEST, ServiceStatus.BLOCKED_MANUAL, ServiceStatus.REDUCED_MANUAL
+    ] = Field(description="reduced_manual: reduced speed, never undone by a routine")
     reason: Reason
     reenable_on: date | None = Field(None, description="customer's request only: re-enable on this day")
+
+
+class PlanChangeIn(In):
+    plan_id: Id
+    reason: Reason
+    change_price: bool = Field(True, description="give the service the new plan's price; false keeps its own")
 
 
 class MigrateIn(In):

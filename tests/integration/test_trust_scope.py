@@ -105,6 +105,7 @@ def bodies(w: dict[str, Any]) -> dict[tuple[str, str], Any]:
         ("post", "/api/v1/services/{service_id}/installation-fee"): {"amount": "100.00", "first_due": soon},
         ("post", "/api/v1/payment-notifications/{notification_id}/resolve"): {"action": "dismiss"},
         ("post", "/api/v1/services/{service_id}/disconnect"): {"reason": "x"},
+        ("post", "/api/v1/services/{service_id}/plan"): {"plan_id": w["plan2"], "reason": "x"},
         ("post", "/api/v1/sessions/{session_id}/disconnect"): {"reason": "x"},
     }
 
