@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from aaa import metrics
 from aaa.audit.log import actor_of, record
 from aaa.db.base import utcnow
+from aaa.db.paging import page
 from aaa.tables.subscribers import BillingMethod, Plan, Service
 from aaa.vocabulary.subscribers import BillingMode
 from aaa.vocabulary.subscribers import ServiceStatus as S
@@ -316,6 +317,6 @@ def _loose_charges(session: Session, service_ids: set[int]) -> dict[int, list[tu
     return found
 
 
-def recent_runs(session: Session, limit: int) -> list[BillingRun]:
-    """The billing runs' log, newest first."""
-    return list(session.scalars(select(BillingRun).order_by(BillingRun.id.desc()).limit(limit)))
+def recent_runs(session: Session, limit: int, offset: int = 0) -> tuple[list[BillingRun], int]:
+    """The billing runs' log, newest first, and how many there are."""
+    return page(session, select(BillingRun), BillingRun.id.desc(), limit=limit, offset=offset)

@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aaa.db.paging import page
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.tables.subscribers import BillingMethod, Service
 from aaa.vocabulary.subscribers import ServiceStatus
@@ -156,7 +157,9 @@ def rule_of(service: Service, method: BillingMethod | None) -> Rule | None:
     )
 
 
-def charges_of_service(session: Session, service_id: int, limit: int) -> list[Charge]:
+def charges_of_service(
+    session: Session, service_id: int, limit: int, offset: int = 0
+) -> tuple[list[Charge], int]:
     """Every charge of the service, cancelled ones included, newest due date first."""
     query = select(Charge).where(Charge.service_id == service_id)
-    return list(session.scalars(query.order_by(Charge.due_date.desc()).limit(limit)))
+    return page(session, query, (Charge.due_date.desc(), Charge.id.desc()), limit=limit, offset=offset)

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aaa.db.paging import page
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.tables.subscribers import BillingMethod, Service
 from billing_bridge.charges import LIVE, cancel_charge, lock_open
@@ -119,7 +120,9 @@ def reissue(session: Session, invoice: Invoice, *, due_date: date, reason: str, 
     )
 
 
-def invoices_of_customer(session: Session, customer_id: int, limit: int) -> list[Invoice]:
+def invoices_of_customer(
+    session: Session, customer_id: int, limit: int, offset: int = 0
+) -> tuple[list[Invoice], int]:
     """Every invoice of the customer, cancelled ones included, newest first."""
     query = select(Invoice).where(Invoice.customer_id == customer_id)
-    return list(session.scalars(query.order_by(Invoice.id.desc()).limit(limit)))
+    return page(session, query, Invoice.id.desc(), limit=limit, offset=offset)

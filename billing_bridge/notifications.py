@@ -19,6 +19,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from aaa.db.paging import page
 from aaa.errors import Conflict, Forbidden, Invalid, NotFound
 from aaa.nul import contains_nul
 from aaa.tables.operators import CashBox
@@ -216,12 +217,17 @@ def _apply(
 
 
 def list_notifications(
-    session: Session, *, status: NotificationStatus | None, invoices: Select[Any] | None, limit: int
-) -> list[PaymentNotification]:
+    session: Session,
+    *,
+    status: NotificationStatus | None,
+    invoices: Select[Any] | None,
+    limit: int,
+    offset: int = 0,
+) -> tuple[list[PaymentNotification], int]:
     """Newest first; ``invoices`` (ids a city-limited operator may see; None: all) keeps the others out."""
-    query = select(PaymentNotification).order_by(PaymentNotification.id.desc()).limit(limit)
+    query = select(PaymentNotification)
     if status:
         query = query.where(PaymentNotification.status == status)
     if invoices is not None:
         query = query.where(PaymentNotification.invoice_id.in_(invoices))
-    return list(session.scalars(query))
+    return page(session, query, PaymentNotification.id.desc(), limit=limit, offset=offset)

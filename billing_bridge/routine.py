@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from aaa import metrics
 from aaa.db.base import utcnow
+from aaa.db.paging import page
 from aaa.subscribers.lifecycle import change_status
 from aaa.tables.subscribers import BillingMethod, Service
 from aaa.vocabulary.subscribers import ServiceStatus as S
@@ -187,6 +188,6 @@ def restate(
     return transitions
 
 
-def recent_runs(session: Session, limit: int) -> list[RoutineRun]:
-    """The routine runs' log, newest first."""
-    return list(session.scalars(select(RoutineRun).order_by(RoutineRun.id.desc()).limit(limit)))
+def recent_runs(session: Session, limit: int, offset: int = 0) -> tuple[list[RoutineRun], int]:
+    """The routine runs' log, newest first, and how many there are."""
+    return page(session, select(RoutineRun), RoutineRun.id.desc(), limit=limit, offset=offset)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from aaa import metrics
 from aaa.db.base import utcnow
+from aaa.db.paging import page
 from aaa.errors import NotFound
 from aaa.tables.subscribers import Service
 from billing_bridge import outbound
@@ -256,15 +257,10 @@ def update_webhook(session: Session, hook: Webhook, policy: AddressPolicy, **cha
 
 
 def deliveries_of(
-    session: Session, webhook_id: int, *, status: DeliveryStatus | None, limit: int
-) -> list[WebhookDelivery]:
+    session: Session, webhook_id: int, *, status: DeliveryStatus | None, limit: int, offset: int = 0
+) -> tuple[list[WebhookDelivery], int]:
     """The delivery log: every event, its attempts and the last answer, newest first."""
-    query = (
-        select(WebhookDelivery)
-        .where(WebhookDelivery.webhook_id == webhook_id)
-        .order_by(WebhookDelivery.id.desc())
-        .limit(limit)
-    )
+    query = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)
     if status:
         query = query.where(WebhookDelivery.status == status)
-    return list(session.scalars(query))
+    return page(session, query, WebhookDelivery.id.desc(), limit=limit, offset=offset)

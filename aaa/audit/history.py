@@ -26,6 +26,8 @@ def entries(
     action: str | None,
     limit: int,
     offset: int,
+    customer_id: int | None = None,
+    service_id: int | None = None,
 ) -> tuple[list[AuditEntry], int]:
     """Every change matching the filters. ``customers`` / ``services`` (ids a city-limited
     operator may see; None: all): entries of a customer or a service belong to its city; a
@@ -49,6 +51,8 @@ def entries(
         (AuditEntry.entity_id, entity_id),
         (AuditEntry.operator_id, operator_id),
         (AuditEntry.action, action),
+        (AuditEntry.customer_id, customer_id),
+        (AuditEntry.service_id, service_id),
     ):
         if value is not None:
             query = query.where(column == value)

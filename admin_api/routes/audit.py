@@ -24,11 +24,18 @@ def list_entries(
     entity_id: QueryId | None = None,
     operator_id: QueryId | None = None,
     action: str | None = None,
+    customer_id: QueryId | None = None,
+    service_id: QueryId | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
     session: Session = db("audit.read"),
 ) -> Page[AuditOut]:
-    """Every change, newest first; a city-limited operator sees entries of its customers only."""
+    """Every change, newest first; a city-limited operator sees entries of its customers only
+    (a customer or service of another city named as a filter: 404)."""
+    if customer_id is not None:
+        get_customer(session, customer_id, scope)
+    if service_id is not None:
+        get_service_by_id(session, service_id, scope)
     limited = scope.cities is not None
     found = history.entries(
         session,
@@ -38,6 +45,8 @@ def list_entries(
         entity_id=entity_id,
         operator_id=operator_id,
         action=action,
+        customer_id=customer_id,
+        service_id=service_id,
         limit=limit,
         offset=offset,
     )

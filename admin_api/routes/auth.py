@@ -16,7 +16,7 @@ from aaa.tables.operators import ApiToken, TokenKind
 from admin_api.deps import Who, client_address, db
 from admin_api.login_guard import LoginGuard
 from admin_api.presenters import operator_out
-from admin_api.routes.common import Limit, Offset, PathId, paged
+from admin_api.routes.common import Limit, Offset, PathId, listed, paged
 from admin_api.schemas.auth import ApiKeyIn, ApiKeyOut, LoginIn, PasswordChangeIn, PermissionOut, TokenOut
 from admin_api.schemas.common import Page
 from admin_api.schemas.operators import OperatorOut
@@ -101,9 +101,11 @@ def me(who: Who, session: Session = db(may_be_flagged=True)) -> OperatorOut:
     return operator_out(operators.get_operator(session, who.operator_id))
 
 
-@router.get("/permissions", response_model=list[PermissionOut])
-def permissions(_: Who) -> list[PermissionOut]:
-    return [PermissionOut(name=name, description=text) for name, text in PERMISSIONS.items()]
+@router.get("/permissions", response_model=Page[PermissionOut])
+def permissions(_: Who, limit: Limit = 500, offset: Offset = 0) -> Page[PermissionOut]:
+    return listed(
+        [PermissionOut(name=name, description=text) for name, text in PERMISSIONS.items()], limit, offset
+    )
 
 
 @router.get("/api-keys", response_model=Page[ApiKeyOut])

@@ -16,7 +16,7 @@ from aaa.operators import service as operators
 from aaa.subscribers import service as services
 from admin_api import scoped
 from admin_api.deps import CityScope, Who, db, policy_zone, settings_of
-from admin_api.routes.common import Limit, PathId
+from admin_api.routes.common import Limit, Offset, PathId, listed, paged
 from admin_api.schemas.billing import (
     BillingMethodIn,
     BillingMethodOut,
@@ -32,6 +32,7 @@ from admin_api.schemas.billing import (
     RoutineRunOut,
     TransitionOut,
 )
+from admin_api.schemas.common import Page
 from admin_api.schemas.services import ReasonIn
 from billing_bridge import charges as billing
 from billing_bridge import methods, receiving
@@ -46,9 +47,11 @@ from billing_bridge.sources import charge_source
 router = APIRouter(tags=["billing"])
 
 
-@router.get("/billing-methods", response_model=list[BillingMethodOut])
-def list_methods(session: Session = db("finance.read")) -> list[BillingMethodOut]:
-    return [BillingMethodOut.model_validate(m) for m in methods.list_methods(session)]
+@router.get("/billing-methods", response_model=Page[BillingMethodOut])
+def list_methods(
+    limit: Limit = 100, offset: Offset = 0, session: Session = db("finance.read")
+) -> Page[BillingMethodOut]:
+    return listed([BillingMethodOut.model_validate(m) for m in methods.list_methods(session)], limit, offset)
 
 
 @router.post("/billing-methods", response_model=BillingMethodOut, status_code=201)
@@ -72,13 +75,18 @@ def add_charge(
     return ChargeOut.model_validate(billing.add_charge(session, service, **body.model_dump()))
 
 
-@router.get("/services/{service_id}/charges", response_model=list[ChargeOut])
+@router.get("/services/{service_id}/charges", response_model=Page[ChargeOut])
 def list_charges(
-    service_id: PathId, scope: CityScope, limit: Limit = 100, session: Session = db("finance.read")
-) -> list[ChargeOut]:
+    service_id: PathId,
+    scope: CityScope,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    session: Session = db("finance.read"),
+) -> Page[ChargeOut]:
     """Every charge of the service, cancelled ones included, newest due date first."""
     services.get_service_by_id(session, service_id, scope)
-    return [ChargeOut.model_validate(c) for c in billing.charges_of_service(session, service_id, limit)]
+    found = billing.charges_of_service(session, service_id, limit, offset)
+    return paged(found, ChargeOut.model_validate, limit, offset)
 
 
 @router.post("/charges/{charge_id}/cancel", response_model=ChargeOut)
@@ -182,12 +190,12 @@ def run_suspension_routine(
     return RoutineRunOut.model_validate(run)
 
 
-@router.get("/routines/runs", response_model=list[RoutineRunOut])
+@router.get("/routines/runs", response_model=Page[RoutineRunOut])
 def list_runs(
-    scope: CityScope, limit: Limit = 20, session: Session = db("finance.read")
-) -> list[RoutineRunOut]:
+    scope: CityScope, limit: Limit = 20, offset: Offset = 0, session: Session = db("finance.read")
+) -> Page[RoutineRunOut]:
     scoped.whole_isp(scope, "the routine runs' log")
-    return [RoutineRunOut.model_validate(r) for r in recent_runs(session, limit)]
+    return paged(recent_runs(session, limit, offset), RoutineRunOut.model_validate, limit, offset)
 
 
 def _routine_out(routine: Routine, zone: ZoneInfo) -> RoutineDefOut:
@@ -198,10 +206,13 @@ def _routine_out(routine: Routine, zone: ZoneInfo) -> RoutineDefOut:
     return out
 
 
-@router.get("/routines", response_model=list[RoutineDefOut])
-def list_routines(request: Request, session: Session = db("finance.read")) -> list[RoutineDefOut]:
+@router.get("/routines", response_model=Page[RoutineDefOut])
+def list_routines(
+    request: Request, limit: Limit = 100, offset: Offset = 0, session: Session = db("finance.read")
+) -> Page[RoutineDefOut]:
     """Rotinas: their schedules (ISP time zone) and when each runs next."""
-    return [_routine_out(r, policy_zone(request)) for r in schedules.list_routines(session)]
+    zone = policy_zone(request)
+    return listed([_routine_out(r, zone) for r in schedules.list_routines(session)], limit, offset)
 
 
 @router.post("/routines", response_model=RoutineDefOut, status_code=201)

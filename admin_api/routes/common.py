@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Path, Query
@@ -24,3 +24,8 @@ def paged(found: tuple[list[Any], int], out: Callable[[Any], S], limit: int, off
     """A service's (rows, total) as a page of response schemas."""
     rows, total = found
     return Page(items=[out(row) for row in rows], total=total, limit=limit, offset=offset)
+
+
+def listed(items: Sequence[S], limit: int, offset: int) -> Page[S]:
+    """A short catalogue (billing methods, routines, webhooks) as a page: read whole, sliced."""
+    return Page(items=list(items[offset : offset + limit]), total=len(items), limit=limit, offset=offset)

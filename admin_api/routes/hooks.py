@@ -14,8 +14,9 @@ from aaa.db.base import utcnow
 from aaa.errors import Invalid
 from admin_api import scoped
 from admin_api.deps import CityScope, db, policy_zone, public_session, settings_of
-from admin_api.routes.common import Limit, PathId
+from admin_api.routes.common import Limit, Offset, PathId, listed, paged
 from admin_api.schemas.billing import TransitionOut
+from admin_api.schemas.common import Page
 from admin_api.schemas.hooks import (
     DeliveryOut,
     NotificationOut,
@@ -76,18 +77,19 @@ async def payment_notification(
     return JSONResponse(out.model_dump(mode="json"), status_code=code)
 
 
-@router.get("/payment-notifications", response_model=list[NotificationOut])
+@router.get("/payment-notifications", response_model=Page[NotificationOut])
 def list_notifications(
     scope: CityScope,
     status: NotificationStatus | None = None,
     limit: Limit = 50,
+    offset: Offset = 0,
     session: Session = db("finance.read"),
-) -> list[NotificationOut]:
+) -> Page[NotificationOut]:
     """Newest first; a city-limited operator sees those naming invoices of its customers."""
     found = notifications.list_notifications(
-        session, status=status, invoices=scoped.visible_invoices(scope), limit=limit
+        session, status=status, invoices=scoped.visible_invoices(scope), limit=limit, offset=offset
     )
-    return [_note_out(n) for n in found]
+    return paged(found, _note_out, limit, offset)
 
 
 @router.post("/payment-notifications/{notification_id}/resolve", response_model=NotificationOut)
@@ -113,10 +115,12 @@ def resolve_notification(
     return _note_out(note, moved)
 
 
-@router.get("/webhooks", response_model=list[WebhookOut])
-def list_webhooks(scope: CityScope, session: Session = db("finance.hooks")) -> list[WebhookOut]:
+@router.get("/webhooks", response_model=Page[WebhookOut])
+def list_webhooks(
+    scope: CityScope, limit: Limit = 100, offset: Offset = 0, session: Session = db("finance.hooks")
+) -> Page[WebhookOut]:
     scoped.whole_isp(scope, "webhooks")
-    return [WebhookOut.model_validate(w) for w in webhooks.list_webhooks(session)]
+    return listed([WebhookOut.model_validate(w) for w in webhooks.list_webhooks(session)], limit, offset)
 
 
 @router.post("/webhooks", response_model=WebhookOut, status_code=201)
@@ -148,16 +152,17 @@ def update_webhook(
     return WebhookOut.model_validate(webhooks.update_webhook(session, hook, _policy(request), **changes))
 
 
-@router.get("/webhooks/{webhook_id}/deliveries", response_model=list[DeliveryOut])
+@router.get("/webhooks/{webhook_id}/deliveries", response_model=Page[DeliveryOut])
 def deliveries(
     webhook_id: PathId,
     scope: CityScope,
     status: DeliveryStatus | None = None,
     limit: Limit = 50,
+    offset: Offset = 0,
     session: Session = db("finance.hooks"),
-) -> list[DeliveryOut]:
+) -> Page[DeliveryOut]:
     """The delivery log: every event, its attempts and the last answer."""
     scoped.whole_isp(scope, "a webhook's deliveries")
     webhooks.get_webhook(session, webhook_id)
-    found = webhooks.deliveries_of(session, webhook_id, status=status, limit=limit)
-    return [DeliveryOut.model_validate(d) for d in found]
+    found = webhooks.deliveries_of(session, webhook_id, status=status, limit=limit, offset=offset)
+    return paged(found, DeliveryOut.model_validate, limit, offset)

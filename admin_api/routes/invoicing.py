@@ -14,9 +14,9 @@ from aaa.subscribers import customers
 from aaa.subscribers import service as services
 from admin_api import scoped
 from admin_api.deps import CityScope, db, policy_zone
-from admin_api.routes.common import Limit, PathId
+from admin_api.routes.common import Limit, Offset, PathId, paged
 from admin_api.schemas.billing import ChargeOut
-from admin_api.schemas.common import Id
+from admin_api.schemas.common import Id, Page
 from admin_api.schemas.invoicing import (
     BillingRunIn,
     BillingRunOut,
@@ -54,13 +54,14 @@ def billing_run(
     return BillingRunOut.model_validate(run)
 
 
-@router.get("/billing-runs", response_model=list[BillingRunOut])
+@router.get("/billing-runs", response_model=Page[BillingRunOut])
 def list_billing_runs(
-    scope: CityScope, limit: Limit = 20, session: Session = db("finance.read")
-) -> list[BillingRunOut]:
+    scope: CityScope, limit: Limit = 20, offset: Offset = 0, session: Session = db("finance.read")
+) -> Page[BillingRunOut]:
     scoped.whole_isp(scope, "the billing runs' log")
-    runs = recent_runs(session, limit)
-    return [BillingRunOut.model_validate(r).model_copy(update={"items": []}) for r in runs]
+    runs, total = recent_runs(session, limit, offset)
+    items = [BillingRunOut.model_validate(r).model_copy(update={"items": []}) for r in runs]
+    return Page(items=items, total=total, limit=limit, offset=offset)
 
 
 def invoice_out(invoice: Invoice) -> InvoiceOut:
@@ -83,13 +84,18 @@ def get_invoice(invoice_id: PathId, scope: CityScope, session: Session = db("fin
     return invoice_out(scoped.invoice(session, invoice_id, scope))
 
 
-@router.get("/customers/{customer_id}/invoices", response_model=list[InvoiceOut])
+@router.get("/customers/{customer_id}/invoices", response_model=Page[InvoiceOut])
 def customer_invoices(
-    customer_id: PathId, scope: CityScope, limit: Limit = 50, session: Session = db("finance.read")
-) -> list[InvoiceOut]:
+    customer_id: PathId,
+    scope: CityScope,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    session: Session = db("finance.read"),
+) -> Page[InvoiceOut]:
     """Every invoice of the customer, cancelled ones included, newest first."""
     customers.get_customer(session, customer_id, scope)
-    return [invoice_out(i) for i in invoices.invoices_of_customer(session, customer_id, limit)]
+    found = invoices.invoices_of_customer(session, customer_id, limit, offset)
+    return paged(found, invoice_out, limit, offset)
 
 
 @router.post("/invoices/{invoice_id}/cancel", response_model=InvoiceOut)

@@ -16,7 +16,7 @@ from aaa.tables.ipam import IpAssignment, IpFolder, Subnet
 from aaa.vocabulary.ipam import AssignmentKind
 from admin_api import scoped
 from admin_api.deps import CityScope, db
-from admin_api.routes.common import Limit, Offset, PathId, QueryId, paged
+from admin_api.routes.common import Limit, Offset, PathId, QueryId, listed, paged
 from admin_api.schemas.common import Page, PrefixLen
 from admin_api.schemas.ipam import (
     AddressReportOut,
@@ -279,12 +279,18 @@ def import_csv(body: ImportIn, scope: CityScope, session: Session = db("ipam.wri
 # --- a service's addresses -------------------------------------------------------------------
 
 
-@router.get("/services/{service_id}/addresses", response_model=list[HeldOut])
+@router.get("/services/{service_id}/addresses", response_model=Page[HeldOut])
 def service_addresses(
-    service_id: PathId, scope: CityScope, session: Session = db("ipam.read")
-) -> list[HeldOut]:
+    service_id: PathId,
+    scope: CityScope,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    session: Session = db("ipam.read"),
+) -> Page[HeldOut]:
     service = services.get_service_by_id(session, service_id, scope)
-    return [HeldOut.model_validate(row) for row in assignments.held_by(session, service.id)]
+    return listed(
+        [HeldOut.model_validate(row) for row in assignments.held_by(session, service.id)], limit, offset
+    )
 
 
 @router.post("/services/{service_id}/addresses", response_model=HeldOut, status_code=201)

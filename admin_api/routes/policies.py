@@ -20,7 +20,8 @@ from aaa.subscribers import service as services
 from admin_api import scoped
 from admin_api.deps import CityScope, db, policy_zone, settings_of
 from admin_api.presenters import service_out
-from admin_api.routes.common import Limit, PathId, QueryId
+from admin_api.routes.common import Limit, Offset, PathId, QueryId
+from admin_api.schemas.common import Page
 from admin_api.schemas.policies import (
     AttemptOut,
     BonusIn,
@@ -155,18 +156,23 @@ def set_exempt(
     return service_out(session, service)
 
 
-@router.get("/services/{service_id}/enforcement", response_model=list[EnforcementOut])
+@router.get("/services/{service_id}/enforcement", response_model=Page[EnforcementOut])
 def enforcement_history(
-    service_id: PathId, scope: CityScope, limit: Limit = 50, session: Session = db("enforcement.read")
-) -> list[EnforcementOut]:
+    service_id: PathId,
+    scope: CityScope,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    session: Session = db("enforcement.read"),
+) -> Page[EnforcementOut]:
     """Each change to enforce on the NAS, newest first, with every attempt (method, NAS, result)."""
     services.get_service_by_id(session, service_id, scope)
     out = []
-    for row, attempts in history.enforcement_history(session, service_id, limit):
+    found, total = history.enforcement_history(session, service_id, limit, offset)
+    for row, attempts in found:
         item = EnforcementOut.model_validate(row)
         item.attempt_log = [AttemptOut.model_validate(a) for a in attempts]
         out.append(item)
-    return out
+    return Page(items=out, total=total, limit=limit, offset=offset)
 
 
 @router.post("/enforcement/reconcile", response_model=list[ReconcileOut])

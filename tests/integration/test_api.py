@@ -146,7 +146,7 @@ def test_roles_permissions_and_cloning(api: Api) -> None:
     updated = api.patch(f"/operators/{caio_id}", {"cash_boxes": [box["id"]], "cities": ["Formiga"]})
     assert updated["cash_boxes"] == [box["id"]] and updated["cities"] == ["Formiga"]
     api.patch(f"/operators/{caio_id}", {"cash_boxes": [999]}, expect=404)
-    names = {p["name"] for p in api.get("/permissions")}
+    names = {p["name"] for p in api.get("/permissions")["items"]}
     assert {
         "customers.write",
         "services.suspend",

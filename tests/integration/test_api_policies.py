@@ -122,7 +122,7 @@ def test_bonus_and_exempt_lift_a_debt_status(api: Api, factory: sessionmaker[Ses
 def test_enforcement_history_is_empty_for_an_offline_service(api: Api) -> None:
     service = setup_service(api)
     api.put(f"/services/{service['id']}/custom-speed", {"download_kbps": 1000, "upload_kbps": 1000})
-    assert api.get(f"/services/{service['id']}/enforcement") == []
+    assert api.get(f"/services/{service['id']}/enforcement")["items"] == []
     assert api.get("/services/999999/enforcement", expect=404)
 
 

@@ -72,7 +72,7 @@ def test_receiving_partial_full_and_reversal(api: Api) -> None:
         "/receipts", {"charge_ids": [old["id"]], "amount": "50.00", "cash_box_id": box["id"]}, expect=201
     )
     assert part["services_moved"] == []  # still 20 days overdue: still suspended
-    charges = {c["id"]: c for c in api.get(f"/services/{svc['id']}/charges")}
+    charges = {c["id"]: c for c in api.get(f"/services/{svc['id']}/charges")["items"]}
     assert (charges[old["id"]]["status"], charges[old["id"]]["paid_amount"]) == ("partially_paid", "50.00")
 
     ids = list(charges)
@@ -85,7 +85,7 @@ def test_receiving_partial_full_and_reversal(api: Api) -> None:
     )
     assert [m["target"] for m in full["services_moved"]] == ["enabled"]  # re-enabled at once
     assert api.get(f"/services/{svc['id']}")["status"] == "enabled"
-    assert {c["status"] for c in api.get(f"/services/{svc['id']}/charges")} == {"paid"}
+    assert {c["status"] for c in api.get(f"/services/{svc['id']}/charges")["items"]} == {"paid"}
 
     # Reversal (recebi um boleto errado): the charges reopen and the service is suspended
     # again at once, without waiting for the routine.
@@ -122,7 +122,7 @@ def test_charge_rules_and_cash_box_permission(api: Api) -> None:
     api.post(f"/receipts/{paid['id']}/reverse", {"reason": "mistake"})
     assert api.post(f"/charges/{charge['id']}/cancel", {"reason": "gift"})["status"] == "cancelled"
     assert api.post("/receipts", body, expect=409)["detail"].endswith("are not open (paid or cancelled)")
-    assert api.get(f"/services/{svc['id']}/charges")[0]["status"] == "cancelled"  # still visible
+    assert api.get(f"/services/{svc['id']}/charges")["items"][0]["status"] == "cancelled"  # still visible
 
 
 def test_overdue_reduced_suspended_paid_reversed_on_the_nas(

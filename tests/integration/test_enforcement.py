@@ -245,7 +245,7 @@ def test_custom_speed_from_the_api_reaches_the_online_subscriber(
         "81a00001",
         "100.64.0.7",
     )
-    history = api.get(f"/services/{service_id}/enforcement")
+    history = api.get(f"/services/{service_id}/enforcement")["items"]
     assert (
         history[0]["state"] == "done"
         and history[0]["cause"] == "changed: custom_download_kbps, custom_until, custom_upload_kbps"

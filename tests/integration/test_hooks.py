@@ -108,7 +108,7 @@ def test_payment_notifications(api: Api) -> None:
     assert "not JSON" in notify(api, b"{nope", expect=422)["detail"]
     assert api.get(f"/invoices/{second['id']}")["state"] == "issued"  # nothing applied on a guess
 
-    flagged = api.get("/payment-notifications", params={"status": "flagged"})
+    flagged = api.get("/payment-notifications", params={"status": "flagged"})["items"]
     assert [n["external_id"] for n in flagged] == ["gw-4", "gw-3", "gw-2"]
     partial = api.post(f"/payment-notifications/{short['id']}/resolve", {"action": "apply"})
     assert partial["status"] == "applied" and partial["resolved_by"] == "operator:admin"
@@ -123,7 +123,9 @@ def test_payment_notifications(api: Api) -> None:
         in api.post(f"/payment-notifications/{junk['id']}/resolve", {"action": "apply"}, expect=409)["detail"]
     )
 
-    events = [d["event"] for d in api.get(f"/webhooks/{hook['id']}/deliveries", params={"limit": 20})]
+    events = [
+        d["event"] for d in api.get(f"/webhooks/{hook['id']}/deliveries", params={"limit": 20})["items"]
+    ]
     assert events.count("payment.received") == 2 and events.count("payment.flagged") == 3
     audited = {e["entity"] for e in api.get("/audit", params={"limit": 100})["items"]}
     assert {"payment_notification", "receipt", "webhook"} <= audited
@@ -185,14 +187,14 @@ def test_webhooks_signed_retried_and_logged(api: Api, receiver: Receiver) -> Non
     now = utcnow()
     first = deliver_due(factory, now, max_attempts=2, backoff=30, policy=LOCAL)
     assert sorted(o.code or 0 for o in first) == [0, 500]  # the receiver fails once; the dead one refuses
-    [log] = api.get(f"/webhooks/{hook['id']}/deliveries")
+    [log] = api.get(f"/webhooks/{hook['id']}/deliveries")["items"]
     assert (log["status"], log["attempts"], log["last_code"]) == ("pending", 1, 500)
     assert deliver_due(factory, now + timedelta(seconds=10)) == []  # backing off
     second = deliver_due(factory, now + timedelta(seconds=31), max_attempts=2, backoff=30, policy=LOCAL)
     assert sorted(o.code or 0 for o in second) == [0, 204]
-    [log] = api.get(f"/webhooks/{hook['id']}/deliveries")
+    [log] = api.get(f"/webhooks/{hook['id']}/deliveries")["items"]
     assert (log["status"], log["attempts"], log["last_code"]) == ("delivered", 2, 204)
-    [gave_up] = api.get(f"/webhooks/{dead['id']}/deliveries")
+    [gave_up] = api.get(f"/webhooks/{dead['id']}/deliveries")["items"]
     assert gave_up["status"] == "failed" and gave_up["last_error"] == "connection failed"
 
     headers, body, _ = receiver.received[-1]

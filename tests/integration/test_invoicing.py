@@ -71,17 +71,19 @@ def test_billing_run_preview_generate_and_invoices(api: Api) -> None:
     assert [(w["login"], w["message"]) for w in preview["warnings"]] == [
         ("caio", "has no billing method: set one to bill it")
     ]
-    assert api.get(f"/services/{ana['id']}/charges", params={"limit": 10})[0]["kind"] == "installation"
+    assert (
+        api.get(f"/services/{ana['id']}/charges", params={"limit": 10})["items"][0]["kind"] == "installation"
+    )
     assert davi["status"] == "pending_install"
 
     run = api.post("/billing-runs", {"competence": "2026-12-01", "dry_run": False}, expect=201)
     assert run["counts"]["charged"] == 3 and run["items"] == []
     again = api.post("/billing-runs", {"competence": "2026-12-01", "dry_run": False}, expect=201)
     assert again["counts"]["charged"] == 0 and again["counts"]["already_charged"] == 3  # idempotent
-    assert [r["id"] for r in api.get("/billing-runs")][:2] == [again["id"], run["id"]]
+    assert [r["id"] for r in api.get("/billing-runs")["items"]][:2] == [again["id"], run["id"]]
 
     # Ana's December boleto carries her monthly fee and the first installation instalment.
-    [invoice] = api.get(f"/customers/{ana['customer_id']}/invoices")
+    [invoice] = api.get(f"/customers/{ana['customer_id']}/invoices")["items"]
     assert (invoice["state"], invoice["amount"], invoice["due_date"]) == ("issued", "133.24", "2026-12-10")
     assert sorted(c["kind"] for c in invoice["charges"]) == ["installation", "monthly"]
 
@@ -102,7 +104,7 @@ def test_billing_run_preview_generate_and_invoices(api: Api) -> None:
     )
 
     # Cancel and re-issue: the old invoice stays visible, cancelled.
-    [eva_invoice] = api.get(f"/customers/{eva['customer_id']}/invoices")
+    [eva_invoice] = api.get(f"/customers/{eva['customer_id']}/invoices")["items"]
     new = api.post(
         f"/invoices/{eva_invoice['id']}/reissue", {"due_date": "2026-12-20", "reason": "asked"}, expect=201
     )
@@ -111,14 +113,14 @@ def test_billing_run_preview_generate_and_invoices(api: Api) -> None:
         "2026-12-20",
         "51.56",
     )
-    states = [(i["id"], i["state"]) for i in api.get(f"/customers/{eva['customer_id']}/invoices")]
+    states = [(i["id"], i["state"]) for i in api.get(f"/customers/{eva['customer_id']}/invoices")["items"]]
     assert states == [(new["id"], "issued"), (eva_invoice["id"], "cancelled")]
     api.post(f"/invoices/{new['id']}/cancel", {"reason": "gave up", "cancel_charges": True})
-    assert api.get(f"/services/{eva['id']}/charges")[0]["status"] == "cancelled"
+    assert api.get(f"/services/{eva['id']}/charges")["items"][0]["status"] == "cancelled"
     assert api.post(f"/invoices/{new['id']}/reissue", {"due_date": "2026-12-21", "reason": "x"}, expect=409)
 
     # A loose charge and one on an invoice cannot share another invoice; one customer per invoice.
-    [bia_invoice] = api.get(f"/customers/{bia['customer_id']}/invoices")
+    [bia_invoice] = api.get(f"/customers/{bia['customer_id']}/invoices")["items"]
     loose = fee[1]["id"]
     mixed = {"charge_ids": [loose, *bia_invoice["charge_ids"]], "billing_method_id": method["id"]}
     assert (
@@ -189,10 +191,10 @@ def test_partial_payment_with_fees_and_discount(api: Api) -> None:
     )
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "Total recebido: R$ 85,00" in page.text and "<td>R$ 15,00</td>" in page.text
-    charge = next(c for c in api.get(f"/services/{svc['id']}/charges") if c["id"] == promo["id"])
+    charge = next(c for c in api.get(f"/services/{svc['id']}/charges")["items"] if c["id"] == promo["id"])
     assert (charge["status"], charge["paid_amount"], charge["discount_granted"]) == ("paid", "85.00", "15.00")
     api.post(f"/receipts/{paid['id']}/reverse", {"reason": "mistake"})
-    charge = next(c for c in api.get(f"/services/{svc['id']}/charges") if c["id"] == promo["id"])
+    charge = next(c for c in api.get(f"/services/{svc['id']}/charges")["items"] if c["id"] == promo["id"])
     assert (charge["status"], charge["open_amount"]) == ("open", "100.00")
     bad = {"kind": "sale", "due_date": today.isoformat(), "amount": "10.00", "discount_amount": "10.00"}
     assert "less than the amount" in api.post(f"/services/{svc['id']}/charges", bad, expect=422)["detail"]
@@ -245,7 +247,7 @@ def test_cancellation_with_loyalty_fine_and_pending_charges(api: Api) -> None:
     assert done["status"] == "cancelled" and done["cancelled_charge_ids"] == [future["id"]]
     assert (done["fine"]["kind"], done["fine"]["amount"]) == ("fine", "450.00")  # 9 of 12 months left
     assert done["notes"] == ["loyalty fine: 9 of 12 months left × R$ 600,00 / 12 = R$ 450,00"]
-    statuses = {c["id"]: c["status"] for c in api.get(url)}
+    statuses = {c["id"]: c["status"] for c in api.get(url)["items"]}
     assert statuses[old["id"]] == "open"  # overdue debt stays
     plain = another(api, "zeca", "98765432100")
     assert (

@@ -33,7 +33,7 @@ def money(api: Api) -> dict[int, Decimal]:
 def charges(api: Api, service_id: int) -> list[dict[str, Any]]:
     return [
         c
-        for c in api.get(f"/services/{service_id}/charges", params={"limit": 100})
+        for c in api.get(f"/services/{service_id}/charges", params={"limit": 100})["items"]
         if c["open_amount"] != "0.00"
     ]
 
@@ -46,7 +46,7 @@ def contract(api: Api) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     activated(api, ana["id"], datetime(2026, 1, 1, 12, tzinfo=UTC))
     run = api.post("/billing-runs", {"competence": MONTH.isoformat(), "dry_run": False}, expect=201)
     assert run["counts"]["charged"] == 1
-    assert len(api.get(f"/customers/{ana['customer_id']}/invoices")) == 1  # the run issued it
+    assert len(api.get(f"/customers/{ana['customer_id']}/invoices")["items"]) == 1  # the run issued it
     api.post(
         f"/services/{ana['id']}/installation-fee",
         {"amount": "90.00", "installments": 3, "first_due": (TODAY + timedelta(days=5)).isoformat()},
@@ -78,7 +78,7 @@ def test_an_immediate_migration_moves_the_money_and_bills_each_month_once(api: A
     assert charges(api, ana["id"]) == []
     assert {c["id"] for c in charges(api, new["id"])} == {c["id"] for c in open_before}
     assert money(api) == before  # nothing appeared or vanished
-    invoices = api.get(f"/customers/{ana['customer_id']}/invoices")
+    invoices = api.get(f"/customers/{ana['customer_id']}/invoices")["items"]
     assert [i["service_id"] for i in invoices] == [new["id"]]
     # The billing run: this month was charged on the old service, so not again; next month once.
     again = api.post("/billing-runs", {"competence": MONTH.isoformat(), "dry_run": False}, expect=201)
@@ -118,8 +118,10 @@ def test_a_transfer_takes_open_invoices_or_leaves_the_debt(api: Api) -> None:
         f"/services/{ana['id']}/transfer", {"customer_id": bia["customer_id"], "reason": "venda do imóvel"}
     )["money_moved"]
     assert (moved["invoices"], moved["charges"], moved["kept_charges"]) == (1, 5, 0)
-    assert [i["service_id"] for i in api.get(f"/customers/{bia['customer_id']}/invoices")] == [ana["id"]]
-    assert api.get(f"/customers/{ana['customer_id']}/invoices") == []
+    assert [i["service_id"] for i in api.get(f"/customers/{bia['customer_id']}/invoices")["items"]] == [
+        ana["id"]
+    ]
+    assert api.get(f"/customers/{ana['customer_id']}/invoices")["items"] == []
     after = money(api)
     assert after[bia["customer_id"]] == before[ana["customer_id"]] and ana["customer_id"] not in after
 

@@ -139,7 +139,7 @@ def test_a_plan_edit_reaches_online_sessions_live_or_by_reconnect(
         )
         enforce(settings, factory)
         assert responder.received[-1].code == packet.DisconnectRequest
-        rows = api.get(f"/services/{service['id']}/enforcement")
+        rows = api.get(f"/services/{service['id']}/enforcement")["items"]
         assert "only a new session gets them" in rows[0]["attempt_log"][-1]["detail"]
 
 

@@ -38,7 +38,7 @@ def test_routines_api(api: Api) -> None:
     assert api.patch(f"/routines/{created['id']}", {"minute": "61"}, expect=422)
     changed = api.patch(f"/routines/{created['id']}", {"hour": "7", "enabled": False})
     assert (changed["hour"], changed["next_run"]) == ("7", None)
-    assert [r["description"] for r in api.get("/routines")] == ["Suspensão dias úteis"]
+    assert [r["description"] for r in api.get("/routines")["items"]] == ["Suspensão dias úteis"]
 
 
 def test_scheduler_loads_enabled_routines(factory: sessionmaker[Session]) -> None:

@@ -117,7 +117,7 @@ def test_kick_one_session_and_a_whole_service(api: Any, db_url: str, factory: se
         assert enforce(settings, factory) == 1
         sent = [r for r in responder.received if r.code == packet.DisconnectRequest]
         assert [(r.first("User-Name"), r.first("Acct-Session-Id")) for r in sent] == [("maria", "81a00001")]
-        rows = api.get(f"/services/{ids['maria']}/enforcement")
+        rows = api.get(f"/services/{ids['maria']}/enforcement")["items"]
         assert [(r["cause"], r["state"]) for r in rows] == [("derrubar: cliente pediu", "done")]
         attempts = rows[0]["attempt_log"]
         assert [(a["method"], a["result"]) for a in attempts] == [("disconnect", "ack")]
@@ -145,7 +145,7 @@ def test_kick_falls_back_to_the_routeros_api(api: Any, db_url: str, factory: ses
         responder.silent = True  # /radius incoming is off on this router
         api.post(f"/services/{ids['maria']}/disconnect", expect=202)
         enforce(settings_for(db_url), factory)
-        attempts = api.get(f"/services/{ids['maria']}/enforcement")[0]["attempt_log"]
+        attempts = api.get(f"/services/{ids['maria']}/enforcement")["items"][0]["attempt_log"]
         assert [(a["method"], a["result"]) for a in attempts] == [
             ("disconnect", "timeout"),
             ("api_kick", "ack"),

@@ -155,11 +155,11 @@ def test_bad_receivers_never_hold_up_good_ones(served_api: Http, db_url: str) ->
         "redirect": ("pending", "HTTP 302 (redirects are not followed)"),
     }
     for name, (status, error) in expected.items():
-        [delivery] = admin.get(f"/webhooks/{hooks[name]['id']}/deliveries")
+        [delivery] = admin.get(f"/webhooks/{hooks[name]['id']}/deliveries")["items"]
         assert (delivery["status"], delivery["last_error"]) == (status, error), (name, delivery)
     # Deactivating a webhook ends its pending deliveries.
     admin.patch(f"/webhooks/{hooks['tarpit']['id']}", {"active": False})
-    [ended] = admin.get(f"/webhooks/{hooks['tarpit']['id']}/deliveries")
+    [ended] = admin.get(f"/webhooks/{hooks['tarpit']['id']}/deliveries")["items"]
     assert (ended["status"], ended["last_error"]) == ("failed", "webhook deactivated")
 
 
