@@ -239,8 +239,9 @@ def test_sighup_reloads_without_dropping_requests(tmp_path: Path) -> None:
                 t.join(10)
             assert failures == []
             assert set(intervals) == {300, 120} and set(intervals[mark:]) == {120}
-            after = _children(proc.pid)
-            assert len(after) == len(before) and not set(after) & set(before)  # every child replaced
+            # Every child replaced (a new one names itself once its interpreter is up).
+            assert wait_for(lambda: len(_children(proc.pid)) == len(before), timeout=10)
+            assert not set(_children(proc.pid)) & set(before)
             proc.terminate()
             assert proc.wait(30) == 0
         finally:
@@ -249,6 +250,14 @@ def test_sighup_reloads_without_dropping_requests(tmp_path: Path) -> None:
 
 
 def _children(pid: int) -> list[int]:
-    """The supervisor's worker and enforcer processes (not multiprocessing's resource tracker)."""
+    """The supervisor's worker and enforcer processes (not multiprocessing's resource tracker),
+    by the titles they give themselves."""
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-    return [int(p) for p in out if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+    found = []
+    for p in out:
+        try:
+            if Path(f"/proc/{p}/cmdline").read_bytes().startswith(b"aaa: "):
+                found.append(int(p))
+        except FileNotFoundError:  # gone meanwhile
+            continue
+    return found
