@@ -56,6 +56,29 @@ class Moved:
         return ", ".join(said + self.notes)
 
 
+def _set(session: Session, model: type[Charge | Invoice | Carne], ids: list[int], **values: object) -> None:
+    """One UPDATE of these rows (Core: safe inside a flush; the rows are not in the session)."""
+    if ids:
+        session.execute(
+            update(model)
+            .where(model.id.in_(ids))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _money_moved(session: Session, service: Service, customer_id: int, note: str) -> None:
+    record(
+        session,
+        entity="service",
+        entity_id=service.id,
+        action="money_moved",
+        customer_id=customer_id,
+        service_id=service.id,
+        note=note,
+    )
+
+
 def _open_charges(session: Session, service_id: int, extra: object = None) -> list[tuple[int, Decimal]]:
     query = select(Charge.id, _OPEN_AMOUNT).where(
         Charge.service_id == service_id, Charge.status.in_(OPEN), Charge.debtor_customer_id.is_(None)
@@ -93,26 +116,14 @@ def carry_migration(session: Session, old: Service, new: Service) -> Moved:
     found = _open_charges(session, old.id)
     movable = [(charge_id, amount) for charge_id, amount in found if charge_id not in clashing]
     ids = [charge_id for charge_id, _ in movable]
-    if ids:
-        session.execute(
-            update(Charge)
-            .where(Charge.id.in_(ids))
-            .values(service_id=new.id)
-            .execution_options(synchronize_session=False)
-        )
+    _set(session, Charge, ids, service_id=new.id)
     moved.charges, moved.amount = len(ids), sum((amount for _, amount in movable), ZERO)
     if len(found) > len(movable):
         moved.notes.append(
             f"{len(found) - len(movable)} monthly fee(s) of a month the new service has stayed"
         )
     invoices = _open_invoices(session, old.id)
-    if invoices:
-        session.execute(
-            update(Invoice)
-            .where(Invoice.id.in_(invoices))
-            .values(service_id=new.id)
-            .execution_options(synchronize_session=False)
-        )
+    _set(session, Invoice, invoices, service_id=new.id)
     moved.invoices = len(invoices)
     carnes = list(
         session.scalars(
@@ -122,24 +133,12 @@ def carry_migration(session: Session, old: Service, new: Service) -> Moved:
             )
         )
     )
-    if carnes:
-        session.execute(
-            update(Carne)
-            .where(Carne.id.in_(carnes))
-            .values(service_id=new.id)
-            .execution_options(synchronize_session=False)
-        )
+    _set(session, Carne, carnes, service_id=new.id)
     moved.carnes = len(carnes)
     if moved.charges or moved.invoices or moved.notes:
         for service in (old, new):
-            record(
-                session,
-                entity="service",
-                entity_id=service.id,
-                action="money_moved",
-                customer_id=service.customer_id,
-                service_id=service.id,
-                note=f"migration {old.id} → {new.id}: {moved.text()}",
+            _money_moved(
+                session, service, service.customer_id, f"migration {old.id} → {new.id}: {moved.text()}"
             )
     return moved
 
@@ -188,13 +187,7 @@ def carry_transfer(
     if not transfer_debts:
         overdue = _open_charges(session, service.id, Charge.due_date < today)
         ids = [charge_id for charge_id, _ in overdue]
-        if ids:
-            session.execute(
-                update(Charge)
-                .where(Charge.id.in_(ids))
-                .values(debtor_customer_id=previous.id)
-                .execution_options(synchronize_session=False)
-            )
+        _set(session, Charge, ids, debtor_customer_id=previous.id)
         kept_invoices = set(
             session.scalars(
                 select(Charge.invoice_id).where(Charge.id.in_(ids), Charge.invoice_id.is_not(None))
@@ -205,26 +198,13 @@ def carry_transfer(
     else:
         kept_invoices = set()
     invoices = [i for i in _open_invoices(session, service.id, previous.id) if i not in kept_invoices]
-    if invoices:
-        session.execute(
-            update(Invoice)
-            .where(Invoice.id.in_(invoices))
-            .values(customer_id=service.customer_id)
-            .execution_options(synchronize_session=False)
-        )
+    _set(session, Invoice, invoices, customer_id=service.customer_id)
     remaining = _open_charges(session, service.id)
     moved.invoices = len(invoices)
     moved.charges, moved.amount = len(remaining), sum((a for _, a in remaining), ZERO)
     for customer_id in (previous.id, service.customer_id):
-        record(
-            session,
-            entity="service",
-            entity_id=service.id,
-            action="money_moved",
-            customer_id=customer_id,
-            service_id=service.id,
-            note=f"ownership transfer {previous.id} → {service.customer_id}: {moved.text()}",
-        )
+        note = f"ownership transfer {previous.id} → {service.customer_id}: {moved.text()}"
+        _money_moved(session, service, customer_id, note)
     return moved
 
 

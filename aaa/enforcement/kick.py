@@ -47,16 +47,8 @@ def kick_session(session: Session, acct: AcctSession, reason: str) -> Enforcemen
             "disconnect it on the NAS itself"
         )
     kick = _queue(session, service, acct.id, reason or "operator")
-    record(
-        session,
-        entity="service",
-        entity_id=service.id,
-        action="disconnect",
-        customer_id=service.customer_id,
-        service_id=service.id,
-        changes={"session": [None, acct.id], "nas_id": [None, acct.nas_id]},
-        note=f"derrubar conexão {acct.acct_session_id} on NAS {acct.nas_id}: {reason}".strip(": "),
-    )
+    note = f"derrubar conexão {acct.acct_session_id} on NAS {acct.nas_id}: {reason}".strip(": ")
+    _audit(session, service, {"session": [None, acct.id], "nas_id": [None, acct.nas_id]}, note)
     return kick
 
 
@@ -68,6 +60,13 @@ def kick_service(session: Session, service: Service, reason: str) -> tuple[Enfor
     if not open_sessions:
         raise Conflict(f"service {service.id} ({service.login or service.former_login}) has no open session")
     kick = _queue(session, service, None, reason or "operator")
+    _audit(
+        session, service, {"sessions": [None, list(open_sessions)]}, f"derrubar conexão: {reason}".strip(": ")
+    )
+    return kick, len(open_sessions)
+
+
+def _audit(session: Session, service: Service, changes: dict[str, list[object]], note: str) -> None:
     record(
         session,
         entity="service",
@@ -75,7 +74,6 @@ def kick_service(session: Session, service: Service, reason: str) -> tuple[Enfor
         action="disconnect",
         customer_id=service.customer_id,
         service_id=service.id,
-        changes={"sessions": [None, list(open_sessions)]},
-        note=f"derrubar conexão: {reason}".strip(": "),
+        changes=changes,
+        note=note,
     )
-    return kick, len(open_sessions)
