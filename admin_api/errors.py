@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -43,6 +44,15 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+_ENUM_REPR = re.compile(r"<\w+\.\w+: '([^']*)'>")
+
+
+def _values(message: str) -> str:
+    """Values as a client sends them: "'suspended_request' or 'blocked_manual'", never the
+    Python repr "<ServiceStatus.SUSPENDED_REQUEST: 'suspended_request'>"."""
+    return _ENUM_REPR.sub(r"'\1'", message)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain(_: Request, exc: DomainError) -> JSONResponse:
@@ -68,7 +78,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": _values(e["msg"])}
             for e in exc.errors()
         ]
         detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)

@@ -96,7 +96,7 @@ def add_operator(
     email: str | None = None,
     superuser: bool = False,
     permissions: list[str] | None = None,
-    roles: list[int] | None = None,
+    roles: list[int | str] | None = None,
     cities: list[str] | None = None,
     cash_boxes: list[int] | None = None,
     must_change_password: bool = False,
@@ -136,7 +136,7 @@ def update_operator(
     password: str | None = None,
     superuser: bool | None = None,
     permissions: list[str] | None = None,
-    roles: list[int] | None = None,
+    roles: list[int | str] | None = None,
     cities: list[str] | None = None,
     cash_boxes: list[int] | None = None,
     must_change_password: bool | None = None,
@@ -162,7 +162,7 @@ def update_operator(
         session,
         operator,
         operator.permissions if permissions is None else permissions,
-        [r.id for r in operator.roles] if roles is None else roles,
+        [r.id for r in operator.roles] if roles is None else list(roles),
         operator.cities if cities is None else cities,
         [c.id for c in operator.cash_boxes] if cash_boxes is None else cash_boxes,
     )
@@ -489,14 +489,24 @@ def _grant(
     session: Session,
     operator: Operator,
     permissions: list[str],
-    roles: list[int],
+    roles: list[int | str],
     cities: list[str],
     cash_boxes: list[int],
 ) -> None:
     operator.permissions = _known(permissions)
-    operator.roles = [get_one(session, Role, role_id, "role") for role_id in roles]
+    operator.roles = [_role(session, role) for role in roles]
     operator.cities = sorted({" ".join(c.split()) for c in cities if c.strip()})
     operator.cash_boxes = [get_one(session, CashBox, box_id, "cash box") for box_id in cash_boxes]
+
+
+def _role(session: Session, key: int | str) -> Role:
+    """A role by id, or by its name."""
+    if isinstance(key, int):
+        return get_one(session, Role, key, "role")
+    role = session.scalar(select(Role).where(Role.name == key))
+    if role is None:
+        raise NotFound(f"role {key!r} does not exist (GET /api/v1/roles)")
+    return role
 
 
 def _known(permissions: list[str]) -> list[str]:

@@ -18,7 +18,7 @@ class OperatorIn(In):
     must_change_password: bool = False
     superuser: bool = False
     permissions: list[str] = []
-    roles: list[Id] = []
+    roles: list[Id | Text] = Field([], description="roles by id or by name")
     cities: list[Text] = []
     cash_boxes: list[Id] = []
 
@@ -30,7 +30,7 @@ class OperatorPatch(In):
     must_change_password: bool | None = None
     superuser: bool | None = None
     permissions: list[str] | None = None
-    roles: list[Id] | None = None
+    roles: list[Id | Text] | None = Field(None, description="roles by id or by name")
     cities: list[Text] | None = None
     cash_boxes: list[Id] | None = None
 

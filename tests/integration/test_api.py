@@ -589,3 +589,17 @@ def test_diagnostics_keep_a_reused_logins_history_apart(api: Api, factory: sessi
     auth(third["id"], "after migration")
     reasons = [a["reason"] for a in api.get(f"/services/{third['id']}/diagnostics")["authentications"]]
     assert reasons == ["after migration", "second holder"]  # a migration keeps the history
+
+
+def test_roles_are_given_by_name_or_id(api: Api) -> None:
+    role = api.post("/roles", {"name": "Atendimento", "permissions": ["customers.read"]}, expect=201)
+    by_name = api.post(
+        "/operators",
+        {"login": "ana", "name": "Ana", "password": "operator-pass-123", "roles": ["Atendimento"]},
+        expect=201,
+    )
+    assert by_name["roles"] == [role["id"]]
+    patched = api.patch(f"/operators/{by_name['id']}", {"roles": [role["id"]]})
+    assert patched["roles"] == [role["id"]]
+    detail = api.patch(f"/operators/{by_name['id']}", {"roles": ["Financeiro"]}, expect=404)["detail"]
+    assert "role 'Financeiro' does not exist" in detail

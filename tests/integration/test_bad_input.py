@@ -137,3 +137,13 @@ def test_unknown_query_parameters_are_refused_by_name(api: Any) -> None:
     detail = api.get("/sessions", params={"online": "true", "sattus": "x"}, expect=422)["detail"]
     assert "'sattus'" in detail
     assert api.get("/services", params={"status": "enabled", "limit": 5})["total"] == 0
+
+
+def test_validation_messages_name_values_not_python_reprs(api: Any) -> None:
+    from tests.integration.test_api import setup_service
+
+    service = setup_service(api)
+    detail = api.post(f"/services/{service['id']}/suspend", {"status": "enabled", "reason": "x"}, expect=422)[
+        "detail"
+    ]
+    assert "'suspended_request', 'blocked_manual' or 'reduced_manual'" in detail and "<" not in detail
