@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from aaa.cli.common import Command, require_current_schema, settings_of
+from aaa.cli.common import Command, require_current_schema, require_existing_database, settings_of
 from aaa.logs import mask_credentials
 
 
@@ -15,6 +15,16 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     upgrade(settings.database_url)
     print(f"database {mask_credentials(settings.database_url)} is at the newest migration")
+    return 0
+
+
+def cmd_db_downgrade(args: argparse.Namespace) -> int:
+    from aaa.db.migrate import downgrade
+
+    settings = settings_of(args)
+    require_existing_database(settings)
+    downgrade(settings.database_url, args.revision)
+    print(f"database {mask_credentials(settings.database_url)} is at migration {args.revision}")
     return 0
 
 
@@ -77,6 +87,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 def register(sub: Any, command: Command) -> None:
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     command("upgrade", cmd_db_upgrade, "apply every migration (PostgreSQL or SQLite)", db)
+    p = command("downgrade", cmd_db_downgrade, "undo migrations down to REVISION (e.g. 0012)", db)
+    p.add_argument("revision")
     command("serve", cmd_radius, "run everything: RADIUS workers, admin API, housekeeping, /metrics")
     command("radius", cmd_radius, "run the RADIUS server (auth + accounting workers)")
     command("api", cmd_api, "run the admin HTTP API alone (docs at /api/v1/docs)")

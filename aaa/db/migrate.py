@@ -24,6 +24,10 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+def downgrade(url: str, revision: str) -> None:
+    command.downgrade(alembic_config(url), revision)
+
+
 def is_current(engine: Engine) -> bool:
     """True when the database is at the newest migration (used by start-up and /readyz)."""
     head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()

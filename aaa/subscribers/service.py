@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aaa.audit.log import record
@@ -247,9 +247,18 @@ def _login(session: Session, value: str, service: Service) -> str:
     login = value.strip()
     if not login or len(login) > 253 or any(ch.isspace() for ch in login):
         raise Invalid("the PPPoE login must have 1 to 253 characters and no spaces")
-    holder = session.scalar(select(Service.id).where(Service.login == login))
-    if holder is not None and holder != service.id:
-        raise Conflict(f"login {login!r} is already used by service {holder}")
+    # Unique case-insensitively: "Ana.Souza" and "ana.souza" would be one subscriber to a person.
+    found = session.execute(
+        select(Service.id, Service.login).where(
+            func.lower(Service.login) == login.lower(), Service.id != service.id
+        )
+        if service.id is not None
+        else select(Service.id, Service.login).where(func.lower(Service.login) == login.lower())
+    ).first()
+    if found is not None:
+        holder, spelled = found
+        same = "" if spelled == login else f" (as {spelled!r}; logins are unique whatever their case)"
+        raise Conflict(f"login {login!r} is already used by service {holder}{same}")
     return login
 
 

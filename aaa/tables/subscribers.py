@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, Numeric, String, Text, text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
@@ -97,6 +97,8 @@ class Service(Base):
 
     __tablename__ = "service"
     __audit__ = Audited("service", customer="customer_id", service="id")
+    # A login is unique whatever its case (aaa.subscribers.service._login says which holds it).
+    __table_args__ = (Index("uq_service_login_lower", func.lower(text("login")), unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
