@@ -58,7 +58,7 @@ def mac_digits(value: str) -> str:
     return digits
 
 
-def _digits_of(column: Any) -> ColumnElement[str]:
+def mac_column(column: Any) -> ColumnElement[str]:
     """The column's MAC reduced to its hex digits, upper case, in SQL (both databases)."""
     return func.upper(func.replace(func.replace(func.replace(column, ":", ""), "-", ""), ".", ""))
 
@@ -112,7 +112,7 @@ def find_sessions(
             or_(AcctSession.framed_ipv6_prefix == prefix, AcctSession.delegated_ipv6_prefix == prefix)
         )
     if f.mac:
-        query = query.where(_digits_of(AcctSession.calling_station_id) == mac_digits(f.mac))
+        query = query.where(mac_column(AcctSession.calling_station_id) == mac_digits(f.mac))
     if f.started_after is not None:
         query = query.where(AcctSession.start_time >= f.started_after)
     if f.started_before is not None:
@@ -137,7 +137,7 @@ def find_auth_log(
             AuthLog.result == AuthResult.REJECT, AuthLog.reason.like(f"%reject: {f.reason.value}%")
         )
     if f.mac:
-        query = query.where(_digits_of(AuthLog.mac) == mac_digits(f.mac))
+        query = query.where(mac_column(AuthLog.mac) == mac_digits(f.mac))
     if f.mac_differs is not None:
         query = query.where(AuthLog.mac_differs.is_(f.mac_differs))
     if f.interface_differs is not None:

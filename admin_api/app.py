@@ -37,6 +37,7 @@ from admin_api.routes import (
     operators,
     plans,
     policies,
+    search,
     services,
     sessions,
 )
@@ -79,6 +80,7 @@ def create_app(settings: Settings, components: Components) -> FastAPI:
         hooks,
         ipam,
         sessions,
+        search,
         audit,
     ):
         app.include_router(module.router, prefix=PREFIX)

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, func, select, true
 from sqlalchemy.orm import Session
 
 from aaa.db.paging import page
 from aaa.errors import Conflict, Invalid, NotFound
-from aaa.subscribers.documents import digits, normalize_cep, normalize_document
+from aaa.subscribers.documents import normalize_cep, normalize_document
 from aaa.tables.subscribers import ADDRESS_FIELDS, Address, Customer, Service
+from aaa.vocabulary.search import search_text, search_word
 from aaa.vocabulary.subscribers import AddressKind, CustomerKind
 
 
@@ -64,6 +65,7 @@ def add_customer(
     _set_details(customer, details)
     if document is not None:
         customer.document = _unique_document(session, kind, document, None, scope)
+    _index(customer)
     session.add(customer)
     session.flush()
     for address_kind, fields in (addresses or {}).items():
@@ -84,8 +86,16 @@ def update_customer(
     if "name" in changes:
         changes["name"] = _name(changes["name"])
     _set_details(customer, changes)
+    _index(customer)
     session.flush()
     return customer
+
+
+def _index(customer: Customer) -> None:
+    """Keep the customer's search line in step with what it is searched by."""
+    customer.search_text = search_text(
+        customer.name, customer.trade_name, customer.document, customer.phones or [], customer.emails or []
+    )
 
 
 def get_customer(session: Session, customer_id: int, scope: Scope = EVERYWHERE) -> Customer:
@@ -98,6 +108,15 @@ def get_customer(session: Session, customer_id: int, scope: Scope = EVERYWHERE) 
 def visible(session: Session, customer: Customer, scope: Scope) -> bool:
     query = select(Customer.id).where(Customer.id == customer.id, scope.customers())
     return session.scalar(query) is not None
+
+
+def matches(text: str) -> ColumnElement[bool]:
+    """Customers whose search line holds every word of ``text`` (accents, case and a number's
+    punctuation do not count)."""
+    words = [w for w in (search_word(w) for w in text.split()) if w]
+    if not words:
+        return false()
+    return and_(*(Customer.search_text.like(f"%{w}%") for w in words))
 
 
 def list_customers(
@@ -113,11 +132,7 @@ def list_customers(
 ) -> tuple[list[Customer], int]:
     query = select(Customer).where(scope.customers())
     if search:
-        pattern = f"%{search.lower()}%"
-        conditions = [func.lower(Customer.name).like(pattern), func.lower(Customer.trade_name).like(pattern)]
-        if digits(search):
-            conditions.append(Customer.document.like(f"%{digits(search)}%"))
-        query = query.where(or_(*conditions))
+        query = query.where(matches(search))
     if kind is not None:
         query = query.where(Customer.kind == kind)
     if group_name:

@@ -24,6 +24,15 @@ from aaa.vocabulary.subscribers import (
 class Customer(Base):
     __tablename__ = "customer"
     __audit__ = Audited("customer", customer="id")
+    # A trigram index on PostgreSQL (migration 0014), a plain one elsewhere: "contains" searches.
+    __table_args__ = (
+        Index(
+            "ix_customer_search_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[CustomerKind] = mapped_column(str_enum(CustomerKind, "customer_kind"))
@@ -36,6 +45,8 @@ class Customer(Base):
     group_name: Mapped[str | None] = mapped_column(String(100))
     origin: Mapped[str | None] = mapped_column(String(100))
     notes: Mapped[str | None] = mapped_column(Text)
+    # Names folded, document and phones as digits, e-mails (aaa.vocabulary.search): what /search reads.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     services: Mapped[list[Service]] = relationship(back_populates="customer")
