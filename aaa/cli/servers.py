@@ -58,7 +58,7 @@ def cmd_enforcer(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     setup_logging(settings)
     require_current_schema(settings)
-    enforcer_main(settings.model_dump())
+    enforcer_main(settings.model_dump(), supervised=False)
     return 0
 
 

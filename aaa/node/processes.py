@@ -4,8 +4,10 @@ builds its own components from the settings it is handed)."""
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import gc
 import logging
+import os
 import signal
 from typing import Any
 
@@ -13,6 +15,7 @@ from aaa.node.titles import set_title
 from aaa.settings import Settings
 
 log = logging.getLogger(__name__)
+_PR_SET_PDEATHSIG = 1
 
 
 def _stop_on_signals(loop: asyncio.AbstractEventLoop) -> asyncio.Event:
@@ -22,12 +25,27 @@ def _stop_on_signals(loop: asyncio.AbstractEventLoop) -> asyncio.Event:
     return stop
 
 
+def follow_parent() -> None:
+    """End with the supervisor: a supervisor killed outright (SIGKILL, OOM) must not leave its
+    workers serving the ports beside those a restarted supervisor starts. Linux's
+    PR_SET_PDEATHSIG turns its death into our SIGTERM (a graceful stop)."""
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the supervisor's own stop still applies
+        return
+    if os.getppid() != parent:  # it died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def worker_main(settings_data: dict[str, Any], index: int, ready: Any = None) -> None:
     """A RADIUS worker. ``ready`` (an Event) is set once its sockets are bound and it serves."""
     from aaa.composition import build, setup_logging
     from aaa.radius.server import RadiusWorker
     from aaa.radius.sockets import bind_udp, steer_by_authenticator
 
+    follow_parent()
     set_title(f"radius worker {index}")
     settings = Settings(**settings_data)
     setup_logging(settings)
@@ -61,12 +79,15 @@ def worker_main(settings_data: dict[str, Any], index: int, ready: Any = None) ->
     components.close()
 
 
-def enforcer_main(settings_data: dict[str, Any]) -> None:
-    """The enforcer: the outbox loop plus the scheduled reconciler."""
+def enforcer_main(settings_data: dict[str, Any], supervised: bool = True) -> None:
+    """The enforcer: the outbox loop plus the scheduled reconciler (``supervised``: a child of
+    the node's supervisor, ending with it; `aaa enforcer` runs it on its own)."""
     from aaa.composition import build, setup_logging
     from aaa.enforcement.enforcer import Enforcer
     from aaa.node.jobs import reconcile_every
 
+    if supervised:
+        follow_parent()
     set_title("enforcer")
     settings = Settings(**settings_data)
     setup_logging(settings)
@@ -88,5 +109,6 @@ def api_main(settings_data: dict[str, Any]) -> None:
     """The admin API (a child of `aaa serve`)."""
     from admin_api.app import serve
 
+    follow_parent()
     set_title("api")
     serve(Settings(**settings_data))

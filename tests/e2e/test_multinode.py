@@ -261,3 +261,40 @@ def _children(pid: int) -> list[int]:
         except FileNotFoundError:  # gone meanwhile
             continue
     return found
+
+
+def test_a_killed_supervisor_takes_its_workers_with_it(tmp_path: Path) -> None:
+    """SIGKILL on the supervisor (an OOM kill, a crash): its workers and enforcer stop too, so a
+    restarted node never serves beside orphans on the same ports."""
+    with fresh_pg_database("aaa_orphans") as url:
+        config, _auth, _acct = node_config(tmp_path, "node", url)
+        seed(config, "nas", "add", "--name", "bras-1", "--address", "127.0.0.1", "--secret", SECRET)
+        proc = start_node(tmp_path, "node", config)
+        try:
+            # one RADIUS worker (node_config) and the enforcer
+            assert wait_for(lambda: len(_children(proc.pid)) == 2, timeout=60, interval=0.3)
+            children = _children(proc.pid)
+            proc.kill()
+            proc.wait(10)
+
+            def gone() -> bool:
+                return not any(Path(f"/proc/{pid}").exists() and _alive(pid) for pid in children)
+
+            assert wait_for(gone, timeout=30, interval=0.2), [_title(p) for p in children]
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _title(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
+    except FileNotFoundError:
+        return "gone"
