@@ -62,6 +62,7 @@ _SUBSCRIBERS = (
         BillingMethod.reduction_percent,
         BillingMethod.reduction_download_kbps,
         BillingMethod.reduction_upload_kbps,
+        BillingMethod.suspended_action,
         Plan.ipv4_pool_id,
         Plan.ipv6_pool_id,
         Plan.ipv6_pd_pool_id,
@@ -138,6 +139,7 @@ def _subscribers(
             exempt=row.exempt,
             reduction=reduction,
             reply_attributes=replies(row.reply_attributes),
+            suspended_action=row.suspended_action,
         )
     return subscribers
 

@@ -13,6 +13,7 @@ def cmd_nas_add(args: argparse.Namespace) -> int:
     from aaa.nas.recipes import recipe
     from aaa.nas.service import add_nas
     from aaa.tables.nas import MaMode, VendorProfile
+    from aaa.vocabulary.subscribers import SuspendedAction
 
     settings = settings_of(args)
     with transaction(settings) as session:
@@ -33,6 +34,7 @@ def cmd_nas_add(args: argparse.Namespace) -> int:
             api_tls_verify=args.api_tls_verify,
             allow_wide_prefix=args.allow_wide_prefix,
             allow_short_secret=args.allow_short_secret,
+            suspended_action=SuspendedAction(args.suspended_action) if args.suspended_action else None,
         )
         print(
             f"NAS {nas.id} {nas.name} at {nas.address} ({nas.vendor.value}, CoA port {nas.coa_port}, "
@@ -124,4 +126,9 @@ def register(sub: Any, command: Command) -> None:
     p.add_argument("--api-tls-verify", action="store_true", help="check the router's certificate")
     p.add_argument("--allow-wide-prefix", action="store_true", help="accept an address wider than /24 (/64)")
     p.add_argument("--allow-short-secret", action="store_true", help="accept a secret under 16 characters")
+    p.add_argument(
+        "--suspended-action",
+        choices=["reject", "address_list", "pool"],
+        help="what its subscribers suspended for debt get (default: their billing method's, else the ISP's)",
+    )
     command("list", cmd_nas_list, "list NASes", nas)

@@ -135,7 +135,13 @@ def load_targets(
         subscriber = subscribers.get(acct.service_id)
         if subscriber is not None and subscriber.login == acct.login:
             facts = RequestFacts(
-                acct.nas_id, acct.calling_station_id, acct.nas_port_id, 0, (), pools_of(nas, pools)
+                acct.nas_id,
+                acct.calling_station_id,
+                acct.nas_port_id,
+                0,
+                (),
+                pools_of(nas, pools),
+                nas.suspended_action,
             )
             after = grant_of(decide(subscriber, facts, now, policy))
         change = plan_change(grants.get(acct.id), after)

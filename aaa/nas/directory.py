@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from aaa.ipam.pools import load_pools
 from aaa.policies.inputs import PoolRef
 from aaa.tables.nas import MaMode, Nas, VendorProfile
+from aaa.vocabulary.subscribers import SuspendedAction
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,7 @@ class NasEntry:
     swap_octets: bool
     interim_interval: int | None
     pools: tuple[PoolRef, ...] = ()  # for subscribers whose plan names none of a kind
+    suspended_action: SuspendedAction | None = None  # the NAS's own choice for debt suspension
 
     @property
     def requires_ma(self) -> bool:
@@ -58,6 +60,7 @@ class NasDirectory:
                 nas.swap_octets,
                 nas.interim_interval,
                 pools_of(nas, pools),
+                nas.suspended_action,
             )
             network = ipaddress.ip_network(nas.address, strict=False)
             if network.num_addresses == 1:

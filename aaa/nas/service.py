@@ -17,6 +17,7 @@ from aaa.errors import Conflict, Invalid, NotFound
 from aaa.ipam.subnets import check_pools
 from aaa.tables.accounting import AcctSession, AuthLog
 from aaa.tables.nas import MaMode, Nas, VendorProfile
+from aaa.vocabulary.subscribers import SuspendedAction
 
 log = logging.getLogger(__name__)
 COA_PORT = 3799
@@ -88,6 +89,7 @@ def add_nas(
     api_tls_verify: bool = False,
     allow_wide_prefix: bool = False,
     allow_short_secret: bool = False,
+    suspended_action: SuspendedAction | None = None,
     **pools: int | None,
 ) -> Nas:
     """Register a NAS; ``secret`` None generates a random one (read it back from ``nas.secret``).
@@ -118,6 +120,7 @@ def add_nas(
         api_tls_verify=api_tls_verify,
         allow_wide_prefix=allow_wide_prefix,
         allow_short_secret=allow_short_secret and len(secret.encode()) < MIN_SECRET,
+        suspended_action=suspended_action,
         **pools,
     )
     session.add(nas)

@@ -7,6 +7,7 @@ login or password was wrong.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Protocol
 
@@ -82,6 +83,9 @@ def decide(
     if sub.status not in _SERVING:
         return reject(RejectReason.NOT_ENABLED, f"status {sub.status.value}", flags=frozen_flags)
     reasons: list[str] = []
+    action = facts.nas_suspended_action or sub.suspended_action
+    if action is not None and action is not policy.suspended_action:
+        policy = replace(policy, suspended_action=action)  # the NAS's, else the billing method's
     held = sub.status if sub.status in _DEBT else None
     if sub.status is ServiceStatus.REDUCED_MANUAL:  # an operator's choice: nothing lifts it
         held = sub.status

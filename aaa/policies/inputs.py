@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from aaa.policies.ratelimit import RateLimit, kbps_text
 from aaa.vocabulary.ipam import PoolKind, PoolMode
-from aaa.vocabulary.subscribers import MacBinding, ServiceStatus
+from aaa.vocabulary.subscribers import MacBinding, ServiceStatus, SuspendedAction
 
 ReplyAttribute = tuple[str, str, str]  # (attribute, operator "=", ":=" or "+=", value as text)
 
@@ -103,17 +103,10 @@ class Subscriber:
     exempt: bool = False  # Isentar: exempt from charges, so never held for debt
     reduction: Reduction | None = None  # the billing method's reduced speed; None: the ISP's
     reply_attributes: tuple[ReplyAttribute, ...] = ()  # this service's own, after the plan's
+    suspended_action: SuspendedAction | None = None  # its billing method's; None: the ISP's
 
 
 UTC_ZONE = ZoneInfo("UTC")
-
-
-class SuspendedAction(StrEnum):
-    """What a subscriber suspended for debt gets (per ISP)."""
-
-    REJECT = "reject"  # Access-Reject with a Reply-Message
-    ADDRESS_LIST = "address_list"  # accepted, in the blocked firewall address list, at the blocked rate
-    POOL = "pool"  # accepted with an address from the blocked pool, at the blocked rate
 
 
 class ReductionKind(StrEnum):
@@ -172,3 +165,4 @@ class RequestFacts:
     interim_interval: int
     open_sessions: tuple[OpenSession, ...] | None  # None: unknown (fail closed)
     nas_pools: tuple[PoolRef, ...] = ()  # for subscribers whose plan names no pool of a kind
+    nas_suspended_action: SuspendedAction | None = None  # the NAS's own; wins over the others

@@ -414,6 +414,7 @@ class RadiusWorker:
                 if sub.simultaneous_use
                 else sessions,
                 nas_pools=nas.pools,
+                nas_suspended_action=nas.suspended_action,
             )
             decision = decide(sub, facts, utcnow(), self.policy)
             if decision.outcome is Outcome.ACCEPT and sub.simultaneous_use:

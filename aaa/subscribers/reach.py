@@ -40,7 +40,13 @@ LIVE_SERVICE_FIELDS = (
     "reply_attributes",
 )
 LIVE_PLAN_FIELDS = (*(f.name for f in fields(PlanSpeed) if f.name != "name"), *POOL_FIELDS)
-LIVE_METHOD_FIELDS = ("reduction", "reduction_percent", "reduction_download_kbps", "reduction_upload_kbps")
+LIVE_METHOD_FIELDS = (
+    "reduction",
+    "reduction_percent",
+    "reduction_download_kbps",
+    "reduction_upload_kbps",
+    "suspended_action",
+)
 
 _MEMO = "reach"
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
 from aaa.vocabulary.audit import Audited
+from aaa.vocabulary.subscribers import SuspendedAction
 from aaa.vocabulary.vendors import VendorProfile
 
 __all__ = ["MaMode", "Nas", "NasActivity", "VendorProfile"]
@@ -41,6 +42,10 @@ class Nas(Base):
     ma_seen: Mapped[bool] = mapped_column(Boolean, default=False)
     swap_octets: Mapped[bool] = mapped_column(Boolean, default=False)
     interim_interval: Mapped[int | None] = mapped_column(Integer)
+    # What its subscribers suspended for debt get; empty: their billing method's, else the ISP's.
+    suspended_action: Mapped[SuspendedAction | None] = mapped_column(
+        str_enum(SuspendedAction, "suspended_action")
+    )
     description: Mapped[str] = mapped_column(String(200), default="")
     # Pools for subscribers whose plan names none (IPAM); empty: the NAS's own PPP profile decides.
     ipv4_pool_id: Mapped[int | None] = mapped_column(ForeignKey("ip_pool.id"))

@@ -17,6 +17,7 @@ from aaa.vocabulary.subscribers import (
     CustomerKind,
     MacBinding,
     ServiceStatus,
+    SuspendedAction,
     Technology,
 )
 
@@ -209,6 +210,10 @@ class BillingMethod(Base):
     reduction_percent: Mapped[int | None] = mapped_column(Integer)
     reduction_download_kbps: Mapped[int | None] = mapped_column(Integer)
     reduction_upload_kbps: Mapped[int | None] = mapped_column(Integer)
+    # What its services suspended for debt get; empty: the ISP's (a NAS's own wins over both).
+    suspended_action: Mapped[SuspendedAction | None] = mapped_column(
+        str_enum(SuspendedAction, "suspended_action")
+    )
     # Late fee (multa, once) and interest (juros simples per 30 days) at receiving; 0: off.
     fine_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=ZERO)
     interest_percent_month: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=ZERO)

@@ -50,3 +50,12 @@ class BillingMode(StrEnum):
 
     ADVANCE = "advance"  # pré-pago: the month the due date falls in
     POSTPAID = "postpaid"  # pós-pago: the month before
+
+
+class SuspendedAction(StrEnum):
+    """What a subscriber suspended for debt gets: the ISP's default ([policy]), or its billing
+    method's, or its NAS's (the NAS wins: it knows what it can do)."""
+
+    REJECT = "reject"  # Access-Reject with a Reply-Message
+    ADDRESS_LIST = "address_list"  # accepted, in the blocked firewall address list, at the blocked rate
+    POOL = "pool"  # accepted with an address from the blocked pool, at the blocked rate

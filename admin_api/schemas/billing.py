@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from aaa.vocabulary.subscribers import (
     ServiceStatus,
+    SuspendedAction,
 )
 from admin_api.schemas.common import CronField, Id, In, Money, Out, Percent
 from billing_bridge.models import ChargeKind, ChargeStatus, RoutineTask
@@ -29,6 +30,9 @@ class BillingMethodIn(In):
     reduction_percent: Annotated[int, Field(ge=1, le=100)] | None = None
     reduction_download_kbps: Annotated[int, Field(ge=1)] | None = None
     reduction_upload_kbps: Annotated[int, Field(ge=1)] | None = None
+    suspended_action: SuspendedAction | None = Field(
+        None, description="what its services suspended for debt get; empty: the ISP's (a NAS's own wins)"
+    )
     fine_percent: Percent = Field(Decimal("0.00"), description="late fee (multa) at receiving; 0: off")
     interest_percent_month: Percent = Field(Decimal("0.00"), description="juros simples per 30 days late")
 
@@ -45,6 +49,7 @@ class BillingMethodPatch(In):
     reduction_percent: Annotated[int, Field(ge=1, le=100)] | None = None
     reduction_download_kbps: Annotated[int, Field(ge=1)] | None = None
     reduction_upload_kbps: Annotated[int, Field(ge=1)] | None = None
+    suspended_action: SuspendedAction | None = None
     fine_percent: Percent | None = None
     interest_percent_month: Percent | None = None
 
@@ -62,6 +67,7 @@ class BillingMethodOut(Out):
     reduction_percent: int | None
     reduction_download_kbps: int | None
     reduction_upload_kbps: int | None
+    suspended_action: SuspendedAction | None
     fine_percent: Decimal
     interest_percent_month: Decimal
 

@@ -8,12 +8,16 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from aaa.tables.nas import MaMode, VendorProfile
+from aaa.vocabulary.subscribers import SuspendedAction
 from admin_api.schemas.common import In, Secret
 from admin_api.schemas.plans import PoolFields, PoolRefsOut
 
 
 class NasFields(PoolFields):
     vendor: VendorProfile = VendorProfile.MIKROTIK
+    suspended_action: SuspendedAction | None = Field(
+        None, description="what its subscribers suspended for debt get; wins over billing method and ISP"
+    )
     coa_port: Annotated[int, Field(ge=1, le=65535)] | None = None
     require_message_authenticator: MaMode = MaMode.YES
     swap_octets: bool = False
@@ -44,6 +48,7 @@ class NasIn(NasFields):
 
 class NasPatch(PoolFields):
     name: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    suspended_action: SuspendedAction | None = None
     address: Annotated[str, Field(min_length=2, max_length=43)] | None = None
     vendor: VendorProfile | None = None
     coa_port: Annotated[int, Field(ge=1, le=65535)] | None = None
@@ -79,6 +84,7 @@ class NasOut(PoolRefsOut):
     name: str
     address: str
     vendor: VendorProfile
+    suspended_action: SuspendedAction | None
     coa_port: int
     require_message_authenticator: MaMode
     ma_seen: bool

@@ -10,10 +10,16 @@ from typing import Any
 from pyrad import packet
 from sqlalchemy.orm import Session, sessionmaker
 
+from aaa.subscribers.lifecycle import change_status
+from aaa.tables.subscribers import Service
+from aaa.vocabulary.subscribers import ServiceStatus
+from tests import radius_client as rc
 from tests.api_client import CPF, person
-from tests.conftest import SECRET
+from tests.conftest import SECRET, RunningWorker, wait_for
 from tests.fakes.coa_responder import CoaResponder
+from tests.integration.test_api import setup_service
 from tests.integration.test_enforcement import add_nas, enforce, go_online, settings_for
+from tests.integration.test_invoicing import factory_of
 
 FIBRA = {"name": "Fibra 300M", "price": "99.90", "download_kbps": 300_000, "upload_kbps": 150_000}
 GIGA = {"name": "Giga 1G", "price": "199.90", "download_kbps": 1_000_000, "upload_kbps": 500_000}
@@ -122,3 +128,36 @@ def test_the_manual_reduced_state_reduces_and_no_routine_undoes_it(
         api.post(f"/services/{maria['id']}/enable", {"reason": "normalizado"})
         enforce(settings_for(db_url), factory)
         assert responder.received[-1].first("Mikrotik-Rate-Limit") == "150M/300M"
+
+
+def test_the_suspended_action_per_billing_method_and_per_nas(
+    api: Any, worker: RunningWorker, factory: sessionmaker[Session]
+) -> None:
+    """The ISP rejects debtors (default); the "Boleto" method puts its debtors in the blocked
+    address list instead; a NAS set to reject overrides the method for requests through it."""
+
+    boleto = api.post("/billing-methods", {"name": "Boleto", "suspended_action": "address_list"}, expect=201)
+    assert boleto["suspended_action"] == "address_list"
+    listed = setup_service(api, login="lista", billing_method_id=boleto["id"], password="lista-pass")
+    plain = setup_service(api, login="simples", document="12345678909", password="simples-pass")
+
+    with factory_of(api).begin() as s:
+        for service_id in (listed["id"], plain["id"]):
+            service = s.get(Service, service_id)
+            assert service is not None
+            change_status(s, service, ServiceStatus.SUSPENDED_DEBT, reason="overdue")
+    listed_next = api.get(f"/services/{listed['id']}/diagnostics")["next_login"]
+    assert (
+        listed_next["outcome"] == "accept" and listed_next["attributes"]["Mikrotik-Address-List"] == "blocked"
+    )
+    assert api.get(f"/services/{plain['id']}/diagnostics")["next_login"]["outcome"] == "reject"  # the ISP's
+
+    nas = rc.client(worker.auth_port, worker.acct_port, SECRET)
+
+    def reply(login: str, password: str) -> Any:
+        return rc.send(nas, rc.pap(nas, login, password))
+
+    assert wait_for(lambda: reply("lista", "lista-pass").code == packet.AccessAccept)
+    nas_id = api.get("/nas")["items"][0]["id"]
+    assert api.patch(f"/nas/{nas_id}", {"suspended_action": "reject"})["suspended_action"] == "reject"
+    assert wait_for(lambda: reply("lista", "lista-pass").code == packet.AccessReject, timeout=5)

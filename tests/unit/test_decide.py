@@ -58,7 +58,9 @@ def test_interim_zero_is_not_sent() -> None:
     assert all(name != "Acct-Interim-Interval" for name, _ in d.attributes)
 
 
-NOT_SERVING = [s for s in ServiceStatus if s.value not in ("enabled", "suspended_debt", "reduced_debt")]
+NOT_SERVING = [
+    s for s in ServiceStatus if s.value not in ("enabled", "suspended_debt", "reduced_debt", "reduced_manual")
+]
 
 
 @pytest.mark.parametrize("status", NOT_SERVING)
@@ -203,7 +205,7 @@ def test_properties(
 ) -> None:
     sub = replace(SUB, status=status, simultaneous_use=limit, mac_binding=binding, mac=registered)
     d = decide(sub, replace(FACTS, open_sessions=open_), NOW)
-    if status not in (ServiceStatus.ENABLED, ServiceStatus.REDUCED_DEBT):
+    if status not in (ServiceStatus.ENABLED, ServiceStatus.REDUCED_DEBT, ServiceStatus.REDUCED_MANUAL):
         assert d.outcome is Outcome.REJECT  # e.g. a cancelled service is never accepted
     if d.outcome is Outcome.ACCEPT:
         expected = "50M/100M" if status is ServiceStatus.ENABLED else "15M/30M"  # 30 % when reduced

@@ -287,14 +287,14 @@ policies = st.builds(
 def test_properties(sub: Subscriber, policy: IspPolicy) -> None:
     d = decide(sub, FACTS, NOW, policy)
     lifted = sub.exempt or (sub.bonus_until == LATER) or (sub.trust is not None and sub.trust.until == LATER)
-    if sub.status not in (S.ENABLED, S.REDUCED_DEBT, S.SUSPENDED_DEBT):
+    if sub.status not in (S.ENABLED, S.REDUCED_DEBT, S.SUSPENDED_DEBT, S.REDUCED_MANUAL):
         assert d.outcome is Outcome.REJECT  # a cancelled (blocked, pending...) service is never accepted
     if d.outcome is Outcome.REJECT:
         return
     effective = decide(replace(sub, status=S.ENABLED), FACTS, NOW, policy)
     got, full = RateLimit.parse(rate(d)), RateLimit.parse(rate(effective))
     assert got.rx_rate <= full.rx_rate and got.tx_rate <= full.tx_rate  # never above the effective speed
-    if sub.status is S.ENABLED or lifted:
+    if sub.status is S.ENABLED or (lifted and sub.status is not S.REDUCED_MANUAL):  # nothing lifts it
         assert rate(d) == rate(effective) and "Mikrotik-Address-List" not in dict(d.attributes)
     if sub.status is S.SUSPENDED_DEBT and not lifted:
         assert policy.suspended_action is not SuspendedAction.REJECT
