@@ -6,6 +6,7 @@ cities, each result typed so a screen can open it.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,6 +22,7 @@ from aaa.tables.subscribers import Customer, Service
 from aaa.vocabulary.search import only_digits
 
 Kind = Literal["customer", "service", "session"]
+_MAC_CHARS = re.compile(r"[0-9A-Fa-f:.\-]+")
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,11 @@ class Hit:
     why: str  # which field matched
 
 
+def _like(text: str) -> str:
+    """``text`` matched literally by LIKE (its % and _ escaped)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _ip(text: str) -> str | None:
     try:
         return str(ipaddress.ip_address(text))
@@ -42,7 +49,12 @@ def _ip(text: str) -> str | None:
 
 
 def _mac(text: str) -> str | None:
-    if len(text) < 12 or (not any(sep in text for sep in ":-.") and len(text) != 12):
+    """A MAC in any spelling (AA:BB.., aa-bb.., aabb.ccdd.eeff, 12 hex digits); twelve bare
+    decimal digits are a phone number (55 + DDD + number), not a MAC."""
+    if not _MAC_CHARS.fullmatch(text):
+        return None
+    separated = any(sep in text for sep in ":-.")
+    if not separated and (len(text) != 12 or text.isdigit()):
         return None
     try:
         digits = mac_digits(text)
@@ -76,47 +88,30 @@ def search(
     )
     address, mac = _ip(query), _mac(query)
     if services:
-        conditions = [
-            func.lower(Service.login) == query.lower(),
-            func.lower(Service.former_login) == query.lower(),
+        seen: set[int] = set()
+        # One indexed lookup each (an OR of them scans the table).
+        lookups = [
+            ("login", func.lower(Service.login) == query.lower()),
+            ("former login", Service.former_login == query),
         ]
         if address:
             held = select(IpAssignment.service_id).where(
                 IpAssignment.address == address, IpAssignment.released_at.is_(None)
             )
-            conditions.append(Service.id.in_(held))
-        if mac:
-            conditions.append(Service.mac == mac)
-        for service, owner in session.execute(scoped_services.where(or_(*conditions)).limit(limit)):
-            why = "address" if address else "MAC" if mac else "login"
-            hits.append(
-                Hit(
-                    "service",
-                    service.id,
-                    service.login or service.former_login or f"service {service.id}",
-                    f"{owner} · {service.status.value}",
-                    service.customer_id,
-                    service.id,
-                    why,
-                )
-            )
-        if not address and not mac and len(hits) < limit:  # a login's beginning
-            prefix = scoped_services.where(
-                func.lower(Service.login).like(f"{query.lower()}%"),
-                func.lower(Service.login) != query.lower(),
-            )
-            for service, owner in session.execute(prefix.order_by(Service.login).limit(limit - len(hits))):
-                hits.append(
-                    Hit(
-                        "service",
-                        service.id,
-                        service.login or "",
-                        f"{owner} · {service.status.value}",
-                        service.customer_id,
-                        service.id,
-                        "login",
-                    )
-                )
+            lookups = [("address", Service.id.in_(held))]
+        elif mac:
+            lookups = [("MAC", Service.mac == mac)]
+        else:  # a login's beginning (PostgreSQL: a text_pattern_ops index, migration 0014)
+            lookups.append(("login", func.lower(Service.login).like(f"{_like(query.lower())}%", escape="\\")))
+        for why, condition in lookups:
+            rows = session.execute(scoped_services.where(condition).order_by(Service.login).limit(limit))
+            for service, owner in rows:
+                if service.id in seen or len(seen) >= limit:
+                    continue
+                seen.add(service.id)
+                label = service.login or service.former_login or f"service {service.id}"
+                detail = f"{owner} · {service.status.value}"
+                hits.append(Hit("service", service.id, label, detail, service.customer_id, service.id, why))
     if sessions and (address or mac):
         open_sessions = (
             select(AcctSession, Service.customer_id)

@@ -46,6 +46,13 @@ class AcctSession(Base):
             postgresql_where=text("stop_time IS NULL"),
             sqlite_where=text("stop_time IS NULL"),
         ),
+        # Who is online at an address (the search box); the address does not change in an Interim.
+        Index(
+            "ix_acct_session_open_ip",
+            "framed_ip",
+            postgresql_where=text("stop_time IS NULL"),
+            sqlite_where=text("stop_time IS NULL"),
+        ),
         # No index on last_update, and room on each page: an Interim-Update is then a HOT
         # update on PostgreSQL, which writes no index entry (migration 0007).
         {"postgresql_with": {"fillfactor": 85}},

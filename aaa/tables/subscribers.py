@@ -110,7 +110,15 @@ class Service(Base):
     __tablename__ = "service"
     __audit__ = Audited("service", customer="customer_id", service="id")
     # A login is unique whatever its case (aaa.subscribers.service._login says which holds it).
-    __table_args__ = (Index("uq_service_login_lower", func.lower(text("login")), unique=True),)
+    __table_args__ = (
+        Index("uq_service_login_lower", func.lower(text("login")), unique=True),
+        # A login's beginning, for the search box (PostgreSQL: text_pattern_ops serves LIKE 'x%').
+        Index(
+            "ix_service_login_pattern",
+            func.lower(text("login")).label("login_lower"),
+            postgresql_ops={"login_lower": "text_pattern_ops"},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
@@ -128,7 +136,7 @@ class Service(Base):
     mac_binding: Mapped[MacBinding] = mapped_column(
         str_enum(MacBinding, "mac_binding"), default=MacBinding.OFF
     )
-    mac: Mapped[str | None] = mapped_column(String(17))  # AA:BB:CC:DD:EE:FF
+    mac: Mapped[str | None] = mapped_column(String(17), index=True)  # AA:BB:CC:DD:EE:FF
     nas_port_id: Mapped[str | None] = mapped_column(String(253))  # registered interface
     price: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0.00"))
     due_day: Mapped[int | None] = mapped_column(Integer)

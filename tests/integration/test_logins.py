@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import text
 
 from aaa.db.migrate import downgrade, upgrade
-from aaa.tables.subscribers import Service
 from tests.api_client import CPF2, person
 from tests.conftest import make_service
 from tests.integration.test_api import setup_service
@@ -29,10 +28,11 @@ def test_a_second_spelling_of_a_login_is_refused(api: Any) -> None:
 def test_the_migration_reports_existing_pairs_and_merges_nothing(
     db_url: str, factory: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    downgrade(db_url, "0012")
     with factory.begin() as s:
         make_service(s, login="ana")
         make_service(s, login="bob")
+    downgrade(db_url, "0012")  # before logins were unique whatever their case
+    with factory.begin() as s:
         s.execute(text("UPDATE service SET login = 'ANA' WHERE login = 'bob'"))
     with caplog.at_level(logging.WARNING):
         upgrade(db_url)
@@ -42,7 +42,7 @@ def test_the_migration_reports_existing_pairs_and_merges_nothing(
     with factory() as s:
         assert sorted(s.scalars(text("SELECT login FROM service"))) == ["ANA", "ana"]  # both kept
     with factory.begin() as s:
-        s.query(Service).filter(Service.login == "ANA").update({"login": "carla"})
+        s.execute(text("UPDATE service SET login = 'carla' WHERE login = 'ANA'"))
     downgrade(db_url, "0012")
     upgrade(db_url)
     assert has_index(factory)

@@ -120,3 +120,12 @@ def test_the_migration_indexes_the_search_line(api: Any, factory: sessionmaker[S
             text("SELECT search_text FROM customer WHERE id = :i"), {"i": made["id"]}
         ).scalar_one()
     assert line.startswith("ze ninguem 52998224725 3733221100")
+
+
+def test_what_looks_like_a_mac_and_what_does_not() -> None:
+    from aaa.search import _mac
+
+    assert _mac("AABB.CC00.1122") == _mac("aa-bb-cc-00-11-22") == "AA:BB:CC:00:11:22"
+    assert _mac("aabbcc001122") == "AA:BB:CC:00:11:22"
+    assert _mac("553799990000") is None  # a phone number with the country code
+    assert _mac("cliente65432@example.com") is None  # an e-mail with 12 hex letters in it

@@ -1,9 +1,11 @@
-"""customer.search_text: one searchable line per customer for GET /search
+"""customer.search_text and the indexes of GET /search
 
-Names without accents or case, the document and phones as digits, the e-mails
+A searchable line per customer:
+names without accents or case, the document and phones as digits, the e-mails
 (aaa.vocabulary.search). Existing customers are filled in here. On PostgreSQL a trigram index
 (pg_trgm) makes "contains" searches fast; where the extension cannot be created (no privilege),
-the search still works, by a scan.
+the search still works, by a scan. Services by MAC, open sessions by address, and (PostgreSQL,
+text_pattern_ops) logins by their beginning get indexes too.
 
 Revision ID: 0014
 Revises: 0013
@@ -29,6 +31,16 @@ _INDEX = "ix_customer_search_trgm"
 
 
 def upgrade() -> None:
+    op.create_index("ix_service_mac", "service", ["mac"])
+    op.create_index(
+        "ix_acct_session_open_ip",
+        "acct_session",
+        ["framed_ip"],
+        postgresql_where=sa.text("stop_time IS NULL"),
+        sqlite_where=sa.text("stop_time IS NULL"),
+    )
+    ops = " text_pattern_ops" if op.get_bind().dialect.name == "postgresql" else ""
+    op.execute(f"CREATE INDEX ix_service_login_pattern ON service (lower(login){ops})")
     with op.batch_alter_table("customer") as batch:
         batch.add_column(sa.Column("search_text", sa.Text(), nullable=False, server_default=""))
     customer = sa.table(
@@ -74,6 +86,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX IF EXISTS ix_service_login_pattern")
+    op.drop_index("ix_acct_session_open_ip", "acct_session")
+    op.drop_index("ix_service_mac", "service")
     op.execute(f"DROP INDEX IF EXISTS {_INDEX}")
     with op.batch_alter_table("customer") as batch:
         batch.drop_column("search_text")

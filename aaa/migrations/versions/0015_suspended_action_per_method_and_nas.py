@@ -23,24 +23,15 @@ depends_on = None
 def upgrade() -> None:
     for table in ("billing_method", "nas"):
         with op.batch_alter_table(table) as batch:
-            batch.add_column(
-                sa.Column(
-                    "suspended_action",
-                    sa.Enum(
-                        "reject",
-                        "address_list",
-                        "pool",
-                        name="suspended_action",
-                        native_enum=False,
-                        create_constraint=True,
-                        length=32,
-                    ),
-                    nullable=True,
-                )
+            batch.add_column(sa.Column("suspended_action", sa.String(length=32), nullable=True))
+        with op.batch_alter_table(table) as batch:
+            batch.create_check_constraint(
+                "suspended_action", sa.text("suspended_action IN ('reject', 'address_list', 'pool')")
             )
 
 
 def downgrade() -> None:
     for table in ("nas", "billing_method"):
         with op.batch_alter_table(table) as batch:
+            batch.drop_constraint(op.f(f"ck_{table}_suspended_action"), type_="check")
             batch.drop_column("suspended_action")
