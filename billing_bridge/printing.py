@@ -1,15 +1,60 @@
-"""A receipt as a printable HTML page (the receipt the customer takes home)."""
+"""A receipt and an invoice as printable HTML pages (what the customer takes home), with the
+customer's name and CPF/CNPJ; an invoice prints in any status, a cancelled one marked so."""
 
 from __future__ import annotations
 
 from html import escape
 from zoneinfo import ZoneInfo
 
-from billing_bridge.models import Receipt
+from aaa.subscribers.documents import format_document
+from aaa.tables.subscribers import Customer
+from billing_bridge.models import Invoice, Receipt
 from billing_bridge.standing import brl
 
+_STATUS = {
+    "issued": "EM ABERTO",
+    "partially_paid": "PAGA PARCIALMENTE",
+    "paid": "PAGA",
+    "cancelled": "CANCELADA",
+}
+_HEAD = "<!doctype html><html lang='pt-BR'><head><meta charset='utf-8'><title>{}</title></head><body>"
 
-def receipt_html(receipt: Receipt, zone: ZoneInfo, cash_box: str) -> str:
+
+def _who(customer: Customer | None) -> str:
+    if customer is None:
+        return ""
+    document = (
+        f" — {'CNPJ' if len(customer.document or '') == 14 else 'CPF'} {format_document(customer.document)}"
+    )
+    return f"<p class='customer'>Cliente: {escape(customer.name)}{document if customer.document else ''}</p>"
+
+
+def invoice_html(invoice: Invoice, customer: Customer, status: str) -> str:
+    """Fatura: its charges, amounts and status (a cancelled or paid one prints too)."""
+    rows = "".join(
+        "<tr>"
+        f"<td>{charge.id}</td><td>{escape(charge.description or charge.kind.value)}</td>"
+        f"<td>{charge.due_date:%d/%m/%Y}</td><td>{brl(charge.amount)}</td><td>{brl(charge.open_amount)}</td>"
+        "</tr>"
+        for charge in invoice.charges
+    )
+    cancelled = (
+        f"<p class='cancelled'>Cancelada: {escape(invoice.cancel_reason or '')}</p>"
+        if invoice.cancel_reason
+        else ""
+    )
+    return (
+        _HEAD.format(f"Fatura {invoice.id}") + f"<h1>Fatura nº {invoice.id}</h1>{_who(customer)}"
+        f"<p>Vencimento {invoice.due_date:%d/%m/%Y} · "
+        f"Situação: <strong>{_STATUS.get(status, status)}</strong></p>"
+        "<table><thead><tr><th>Cobrança</th><th>Descrição</th><th>Vencimento</th><th>Valor</th>"
+        "<th>Em aberto</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+        f"<p><strong>Total: {brl(invoice.amount)}</strong></p>{cancelled}</body></html>"
+    )
+
+
+def receipt_html(receipt: Receipt, zone: ZoneInfo, cash_box: str, customer: Customer | None = None) -> str:
     """Every value escaped; money as the operator reads it."""
     when = receipt.received_at.astimezone(zone)
     rows = "".join(
@@ -29,7 +74,7 @@ def receipt_html(receipt: Receipt, zone: ZoneInfo, cash_box: str) -> str:
     return (
         "<!doctype html><html lang='pt-BR'><head><meta charset='utf-8'>"
         f"<title>Recibo {receipt.id}</title></head><body>"
-        f"<h1>Recibo nº {receipt.id}</h1>"
+        f"<h1>Recibo nº {receipt.id}</h1>{_who(customer)}"
         f"<p>Recebido em {when:%d/%m/%Y %H:%M} por {escape(receipt.received_by)},"
         f" caixa {escape(cash_box)}.</p>"
         "<table><thead><tr><th>Cobrança</th><th>Descrição</th><th>Vencimento</th><th>Valor pago</th>"

@@ -49,3 +49,10 @@ def normalize_cep(value: str) -> str:
     if len(cep) != 8:
         raise Invalid(f"CEP {value!r} is invalid: it has 8 digits (00000-000)")
     return cep
+
+
+def format_document(value: str | None) -> str:
+    """A stored CPF/CNPJ as people write it (529.982.247-25, 11.222.333/0001-81)."""
+    if not value:
+        return ""
+    return cpf.format(value) if len(value) == 11 else cnpj.format(value) if len(value) == 14 else value

@@ -14,6 +14,7 @@ from aaa.db.base import utcnow
 from aaa.errors import Conflict, Forbidden
 from aaa.operators import service as operators
 from aaa.subscribers import service as services
+from aaa.tables.subscribers import Service
 from admin_api import scoped
 from admin_api.deps import CityScope, Who, db, policy_zone, settings_of
 from admin_api.routes.common import Limit, Offset, PathId, listed, paged
@@ -143,10 +144,13 @@ def get_receipt(receipt_id: PathId, scope: CityScope, session: Session = db("fin
 def print_receipt(
     receipt_id: PathId, request: Request, scope: CityScope, session: Session = db("finance.read")
 ) -> HTMLResponse:
-    """The receipt as a printable HTML page (in the ISP's time zone)."""
+    """The receipt as a printable HTML page (in the ISP's time zone), with the customer's name
+    and CPF/CNPJ."""
     receipt = scoped.receipt(session, receipt_id, scope)
     box = operators.cash_box_name(session, receipt.cash_box_id)
-    return HTMLResponse(receipt_html(receipt, policy_zone(request), box))
+    first = receipt.items[0].charge if receipt.items else None
+    customer = session.get(Service, first.service_id).customer if first else None  # type: ignore[union-attr]
+    return HTMLResponse(receipt_html(receipt, policy_zone(request), box, customer))
 
 
 @router.post("/receipts/{receipt_id}/reverse", response_model=ReceiptOut)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from aaa.db.base import utcnow
@@ -34,6 +35,7 @@ from billing_bridge import invoices
 from billing_bridge.billing_run import recent_runs, run_billing
 from billing_bridge.instalments import carne, charges_of_carne, installation_fee
 from billing_bridge.models import ZERO, Carne, Invoice
+from billing_bridge.printing import invoice_html
 from billing_bridge.receiving import quote_of
 
 router = APIRouter(tags=["invoicing"])
@@ -66,8 +68,7 @@ def list_billing_runs(
 
 def invoice_out(invoice: Invoice) -> InvoiceOut:
     out = InvoiceOut.model_validate(invoice)
-    out.status = invoice.status.value
-    out.state = invoices.state_of(invoice)
+    out.status = invoices.state_of(invoice)  # one field: where the customer's boleto stands
     out.open_amount = sum((c.open_amount for c in invoice.charges), ZERO)
     return out
 
@@ -82,6 +83,17 @@ def issue_invoice(body: InvoiceIn, scope: CityScope, session: Session = db("fina
 @router.get("/invoices/{invoice_id}", response_model=InvoiceOut)
 def get_invoice(invoice_id: PathId, scope: CityScope, session: Session = db("finance.read")) -> InvoiceOut:
     return invoice_out(scoped.invoice(session, invoice_id, scope))
+
+
+@router.get("/invoices/{invoice_id}/print", response_class=HTMLResponse)
+def print_invoice(
+    invoice_id: PathId, scope: CityScope, session: Session = db("finance.read")
+) -> HTMLResponse:
+    """The invoice as a printable HTML page, whatever its status (a cancelled one is marked),
+    with the customer's name and CPF/CNPJ."""
+    invoice = scoped.invoice(session, invoice_id, scope)
+    customer = customers.get_customer(session, invoice.customer_id, scope)
+    return HTMLResponse(invoice_html(invoice, customer, invoices.state_of(invoice)))
 
 
 @router.get("/customers/{customer_id}/invoices", response_model=Page[InvoiceOut])

@@ -52,8 +52,7 @@ class InvoiceOut(Out):
     due_date: date
     amount: Decimal
     charge_ids: list[int]
-    status: str
-    state: str = Field("", description="issued, partially_paid, paid or cancelled")
+    status: str = Field(description="issued, partially_paid, paid or cancelled")
     open_amount: Decimal = Decimal("0.00")
     reissued_from_id: int | None
     billing_run_id: int | None

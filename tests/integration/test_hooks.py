@@ -88,7 +88,7 @@ def test_payment_notifications(api: Api) -> None:
 
     applied = notify(api, paid, expect=201)
     assert applied["status"] == "applied" and applied["receipt_id"]
-    assert api.get(f"/invoices/{first['id']}")["state"] == "paid"
+    assert api.get(f"/invoices/{first['id']}")["status"] == "paid"
     again = notify(api, paid, expect=200)  # the gateway retries: same answer, nothing applied twice
     assert again["id"] == applied["id"] and again["receipt_id"] == applied["receipt_id"]
     with api.client.app.state.factory() as s:  # type: ignore[attr-defined]
@@ -106,13 +106,13 @@ def test_payment_notifications(api: Api) -> None:
     assert "not a positive amount" in junk["reason"]
     assert "external_id" in notify(api, {"amount": "1.00"}, expect=422)["detail"]
     assert "not JSON" in notify(api, b"{nope", expect=422)["detail"]
-    assert api.get(f"/invoices/{second['id']}")["state"] == "issued"  # nothing applied on a guess
+    assert api.get(f"/invoices/{second['id']}")["status"] == "issued"  # nothing applied on a guess
 
     flagged = api.get("/payment-notifications", params={"status": "flagged"})["items"]
     assert [n["external_id"] for n in flagged] == ["gw-4", "gw-3", "gw-2"]
     partial = api.post(f"/payment-notifications/{short['id']}/resolve", {"action": "apply"})
     assert partial["status"] == "applied" and partial["resolved_by"] == "operator:admin"
-    assert api.get(f"/invoices/{second['id']}")["state"] == "partially_paid"
+    assert api.get(f"/invoices/{second['id']}")["status"] == "partially_paid"
     api.post(f"/payment-notifications/{short['id']}/resolve", {"action": "apply"}, expect=409)
     assert (
         api.post(f"/payment-notifications/{unknown['id']}/resolve", {"action": "dismiss"})["status"]

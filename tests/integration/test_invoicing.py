@@ -84,7 +84,7 @@ def test_billing_run_preview_generate_and_invoices(api: Api) -> None:
 
     # Ana's December boleto carries her monthly fee and the first installation instalment.
     [invoice] = api.get(f"/customers/{ana['customer_id']}/invoices")["items"]
-    assert (invoice["state"], invoice["amount"], invoice["due_date"]) == ("issued", "133.24", "2026-12-10")
+    assert (invoice["status"], invoice["amount"], invoice["due_date"]) == ("issued", "133.24", "2026-12-10")
     assert sorted(c["kind"] for c in invoice["charges"]) == ["installation", "monthly"]
 
     # Quote on a late day: 2 % fee once, 1 % a month of interest (30 days late → 1 %).
@@ -98,7 +98,7 @@ def test_billing_run_preview_generate_and_invoices(api: Api) -> None:
     box = api.post("/cash-boxes", {"name": "Loja"}, expect=201)
     paid = api.post("/receipts", {"invoice_id": invoice["id"], "cash_box_id": box["id"]}, expect=201)
     assert paid["amount"] == "133.24"  # no amount given: what settles it today (before the due date)
-    assert api.get(f"/invoices/{invoice['id']}")["state"] == "paid"
+    assert api.get(f"/invoices/{invoice['id']}")["status"] == "paid"
     assert api.post(f"/invoices/{invoice['id']}/cancel", {"reason": "x"}, expect=409)["detail"].endswith(
         "reverse its receipt first"
     )
@@ -113,9 +113,15 @@ def test_billing_run_preview_generate_and_invoices(api: Api) -> None:
         "2026-12-20",
         "51.56",
     )
-    states = [(i["id"], i["state"]) for i in api.get(f"/customers/{eva['customer_id']}/invoices")["items"]]
+    states = [(i["id"], i["status"]) for i in api.get(f"/customers/{eva['customer_id']}/invoices")["items"]]
     assert states == [(new["id"], "issued"), (eva_invoice["id"], "cancelled")]
     api.post(f"/invoices/{new['id']}/cancel", {"reason": "gave up", "cancel_charges": True})
+    # Any status prints, with whom it is for and where it stands.
+    page = api.client.get(
+        f"/api/v1/invoices/{new['id']}/print", headers={"Authorization": f"Bearer {api.token}"}
+    )
+    assert page.status_code == 200 and "Fatura nº" in page.text and "Situação: <strong>CANCELADA" in page.text
+    assert "Cliente: Maria da Silva" in page.text and "Cancelada: gave up" in page.text
     assert api.get(f"/services/{eva['id']}/charges")["items"][0]["status"] == "cancelled"
     assert api.post(f"/invoices/{new['id']}/reissue", {"due_date": "2026-12-21", "reason": "x"}, expect=409)
 
@@ -191,6 +197,7 @@ def test_partial_payment_with_fees_and_discount(api: Api) -> None:
     )
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "Total recebido: R$ 85,00" in page.text and "<td>R$ 15,00</td>" in page.text
+    assert "Cliente: Maria da Silva — CPF 529.982.247-25" in page.text
     charge = next(c for c in api.get(f"/services/{svc['id']}/charges")["items"] if c["id"] == promo["id"])
     assert (charge["status"], charge["paid_amount"], charge["discount_granted"]) == ("paid", "85.00", "15.00")
     api.post(f"/receipts/{paid['id']}/reverse", {"reason": "mistake"})
