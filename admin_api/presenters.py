@@ -69,16 +69,31 @@ def operators_page(session: Session, operators: Sequence[Operator]) -> list[Oper
 
 
 def service_out(session: Session, service: Service, *, with_password: bool = False) -> ServiceOut:
-    return _service_out(service, held_by(session, service.id), with_password)
+    notes = _must_read(session, [service.customer_id])
+    return _service_out(service, held_by(session, service.id), with_password, notes.get(service.customer_id))
 
 
 def services_page(session: Session, services: Sequence[Service]) -> list[ServiceOut]:
     held = held_by_services(session, [s.id for s in services])
-    return [_service_out(s, held.get(s.id, []), False) for s in services]
+    notes = _must_read(session, [s.customer_id for s in services])
+    return [_service_out(s, held.get(s.id, []), False, notes.get(s.customer_id)) for s in services]
 
 
-def _service_out(service: Service, held: list[IpAssignment], with_password: bool) -> ServiceOut:
+def _must_read(session: Session, customer_ids: list[int]) -> dict[int, str]:
+    """The customers' must-read notes, to show with each of their services (one query)."""
+    rows = session.execute(
+        select(Customer.id, Customer.must_read).where(
+            Customer.id.in_(customer_ids), Customer.must_read.is_not(None)
+        )
+    )
+    return {customer_id: note for customer_id, note in rows if note}
+
+
+def _service_out(
+    service: Service, held: list[IpAssignment], with_password: bool, must_read: str | None = None
+) -> ServiceOut:
     out = ServiceOut.model_validate(service)
+    out.customer_must_read = must_read
     out.password = service.password if with_password else None
     out.addresses = [HeldOut.model_validate(row) for row in held]
     fixed = fixed_ipv4_of(held)

@@ -47,7 +47,21 @@ class Scope:
 
 
 EVERYWHERE = Scope()
-CUSTOMER_FIELDS = ("name", "trade_name", "birth_date", "phones", "emails", "group_name", "origin", "notes")
+CUSTOMER_FIELDS = (
+    "name",
+    "trade_name",
+    "birth_date",
+    "phones",
+    "emails",
+    "group_name",
+    "origin",
+    "notes",
+    "state_registration",
+    "municipal_registration",
+    "contacts",
+    "must_read",
+    "active",
+)
 
 
 def add_customer(
@@ -93,8 +107,13 @@ def update_customer(
 
 def _index(customer: Customer) -> None:
     """Keep the customer's search line in step with what it is searched by."""
+    contacts = customer.contacts or []
     customer.search_text = search_text(
-        customer.name, customer.trade_name, customer.document, customer.phones or [], customer.emails or []
+        customer.name,
+        customer.trade_name,
+        customer.document,
+        [*(customer.phones or []), *(c.get("phone") or "" for c in contacts)],
+        [*(customer.emails or []), *(c.get("email") or "" for c in contacts)],
     )
 
 

@@ -6,7 +6,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, func, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    func,
+    text,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aaa.db.base import Base, UtcDateTime, str_enum, utcnow
@@ -46,6 +59,13 @@ class Customer(Base):
     group_name: Mapped[str | None] = mapped_column(String(100))
     origin: Mapped[str | None] = mapped_column(String(100))
     notes: Mapped[str | None] = mapped_column(Text)
+    state_registration: Mapped[str | None] = mapped_column(String(20))  # Inscrição estadual (IE)
+    municipal_registration: Mapped[str | None] = mapped_column(String(20))  # Inscrição municipal (IM)
+    # [{"name", "phone", "email", "role", "sms", "whatsapp"}]: who else to talk to, and consent.
+    contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    # Leitura obrigatória: shown with every service of the customer, to whoever opens it.
+    must_read: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # Names folded, document and phones as digits, e-mails (aaa.vocabulary.search): what /search reads.
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

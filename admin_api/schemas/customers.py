@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
@@ -35,6 +35,17 @@ class AddressOut(Out):
     state: str
 
 
+class ContactIn(In):
+    """Someone else to talk to about the account (contato), and what they agreed to receive."""
+
+    name: Text
+    phone: Annotated[str, Field(min_length=8, max_length=20)] | None = None
+    email: Annotated[str, Field(min_length=3, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    role: Annotated[str, Field(max_length=100)] | None = Field(None, description="e.g. financeiro, técnico")
+    sms: bool = Field(False, description="consents to SMS")
+    whatsapp: bool = Field(False, description="consents to WhatsApp")
+
+
 class CustomerFields(In):
     trade_name: Text | None = None
     birth_date: date | None = None
@@ -43,6 +54,17 @@ class CustomerFields(In):
     group_name: Annotated[str, Field(max_length=100)] | None = None
     origin: Annotated[str, Field(max_length=100)] | None = None
     notes: Annotated[str, Field(max_length=5000)] | None = None
+    state_registration: Annotated[str, Field(max_length=20)] | None = Field(
+        None, description="inscrição estadual"
+    )
+    municipal_registration: Annotated[str, Field(max_length=20)] | None = Field(
+        None, description="inscrição municipal"
+    )
+    contacts: list[ContactIn] = Field([], max_length=20)
+    must_read: Annotated[str, Field(max_length=2000)] | None = Field(
+        None, description="leitura obrigatória: shown with every service of the customer"
+    )
+    active: bool = True
 
 
 class CustomerIn(CustomerFields):
@@ -71,6 +93,8 @@ class CustomerPatch(CustomerFields):
     document: Annotated[str, Field(min_length=11, max_length=18)] | None = None
     phones: list[Annotated[str, Field(min_length=8, max_length=20)]] | None = None  # type: ignore[assignment]
     emails: list[str] | None = None  # type: ignore[assignment]
+    contacts: list[ContactIn] | None = Field(None, max_length=20)  # type: ignore[assignment]
+    active: bool | None = None  # type: ignore[assignment]
 
 
 class CustomerOut(Out):
@@ -85,5 +109,10 @@ class CustomerOut(Out):
     group_name: str | None
     origin: str | None
     notes: str | None
+    state_registration: str | None
+    municipal_registration: str | None
+    contacts: list[dict[str, Any]]
+    must_read: str | None
+    active: bool
     addresses: list[AddressOut] = []
     created_at: datetime

@@ -85,6 +85,7 @@ class ServicePatch(In):
 class ServiceOut(Out):
     id: int
     customer_id: int
+    customer_must_read: str | None = Field(None, description="the customer's leitura obrigatória")
     plan_id: int
     login: str | None
     former_login: str | None
