@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from aaa.errors import Forbidden, NotFound
 from aaa.subscribers.customers import Scope
 from aaa.tables.subscribers import Customer, Service
-from billing_bridge.models import Charge, Invoice, PaymentNotification, Receipt
+from billing_bridge.models import Carne, Charge, Invoice, PaymentNotification, Receipt
 
 
 def visible_customers(scope: Scope) -> Select[int]:
@@ -61,6 +61,13 @@ def invoice(session: Session, invoice_id: int, scope: Scope) -> Invoice:
     found = session.get(Invoice, invoice_id)
     if found is None or not _customer_visible(session, found.customer_id, scope):
         raise NotFound(f"invoice {invoice_id} does not exist")
+    return found
+
+
+def carne(session: Session, carne_id: int, scope: Scope) -> Carne:
+    found = session.get(Carne, carne_id)
+    if found is None or not _service_visible(session, found.service_id, scope):
+        raise NotFound(f"carnê {carne_id} does not exist")
     return found
 
 

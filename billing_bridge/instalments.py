@@ -6,14 +6,14 @@ Carnês and their charges write audit entries (FLUSH_HOOKS in aaa.composition).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aaa.audit.log import actor_of
-from aaa.errors import Conflict, Invalid
+from aaa.audit.log import actor_of, record
+from aaa.errors import Conflict, Invalid, NotFound
 from aaa.tables.subscribers import Service
 from aaa.vocabulary.subscribers import BillingMode
 from billing_bridge.amounts import add_months, due_in, month_of, pro_rata, split
@@ -109,3 +109,65 @@ def installation_fee(
 
 def charges_of_carne(session: Session, carne_id: int) -> list[Charge]:
     return list(session.scalars(select(Charge).where(Charge.carne_id == carne_id).order_by(Charge.due_date)))
+
+
+def get_carne(session: Session, carne_id: int) -> Carne:
+    book = session.get(Carne, carne_id)
+    if book is None:
+        raise NotFound(f"carnê {carne_id} does not exist")
+    return book
+
+
+def carnes_of_service(session: Session, service_id: int) -> list[Carne]:
+    return list(
+        session.scalars(select(Carne).where(Carne.service_id == service_id).order_by(Carne.id.desc()))
+    )
+
+
+def cancel_remaining(session: Session, book: Carne, *, reason: str, now: datetime) -> list[Charge]:
+    """Cancel the carnê's instalments nobody has paid anything of (Cancelar parcelas restantes);
+    paid and partly paid ones stay as they are. Returns the cancelled ones."""
+    if not reason.strip():
+        raise Invalid("give a reason for cancelling the remaining instalments")
+    remaining = [
+        c for c in charges_of_carne(session, book.id) if c.status is ChargeStatus.OPEN and c.paid_amount == 0
+    ]
+    if not remaining:
+        raise Conflict(f"carnê {book.id} has no unpaid instalment left")
+    for charge in remaining:
+        charge.status, charge.cancelled_at = ChargeStatus.CANCELLED, now
+        charge.cancel_reason = f"carnê {book.id}: {reason.strip()}"
+    record(
+        session,
+        entity="carne",
+        entity_id=book.id,
+        action="remaining_cancelled",
+        service_id=book.service_id,
+        note=f"{len(remaining)} instalment(s) cancelled: {reason.strip()}",
+    )
+    session.flush()
+    return remaining
+
+
+def associate(session: Session, book: Carne, charge_ids: list[int]) -> list[Charge]:
+    """Put loose charges of the carnê's service into it (Associar cobranças avulsas), as its next
+    instalments, in due-date order."""
+    found = list(session.scalars(select(Charge).where(Charge.id.in_(charge_ids)).order_by(Charge.due_date)))
+    missing = sorted(set(charge_ids) - {c.id for c in found})
+    if missing:
+        raise NotFound(f"charge(s) {', '.join(map(str, missing))} do not exist")
+    for charge in found:
+        if charge.service_id != book.service_id:
+            raise Invalid(f"charge {charge.id} belongs to service {charge.service_id}, not the carnê's")
+        if charge.carne_id is not None:
+            raise Conflict(f"charge {charge.id} is already in carnê {charge.carne_id}")
+        if charge.status is ChargeStatus.CANCELLED:
+            raise Conflict(f"charge {charge.id} is cancelled")
+    total = book.installments + len(found)
+    for number, charge in enumerate(found, start=book.installments + 1):
+        charge.carne_id, charge.installment = book.id, number
+    for charge in charges_of_carne(session, book.id) + found:
+        charge.installments = total
+    book.installments = total
+    session.flush()
+    return found

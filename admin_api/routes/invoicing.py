@@ -15,7 +15,7 @@ from aaa.subscribers import customers
 from aaa.subscribers import service as services
 from admin_api import scoped
 from admin_api.deps import CityScope, db, policy_zone
-from admin_api.routes.common import Limit, Offset, PathId, paged
+from admin_api.routes.common import Limit, Offset, PathId, listed, paged
 from admin_api.schemas.billing import ChargeOut
 from admin_api.schemas.common import Id, Page
 from admin_api.schemas.invoicing import (
@@ -23,6 +23,7 @@ from admin_api.schemas.invoicing import (
     BillingRunOut,
     CarneIn,
     CarneOut,
+    ChargeIdsIn,
     InstallationFeeIn,
     InvoiceCancelIn,
     InvoiceIn,
@@ -31,9 +32,17 @@ from admin_api.schemas.invoicing import (
     QuoteOut,
     ReissueIn,
 )
+from admin_api.schemas.services import ReasonIn
 from billing_bridge import invoices
 from billing_bridge.billing_run import recent_runs, run_billing
-from billing_bridge.instalments import carne, charges_of_carne, installation_fee
+from billing_bridge.instalments import (
+    associate,
+    cancel_remaining,
+    carne,
+    carnes_of_service,
+    charges_of_carne,
+    installation_fee,
+)
 from billing_bridge.models import ZERO, Carne, Invoice
 from billing_bridge.printing import invoice_html
 from billing_bridge.receiving import quote_of
@@ -183,6 +192,48 @@ def create_carne(
             raise Invalid(f"service {service.id} was never activated; give the start date")
         start = service.activated_at.astimezone(policy_zone(request)).date()
     book = carne(session, service, first_due=body.first_due, installments=body.installments, start=start)
+    return _carne_out(session, book)
+
+
+@router.get("/services/{service_id}/carnes", response_model=Page[CarneOut])
+def list_carnes(
+    service_id: PathId,
+    scope: CityScope,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    session: Session = db("finance.read"),
+) -> Page[CarneOut]:
+    """The service's carnês, newest first, each with its instalments."""
+    services.get_service_by_id(session, service_id, scope)
+    books = [_carne_out(session, b) for b in carnes_of_service(session, service_id)]
+    return listed(books, limit, offset)
+
+
+@router.get("/carnes/{carne_id}", response_model=CarneOut)
+def get_carne(carne_id: PathId, scope: CityScope, session: Session = db("finance.read")) -> CarneOut:
+    return _carne_out(session, scoped.carne(session, carne_id, scope))
+
+
+@router.post("/carnes/{carne_id}/cancel", response_model=CarneOut)
+def cancel_carne(
+    carne_id: PathId, body: ReasonIn, scope: CityScope, session: Session = db("finance.charge")
+) -> CarneOut:
+    """Cancelar parcelas restantes: every instalment nobody has paid anything of; paid and
+    partly paid ones stay."""
+    book = scoped.carne(session, carne_id, scope)
+    cancel_remaining(session, book, reason=body.reason, now=utcnow())
+    return _carne_out(session, book)
+
+
+@router.post("/carnes/{carne_id}/charges", response_model=CarneOut)
+def associate_charges(
+    carne_id: PathId, body: ChargeIdsIn, scope: CityScope, session: Session = db("finance.charge")
+) -> CarneOut:
+    """Associar cobranças avulsas: loose charges of the carnê's service become its next
+    instalments."""
+    book = scoped.carne(session, carne_id, scope)
+    scoped.charges(session, body.charge_ids, scope)
+    associate(session, book, body.charge_ids)
     return _carne_out(session, book)
 
 

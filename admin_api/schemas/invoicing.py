@@ -88,6 +88,10 @@ class CarneIn(In):
     start: date | None = Field(None, description="when the customer started; default: activation day")
 
 
+class ChargeIdsIn(In):
+    charge_ids: ChargeIds
+
+
 class CarneOut(Out):
     id: int
     service_id: int

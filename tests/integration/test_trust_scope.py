@@ -33,6 +33,7 @@ CITY_PARAMS = {
     "receipt_id",
     "notification_id",
     "session_id",
+    "carne_id",
 }
 # Operations over the whole ISP: a city-limited operator is refused whatever the ids.
 WHOLE_ISP = {
@@ -106,6 +107,8 @@ def bodies(w: dict[str, Any]) -> dict[tuple[str, str], Any]:
         ("post", "/api/v1/payment-notifications/{notification_id}/resolve"): {"action": "dismiss"},
         ("post", "/api/v1/services/{service_id}/disconnect"): {"reason": "x"},
         ("post", "/api/v1/services/{service_id}/plan"): {"plan_id": w["plan2"], "reason": "x"},
+        ("post", "/api/v1/carnes/{carne_id}/cancel"): {"reason": "x"},
+        ("post", "/api/v1/carnes/{carne_id}/charges"): {"charge_ids": [w["charge_b"]]},
         ("post", "/api/v1/sessions/{session_id}/disconnect"): {"reason": "x"},
     }
 
@@ -200,6 +203,11 @@ def world(db_url: str) -> Iterator[tuple[Http, Http, dict[str, Any]]]:
         }
         admin.post("/operators", operator, expect=201)
         w["session_b"] = online(db_url, "bruno", w["service_b"])
+        w["carne_b"] = admin.post(
+            f"/services/{w['service_b']}/carnes",
+            {"first_due": "2027-02-10", "installments": 2, "start": "2026-12-01"},
+            expect=201,
+        )["id"]
         yield admin, admin.login("formiga", PASSWORD), w
 
 
@@ -237,6 +245,7 @@ def ids_for(w: dict[str, Any]) -> dict[str, Any]:
         "receipt_id": w["receipt_b"],
         "notification_id": w["notification_b"],
         "session_id": w["session_b"],
+        "carne_id": w["carne_b"],
         "assignment_id": w["assignment_b"],
         "kind": "billing",
         "plan_id": w["plan"],
