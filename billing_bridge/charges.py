@@ -105,6 +105,20 @@ def get_charge(session: Session, charge_id: int) -> Charge:
     return charge
 
 
+def set_discount(session: Session, charge: Charge, *, amount: Decimal, days_before: int) -> Charge:
+    """Give an open charge a promotional discount (Desconto promocional) after it was made."""
+    if charge.status not in (ChargeStatus.OPEN,) or charge.paid_amount > ZERO:
+        raise Conflict(
+            f"charge {charge.id} is {charge.status.value}; only an unpaid open charge takes a discount"
+        )
+    amount = money(amount)
+    if amount <= ZERO or amount >= charge.amount:
+        raise Invalid(f"the discount must be more than zero and less than the amount ({charge.amount})")
+    charge.discount_amount, charge.discount_days_before = amount, days_before
+    session.flush()
+    return charge
+
+
 def cancel_charge(session: Session, charge: Charge, *, reason: str, now: datetime) -> Charge:
     """Cancelled charges stay visible; one with money on it needs its receipt reversed."""
     if not reason.strip():

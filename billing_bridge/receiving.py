@@ -93,17 +93,32 @@ def receive(
     received_by: str,
     now: datetime,
     zone: ZoneInfo,
+    discount: Decimal = ZERO,
 ) -> tuple[Receipt, list[Transition]]:
     """Returns the receipt and the services it moved back (toward ``enabled``). ``amount`` None:
     exactly what settles the charges today. Charges are paid in due-date order; a charge paid
-    in part pays its late fee and interest first and gets no promotional discount."""
+    in part pays its late fee and interest first and gets no promotional discount.
+    ``discount``: off the total at the counter (Desconto no recebimento), taken from the charges
+    in due-date order; the caller checks the operator may give it."""
     box = session.get(CashBox, cash_box_id)
     if box is None or not box.active:
         raise Invalid(f"cash box {cash_box_id} does not exist or is closed")
     charges = lock_open(session, charge_ids, "select the charges being paid")
     paid_on = now.astimezone(zone).date()
     quotes = quote_charges(session, charges, paid_on, zone)
-    total = sum((q.total for q in quotes.values()), ZERO)
+    discount = money(discount)
+    if discount < ZERO:
+        raise Invalid("a discount cannot be negative")
+    extra: dict[int, Decimal] = {}
+    left_off = discount
+    for charge in charges:  # due-date order
+        q = quotes[charge.id]
+        room = q.open_amount - q.discount
+        extra[charge.id] = min(left_off, room)
+        left_off -= extra[charge.id]
+    if left_off > ZERO:
+        raise Invalid(f"a discount of {brl(discount)} is more than the selected charges' open amount")
+    total = sum((q.total for q in quotes.values()), ZERO) - discount
     amount = total if amount is None else money(amount)
     if amount <= ZERO:
         raise Invalid("the amount received must be more than zero")
@@ -116,24 +131,24 @@ def receive(
         if left <= ZERO:
             break
         q = quotes[charge.id]
-        discount, fees = q.discount, q.fine + q.interest
-        if left < q.total:  # in part
+        given, fees = q.discount + extra[charge.id], q.fine + q.interest
+        if left < q.total - extra[charge.id]:  # in part
             if left < fees:
                 raise Invalid(
                     f"{brl(left)} left for charge {charge.id} does not cover its late fee and interest"
                     f" ({brl(fees)}); receive at least that much for it"
                 )
-            discount = ZERO
-        principal = min(left - fees, q.open_amount - discount)
+            given = extra[charge.id]  # the counter's discount stays; the promotional one is lost
+        principal = min(left - fees, q.open_amount - given)
         left -= principal + fees
         charge.paid_amount += principal
-        charge.discount_granted += discount
+        charge.discount_granted += given
         if charge.open_amount == ZERO:
             charge.status = ChargeStatus.PAID
         elif charge.paid_amount > ZERO:
             charge.status = ChargeStatus.PARTIALLY_PAID
         receipt.items.append(
-            ReceiptItem(charge=charge, amount=principal, discount=discount, fine=q.fine, interest=q.interest)
+            ReceiptItem(charge=charge, amount=principal, discount=given, fine=q.fine, interest=q.interest)
         )
     session.flush()
     emit(session, "payment.received", receipt_event(receipt))

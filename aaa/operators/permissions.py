@@ -35,6 +35,8 @@ PERMISSIONS: dict[str, str] = {
     "routines.run": "run the suspension / re-enable routine (or a dry run of it)",
     "routines.configure": "create and change routines and their schedules",
     "finance.receive": "receive payments into an allowed cash box",
+    "finance.discount": "give a discount at receiving (AddDesconto)",
+    "finance.receive_amount": "receive an amount other than what settles the charges (partial payment)",
     "finance.reverse": "reverse a receipt",
     "ipam.read": "see IP folders, subnets and assignments",
     "ipam.write": "manage IP folders, pools, subnets, reservations and exclusions; import assignments",

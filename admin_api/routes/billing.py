@@ -22,6 +22,7 @@ from admin_api.schemas.billing import (
     BillingMethodIn,
     BillingMethodOut,
     BillingMethodPatch,
+    ChargeDiscountIn,
     ChargeIn,
     ChargeOut,
     ReceiptOut,
@@ -38,6 +39,7 @@ from admin_api.schemas.services import ReasonIn
 from billing_bridge import charges as billing
 from billing_bridge import methods, receiving
 from billing_bridge import scheduler as schedules
+from billing_bridge.amounts import ZERO
 from billing_bridge.invoices import live_charges
 from billing_bridge.models import Routine
 from billing_bridge.printing import receipt_html
@@ -90,6 +92,19 @@ def list_charges(
     return paged(found, ChargeOut.model_validate, limit, offset)
 
 
+@router.post("/charges/{charge_id}/discount", response_model=ChargeOut)
+def add_discount(
+    charge_id: PathId, body: ChargeDiscountIn, scope: CityScope, session: Session = db("finance.charge")
+) -> ChargeOut:
+    """A promotional discount on an existing open charge: off if paid in full by the due date
+    minus ``discount_days_before``."""
+    charge = scoped.charge(session, charge_id, scope)
+    changed = billing.set_discount(
+        session, charge, amount=body.discount_amount, days_before=body.discount_days_before
+    )
+    return ChargeOut.model_validate(changed)
+
+
 @router.post("/charges/{charge_id}/cancel", response_model=ChargeOut)
 def cancel_charge(
     charge_id: PathId, body: ReasonIn, scope: CityScope, session: Session = db("finance.charge")
@@ -114,6 +129,10 @@ def receive(
     at once."""
     if not who.superuser and not operators.may_use_cash_box(session, who.operator_id, body.cash_box_id):
         raise Forbidden(f"{who.describe()} may not use cash box {body.cash_box_id}")
+    if body.discount:
+        who.require("finance.discount")
+    if body.amount is not None:
+        who.require("finance.receive_amount")
     if body.invoice_id is not None:
         invoice = scoped.invoice(session, body.invoice_id, scope)
         charge_ids = [c.id for c in live_charges(invoice)]
@@ -130,6 +149,7 @@ def receive(
         received_by=actor_of(session).name,
         now=utcnow(),
         zone=policy_zone(request),
+        discount=body.discount or ZERO,
     )
     return _receipt_out(receipt, moved)
 

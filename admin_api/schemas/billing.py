@@ -72,6 +72,13 @@ class BillingMethodOut(Out):
     interest_percent_month: Decimal
 
 
+class ChargeDiscountIn(In):
+    discount_amount: Money = Field(description="promotional discount if paid in full in time")
+    discount_days_before: Annotated[int, Field(ge=0, le=60)] = Field(
+        0, description="the discount holds until the due date minus this many days"
+    )
+
+
 class ChargeIn(In):
     kind: ChargeKind
     due_date: date
@@ -113,7 +120,11 @@ ChargeIds = Annotated[list[Id], Field(min_length=1, max_length=500)]
 class ReceiveIn(In):
     charge_ids: ChargeIds | None = Field(None, description="the charges paid (or invoice_id)")
     invoice_id: Id | None = Field(None, description="pay the open charges of this invoice")
-    amount: Money | None = Field(None, description="default: what settles them today, fees included")
+    amount: Money | None = Field(
+        None,
+        description="default: what settles them today, fees included (another one: finance.receive_amount)",
+    )
+    discount: Money | None = Field(None, description="off the total at the counter; needs finance.discount")
     cash_box_id: Id
 
     @model_validator(mode="after")

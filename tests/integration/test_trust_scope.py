@@ -95,6 +95,7 @@ def bodies(w: dict[str, Any]) -> dict[tuple[str, str], Any]:
             "amount": "10.00",
         },
         ("post", "/api/v1/charges/{charge_id}/cancel"): {"reason": "x"},
+        ("post", "/api/v1/charges/{charge_id}/discount"): {"discount_amount": "1.00"},
         ("post", "/api/v1/receipts/{receipt_id}/reverse"): {"reason": "x"},
         ("post", "/api/v1/invoices/{invoice_id}/cancel"): {"reason": "x"},
         ("post", "/api/v1/invoices/{invoice_id}/reissue"): {"due_date": soon, "reason": "x"},
