@@ -26,7 +26,8 @@ from aaa import metrics
 from aaa.audit.log import actor_of, record
 from aaa.db.base import utcnow
 from aaa.db.paging import page
-from aaa.tables.subscribers import BillingMethod, Plan, Service
+from aaa.subscribers.customers import Scope
+from aaa.tables.subscribers import BillingMethod, Customer, Plan, Service
 from aaa.vocabulary.subscribers import BillingMode
 from aaa.vocabulary.subscribers import ServiceStatus as S
 from billing_bridge.amounts import ZERO, add_months, due_in, month_of, pro_rata
@@ -127,7 +128,21 @@ def bill(facts: Facts, competence: date, *, prorate: bool) -> Line | Skip:
     )
 
 
-def _facts(session: Session, month: date, zone: ZoneInfo) -> list[Facts]:
+@dataclass(frozen=True)
+class Only:
+    """Which contracts a run bills (none given: all): by billing method, due day, city, ids."""
+
+    billing_method_id: int | None = None
+    due_day: int | None = None
+    city: str | None = None
+    service_ids: tuple[int, ...] | None = None
+
+    def describe(self) -> str:
+        said = [f"{k} {v}" for k, v in asdict(self).items() if v is not None]
+        return f" (only {', '.join(said)})" if said else ""
+
+
+def _facts(session: Session, month: date, zone: ZoneInfo, only: Only = Only()) -> list[Facts]:
     charged = set(
         session.scalars(
             select(Charge.service_id).where(Charge.kind == ChargeKind.MONTHLY, Charge.competence == month)
@@ -152,7 +167,7 @@ def _facts(session: Session, month: date, zone: ZoneInfo) -> list[Facts]:
             Service.exempt,
         )
         .join(Plan, Plan.id == Service.plan_id)
-        .where(Service.status != S.CANCELLED)
+        .where(Service.status != S.CANCELLED, *_filters(only))
         .order_by(Service.id)
     )
     return [
@@ -174,10 +189,42 @@ def _facts(session: Session, month: date, zone: ZoneInfo) -> list[Facts]:
     ]
 
 
+def _filters(only: Only) -> list[Any]:
+    found: list[Any] = []
+    if only.billing_method_id is not None:
+        found.append(Service.billing_method_id == only.billing_method_id)
+    if only.due_day is not None:
+        found.append(Service.due_day == only.due_day)
+    if only.city:
+        customers = select(Customer.id).where(Scope.of([only.city]).customers())
+        found.append(Service.customer_id.in_(customers))
+    if only.service_ids is not None:
+        found.append(Service.id.in_(only.service_ids))
+    return found
+
+
+def preview_contract(
+    session: Session, service_id: int, competence: date, zone: ZoneInfo, *, prorate: bool = True
+) -> Line | Skip:
+    """What the run for ``competence`` would bill this contract, or why nothing (nothing stored)."""
+    month = month_of(competence)
+    found = _facts(session, month, zone, Only(service_ids=(service_id,)))
+    if not found:
+        return Skip(service_id, None, "cancelled", "the service is cancelled", False)
+    return bill(found[0], month, prorate=prorate)
+
+
 def run_billing(
-    session: Session, competence: date, zone: ZoneInfo, *, dry_run: bool, prorate: bool = True
+    session: Session,
+    competence: date,
+    zone: ZoneInfo,
+    *,
+    dry_run: bool,
+    prorate: bool = True,
+    only: Only = Only(),
 ) -> BillingRun:
-    """Preview (``dry_run``) or generate the month; the run is recorded either way."""
+    """Preview (``dry_run``) or generate the month, for every contract or ``only`` some; the
+    run is recorded either way."""
     month = month_of(competence)
     if not dry_run and session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_advisory_xact_lock(_LOCK)))  # a second run waits, then skips all
@@ -193,7 +240,7 @@ def run_billing(
     methods = {m.id: m for m in session.scalars(select(BillingMethod))}
     lines: list[Line] = []
     skips: list[Skip] = []
-    for facts in _facts(session, month, zone):
+    for facts in _facts(session, month, zone, only):
         result = bill(facts, month, prorate=prorate)
         if isinstance(result, Line):
             lines.append(result)
@@ -224,7 +271,7 @@ def run_billing(
             entity_id=run.id,
             action="generated",
             changes={"competence": [None, month.isoformat()], "charges": [None, len(lines)]},
-            note=f"monthly fees for {month:%m/%Y}: {len(lines)} charges, {brl(run.total)}",
+            note=f"monthly fees for {month:%m/%Y}{only.describe()}: {len(lines)} charges, {brl(run.total)}",
         )
     run.finished_at = utcnow()
     session.flush()

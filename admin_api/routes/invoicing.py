@@ -28,13 +28,15 @@ from admin_api.schemas.invoicing import (
     InvoiceCancelIn,
     InvoiceIn,
     InvoiceOut,
+    NextInvoiceOut,
     QuoteItemOut,
     QuoteOut,
     ReissueIn,
 )
 from admin_api.schemas.services import ReasonIn
 from billing_bridge import invoices
-from billing_bridge.billing_run import recent_runs, run_billing
+from billing_bridge.amounts import add_months, month_of
+from billing_bridge.billing_run import Only, Skip, preview_contract, recent_runs, run_billing
 from billing_bridge.instalments import (
     associate,
     cancel_remaining,
@@ -59,10 +61,41 @@ def billing_run(
     the monthly fees and their invoices. Running a month twice generates nothing twice. Needs an
     operator of every city."""
     scoped.whole_isp(scope, "the billing run")
+    only = Only(billing_method_id=body.billing_method_id, due_day=body.due_day, city=body.city)
     run = run_billing(
-        session, body.competence, policy_zone(request), dry_run=body.dry_run, prorate=body.pro_rata
+        session, body.competence, policy_zone(request), dry_run=body.dry_run, prorate=body.pro_rata, only=only
     )
     return BillingRunOut.model_validate(run)
+
+
+@router.get("/services/{service_id}/next-invoice", response_model=NextInvoiceOut)
+def next_invoice(
+    service_id: PathId,
+    request: Request,
+    scope: CityScope,
+    competence: date | None = Query(
+        None, description="the month to bill (any day of it); default next month"
+    ),
+    session: Session = db("finance.read"),
+) -> NextInvoiceOut:
+    """The monthly fee the billing run would generate for this contract, before it runs."""
+    services.get_service_by_id(session, service_id, scope)
+    zone = policy_zone(request)
+    month = competence or add_months(month_of(utcnow().astimezone(zone).date()), 1)
+    found = preview_contract(session, service_id, month, zone)
+    if isinstance(found, Skip):
+        return NextInvoiceOut(
+            service_id=service_id, competence=month_of(month), billed=False, reason=found.message
+        )
+    return NextInvoiceOut(
+        service_id=service_id,
+        competence=month_of(month),
+        billed=True,
+        due_date=found.due_date,
+        amount=found.amount,
+        description=found.description,
+        reason=None,
+    )
 
 
 @router.get("/billing-runs", response_model=Page[BillingRunOut])

@@ -66,6 +66,23 @@ class BillingRunIn(In):
     competence: date = Field(description="the month billed (any day of it)")
     dry_run: bool = Field(True, description="preview: what would be generated, and the warnings")
     pro_rata: bool = Field(True, description="charge services activated mid-month for their days only")
+    billing_method_id: Id | None = Field(None, description="only this billing method's contracts")
+    due_day: Annotated[int, Field(ge=1, le=28)] | None = Field(None, description="only this due day")
+    city: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
+        None, description="only customers registered in this city"
+    )
+
+
+class NextInvoiceOut(Out):
+    """What the billing run for ``competence`` would bill this contract, or why nothing."""
+
+    service_id: int
+    competence: date
+    billed: bool
+    due_date: date | None = None
+    amount: Decimal | None = None
+    description: str | None = None
+    reason: str | None = Field(None, description="why nothing would be billed")
 
 
 class BillingRunOut(Out):

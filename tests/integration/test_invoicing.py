@@ -290,3 +290,26 @@ def test_two_generating_runs_racing_charge_once(api: Api) -> None:
             select(Charge).where(Charge.service_id == svc["id"], Charge.kind == "monthly")
         ).all()
     assert len(monthly) == 1, results
+
+
+def test_billing_run_filters_and_a_contract_s_next_invoice(api: Api) -> None:
+    """Bill only one billing method, due day or city; and see one contract's next fee first."""
+    boleto = api.post("/billing-methods", {"name": "Boleto"}, expect=201)["id"]
+    pix = api.post("/billing-methods", {"name": "PIX"}, expect=201)["id"]
+    ana = setup_service(api, login="ana", billing_method_id=boleto, due_day=10, price="99.90")
+    bia = another(api, "bia", "12345678909", billing_method_id=pix, due_day=20, price="79.90")
+    caio = another(api, "caio", "11144477735", billing_method_id=boleto, due_day=20, price="59.90")
+    for svc in (ana, bia, caio):
+        activated(api, svc["id"], datetime(2026, 10, 1, 12, tzinfo=UTC))
+    preview = api.get(f"/services/{bia['id']}/next-invoice", params={"competence": "2027-01-01"})
+    assert (preview["billed"], preview["amount"], preview["due_date"]) == (True, "79.90", "2027-01-20")
+    run = {"competence": "2027-01-01", "dry_run": True}
+    by_method = api.post("/billing-runs", {**run, "billing_method_id": boleto}, expect=201)
+    assert sorted(i["login"] for i in by_method["items"]) == ["ana", "caio"]
+    by_day = api.post("/billing-runs", {**run, "due_day": 20}, expect=201)
+    assert sorted(i["login"] for i in by_day["items"]) == ["bia", "caio"]
+    assert api.post("/billing-runs", {**run, "city": "Arcos"}, expect=201)["items"] == []
+    assert len(api.post("/billing-runs", {**run, "city": "formiga"}, expect=201)["items"]) == 3
+    api.post("/billing-runs", {**run, "dry_run": False, "due_day": 10}, expect=201)
+    done = api.get(f"/services/{ana['id']}/next-invoice", params={"competence": "2027-01-15"})
+    assert done["billed"] is False and "already has its monthly fee" in done["reason"]
