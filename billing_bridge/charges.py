@@ -16,6 +16,7 @@ from aaa.db.paging import page
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.tables.subscribers import BillingMethod, Service
 from aaa.vocabulary.subscribers import ServiceStatus
+from billing_bridge.amounts import add_months, due_in, month_of
 from billing_bridge.models import ZERO, Charge, ChargeKind, ChargeStatus
 from billing_bridge.standing import OpenCharge, Rule
 
@@ -103,6 +104,51 @@ def get_charge(session: Session, charge_id: int) -> Charge:
     if charge is None:
         raise NotFound(f"charge {charge_id} does not exist")
     return charge
+
+
+def due_day_changed(session: Session, service: Service, before: int | None, now: date) -> str | None:
+    """The billing method's fee (a charge due on the new due day) or credit (taken off the next
+    open monthly fee) for changing the due day; what was done, in words, or None."""
+    if before is None or before == service.due_day or service.billing_method_id is None:
+        return None
+    method = session.get(BillingMethod, service.billing_method_id)
+    if method is None:
+        return None
+    if method.due_day_change_fee:
+        due = next_due_on(now, service.due_day or now.day)
+        charge = add_charge(
+            session,
+            service,
+            kind=ChargeKind.OTHER,
+            due_date=due,
+            amount=method.due_day_change_fee,
+            description=f"Alteração de vencimento (dia {before} → {service.due_day})",
+        )
+        return f"due-day change fee: charge {charge.id} of {charge.amount}, due {due.isoformat()}"
+    if method.due_day_change_credit:
+        target = session.scalar(
+            select(Charge)
+            .where(
+                Charge.service_id == service.id,
+                Charge.kind == ChargeKind.MONTHLY,
+                Charge.status == ChargeStatus.OPEN,
+                Charge.paid_amount == ZERO,
+            )
+            .order_by(Charge.due_date)
+        )
+        if target is None:
+            return "due-day change credit: no open monthly fee to take it off"
+        credit = min(method.due_day_change_credit, target.amount - target.discount_granted)
+        target.discount_granted += credit
+        session.flush()
+        return f"due-day change credit: {credit} off charge {target.id}"
+    return None
+
+
+def next_due_on(today: date, day: int) -> date:
+    """The next date on ``day`` of a month, after ``today``."""
+    this_month = due_in(month_of(today), day)
+    return this_month if this_month > today else due_in(add_months(month_of(today), 1), day)
 
 
 def set_discount(session: Session, charge: Charge, *, amount: Decimal, days_before: int) -> Charge:

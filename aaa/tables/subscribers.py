@@ -245,5 +245,9 @@ class BillingMethod(Base):
     # Late fee (multa, once) and interest (juros simples per 30 days) at receiving; 0: off.
     fine_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=ZERO)
     interest_percent_month: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=ZERO)
+    # Changing a service's due day (Alteração de vencimento): a fee charged, or a credit taken off
+    # its next open monthly fee; empty: nothing.
+    due_day_change_fee: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    due_day_change_credit: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -38,6 +38,7 @@ from admin_api.schemas.services import (
 )
 from billing_bridge import contracts
 from billing_bridge.cancellation import cancel_service
+from billing_bridge.charges import due_day_changed
 from billing_bridge.routine import settle
 
 router = APIRouter(tags=["services"])
@@ -104,7 +105,14 @@ def update_service(
     changes = body.model_dump(exclude_unset=True)
     if "reply_attributes" in changes:
         changes["reply_attributes"] = reply_attributes(request, body.reply_attributes) or []
-    return service_out(session, services.update_service(session, service, **changes))
+    before = service.due_day
+    updated = services.update_service(session, service, **changes)
+    out = service_out(session, updated)
+    if "due_day" in changes:  # the billing method's fee or credit for it (seed 004)
+        today = utcnow().astimezone(policy_zone(request)).date()
+        if note := due_day_changed(session, updated, before, today):
+            out.notes.append(note)
+    return out
 
 
 @router.post("/services/{service_id}/password", response_model=ServiceOut)

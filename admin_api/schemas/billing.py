@@ -35,6 +35,8 @@ class BillingMethodIn(In):
     )
     fine_percent: Percent = Field(Decimal("0.00"), description="late fee (multa) at receiving; 0: off")
     interest_percent_month: Percent = Field(Decimal("0.00"), description="juros simples per 30 days late")
+    due_day_change_fee: Money | None = Field(None, description="charged when a service's due day changes")
+    due_day_change_credit: Money | None = Field(None, description="or taken off its next monthly fee")
 
 
 class BillingMethodPatch(In):
@@ -52,6 +54,8 @@ class BillingMethodPatch(In):
     suspended_action: SuspendedAction | None = None
     fine_percent: Percent | None = None
     interest_percent_month: Percent | None = None
+    due_day_change_fee: Money | None = None
+    due_day_change_credit: Money | None = None
 
 
 class BillingMethodOut(Out):
@@ -70,6 +74,8 @@ class BillingMethodOut(Out):
     suspended_action: SuspendedAction | None
     fine_percent: Decimal
     interest_percent_month: Decimal
+    due_day_change_fee: Decimal | None
+    due_day_change_credit: Decimal | None
 
 
 class ChargeDiscountIn(In):

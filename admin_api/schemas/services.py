@@ -122,6 +122,7 @@ class ServiceOut(Out):
     reply_attributes: list[ReplyAttribute] = []
     created_at: datetime
     password: str | None = Field(None, description="shown when created or changed")
+    notes: list[str] = Field([], description="what else the change did (e.g. a due-day change fee)")
 
 
 class PasswordIn(In):

@@ -87,3 +87,34 @@ def test_a_discount_at_the_counter_and_another_amount_need_their_permissions(api
         cashier.post("/receipts", {"charge_ids": [second["id"]], "cash_box_id": box}, expect=201)["amount"]
         == "30.00"
     )
+
+
+def test_changing_the_due_day_costs_a_fee_or_gives_a_credit(api: Any) -> None:
+    """Seed 004, "Alteração de vencimento": the billing method decides; the response says it."""
+    fee = api.post("/billing-methods", {"name": "Boleto", "due_day_change_fee": "10.00"}, expect=201)
+    assert fee["due_day_change_fee"] == "10.00"
+    credit = api.post("/billing-methods", {"name": "Débito", "due_day_change_credit": "5.00"}, expect=201)
+    ana = setup_service(api, login="ana", billing_method_id=fee["id"], due_day=10)
+    changed = api.patch(f"/services/{ana['id']}", {"due_day": 20})
+    [note] = changed["notes"]
+    assert note.startswith("due-day change fee: charge") and "of 10.00" in note
+    fees = [
+        c
+        for c in api.get(f"/services/{ana['id']}/charges")["items"]
+        if c["description"].startswith("Alteração")
+    ]
+    assert [(c["amount"], c["description"]) for c in fees] == [
+        ("10.00", "Alteração de vencimento (dia 10 → 20)")
+    ]
+    assert api.patch(f"/services/{ana['id']}", {"due_day": 20})["notes"] == []  # not a change
+    bia = setup_service(api, login="bia", document="12345678909", billing_method_id=credit["id"], due_day=5)
+    due = (TODAY + timedelta(days=10)).isoformat()
+    monthly = api.post(
+        f"/services/{bia['id']}/charges",
+        {"kind": "monthly", "due_date": due, "amount": "99.90", "competence": due},
+        expect=201,
+    )
+    [note] = api.patch(f"/services/{bia['id']}", {"due_day": 15})["notes"]
+    assert note == f"due-day change credit: 5.00 off charge {monthly['id']}"
+    after = next(c for c in api.get(f"/services/{bia['id']}/charges")["items"] if c["id"] == monthly["id"])
+    assert after["open_amount"] == "94.90"
