@@ -30,6 +30,7 @@ from admin_api.routes import (
     auth,
     billing,
     customers,
+    finance,
     hooks,
     invoicing,
     ipam,
@@ -81,6 +82,7 @@ def create_app(settings: Settings, components: Components) -> FastAPI:
         ipam,
         sessions,
         search,
+        finance,
         audit,
     ):
         app.include_router(module.router, prefix=PREFIX)

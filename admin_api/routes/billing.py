@@ -18,6 +18,7 @@ from aaa.tables.subscribers import Service
 from admin_api import scoped
 from admin_api.deps import CityScope, Who, db, policy_zone, settings_of
 from admin_api.routes.common import Limit, Offset, PathId, listed, paged
+from admin_api.routes.finance import charge_outs
 from admin_api.schemas.billing import (
     BillingMethodIn,
     BillingMethodOut,
@@ -88,8 +89,8 @@ def list_charges(
 ) -> Page[ChargeOut]:
     """Every charge of the service, cancelled ones included, newest due date first."""
     services.get_service_by_id(session, service_id, scope)
-    found = billing.charges_of_service(session, service_id, limit, offset)
-    return paged(found, ChargeOut.model_validate, limit, offset)
+    rows, total = billing.charges_of_service(session, service_id, limit, offset)
+    return Page(items=charge_outs(session, rows), total=total, limit=limit, offset=offset)
 
 
 @router.post("/charges/{charge_id}/discount", response_model=ChargeOut)

@@ -118,6 +118,7 @@ class ChargeOut(Out):
     status: ChargeStatus
     cancelled_at: datetime | None
     cancel_reason: str | None
+    receipt_ids: list[int] = Field([], description="the receipts that paid it (reversed ones too)")
 
 
 ChargeIds = Annotated[list[Id], Field(min_length=1, max_length=500)]

@@ -135,6 +135,10 @@ def body_attacks(w: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
         },
         ("get", "/api/v1/sessions"): {"params": {"service_id": w["service_b"]}},
         ("get", "/api/v1/audit"): {"params": {"customer_id": w["customer_b"]}},
+        ("get", "/api/v1/charges"): {"params": {"customer_id": w["customer_b"]}},
+        ("get", "/api/v1/invoices"): {"params": {"service_id": w["service_b"]}},
+        ("get", "/api/v1/receipts"): {"params": {"customer_id": w["customer_b"]}},
+        ("get", "/api/v1/carnes"): {"params": {"service_id": w["service_b"]}},
     }
 
 
@@ -339,6 +343,9 @@ def test_lists_and_lookups_show_nothing_of_another_city(world: tuple[Http, Http,
     assert city.get("/sessions")["items"] == [] and admin.get("/sessions")["total"] == 1
     assert city.get("/authlog")["items"] == [] and admin.get("/authlog")["total"] == 1
     assert city.get("/authlog", params={"login": "bruno"})["items"] == []
+    for path in ("/charges", "/invoices", "/receipts", "/carnes"):
+        assert city.get(path)["items"] == [] and admin.get(path)["total"] >= 1, path
+    assert city.get("/overdue")["items"] == []
     assert city.get("/sessions", params={"login": "bruno", "online": True})["items"] == []
     assert admin.get(f"/sessions/{w['session_b']}")["login"] == "bruno"
 
