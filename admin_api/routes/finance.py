@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
@@ -44,12 +45,40 @@ class FinancePage(BaseModel, Generic[T]):
     open_amount: Decimal = Field(description="of which still open")
 
 
-def _named(session: Session, scope: Any, customer_id: int | None, service_id: int | None) -> None:
-    """A customer or service named as a filter must be one the operator sees (else 404)."""
-    if customer_id is not None:
-        customers.get_customer(session, customer_id, scope)
-    if service_id is not None:
-        services.get_service_by_id(session, service_id, scope)
+@dataclass(frozen=True)
+class Whose:
+    """Whose money a list shows: the filters every finance list shares."""
+
+    city: str | None
+    billing_method_id: int | None
+    service_id: int | None
+    customer_id: int | None
+
+    def filters(
+        self, status: str | None = None, after: date | None = None, before: date | None = None
+    ) -> lists.Filters:
+        return lists.Filters(
+            status, after, before, self.city, self.billing_method_id, self.service_id, self.customer_id
+        )
+
+    def check(self, session: Session, scope: Any) -> None:
+        """A customer or service named as a filter must be one the operator sees (else 404)."""
+        if self.customer_id is not None:
+            customers.get_customer(session, self.customer_id, scope)
+        if self.service_id is not None:
+            services.get_service_by_id(session, self.service_id, scope)
+
+
+def whose(
+    city: City = None,
+    billing_method_id: QueryId | None = None,
+    service_id: QueryId | None = None,
+    customer_id: QueryId | None = None,
+) -> Whose:
+    return Whose(city, billing_method_id, service_id, customer_id)
+
+
+Of = Annotated[Whose, Depends(whose)]
 
 
 def _page(found: lists.Listed, items: list[Any], limit: int, offset: int) -> FinancePage[Any]:
@@ -77,13 +106,10 @@ def charge_outs(session: Session, rows: list[Any]) -> list[ChargeOut]:
 @router.get("/charges", response_model=FinancePage[ChargeOut])
 def list_charges(
     scope: CityScope,
+    of: Of,
     status: Literal["open", "partially_paid", "paid", "cancelled", "overdue"] | None = None,
     due_after: date | None = None,
     due_before: date | None = None,
-    city: City = None,
-    billing_method_id: QueryId | None = None,
-    service_id: QueryId | None = None,
-    customer_id: QueryId | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
     zone: ZoneInfo = Depends(policy_zone),
@@ -91,8 +117,8 @@ def list_charges(
 ) -> FinancePage[ChargeOut]:
     """Charges across customers, newest due date first, with the total and open amount of all
     that the filters select."""
-    _named(session, scope, customer_id, service_id)
-    f = lists.Filters(status, due_after, due_before, city, billing_method_id, service_id, customer_id)
+    of.check(session, scope)
+    f = of.filters(status, due_after, due_before)
     today = utcnow().astimezone(zone).date()
     found = lists.charges(session, scoped.visible_services(scope), f, today, limit=limit, offset=offset)
     return _page(found, charge_outs(session, found.rows), limit, offset)
@@ -101,19 +127,16 @@ def list_charges(
 @router.get("/invoices", response_model=FinancePage[InvoiceOut])
 def list_invoices(
     scope: CityScope,
+    of: Of,
     status: Literal["issued", "open", "cancelled"] | None = None,
     due_after: date | None = None,
     due_before: date | None = None,
-    city: City = None,
-    billing_method_id: QueryId | None = None,
-    service_id: QueryId | None = None,
-    customer_id: QueryId | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
     session: Session = db("finance.read"),
 ) -> FinancePage[InvoiceOut]:
-    _named(session, scope, customer_id, service_id)
-    f = lists.Filters(status, due_after, due_before, city, billing_method_id, service_id, customer_id)
+    of.check(session, scope)
+    f = of.filters(status, due_after, due_before)
     found = lists.invoices(session, scoped.visible_services(scope), f, limit=limit, offset=offset)
     return _page(found, [invoice_out(i) for i in found.rows], limit, offset)
 
@@ -121,21 +144,18 @@ def list_invoices(
 @router.get("/receipts", response_model=FinancePage[ReceiptOut])
 def list_receipts(
     scope: CityScope,
+    of: Of,
     status: Literal["valid", "reversed"] | None = None,
     charge_id: QueryId | None = Query(None, description="the receipts that paid this charge"),
     received_after: date | None = None,
     received_before: date | None = None,
-    city: City = None,
-    billing_method_id: QueryId | None = None,
-    service_id: QueryId | None = None,
-    customer_id: QueryId | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
     session: Session = db("finance.read"),
 ) -> FinancePage[ReceiptOut]:
     """Receipts, newest first; ``amount`` sums the ones not reversed."""
-    _named(session, scope, customer_id, service_id)
-    f = lists.Filters(status, None, None, city, billing_method_id, service_id, customer_id)
+    of.check(session, scope)
+    f = of.filters(status)
     found = lists.receipts(
         session,
         scoped.visible_services(scope),
@@ -166,18 +186,15 @@ def customer_receipts(
 @router.get("/carnes", response_model=FinancePage[CarneOut])
 def list_carnes(
     scope: CityScope,
+    of: Of,
     due_after: date | None = Query(None, description="first instalment due on or after"),
     due_before: date | None = None,
-    city: City = None,
-    billing_method_id: QueryId | None = None,
-    service_id: QueryId | None = None,
-    customer_id: QueryId | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
     session: Session = db("finance.read"),
 ) -> FinancePage[CarneOut]:
-    _named(session, scope, customer_id, service_id)
-    f = lists.Filters(None, due_after, due_before, city, billing_method_id, service_id, customer_id)
+    of.check(session, scope)
+    f = of.filters(None, due_after, due_before)
     found = lists.carnes(session, scoped.visible_services(scope), f, limit=limit, offset=offset)
     items = []
     for book in found.rows:
