@@ -207,6 +207,16 @@ class BillingSettings(_Section):
     charges_source: Literal["local", "sql_view"] = "local"
     external_database_url: str = ""
     external_view: str = Field(default="aaa_open_charges", pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")
+    # PIX on every open invoice (a static BR Code from the ISP's own key); empty: no PIX.
+    pix_key: str = Field(default="", max_length=77)  # CPF/CNPJ, e-mail, +55 phone or random key
+    pix_merchant_name: str = Field(default="", max_length=100)  # cut to 25 in the code
+    pix_merchant_city: str = Field(default="", max_length=100)  # cut to 15 in the code
+
+    @model_validator(mode="after")
+    def _pix_complete(self) -> BillingSettings:
+        if self.pix_key and not (self.pix_merchant_name.strip() and self.pix_merchant_city.strip()):
+            raise ValueError("billing.pix_key needs billing.pix_merchant_name and billing.pix_merchant_city")
+        return self
 
 
 class JobsSettings(_Section):

@@ -18,6 +18,7 @@ from aaa.errors import Conflict, Invalid, NotFound
 from aaa.tables.subscribers import BillingMethod, Service
 from billing_bridge.charges import LIVE, cancel_charge, lock_open
 from billing_bridge.models import ZERO, Charge, ChargeStatus, Invoice, InvoiceStatus
+from billing_bridge.pix import Pix
 
 
 def get_invoice(session: Session, invoice_id: int) -> Invoice:
@@ -126,3 +127,15 @@ def invoices_of_customer(
     """Every invoice of the customer, cancelled ones included, newest first."""
     query = select(Invoice).where(Invoice.customer_id == customer_id)
     return page(session, query, Invoice.id.desc(), limit=limit, offset=offset)
+
+
+def pix_of(invoice: Invoice, key: str, name: str, city: str) -> Pix:
+    """The static BR Code that pays what is open on the invoice (txid: the invoice's number)."""
+    if invoice.status is InvoiceStatus.CANCELLED:
+        raise Conflict(f"invoice {invoice.id} is cancelled: nothing to pay")
+    open_amount = sum((c.open_amount for c in invoice.charges), ZERO)
+    if open_amount <= ZERO:
+        raise Conflict(f"invoice {invoice.id} is paid: nothing to pay")
+    return Pix(
+        name, city, amount=open_amount, txid=f"FAT{invoice.id}", key=key, description=f"Fatura {invoice.id}"
+    )

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from aaa.subscribers.documents import format_document
 from aaa.tables.subscribers import Customer
 from billing_bridge.models import Invoice, Receipt
+from billing_bridge.pix import qr_svg
 from billing_bridge.standing import brl
 
 _STATUS = {
@@ -29,8 +30,9 @@ def _who(customer: Customer | None) -> str:
     return f"<p class='customer'>Cliente: {escape(customer.name)}{document if customer.document else ''}</p>"
 
 
-def invoice_html(invoice: Invoice, customer: Customer, status: str) -> str:
-    """Fatura: its charges, amounts and status (a cancelled or paid one prints too)."""
+def invoice_html(invoice: Invoice, customer: Customer, status: str, pix_payload: str | None = None) -> str:
+    """Fatura: its charges, amounts and status (a cancelled or paid one prints too); with the
+    PIX QR code and copia e cola while it is open and PIX is configured."""
     rows = "".join(
         "<tr>"
         f"<td>{charge.id}</td><td>{escape(charge.description or charge.kind.value)}</td>"
@@ -50,7 +52,8 @@ def invoice_html(invoice: Invoice, customer: Customer, status: str) -> str:
         "<table><thead><tr><th>Cobrança</th><th>Descrição</th><th>Vencimento</th><th>Valor</th>"
         "<th>Em aberto</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
-        f"<p><strong>Total: {brl(invoice.amount)}</strong></p>{cancelled}</body></html>"
+        f"<p><strong>Total: {brl(invoice.amount)}</strong></p>{cancelled}{_pix_block(pix_payload)}"
+        "</body></html>"
     )
 
 
@@ -81,4 +84,13 @@ def receipt_html(receipt: Receipt, zone: ZoneInfo, cash_box: str, customer: Cust
         "<th>Desconto</th><th>Multa e juros</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
         f"<p><strong>Total recebido: {brl(receipt.amount)}</strong></p>{reversed_note}</body></html>"
+    )
+
+
+def _pix_block(payload: str | None) -> str:
+    if payload is None:
+        return ""
+    return (
+        "<section class='pix'><h2>Pague com PIX</h2>"
+        f"{qr_svg(payload)}<p>PIX copia e cola:</p><p class='payload'>{escape(payload)}</p></section>"
     )

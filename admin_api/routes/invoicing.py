@@ -4,17 +4,18 @@ re-issue), carnês, installation fees in instalments, and the quote of what sett
 from __future__ import annotations
 
 from datetime import date
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from aaa.db.base import utcnow
-from aaa.errors import Invalid
+from aaa.errors import Conflict, Invalid
 from aaa.subscribers import customers
 from aaa.subscribers import service as services
 from admin_api import scoped
-from admin_api.deps import CityScope, db, policy_zone
+from admin_api.deps import CityScope, db, policy_zone, settings_of
 from admin_api.routes.common import Limit, Offset, PathId, listed, paged
 from admin_api.schemas.billing import ChargeOut
 from admin_api.schemas.common import Id, Page
@@ -29,12 +30,13 @@ from admin_api.schemas.invoicing import (
     InvoiceIn,
     InvoiceOut,
     NextInvoiceOut,
+    PixOut,
     QuoteItemOut,
     QuoteOut,
     ReissueIn,
 )
 from admin_api.schemas.services import ReasonIn
-from billing_bridge import invoices
+from billing_bridge import invoices, pix
 from billing_bridge.amounts import add_months, month_of
 from billing_bridge.billing_run import Only, Skip, preview_contract, recent_runs, run_billing
 from billing_bridge.instalments import (
@@ -46,6 +48,7 @@ from billing_bridge.instalments import (
     installation_fee,
 )
 from billing_bridge.models import ZERO, Carne, Invoice
+from billing_bridge.pix import Pix
 from billing_bridge.printing import invoice_html
 from billing_bridge.receiving import quote_of
 
@@ -127,15 +130,50 @@ def get_invoice(invoice_id: PathId, scope: CityScope, session: Session = db("fin
     return invoice_out(scoped.invoice(session, invoice_id, scope))
 
 
+def _pix(request: Request, invoice: Invoice) -> Pix:
+    b = settings_of(request).billing
+    if not b.pix_key:
+        raise Conflict("PIX is not configured: set billing.pix_key, pix_merchant_name and pix_merchant_city")
+    return invoices.pix_of(invoice, b.pix_key, b.pix_merchant_name, b.pix_merchant_city)
+
+
+@router.get(
+    "/invoices/{invoice_id}/pix",
+    response_model=PixOut,
+    responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}},
+)
+def invoice_pix(
+    invoice_id: PathId,
+    request: Request,
+    scope: CityScope,
+    format: Literal["json", "png", "svg"] = "json",
+    session: Session = db("finance.read"),
+) -> Any:
+    """PIX copia e cola for what is open on the invoice (a static BR Code from the ISP's key,
+    txid FAT<invoice>), as JSON with the payload and an SVG, or the QR image alone."""
+    invoice = scoped.invoice(session, invoice_id, scope)
+    code = _pix(request, invoice)
+    payload = code.payload()
+    if format == "png":
+        return Response(pix.qr_png(payload), media_type="image/png")
+    if format == "svg":
+        return Response(pix.qr_svg(payload), media_type="image/svg+xml")
+    return PixOut(payload=payload, txid=code.txid, amount=code.amount or ZERO, svg=pix.qr_svg(payload))
+
+
 @router.get("/invoices/{invoice_id}/print", response_class=HTMLResponse)
 def print_invoice(
-    invoice_id: PathId, scope: CityScope, session: Session = db("finance.read")
+    invoice_id: PathId, request: Request, scope: CityScope, session: Session = db("finance.read")
 ) -> HTMLResponse:
     """The invoice as a printable HTML page, whatever its status (a cancelled one is marked),
     with the customer's name and CPF/CNPJ."""
     invoice = scoped.invoice(session, invoice_id, scope)
     customer = customers.get_customer(session, invoice.customer_id, scope)
-    return HTMLResponse(invoice_html(invoice, customer, invoices.state_of(invoice)))
+    status = invoices.state_of(invoice)
+    payload = None
+    if settings_of(request).billing.pix_key and status in ("issued", "partially_paid"):
+        payload = _pix(request, invoice).payload()
+    return HTMLResponse(invoice_html(invoice, customer, status, payload))
 
 
 @router.get("/customers/{customer_id}/invoices", response_model=Page[InvoiceOut])

@@ -73,6 +73,13 @@ class BillingRunIn(In):
     )
 
 
+class PixOut(Out):
+    payload: str = Field(description="PIX copia e cola (BR Code)")
+    txid: str
+    amount: Decimal
+    svg: str = Field(description="the QR code as an SVG image")
+
+
 class NextInvoiceOut(Out):
     """What the billing run for ``competence`` would bill this contract, or why nothing."""
 
