@@ -34,12 +34,13 @@ class Tally:
     def __init__(self) -> None:
         self.counts: dict[int, Counts] = {}
 
-    def request(self, nas_id: int, now: float) -> None:
+    def request(self, nas_id: int) -> None:
+        """On the request path: a count only (the flush stamps the time, a fraction of a second
+        later at most)."""
         counts = self.counts.get(nas_id)
         if counts is None:
             counts = self.counts[nas_id] = Counts()
         counts.requests += 1
-        counts.last_request = now
 
     def drop(self, nas_id: int, cause: str, detail: str, now: float) -> None:
         counts = self.counts.get(nas_id)
@@ -48,8 +49,12 @@ class Tally:
         counts.drops += 1
         counts.last_drop, counts.cause, counts.detail = now, cause, detail[:200]
 
-    def take(self) -> dict[int, Counts]:
+    def take(self, now: float) -> dict[int, Counts]:
+        """What was counted since the last flush, requests stamped ``now``."""
         taken, self.counts = self.counts, {}
+        for counts in taken.values():
+            if counts.requests and not counts.last_request:
+                counts.last_request = now
         return taken
 
     def give_back(self, taken: dict[int, Counts]) -> None:

@@ -71,7 +71,7 @@ def _blocked(vendor: VendorProfile, name: str) -> list[Attribute]:
 def render(vendor: VendorProfile, attributes: Iterable[Attribute]) -> tuple[Attribute, ...]:
     """``attributes`` as the NAS's vendor understands them."""
     if vendor is VendorProfile.MIKROTIK or vendor is VendorProfile.GENERIC:
-        return tuple(attributes)
+        return attributes if isinstance(attributes, tuple) else tuple(attributes)  # no copy
     out: list[Attribute] = []
     for name, value in attributes:
         if name == RATE:

@@ -9,6 +9,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from aaa.subscribers import service as subscriber_service
 from aaa.tables.accounting import AuthLog
 
 log = logging.getLogger(__name__)
+_ACTIVITY_SECONDS = 1.0  # the NAS counters are an operator's view: once a second is enough
 
 
 @dataclass(slots=True)
@@ -93,6 +95,7 @@ class AuthRecorder:
         self._macs: dict[str, str] = {}
         self._ma_seen: set[int] = set()
         self.activity = Tally()  # the worker counts each NAS's requests and drops here
+        self._activity_at = 0.0  # when the counters were last written
         self._traced: list[tuple[int, datetime, str]] = []  # debug trace lines (aaa.radius.trace)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="auth-log")
         self._writing = False
@@ -121,12 +124,17 @@ class AuthRecorder:
             await asyncio.sleep(self._interval)
             await self.flush()
 
-    async def flush(self) -> None:
-        if not (self._rows or self._macs or self._ma_seen or self.activity.counts or self._traced):
+    async def flush(self, final: bool = False) -> None:
+        """Write what was collected; the NAS counters at most once a second (``final``: now)."""
+        now = time.time()
+        activity_due = bool(self.activity.counts) and (final or now - self._activity_at >= _ACTIVITY_SECONDS)
+        if not (self._rows or self._macs or self._ma_seen or activity_due or self._traced):
             return
         rows, macs, seen, traced = self._rows, self._macs, self._ma_seen, self._traced
         self._rows, self._macs, self._ma_seen, self._traced = [], {}, set(), []
-        activity = self.activity.take()
+        activity: dict[int, Counts] = {}
+        if activity_due:
+            activity, self._activity_at = self.activity.take(now), now
         self._writing = True
         try:
             await asyncio.get_running_loop().run_in_executor(

@@ -141,7 +141,7 @@ class RadiusWorker:
             deadline = time.monotonic() + 10
             while not self.acct.idle and time.monotonic() < deadline:
                 await asyncio.sleep(0.01)
-            await self.recorder.flush()
+            await self.recorder.flush(final=True)
             for task in background:
                 task.cancel()
             self.listener.close()
@@ -250,7 +250,7 @@ class RadiusWorker:
         nas = self.nas.lookup(addr[0])
         if nas is None:
             raise DropPacket("unknown_nas", f"{addr[0]} is not a registered NAS")
-        self.recorder.activity.request(nas.id, time.time())
+        self.recorder.activity.request(nas.id)
         req = self.codec.decode(data)
         if req.code != code and req.code != c.STATUS_SERVER:
             raise DropPacket("unknown_code", f"code {req.code} on the port for code {code}")
