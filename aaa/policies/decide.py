@@ -135,7 +135,11 @@ def decide(
         lease_from = _addresses(sub, facts, attributes, reasons)
     if facts.interim_interval:
         attributes.append(("Acct-Interim-Interval", facts.interim_interval))
-    custom = _custom(attributes, (*plan.reply_attributes, *sub.reply_attributes), reasons)
+    custom = (
+        _custom(attributes, (*plan.reply_attributes, *sub.reply_attributes), reasons)
+        if plan.reply_attributes or sub.reply_attributes  # most logins have none: no tuple built
+        else ()
+    )
     if learn:
         reasons.append(f"MAC {learn} learned")
     return Decision(
@@ -154,8 +158,6 @@ def _custom(
 ) -> tuple[tuple[str, str], ...]:
     """The plan's then the service's reply attributes, with FreeRADIUS's reply operators:
     ``=`` adds unless the reply has it already, ``:=`` replaces, ``+=`` adds another."""
-    if not wanted:
-        return ()
     added: list[tuple[str, str]] = []
     for name, op, value in wanted:
         if op == ":=":

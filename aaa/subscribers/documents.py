@@ -10,11 +10,8 @@ from __future__ import annotations
 from stdnum.br import cnpj, cpf
 
 from aaa.errors import Invalid
+from aaa.vocabulary.search import only_digits
 from aaa.vocabulary.subscribers import CustomerKind
-
-
-def digits(value: str) -> str:
-    return "".join(ch for ch in value if ch.isdigit())
 
 
 def _repeated(compact: str) -> bool:
@@ -45,7 +42,7 @@ def normalize_document(kind: CustomerKind, value: str) -> str:
 
 
 def normalize_cep(value: str) -> str:
-    cep = digits(value)
+    cep = only_digits(value)
     if len(cep) != 8:
         raise Invalid(f"CEP {value!r} is invalid: it has 8 digits (00000-000)")
     return cep
