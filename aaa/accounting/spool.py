@@ -158,4 +158,10 @@ def spool_bytes(directory: str | Path) -> int:
     folder = Path(directory)
     if not folder.exists():
         return 0
-    return sum(p.stat().st_size for p in folder.glob("acct-*") if p.is_file())
+    total = 0
+    for path in folder.glob("acct-*"):
+        try:
+            total += path.stat().st_size if path.is_file() else 0
+        except FileNotFoundError:  # claimed (renamed) or replayed between the listing and the stat
+            continue
+    return total
