@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -212,10 +220,59 @@ class BillingSettings(_Section):
     pix_merchant_name: str = Field(default="", max_length=100)  # cut to 25 in the code
     pix_merchant_city: str = Field(default="", max_length=100)  # cut to 15 in the code
 
+    # Boletos the ISP prints itself, Banco do Brasil ("001"); empty: none. The nosso número is
+    # the convênio followed by the invoice's number; the bank's return file pays them.
+    boleto_bank: Literal["", "001"] = ""
+    boleto_convenio: str = Field(default="", pattern=r"^(\d{6,7})?$")
+    boleto_wallet: str = Field(default="17", pattern=r"^\d{2}$")  # carteira
+    boleto_agency: str = Field(default="", pattern=r"^(\d{1,4})?$")  # with a 6-digit convênio
+    boleto_account: str = Field(default="", pattern=r"^(\d{1,8})?$")  # with a 6-digit convênio
+    boleto_beneficiary: str = Field(default="", max_length=100)  # beneficiário (the ISP), as printed
+    boleto_instructions: str = Field(default="", max_length=500)  # printed on every boleto
+    # A payment provider that issues each open invoice's boleto/PIX and calls back when it is
+    # paid; empty: none (invoices are issued as before).
+    gateway: Literal["", "asaas", "efi"] = ""
+    gateway_timeout: float = Field(default=10.0, gt=0, le=60)  # per call to the provider
+    gateway_max_attempts: int = Field(default=10, ge=1, le=100)  # then the charge is "failed"
+    gateway_backoff_seconds: float = Field(default=30.0, gt=0)  # doubled per failed attempt
+    gateway_breaker_failures: int = Field(default=5, ge=1)  # failures in a row that pause calls
+    gateway_breaker_seconds: float = Field(default=60.0, gt=0)
+    # Asaas (https://docs.asaas.com): API key (header access_token) and the token Asaas sends
+    # back in the asaas-access-token header of its webhooks.
+    asaas_url: str = "https://api.asaas.com/v3"
+    asaas_api_key: SecretStr = SecretStr("")
+    asaas_webhook_token: SecretStr = SecretStr("")
+    asaas_billing_type: Literal["BOLETO", "PIX", "UNDEFINED"] = "UNDEFINED"  # UNDEFINED: payer picks
+    # Efí (Gerencianet) PIX API: OAuth2 client credentials over mutual TLS (certificate: a PEM
+    # with the certificate and its key), the ISP's PIX key, and the secret carried by the webhook
+    # URL registered at Efí (…/hooks/efi?hmac=<secret>; Efí appends /pix).
+    efi_url: str = "https://pix.api.efipay.com.br"
+    efi_client_id: SecretStr = SecretStr("")
+    efi_client_secret: SecretStr = SecretStr("")
+    efi_certificate: str = ""
+    efi_ca_file: str = ""  # CA bundle to check Efí's server (empty: the system's)
+    efi_pix_key: str = Field(default="", max_length=77)
+    efi_webhook_secret: SecretStr = SecretStr("")
+    efi_days_after_due: int = Field(default=30, ge=0, le=365)  # validadeAposVencimento
+
     @model_validator(mode="after")
     def _pix_complete(self) -> BillingSettings:
         if self.pix_key and not (self.pix_merchant_name.strip() and self.pix_merchant_city.strip()):
             raise ValueError("billing.pix_key needs billing.pix_merchant_name and billing.pix_merchant_city")
+        if self.boleto_bank and not self.boleto_convenio:
+            raise ValueError("billing.boleto_bank needs billing.boleto_convenio")
+        if len(self.boleto_convenio) == 6 and not (self.boleto_agency and self.boleto_account):
+            raise ValueError(
+                "a 6-digit billing.boleto_convenio needs billing.boleto_agency and boleto_account"
+            )
+        if self.gateway == "asaas" and not self.asaas_api_key.get_secret_value():
+            raise ValueError("billing.gateway = 'asaas' needs billing.asaas_api_key")
+        if self.gateway == "efi" and not (
+            self.efi_client_id.get_secret_value()
+            and self.efi_client_secret.get_secret_value()
+            and self.efi_pix_key
+        ):
+            raise ValueError("billing.gateway = 'efi' needs efi_client_id, efi_client_secret and efi_pix_key")
         return self
 
 
@@ -227,6 +284,7 @@ class JobsSettings(_Section):
     # Custom speeds, trials, trust unlocks and bonuses that ended.
     overlay_expiry_seconds: float = Field(default=10.0, gt=0, le=3600)
     webhooks_seconds: float = Field(default=5.0, gt=0, le=3600)  # webhook delivery rounds
+    gateway_seconds: float = Field(default=10.0, gt=0, le=3600)  # provider charges to create/cancel
     reconcile_seconds: float = Field(default=300.0, gt=0)  # NAS sessions against the database
 
 

@@ -36,6 +36,7 @@ from admin_api.routes import (
     ipam,
     nas,
     operators,
+    payments,
     plans,
     policies,
     search,
@@ -48,7 +49,8 @@ access = logging.getLogger("admin_api.access")
 # Swagger UI and ReDoc assets ship in a wheel, so the docs render with no Internet access.
 ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
 PUBLIC = frozenset(
-    {"/health", "/healthz", "/readyz", "/metrics", f"{PREFIX}/auth/login", f"{PREFIX}/hooks/payments"}
+    {"/health", "/healthz", "/readyz", "/metrics", f"{PREFIX}/auth/login"}
+    | {f"{PREFIX}/hooks/{name}" for name in ("payments", "asaas", "efi", "efi/pix")}
 )
 
 
@@ -79,6 +81,7 @@ def create_app(settings: Settings, components: Components) -> FastAPI:
         billing,
         invoicing,
         hooks,
+        payments,
         ipam,
         sessions,
         search,

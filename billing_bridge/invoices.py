@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -129,13 +130,17 @@ def invoices_of_customer(
     return page(session, query, Invoice.id.desc(), limit=limit, offset=offset)
 
 
+def open_amount(invoice: Invoice) -> Decimal:
+    return sum((c.open_amount for c in invoice.charges), ZERO)
+
+
 def pix_of(invoice: Invoice, key: str, name: str, city: str) -> Pix:
     """The static BR Code that pays what is open on the invoice (txid: the invoice's number)."""
     if invoice.status is InvoiceStatus.CANCELLED:
         raise Conflict(f"invoice {invoice.id} is cancelled: nothing to pay")
-    open_amount = sum((c.open_amount for c in invoice.charges), ZERO)
-    if open_amount <= ZERO:
+    amount = open_amount(invoice)
+    if amount <= ZERO:
         raise Conflict(f"invoice {invoice.id} is paid: nothing to pay")
     return Pix(
-        name, city, amount=open_amount, txid=f"FAT{invoice.id}", key=key, description=f"Fatura {invoice.id}"
+        name, city, amount=amount, txid=f"FAT{invoice.id}", key=key, description=f"Fatura {invoice.id}"
     )

@@ -288,3 +288,60 @@ class WebhookDelivery(Base):
     last_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class GatewayChargeState(StrEnum):
+    PENDING = "pending"  # to be created at the provider (the job retries with backoff)
+    CREATED = "created"  # the provider has it: boleto / PIX fields filled
+    FAILED = "failed"  # the provider refused it, or every attempt failed: an operator looks
+    CANCEL_PENDING = "cancel_pending"  # the invoice was cancelled: to be cancelled at the provider
+    CANCELLED = "cancelled"
+
+
+class GatewayCharge(Base):
+    """An invoice's charge at a payment provider (Asaas, Efí): its boleto and PIX fields, and
+    where creating or cancelling it stands. Created by a job, never in the invoice's own
+    transaction, so a provider outage never blocks issuing invoices."""
+
+    __tablename__ = "gateway_charge"
+    __audit__ = Audited("gateway_charge")
+    __table_args__ = (
+        Index("ix_gateway_charge_due", "state", "next_attempt_at"),
+        Index("uq_gateway_charge_provider_id", "provider", "provider_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), unique=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    state: Mapped[GatewayChargeState] = mapped_column(
+        str_enum(GatewayChargeState, "gateway_charge_state"), default=GatewayChargeState.PENDING
+    )
+    provider_id: Mapped[str | None] = mapped_column(String(100))  # Asaas pay_…, Efí txid
+    nosso_numero: Mapped[str | None] = mapped_column(String(40))
+    linha_digitavel: Mapped[str | None] = mapped_column(String(60))
+    barcode: Mapped[str | None] = mapped_column(String(44))
+    pix_payload: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(500))  # the provider's page for the customer
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class BankReturnFile(Base):
+    """An imported arquivo retorno, once per content (its SHA-256): a second import of the same
+    file reports what the first did and applies nothing."""
+
+    __tablename__ = "bank_return_file"
+    __audit__ = Audited("bank_return_file")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    layout: Mapped[str] = mapped_column(String(10))
+    bank: Mapped[str] = mapped_column(String(3))
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    imported_by: Mapped[str] = mapped_column(String(200))
+    counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

@@ -69,9 +69,19 @@ def _amount(value: Any) -> Decimal | None:
 
 
 def notify(
-    session: Session, payload: dict[str, Any], *, now: datetime, zone: ZoneInfo, cash_box: str
+    session: Session,
+    payload: dict[str, Any],
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    cash_box: str,
+    paid_at: datetime | None = None,
 ) -> tuple[PaymentNotification, bool, list[Transition]]:
-    """Record and, when it matches, apply. Returns (notification, was it new, services moved)."""
+    """Record and, when it matches, apply. Returns (notification, was it new, services moved).
+    ``paid_at``: when the payer paid, as the sender vouches (a bank return read days later, a
+    provider's webhook): late fee and interest are reckoned to that moment, and the receipt
+    carries it; never later than now."""
+    paid = min(paid_at, now) if paid_at is not None else now
     external_id = payload.get("external_id")
     if not isinstance(external_id, str) or not 1 <= len(external_id) <= 200:
         raise Invalid("external_id (a string of 1 to 200 characters) is required")
@@ -101,7 +111,7 @@ def notify(
         known = _find(session, external_id)
         assert known is not None
         return known, False, []
-    problem = _problem(session, note, now, zone)
+    problem = _problem(session, note, paid, zone)
     moved: list[Transition] = []
     if problem:
         note.reason = problem
@@ -119,7 +129,7 @@ def notify(
             amount=note.amount,
             cash_box_id=_gateway_box(session, cash_box).id,
             received_by=f"gateway:{external_id}",
-            now=now,
+            now=paid,
             zone=zone,
         )
         note.status, note.receipt_id, note.reason = (

@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 from aaa.subscribers.documents import format_document
 from aaa.tables.subscribers import Customer
+from billing_bridge.boleto import itf_svg
 from billing_bridge.models import Invoice, Receipt
+from billing_bridge.payment_slips import BoletoView, PixView
 from billing_bridge.pix import qr_svg
 from billing_bridge.standing import brl
 
@@ -30,9 +32,16 @@ def _who(customer: Customer | None) -> str:
     return f"<p class='customer'>Cliente: {escape(customer.name)}{document if customer.document else ''}</p>"
 
 
-def invoice_html(invoice: Invoice, customer: Customer, status: str, pix_payload: str | None = None) -> str:
-    """Fatura: its charges, amounts and status (a cancelled or paid one prints too); with the
-    PIX QR code and copia e cola while it is open and PIX is configured."""
+def invoice_html(
+    invoice: Invoice,
+    customer: Customer,
+    status: str,
+    pix: PixView | None = None,
+    boleto: BoletoView | None = None,
+) -> str:
+    """Fatura: its charges, amounts and status (a cancelled or paid one prints too); while it is
+    open, the boleto (ficha de compensação) and the PIX QR code with its copia e cola, when
+    configured."""
     rows = "".join(
         "<tr>"
         f"<td>{charge.id}</td><td>{escape(charge.description or charge.kind.value)}</td>"
@@ -52,7 +61,8 @@ def invoice_html(invoice: Invoice, customer: Customer, status: str, pix_payload:
         "<table><thead><tr><th>Cobrança</th><th>Descrição</th><th>Vencimento</th><th>Valor</th>"
         "<th>Em aberto</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
-        f"<p><strong>Total: {brl(invoice.amount)}</strong></p>{cancelled}{_pix_block(pix_payload)}"
+        f"<p><strong>Total: {brl(invoice.amount)}</strong></p>{cancelled}"
+        f"{_pix_block(pix)}{_boleto_block(boleto)}"
         "</body></html>"
     )
 
@@ -87,10 +97,31 @@ def receipt_html(receipt: Receipt, zone: ZoneInfo, cash_box: str, customer: Cust
     )
 
 
-def _pix_block(payload: str | None) -> str:
-    if payload is None:
+def _pix_block(pix: PixView | None) -> str:
+    if pix is None:
         return ""
     return (
         "<section class='pix'><h2>Pague com PIX</h2>"
-        f"{qr_svg(payload)}<p>PIX copia e cola:</p><p class='payload'>{escape(payload)}</p></section>"
+        f"{qr_svg(pix.payload)}<p>PIX copia e cola:</p><p class='payload'>{escape(pix.payload)}</p></section>"
+    )
+
+
+def _boleto_block(slip: BoletoView | None) -> str:
+    """The ficha de compensação: bank, linha digitável, beneficiary, due date, amount, nosso
+    número, instructions and the Interleaved 2 of 5 barcode."""
+    if slip is None or not slip.barcode:
+        return ""
+    link = f"<p><a href='{escape(slip.url)}'>Abrir o boleto</a></p>" if slip.url else ""
+    return (
+        "<section class='boleto'><h2>Boleto</h2>"
+        f"<p class='bank'><strong>{escape(slip.bank)}</strong></p>"
+        f"<p class='linha'>{escape(slip.linha_digitavel or '')}</p>"
+        "<table>"
+        f"<tr><th>Beneficiário</th><td>{escape(slip.beneficiary)}</td></tr>"
+        f"<tr><th>Vencimento</th><td>{slip.due_date:%d/%m/%Y}</td></tr>"
+        f"<tr><th>Valor do documento</th><td>{brl(slip.amount)}</td></tr>"
+        f"<tr><th>Nosso número</th><td class='nosso-numero'>{escape(slip.nosso_numero or '')}</td></tr>"
+        f"<tr><th>Instruções</th><td>{escape(slip.instructions)}</td></tr>"
+        "</table>"
+        f"<div class='barcode'>{itf_svg(slip.barcode)}</div>{link}</section>"
     )

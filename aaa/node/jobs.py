@@ -1,6 +1,7 @@
 """The node's scheduled jobs, each on its period from the ``[jobs]`` settings: housekeeping
 (stale sessions, unclaimed leases, the change feed, ended customer suspensions), the end of
-overlays at their date, webhook delivery, the billing routines and the reconciler.
+overlays at their date, webhook delivery, the payment provider's charges, the billing routines
+and the reconciler.
 
 Every job catches its own failure, says it in one WARNING and tries again next period: a
 database that is away for a while must not end the node's jobs."""
@@ -103,11 +104,41 @@ def deliver_webhooks(settings: Settings, factory: sessionmaker[Session], stop: t
             log.warning("webhook delivery failed, will retry: %s", exc)
 
 
+def sync_gateway(settings: Settings, factory: sessionmaker[Session], stop: threading.Event) -> None:
+    """Create open invoices' charges at the payment provider and cancel the ones no longer
+    payable (nothing to do without billing.gateway)."""
+    from aaa.db.base import utcnow
+    from billing_bridge.gateway_sync import provider_of, sync_due
+    from billing_bridge.gateways.breaker import Breaker
+
+    b = settings.billing
+    provider = provider_of(b)
+    if provider is None:
+        return
+    breaker = Breaker(b.gateway_breaker_failures, b.gateway_breaker_seconds)
+    while not stop.wait(settings.jobs.gateway_seconds):
+        try:
+            done = sync_due(
+                factory,
+                provider,
+                breaker,
+                utcnow(),
+                max_attempts=b.gateway_max_attempts,
+                backoff=b.gateway_backoff_seconds,
+            )
+            failed = [o for o in done if o.error]
+            if failed:
+                log.warning("%d of %d provider calls failed: %s", len(failed), len(done), failed[0].error)
+        except Exception as exc:
+            log.warning("payment provider sync failed, will retry: %s", exc)
+
+
 # The supervisor's threads: (job, thread name).
 THREADED: tuple[tuple[Job, str], ...] = (
     (housekeeping, "housekeeping"),
     (expire_overlays, "overlay-expiry"),
     (deliver_webhooks, "webhooks"),
+    (sync_gateway, "payment-provider"),
 )
 
 

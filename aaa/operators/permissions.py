@@ -38,6 +38,7 @@ PERMISSIONS: dict[str, str] = {
     "finance.discount": "give a discount at receiving (AddDesconto)",
     "finance.receive_amount": "receive an amount other than what settles the charges (partial payment)",
     "finance.reverse": "reverse a receipt",
+    "finance.returns": "import bank return files (arquivo retorno) and retry provider charges",
     "ipam.read": "see IP folders, subnets and assignments",
     "ipam.write": "manage IP folders, pools, subnets, reservations and exclusions; import assignments",
     "ipam.assign": "assign and release fixed IPs",

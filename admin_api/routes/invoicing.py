@@ -22,6 +22,7 @@ from admin_api.schemas.common import Id, Page
 from admin_api.schemas.invoicing import (
     BillingRunIn,
     BillingRunOut,
+    BoletoOut,
     CarneIn,
     CarneOut,
     ChargeIdsIn,
@@ -36,7 +37,7 @@ from admin_api.schemas.invoicing import (
     ReissueIn,
 )
 from admin_api.schemas.services import ReasonIn
-from billing_bridge import invoices, pix
+from billing_bridge import invoices, payment_slips, pix
 from billing_bridge.amounts import add_months, month_of
 from billing_bridge.billing_run import Only, Skip, preview_contract, recent_runs, run_billing
 from billing_bridge.instalments import (
@@ -48,7 +49,6 @@ from billing_bridge.instalments import (
     installation_fee,
 )
 from billing_bridge.models import ZERO, Carne, Invoice
-from billing_bridge.pix import Pix
 from billing_bridge.printing import invoice_html
 from billing_bridge.receiving import quote_of
 
@@ -130,13 +130,6 @@ def get_invoice(invoice_id: PathId, scope: CityScope, session: Session = db("fin
     return invoice_out(scoped.invoice(session, invoice_id, scope))
 
 
-def _pix(request: Request, invoice: Invoice) -> Pix:
-    b = settings_of(request).billing
-    if not b.pix_key:
-        raise Conflict("PIX is not configured: set billing.pix_key, pix_merchant_name and pix_merchant_city")
-    return invoices.pix_of(invoice, b.pix_key, b.pix_merchant_name, b.pix_merchant_city)
-
-
 @router.get(
     "/invoices/{invoice_id}/pix",
     response_model=PixOut,
@@ -149,16 +142,38 @@ def invoice_pix(
     format: Literal["json", "png", "svg"] = "json",
     session: Session = db("finance.read"),
 ) -> Any:
-    """PIX copia e cola for what is open on the invoice (a static BR Code from the ISP's key,
-    txid FAT<invoice>), as JSON with the payload and an SVG, or the QR image alone."""
+    """PIX copia e cola for what is open on the invoice, as JSON with the payload and an SVG, or
+    the QR image alone: the payment provider's dynamic code once its charge is created, else a
+    static BR Code from the ISP's key (txid FAT<invoice>)."""
     invoice = scoped.invoice(session, invoice_id, scope)
-    code = _pix(request, invoice)
-    payload = code.payload()
+    code = payment_slips.require_pix(session, invoice, settings_of(request).billing)
     if format == "png":
-        return Response(pix.qr_png(payload), media_type="image/png")
+        return Response(pix.qr_png(code.payload), media_type="image/png")
     if format == "svg":
-        return Response(pix.qr_svg(payload), media_type="image/svg+xml")
-    return PixOut(payload=payload, txid=code.txid, amount=code.amount or ZERO, svg=pix.qr_svg(payload))
+        return Response(pix.qr_svg(code.payload), media_type="image/svg+xml")
+    return PixOut(
+        payload=code.payload,
+        txid=code.txid or "",
+        amount=code.amount if code.amount is not None else invoices.open_amount(invoice),
+        svg=pix.qr_svg(code.payload),
+        source=code.source,
+    )
+
+
+@router.get("/invoices/{invoice_id}/boleto", response_model=BoletoOut)
+def invoice_boleto(
+    invoice_id: PathId, request: Request, scope: CityScope, session: Session = db("finance.read")
+) -> BoletoOut:
+    """The open invoice's boleto: the payment provider's once its charge is created, else the
+    ISP's own (billing.boleto_bank). 409 when the invoice is not open or no boleto is set up."""
+    invoice = scoped.invoice(session, invoice_id, scope)
+    slip = payment_slips.boleto_of(session, invoice, settings_of(request).billing)
+    if slip is None:
+        raise Conflict(
+            f"invoice {invoice.id} has no boleto: it is {invoices.state_of(invoice)}, or no bank "
+            "(billing.boleto_bank) or provider charge with a boleto exists for it"
+        )
+    return BoletoOut.model_validate(slip, from_attributes=True)
 
 
 @router.get("/invoices/{invoice_id}/print", response_class=HTMLResponse)
@@ -166,14 +181,19 @@ def print_invoice(
     invoice_id: PathId, request: Request, scope: CityScope, session: Session = db("finance.read")
 ) -> HTMLResponse:
     """The invoice as a printable HTML page, whatever its status (a cancelled one is marked),
-    with the customer's name and CPF/CNPJ."""
+    with the customer's name and CPF/CNPJ; while open, its boleto and PIX code when set up."""
     invoice = scoped.invoice(session, invoice_id, scope)
     customer = customers.get_customer(session, invoice.customer_id, scope)
-    status = invoices.state_of(invoice)
-    payload = None
-    if settings_of(request).billing.pix_key and status in ("issued", "partially_paid"):
-        payload = _pix(request, invoice).payload()
-    return HTMLResponse(invoice_html(invoice, customer, status, payload))
+    b = settings_of(request).billing
+    return HTMLResponse(
+        invoice_html(
+            invoice,
+            customer,
+            invoices.state_of(invoice),
+            payment_slips.pix_view(session, invoice, b),
+            payment_slips.boleto_of(session, invoice, b),
+        )
+    )
 
 
 @router.get("/customers/{customer_id}/invoices", response_model=Page[InvoiceOut])

@@ -78,6 +78,22 @@ class PixOut(Out):
     txid: str
     amount: Decimal
     svg: str = Field(description="the QR code as an SVG image")
+    source: str = Field(description="static (from billing.pix_key) or the payment provider's name")
+
+
+class BoletoOut(Out):
+    """A boleto's fields as printed on the ficha de compensação."""
+
+    source: str = Field(description="bank (the ISP's own agreement) or the payment provider's name")
+    bank: str
+    nosso_numero: str | None
+    linha_digitavel: str | None = Field(description="the 47 digits, formatted in their five fields")
+    barcode: str | None = Field(description="the 44 digits the Interleaved 2 of 5 barcode encodes")
+    due_date: date
+    amount: Decimal
+    beneficiary: str
+    instructions: str
+    url: str | None
 
 
 class NextInvoiceOut(Out):

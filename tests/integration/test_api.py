@@ -44,6 +44,8 @@ def fill(path: str) -> str:
 PUBLIC = {
     ("post", "/api/v1/auth/login"),
     ("post", "/api/v1/hooks/payments"),  # signed by the gateway instead
+    ("post", "/api/v1/hooks/asaas"),  # the provider's own token instead
+    ("post", "/api/v1/hooks/efi"),  # the secret in the registered URL instead
     ("get", "/health"),
     ("get", "/healthz"),
     ("get", "/readyz"),
