@@ -28,16 +28,13 @@ def call(
     headers: dict[str, str],
     timeout: float,
     body: Any = None,
-    form: bytes | None = None,
     context: ssl.SSLContext | None = None,
 ) -> Reply:
-    data = (
-        form if form is not None else (json.dumps(body, default=str).encode() if body is not None else None)
-    )
+    data = json.dumps(body, default=_number).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method)
     request.add_header("Accept", "application/json")
     request.add_header("User-Agent", "isp-aaa")
-    if data is not None and form is None:
+    if data is not None:
         request.add_header("Content-Type", "application/json")
     for name, value in headers.items():
         request.add_header(name, value)
@@ -58,6 +55,14 @@ def call(
     except ValueError:
         parsed = raw.decode("utf-8", "replace")[:500]
     return Reply(status, parsed)
+
+
+def _number(value: Any) -> Any:
+    """Money goes out as a JSON number (providers want 99.9, not "99.90"): a float's shortest
+    repr gives back the same two-decimal amount."""
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)
 
 
 def _path(url: str) -> str:
