@@ -369,3 +369,41 @@ def test_nothing_configured_works_as_before(api: Any) -> None:
     assert api.client.post("/api/v1/hooks/asaas", content=b"{}").status_code == 404
     with api.client.app.state.factory() as s:
         assert s.scalar(select(Service.id)) == service["id"]
+
+
+def test_reissue_moves_the_charge_and_a_down_provider_is_left_alone(db_url: str, asaas: AsaasFake) -> None:
+    billing = {"gateway": "asaas", "asaas_url": f"{asaas.url}/v3", "asaas_api_key": ASAAS_KEY}
+    with api_for(db_url, billing=billing) as api:
+        method = api.post("/billing-methods", {"name": "Boleto"}, expect=201)["id"]
+        service = setup_service(api, billing_method_id=method)
+        first_due = date.today() + timedelta(days=3)
+        invoice = invoice_for(api, service["id"], method, "80.00", first_due)
+        sync(api)
+        old = api.get(f"/invoices/{invoice['id']}/gateway")
+        new_due = first_due + timedelta(days=10)
+        reissued = api.post(
+            f"/invoices/{invoice['id']}/reissue",
+            {"due_date": new_due.isoformat(), "reason": "pediu"},
+            expect=201,
+        )
+        sync(api)
+        assert api.get(f"/invoices/{invoice['id']}/gateway")["state"] == "cancelled"
+        assert asaas.payments[old["provider_id"]]["deleted"]
+        new = api.get(f"/invoices/{reissued['id']}/gateway")
+        assert (
+            new["state"] == "created" and asaas.payments[new["provider_id"]]["dueDate"] == new_due.isoformat()
+        )
+
+        # Down: three failures in a row open the breaker; the other charges wait without calls.
+        for n in range(5):
+            invoice_for(api, service["id"], method, "1.00", first_due + timedelta(days=40 + 31 * n))
+        asaas.down = True
+        asaas.seen.clear()
+        app = api.client.app
+        provider = provider_of(app.state.settings.billing)
+        assert provider is not None
+        breaker = Breaker(3, 60)
+        outcomes = sync_due(app.state.factory, provider, breaker, utcnow(), backoff=0.0)
+        assert len(outcomes) == 3 and len(asaas.seen) == 3 and not breaker.allows()
+        assert sync_due(app.state.factory, provider, breaker, utcnow(), backoff=0.0) == []
+        assert len(asaas.seen) == 3
