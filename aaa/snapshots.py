@@ -33,6 +33,7 @@ from aaa.tables.subscribers import BillingMethod, Plan, Service
 from aaa.vocabulary.attributes import fixed_attribute
 from aaa.vocabulary.ipam import AssignmentKind, PoolKind, PoolMode
 from aaa.vocabulary.messages import MESSAGES
+from aaa.vocabulary.passwords import CLEARTEXT
 
 # Plain columns, not ORM objects: the start-up load of 100k services would double a worker's
 # peak memory otherwise.
@@ -41,6 +42,7 @@ _SUBSCRIBERS = (
         Service.id,
         Service.login,
         Service.password,
+        Service.password_scheme,
         Service.status,
         Service.plan_id,
         Service.simultaneous_use,
@@ -122,7 +124,9 @@ def _subscribers(
         subscribers[row.login] = Subscriber(
             service_id=row.id,
             login=row.login,
-            password=row.password,
+            password=row.password
+            if row.password_scheme == CLEARTEXT
+            else stored(row.password_scheme, row.password),
             status=row.status,
             plan=speeds[row.plan_id],
             simultaneous_use=row.simultaneous_use,

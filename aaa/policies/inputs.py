@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from aaa.policies.ratelimit import RateLimit, kbps_text
 from aaa.vocabulary.ipam import PoolKind, PoolMode
+from aaa.vocabulary.passwords import StoredHash
 from aaa.vocabulary.subscribers import MacBinding, ServiceStatus, SuspendedAction
 
 ReplyAttribute = tuple[str, str, str]  # (attribute, operator "=", ":=" or "+=", value as text)
@@ -86,7 +87,7 @@ class Subscriber:
 
     service_id: int
     login: str
-    password: str
+    password: str | StoredHash  # StoredHash: known only by its hash (imported from FreeRADIUS)
     status: ServiceStatus
     plan: PlanSpeed
     simultaneous_use: int = 1  # 0 = no limit

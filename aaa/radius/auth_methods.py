@@ -10,6 +10,10 @@ from typing import Any
 from aaa.radius import codec as c
 from aaa.radius import crypto
 from aaa.radius.codec import Request
+from aaa.radius.stored_passwords import nt_hash, pap_matches
+from aaa.vocabulary.passwords import StoredHash
+
+Password = str | StoredHash | None  # None: the login is unknown
 
 PAP, CHAP, MSCHAP1, MSCHAP2, NONE = "pap", "chap", "mschapv1", "mschapv2", "none"
 
@@ -38,9 +42,11 @@ def detect(req: Request) -> str:
     return NONE
 
 
-def verify(req: Request, method: str, password: str | None, secret: bytes) -> Verdict:
+def verify(req: Request, method: str, password: Password, secret: bytes) -> Verdict:
     """``password`` None means the login is unknown: the answer is a failure shaped exactly
-    like a wrong password, so the NAS user cannot tell the two apart."""
+    like a wrong password, so the NAS user cannot tell the two apart. A password known only by
+    its hash fails the methods the hash cannot verify (CHAP, MS-CHAPv1; MS-CHAPv2 but for an NT
+    hash)."""
     if method == PAP:
         return _pap(req, password, secret)
     if method == CHAP:
@@ -52,20 +58,22 @@ def verify(req: Request, method: str, password: str | None, secret: bytes) -> Ve
     return Verdict(NONE, False)
 
 
-def _pap(req: Request, password: str | None, secret: bytes) -> Verdict:
+def _pap(req: Request, password: Password, secret: bytes) -> Verdict:
     try:
         given = crypto.unhide_password(req.get(c.USER_PASSWORD) or b"", secret, req.authenticator)
     except ValueError:
         return Verdict(PAP, False)
+    if isinstance(password, StoredHash):
+        return Verdict(PAP, pap_matches(password, given))
     ok = password is not None and crypto.constant_time_equal(given, password.encode())
     return Verdict(PAP, ok)
 
 
-def _chap(req: Request, password: str | None) -> Verdict:
+def _chap(req: Request, password: Password) -> Verdict:
     # RFC 2865 §2.2: CHAP-Challenge if present, else the Request Authenticator.
     challenge = req.get(c.CHAP_CHALLENGE) or req.authenticator
     chap_password = req.get(c.CHAP_PASSWORD) or b""
-    ok = password is not None and crypto.chap_verify(chap_password, password.encode(), challenge)
+    ok = isinstance(password, str) and crypto.chap_verify(chap_password, password.encode(), challenge)
     return Verdict(CHAP, ok)
 
 
@@ -89,17 +97,17 @@ def _mppe_key_attributes(
     ]
 
 
-def _mschap2(req: Request, password: str | None, secret: bytes) -> Verdict:
+def _mschap2(req: Request, password: Password, secret: bytes) -> Verdict:
     response = req.get(c.MS_CHAP2_RESPONSE) or b""
     auth_challenge = req.get(c.MS_CHAP_CHALLENGE) or b""
     if len(response) != 50 or len(auth_challenge) != 16:
         return Verdict(MSCHAP2, False, reject_attributes=_ms_error(response[0] if response else 0))
     ident, peer_challenge, nt_response = response[0], response[2:18], response[26:50]
-    if password is None:
+    password_hash = nt_hash(password) if password is not None else None
+    if password_hash is None:
         return Verdict(MSCHAP2, False, reject_attributes=_ms_error(ident))
     # RFC 2759 §8: one NT hash and one challenge hash serve the check, S= and the MPPE keys.
     challenge = crypto.challenge_hash(peer_challenge, auth_challenge, req.get(c.USER_NAME) or b"")
-    password_hash = crypto.nt_password_hash(password)
     if not crypto.constant_time_equal(crypto.challenge_response(challenge, password_hash), nt_response):
         return Verdict(MSCHAP2, False, reject_attributes=_ms_error(ident))
     hash_hash = crypto.md4(password_hash)
@@ -112,7 +120,7 @@ def _mschap2(req: Request, password: str | None, secret: bytes) -> Verdict:
     return Verdict(MSCHAP2, True, accept_attributes=tuple(attributes))
 
 
-def _mschap1(req: Request, password: str | None, secret: bytes) -> Verdict:
+def _mschap1(req: Request, password: Password, secret: bytes) -> Verdict:
     response = req.get(c.MS_CHAP_RESPONSE) or b""
     challenge = req.get(c.MS_CHAP_CHALLENGE) or b""
     if len(response) != 50 or len(challenge) != 8:
@@ -120,7 +128,7 @@ def _mschap1(req: Request, password: str | None, secret: bytes) -> Verdict:
     ident, use_nt, nt_response = response[0], response[1] & 1, response[26:50]
     # LM-only responses (flags 0) are refused: the LM hash is broken beyond repair.
     if (
-        password is None
+        not isinstance(password, str)
         or not use_nt
         or not crypto.constant_time_equal(
             crypto.challenge_response(challenge, crypto.nt_password_hash(password)), nt_response

@@ -26,6 +26,7 @@ from aaa.subscribers.customers import EVERYWHERE, Scope
 from aaa.tables.subscribers import BillingMethod, Customer, Plan, Service
 from aaa.vocabulary.attributes import reply_attributes_shape
 from aaa.vocabulary.ipam import ReleaseReason
+from aaa.vocabulary.passwords import CLEARTEXT
 from aaa.vocabulary.subscribers import MacBinding, ServiceStatus
 
 _MAC = re.compile(r"([0-9A-F]{2}:){5}[0-9A-F]{2}")
@@ -215,7 +216,7 @@ def learn_mac(session: Session, login: str, mac: str) -> None:
 
 def _apply(session: Session, service: Service, changes: dict[str, Any]) -> None:
     for field in changes:
-        if field not in EDITABLE:
+        if field not in EDITABLE and field != "password_scheme":
             raise Invalid(f"services have no editable field {field!r}")
     if "login" in changes and changes["login"] is not None:
         changes["login"] = _login(session, changes["login"], service)
@@ -223,6 +224,7 @@ def _apply(session: Session, service: Service, changes: dict[str, Any]) -> None:
         password = changes["password"]
         if not password or len(password.encode()) > 128:
             raise Invalid("the password must have 1 to 128 octets (RFC 2865 User-Password limit)")
+        changes.setdefault("password_scheme", CLEARTEXT)  # a new password is known in clear
     if changes.get("simultaneous_use", 0) < 0:
         raise Invalid("simultaneous use must be 0 (no limit) or more")
     if "mac" in changes:

@@ -149,6 +149,9 @@ class Service(Base):
     former_login: Mapped[str | None] = mapped_column(String(253), index=True)
     # Cleartext on purpose: CHAP and MS-CHAP need the password (or its NT hash) to verify.
     password: Mapped[str] = mapped_column(String(128))
+    # cleartext, or the hash a FreeRADIUS import brought (aaa.vocabulary.passwords): then
+    # ``password`` holds the hash and only the methods it can verify work.
+    password_scheme: Mapped[str] = mapped_column(String(16), default="cleartext", server_default="cleartext")
     status: Mapped[ServiceStatus] = mapped_column(
         str_enum(ServiceStatus, "service_status"), default=ServiceStatus.ENABLED
     )
