@@ -9,6 +9,7 @@ from aaa.tables import accounting as _accounting  # noqa: F401
 from aaa.tables import audit as _audit  # noqa: F401
 from aaa.tables import changes as _changes  # noqa: F401
 from aaa.tables import enforcement as _enforcement  # noqa: F401
+from aaa.tables import imports as _imports  # noqa: F401
 from aaa.tables import ipam as _ipam  # noqa: F401
 from aaa.tables import nas as _nas  # noqa: F401
 from aaa.tables import operators as _operators  # noqa: F401

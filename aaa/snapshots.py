@@ -34,6 +34,7 @@ from aaa.vocabulary.attributes import fixed_attribute
 from aaa.vocabulary.ipam import AssignmentKind, PoolKind, PoolMode
 from aaa.vocabulary.messages import MESSAGES
 from aaa.vocabulary.passwords import CLEARTEXT
+from aaa.vocabulary.passwords import stored as stored_password
 
 # Plain columns, not ORM objects: the start-up load of 100k services would double a worker's
 # peak memory otherwise.
@@ -126,7 +127,7 @@ def _subscribers(
             login=row.login,
             password=row.password
             if row.password_scheme == CLEARTEXT
-            else stored(row.password_scheme, row.password),
+            else stored_password(row.password_scheme, row.password),
             status=row.status,
             plan=speeds[row.plan_id],
             simultaneous_use=row.simultaneous_use,

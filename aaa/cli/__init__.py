@@ -11,12 +11,38 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from aaa.cli import demo_command, finance, ipam, logs, nas, operators, plans, servers, services, trace
+from aaa.cli import (
+    compare,
+    demo_command,
+    finance,
+    imports,
+    ipam,
+    logs,
+    nas,
+    operators,
+    plans,
+    servers,
+    services,
+    trace,
+)
 from aaa.errors import DomainError
 from aaa.settings import SettingsError
 
 CONFIG_HELP = "TOML settings file (default: $AAA_CONFIG, else built-in defaults; AAA_* variables override)"
-GROUPS = (servers, operators, nas, plans, services, ipam, finance, logs, trace, demo_command)
+GROUPS = (
+    servers,
+    operators,
+    nas,
+    plans,
+    services,
+    ipam,
+    imports,
+    compare,
+    finance,
+    logs,
+    trace,
+    demo_command,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -349,6 +349,29 @@ class Codec:
         body = body[:2] + digest + body[18:]
         return header + hashlib.md5(header + b"\x00" * 16 + body + secret).digest() + body
 
+    def access_request(
+        self, identifier: int, authenticator: bytes, secret: bytes, attributes: Iterable[tuple[str, Any]]
+    ) -> bytes:
+        """An Access-Request as a NAS sends it (for `aaa compare`): Message-Authenticator first
+        (RFC 3579 §3.2, BlastRADIUS), then the attributes; the caller hides User-Password."""
+        body = bytes([MESSAGE_AUTHENTICATOR, 18]) + b"\x00" * 16
+        body += b"".join(self._encode(name, value) for name, value in attributes)
+        header = struct.pack("!BBH", ACCESS_REQUEST, identifier, 20 + len(body))
+        digest = hmac.new(secret, header + authenticator + body, hashlib.md5).digest()
+        return header + authenticator + body[:2] + digest + body[18:]
+
+    def reply_attributes(self, raw: bytes) -> list[tuple[str, str]]:
+        """A reply's attributes as (name, value) text, nothing masked (for `aaa compare`)."""
+        from pyrad.packet import Packet
+
+        decoded = Packet(dict=self.dictionary, packet=raw)
+        found = []
+        for name in decoded.keys():  # noqa: SIM118 - pyrad's keys() gives names
+            label = name if isinstance(name, str) else f"Attr-{name}"
+            for value in decoded[name]:
+                found.append((label, "0x" + value.hex() if isinstance(value, bytes) else str(value)))
+        return found
+
     @staticmethod
     def verify_response(data: bytes, request_authenticator: bytes, secret: bytes) -> Attributes:
         """Check a CoA/Disconnect ACK or NAK against its request (RFC 5176 §3.5 and §3.4);

@@ -1,0 +1,589 @@
+"""Writing import records into this system: NAS, pools, plans, fixed-IP subnets, customers,
+services (with their fixed addresses), open sessions and open charges, in that order.
+
+Every row goes through the domain functions an operator's change goes through (validation,
+audit with the import's id as the actor, caches told), in chunks of one transaction each; a chunk
+that fails is redone row by row, so a bad row is reported and never takes good rows down with it.
+``import_link`` remembers what each source row became and its fingerprint: a re-run skips
+unchanged rows and updates changed ones. The run's checkpoint says how far each stage got, so an
+interrupted import resumes there (``resume``). A dry run does all of it in one transaction that
+is rolled back: the report says what would happen, nothing is written but the run's own record.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import netaddr
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from aaa.audit.log import Actor, act_as
+from aaa.changes.feed import record_change
+from aaa.db.base import utcnow
+from aaa.errors import DomainError
+from aaa.importers.charges import write_charge
+from aaa.importers.source import (
+    Source,
+    SourceCustomer,
+    SourceNas,
+    SourcePlan,
+    SourcePool,
+    SourceService,
+    SourceSession,
+    fingerprint,
+)
+from aaa.ipam.assignments import assign_fixed, fixed_of
+from aaa.ipam.subnets import add_folder, add_pool, add_subnet, containing
+from aaa.nas.service import add_nas
+from aaa.subscribers.customers import add_customer
+from aaa.subscribers.plans import add_plan, update_plan
+from aaa.subscribers.service import add_service, update_service
+from aaa.tables.accounting import AcctSession
+from aaa.tables.changes import ChangeKind
+from aaa.tables.imports import ImportLink, ImportRun
+from aaa.tables.ipam import IpFolder, Pool
+from aaa.tables.nas import Nas
+from aaa.tables.subscribers import Customer, Plan, Service
+from aaa.vocabulary.ipam import PoolKind, PoolMode, SubnetPurpose
+from aaa.vocabulary.subscribers import CustomerKind, MacBinding, ServiceStatus
+from aaa.vocabulary.vendors import VendorProfile
+
+log = logging.getLogger(__name__)
+FOLDER = "FreeRADIUS (importado)"
+Progress = Callable[[str, int, int], None]  # stage, done, total
+STAGES = ("nas", "pools", "plans", "subnets", "customers", "services", "sessions", "charges")
+
+
+class RowProblem(Exception):
+    """This row cannot be imported; the message says why (a conflict names the holder)."""
+
+
+@dataclass
+class Tally:
+    counts: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, kind: str, key: str, action: str, reason: str = "") -> None:
+        self.counts[kind][action] += 1
+        if action != "created" or reason:
+            self.rows.append({"kind": kind, "key": key, "action": action, "reason": reason})
+
+
+@dataclass
+class Context:
+    session: Session
+    source: str
+    now: datetime
+    links: dict[tuple[str, str], ImportLink] = field(default_factory=dict)
+    folder_id: int | None = None
+
+    def folder(self) -> int:
+        if self.folder_id is None:
+            found = self.session.scalar(select(IpFolder).where(IpFolder.name == FOLDER))
+            self.folder_id = (
+                found.id if found else add_folder(self.session, FOLDER, "subnets of an import").id
+            )
+        return self.folder_id
+
+    def target(self, kind: str, key: str) -> int | None:
+        link = self.links.get((kind, key))
+        if link is None:
+            link = self.session.get(ImportLink, (self.source, kind, key))
+        return link.target_id if link else None
+
+    def link(self, kind: str, key: str, target_id: int, print_: str) -> None:
+        link = self.session.get(ImportLink, (self.source, kind, key))
+        if link is None:
+            link = ImportLink(source=self.source, kind=kind, key=key, target_id=target_id, fingerprint=print_)
+            self.session.add(link)
+        else:
+            link.target_id, link.fingerprint = target_id, print_
+        self.links[(kind, key)] = link
+
+
+Writer = Callable[[Context, Any], tuple[str, str]]  # → (action, reason)
+
+
+class Importer:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        source: Source,
+        run_id: int,
+        *,
+        dry_run: bool = False,
+        chunk: int = 500,
+        progress: Progress | None = None,
+    ):
+        self.factory, self.source, self.run_id = factory, source, run_id
+        self.dry_run, self.chunk, self.progress = dry_run, chunk, progress
+        self.tally = Tally()
+        self.actor = Actor(f"import:{run_id}", "local")
+
+    # --- the run ----------------------------------------------------------------------------
+
+    def run(self) -> ImportRun:
+        for problem in self.source.problems:
+            self.tally.add(problem.kind, problem.key, "error", problem.reason)
+        for note in self.source.notes:
+            self.tally.add(note.kind, note.key, "note", note.reason)
+        with self.factory() as session:
+            run = session.get(ImportRun, self.run_id)
+            assert run is not None
+            checkpoint = dict(run.checkpoint or {})
+        shared = self._dry_session() if self.dry_run else nullcontext(None)
+        try:
+            with shared as dry:
+                for stage, records, writer in self._stages():
+                    self._stage(stage, records, writer, checkpoint, dry)
+            self._finish("done", None)
+        except Exception as exc:
+            log.exception("import %d failed", self.run_id)
+            self._finish("failed", str(exc)[:2000])
+            raise
+        with self.factory() as session:
+            finished = session.get(ImportRun, self.run_id)
+            assert finished is not None
+            session.expunge(finished)
+            return finished
+
+    @contextmanager
+    def _dry_session(self) -> Iterator[Session]:
+        session = self.factory()
+        session.begin()
+        act_as(session, self.actor)
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    def _stages(self) -> list[tuple[str, Sequence[Any], Writer]]:
+        s = self.source
+        subnets = sorted(
+            {
+                str(netaddr.IPNetwork(f"{svc.fixed_ipv4}/24").cidr)
+                for svc in s.services
+                if svc.fixed_ipv4 and _is_ipv4(svc.fixed_ipv4)
+            }
+        )
+        return [
+            ("nas", s.nas, write_nas),
+            ("pools", s.pools, write_pool),
+            ("plans", s.plans, write_plan),
+            ("subnets", subnets, write_subnet),
+            ("customers", s.customers, write_customer),
+            ("services", s.services, write_service),
+            ("sessions", s.sessions, write_session),
+            ("charges", s.charges, write_charge),
+        ]
+
+    def _stage(
+        self,
+        stage: str,
+        records: Sequence[Any],
+        writer: Writer,
+        checkpoint: dict[str, int],
+        dry: Session | None,
+    ) -> None:
+        start = 0 if self.dry_run else checkpoint.get(stage, 0)
+        total = len(records)
+        for begin in range(start, total, self.chunk):
+            batch = records[begin : begin + self.chunk]
+            if dry is not None:
+                outcomes = self._chunk(dry, stage, batch, writer, savepoint=True)
+                dry.expunge_all()
+            else:
+                outcomes = self._committed_chunk(stage, batch, writer)
+                checkpoint[stage] = begin + len(batch)
+            for key, action, reason in outcomes:
+                self.tally.add(_kind(stage), key, action, reason)
+            self._report(stage, begin + len(batch), total, checkpoint)
+        if total == 0 or start >= total:
+            self._report(stage, total, total, checkpoint)
+
+    def _committed_chunk(
+        self, stage: str, batch: Sequence[Any], writer: Writer
+    ) -> list[tuple[str, str, str]]:
+        """The chunk in one transaction; if it fails as a whole, again row by row."""
+        try:
+            with self.factory.begin() as session:
+                act_as(session, self.actor)
+                return self._chunk(session, stage, batch, writer, savepoint=False)
+        except (DomainError, RowProblem, IntegrityError, ValueError):
+            with self.factory.begin() as session:
+                act_as(session, self.actor)
+                return self._chunk(session, stage, batch, writer, savepoint=True)
+
+    def _chunk(
+        self, session: Session, stage: str, batch: Sequence[Any], writer: Writer, *, savepoint: bool
+    ) -> list[tuple[str, str, str]]:
+        context = Context(session, self.source.name, utcnow())
+        kind = _kind(stage)
+        keys = [_key(record) for record in batch]
+        for link in session.scalars(
+            select(ImportLink).where(
+                ImportLink.source == self.source.name, ImportLink.kind == kind, ImportLink.key.in_(keys)
+            )
+        ):
+            context.links[(kind, link.key)] = link
+        outcomes = []
+        for record, key in zip(batch, keys, strict=True):
+            if not savepoint:
+                action, reason = writer(context, record)
+                outcomes.append((key, action, reason))
+                continue
+            try:
+                with session.begin_nested():
+                    action, reason = writer(context, record)
+            except (DomainError, RowProblem, IntegrityError, ValueError) as exc:
+                action, reason = "conflict" if _is_conflict(exc) else "error", str(exc).splitlines()[0]
+            outcomes.append((key, action, reason))
+        session.flush()
+        return outcomes
+
+    def _report(self, stage: str, done: int, total: int, checkpoint: dict[str, int]) -> None:
+        if self.progress:
+            self.progress(stage, done, total)
+        with self.factory.begin() as session:
+            session.execute(
+                update(ImportRun)
+                .where(ImportRun.id == self.run_id)
+                .values(
+                    stage=stage,
+                    done=done,
+                    total=total,
+                    checkpoint=dict(checkpoint),
+                    counts={k: dict(v) for k, v in self.tally.counts.items()},
+                )
+            )
+
+    def _finish(self, status: str, error: str | None) -> None:
+        with self.factory.begin() as session:
+            session.execute(
+                update(ImportRun)
+                .where(ImportRun.id == self.run_id)
+                .values(
+                    status=status,
+                    error=error,
+                    finished_at=utcnow(),
+                    counts={k: dict(v) for k, v in self.tally.counts.items()},
+                    rows=self.tally.rows[:20_000],
+                )
+            )
+
+
+def start_run(session: Session, *, kind: str, source: str, dry_run: bool, actor: str) -> ImportRun:
+    run = ImportRun(kind=kind, source=source[:300], dry_run=dry_run, actor=actor, status="running")
+    session.add(run)
+    session.flush()
+    return run
+
+
+def _kind(stage: str) -> str:
+    return {"nas": "nas", "pools": "pool", "plans": "plan", "subnets": "subnet", "customers": "customer",
+            "services": "service", "sessions": "session", "charges": "charge"}[stage]  # fmt: skip
+
+
+def _key(record: Any) -> str:
+    return record if isinstance(record, str) else str(record.key)
+
+
+def _is_conflict(exc: Exception) -> bool:
+    from aaa.errors import Conflict
+
+    return isinstance(exc, Conflict | IntegrityError) or "already" in str(exc)
+
+
+def _is_ipv4(address: str) -> bool:
+    try:
+        return netaddr.IPAddress(address).version == 4
+    except (netaddr.AddrFormatError, ValueError):
+        return False
+
+
+# --- writers: one per kind; each returns (action, reason) -----------------------------------
+
+
+def _unchanged(context: Context, kind: str, key: str, print_: str) -> int | None:
+    link = context.links.get((kind, key))
+    if link is not None and link.fingerprint == print_:
+        return link.target_id
+    return None
+
+
+def write_nas(context: Context, record: SourceNas) -> tuple[str, str]:
+    print_ = fingerprint(record)
+    if _unchanged(context, "nas", record.key, print_) is not None:
+        return "unchanged", ""
+    s = context.session
+    target = context.target("nas", record.key)
+    nas = s.get(Nas, target) if target else s.scalar(select(Nas).where(Nas.address == record.address))
+    if nas is not None:
+        if target is None:
+            context.link("nas", record.key, nas.id, print_)
+            return "linked", f"NAS {nas.name} ({nas.address}) already exists; left as it is"
+        nas.secret, nas.description = record.secret, record.description
+        context.link("nas", record.key, nas.id, print_)
+        return "updated", ""
+    created = add_nas(
+        s,
+        name=record.name,
+        address=record.address,
+        secret=record.secret,
+        vendor=VendorProfile(record.vendor),
+        description=record.description,
+        allow_wide_prefix=True,
+        allow_short_secret=True,
+    )
+    context.link("nas", record.key, created.id, print_)
+    return "created", "the secret is shorter than 16 octets" if len(record.secret.encode()) < 16 else ""
+
+
+def write_pool(context: Context, record: SourcePool) -> tuple[str, str]:
+    print_ = fingerprint(record)
+    if _unchanged(context, "pool", record.key, print_) is not None:
+        return "unchanged", ""
+    s = context.session
+    target = context.target("pool", record.key)
+    if target is not None:
+        context.link("pool", record.key, target, print_)
+        return "unchanged", "pool already imported; its subnets are left as they are"
+    existing = s.scalar(select(Pool).where(Pool.name == record.name))
+    if existing is not None:
+        context.link("pool", record.key, existing.id, print_)
+        return "linked", f"pool {record.name!r} already exists; left as it is"
+    pool = add_pool(s, record.name, PoolKind.IPV4, PoolMode.SERVER, description="radippool")
+    for cidr in record.cidrs:
+        add_subnet(
+            s,
+            folder_id=context.folder(),
+            cidr=cidr,
+            purpose=SubnetPurpose.DYNAMIC,
+            now=context.now,
+            pool_id=pool.id,
+            use_all=True,
+            name=record.name,
+        )
+    context.link("pool", record.key, pool.id, print_)
+    return "created", ""
+
+
+_PLAN_FIELDS = (
+    "download_kbps",
+    "upload_kbps",
+    "burst_download_kbps",
+    "burst_upload_kbps",
+    "burst_threshold_download_kbps",
+    "burst_threshold_upload_kbps",
+    "burst_time_s",
+)
+
+
+def write_plan(context: Context, record: SourcePlan) -> tuple[str, str]:
+    print_ = fingerprint(record)
+    if _unchanged(context, "plan", record.key, print_) is not None:
+        return "unchanged", ""
+    s = context.session
+    fields: dict[str, Any] = {name: getattr(record, name) for name in _PLAN_FIELDS}
+    if record.price is not None:
+        fields["price"] = record.price
+    replies = [list(item) for item in record.reply_attributes]
+    target = context.target("plan", record.key)
+    plan = s.get(Plan, target) if target else s.scalar(select(Plan).where(Plan.name == record.name))
+    note = ""
+    if plan is not None and target is None:
+        context.link("plan", record.key, plan.id, print_)
+        return "linked", f"plan {plan.name!r} already exists; left as it is"
+    try:
+        with s.begin_nested():
+            if plan is None:
+                plan = add_plan(s, name=record.name, reply_attributes=replies, **fields)
+            else:
+                update_plan(s, plan, reply_attributes=replies, **fields)
+    except DomainError as exc:  # reply attributes this server refuses: the plan comes without them
+        note = f"reply attributes not imported: {exc}"
+        if plan is None or plan.id is None:
+            plan = add_plan(s, name=record.name, **fields)
+        else:
+            update_plan(s, plan, **fields)
+    action = "updated" if target else "created"
+    context.link("plan", record.key, plan.id, print_)
+    return action, note
+
+
+def write_subnet(context: Context, cidr: str) -> tuple[str, str]:
+    """A /24 for the fixed addresses no subnet holds yet."""
+    s = context.session
+    address = str(netaddr.IPNetwork(cidr).network + 1)
+    try:
+        containing(s, address)
+        return "unchanged", "a subnet already holds these addresses"
+    except DomainError:
+        pass
+    subnet = add_subnet(
+        s,
+        folder_id=context.folder(),
+        cidr=cidr,
+        purpose=SubnetPurpose.FIXED,
+        now=context.now,
+        use_all=True,
+        name="fixed (import)",
+    )
+    context.link("subnet", cidr, subnet.id, cidr)
+    return "created", ""
+
+
+def write_customer(context: Context, record: SourceCustomer) -> tuple[str, str]:
+    print_ = fingerprint(record)
+    if _unchanged(context, "customer", record.key, print_) is not None:
+        return "unchanged", ""
+    s = context.session
+    target = context.target("customer", record.key)
+    if target is None and record.document:
+        holder = s.scalar(select(Customer).where(Customer.document == record.document))
+        if holder is not None:
+            context.link("customer", record.key, holder.id, print_)
+            return "linked", f"customer {holder.id} ({holder.name}) has this CPF/CNPJ; its services join it"
+    details: dict[str, Any] = {}
+    if record.phones:
+        details["phones"] = list(record.phones)
+    if record.emails:
+        details["emails"] = list(record.emails)
+    addresses = None
+    if record.address:
+        from aaa.vocabulary.subscribers import AddressKind
+
+        addresses = {AddressKind.REGISTRATION: dict(record.address)}
+    if target is not None:
+        customer = s.get(Customer, target)
+        if customer is not None:
+            customer.name = record.name
+            context.link("customer", record.key, customer.id, print_)
+            return "updated", ""
+    customer = add_customer(
+        s,
+        name=record.name,
+        kind=CustomerKind(record.kind),
+        document=record.document,
+        addresses=addresses,
+        **details,
+    )
+    context.link("customer", record.key, customer.id, print_)
+    return "created", ""
+
+
+def write_service(context: Context, record: SourceService) -> tuple[str, str]:
+    print_ = fingerprint(record)
+    if _unchanged(context, "service", record.key, print_) is not None:
+        return "unchanged", ""
+    s = context.session
+    customer_id = context.target("customer", record.customer_key)
+    plan_id = context.target("plan", record.plan_key) if record.plan_key else None
+    if customer_id is None:
+        raise RowProblem(f"its customer {record.customer_key!r} was not imported")
+    if plan_id is None:
+        raise RowProblem(f"its plan {record.plan_key!r} was not imported")
+    customer, plan = s.get(Customer, customer_id), s.get(Plan, plan_id)
+    assert customer is not None and plan is not None
+    fields: dict[str, Any] = {
+        "password": record.password,
+        "simultaneous_use": record.simultaneous_use,
+        "mac_binding": MacBinding.ENFORCE if record.mac else MacBinding.OFF,
+        "mac": record.mac,
+        "reply_attributes": [list(item) for item in record.reply_attributes],
+    }
+    if record.due_day is not None:
+        fields["due_day"] = record.due_day
+    if record.price is not None:
+        fields["price"] = record.price
+    if record.billing_method:
+        fields["billing_method_id"] = _method_id(s, record.billing_method)
+    target = context.target("service", record.key)
+    if target is not None:
+        service = s.get(Service, target)
+        if service is None:
+            raise RowProblem(f"service {target} it was imported as is gone")
+        update_service(s, service, plan_id=plan.id, **fields)
+        action = "updated"
+    else:
+        service = add_service(
+            s, customer=customer, plan=plan, login=record.key, status=ServiceStatus(record.status), **fields
+        )
+        action = "created"
+    service.password_scheme = record.password_scheme
+    if record.custom_speed:
+        service.custom_download_kbps, service.custom_upload_kbps = record.custom_speed
+    notes = []
+    wanted = _fixed(record)
+    held = {a.address for a in fixed_of(s, service.id)} if wanted and action == "updated" else set()
+    for address, length in wanted:
+        if address in held:
+            continue
+        try:
+            with s.begin_nested():
+                assign_fixed(s, service, address=address, length=length, note="import", now=context.now)
+        except DomainError as exc:
+            notes.append(f"{address}: {exc}")
+    context.link("service", record.key, service.id, print_)
+    return action, "; ".join(notes)
+
+
+def _fixed(record: SourceService) -> list[tuple[str, int | None]]:
+    found: list[tuple[str, int | None]] = []
+    if record.fixed_ipv4:
+        found.append((record.fixed_ipv4, None))
+    for block in (*record.fixed_routes, *record.fixed_ipv6):
+        network = netaddr.IPNetwork(block)
+        found.append((str(network.network), network.prefixlen))
+    return found
+
+
+def _method_id(session: Session, name: str) -> int:
+    from aaa.tables.subscribers import BillingMethod
+
+    method = session.scalar(select(BillingMethod).where(BillingMethod.name == name))
+    if method is None:
+        raise RowProblem(f"billing method {name!r} does not exist; create it first")
+    return method.id
+
+
+def write_session(context: Context, record: SourceSession) -> tuple[str, str]:
+    s = context.session
+    if context.target("session", record.key) is not None:
+        return "unchanged", ""
+    nas_id = s.scalar(select(Nas.id).where(Nas.address == record.nas_address))
+    if nas_id is None:
+        raise RowProblem(f"no NAS has the address {record.nas_address}")
+    service_id = s.scalar(select(Service.id).where(Service.login == record.login))
+    row = s.execute(
+        insert(AcctSession)
+        .values(
+            nas_id=nas_id,
+            acct_session_id=record.acct_session_id[:64],
+            login=record.login,
+            service_id=service_id,
+            nas_port_id=record.nas_port_id,
+            calling_station_id=record.calling_station_id,
+            framed_ip=record.framed_ip,
+            start_time=record.start_time,
+            last_update=record.last_update or record.start_time,
+            stop_time=record.stop_time,
+            session_time=record.session_time,
+            input_octets=record.input_octets,
+            output_octets=record.output_octets,
+        )
+        .returning(AcctSession.id)
+    ).scalar_one()
+    context.link("session", record.key, int(row), fingerprint(record))
+    if record.stop_time is None:  # running workers reload the login's open sessions
+        record_change(s, ChangeKind.SESSION, record.login)
+    return "created", "" if service_id else "no service has this login"
