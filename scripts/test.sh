@@ -23,6 +23,9 @@ apt_install() {
 say "Debian packages"
 command -v radclient >/dev/null || apt_install "radclient" freeradius-utils
 command -v radtest >/dev/null || die "radtest not found even after installing freeradius-utils"
+# The cut-over tests run Debian's FreeRADIUS on an imported schema and compare its answers.
+[ -d /etc/freeradius/3.0/mods-config/sql/main/postgresql ] && command -v freeradius >/dev/null \
+    || apt_install "FreeRADIUS" freeradius freeradius-postgresql
 
 say "Python environment (.venv)"
 [ -x .venv/bin/python ] || python3 -m venv .venv
@@ -47,6 +50,17 @@ if ! pg_ok; then
     export AAA_TEST_PG_URL="postgresql://postgres@127.0.0.1:55432/test"
     echo "started a throwaway cluster in $PGDIR: $AAA_TEST_PG_URL"
     pg_ok || die "the throwaway PostgreSQL did not come up; see $PGDIR/log"
+fi
+
+export AAA_TEST_MYSQL_URL="${AAA_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306/test}"
+mysql_ok() { $PY -c "import sqlalchemy as s,sys; s.create_engine(sys.argv[1].replace('mysql://','mysql+pymysql://',1)).connect().close()" "$AAA_TEST_MYSQL_URL" 2>/dev/null; }
+say "MariaDB at $AAA_TEST_MYSQL_URL (a FreeRADIUS schema on MySQL is imported from it)"
+if ! mysql_ok; then
+    as_root true || die "MariaDB/MySQL is not reachable at $AAA_TEST_MYSQL_URL; start one (root without a password, database 'test') or set AAA_TEST_MYSQL_URL"
+    command -v mariadbd >/dev/null || apt_install "MariaDB" mariadb-server
+    (as_root mysqld_safe --bind-address=127.0.0.1 >/dev/null 2>&1 &)
+    for _ in $(seq 30); do mysql_ok && break; as_root mysql -e "CREATE DATABASE IF NOT EXISTS test" 2>/dev/null || true; sleep 1; done
+    mysql_ok || die "MariaDB did not come up"
 fi
 
 say "Redis at $AAA_TEST_REDIS_URL"

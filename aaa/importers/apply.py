@@ -44,8 +44,8 @@ from aaa.ipam.assignments import assign_fixed, fixed_of
 from aaa.ipam.subnets import add_folder, add_pool, add_subnet, containing
 from aaa.nas.service import add_nas
 from aaa.subscribers.customers import add_customer
-from aaa.subscribers.plans import add_plan, update_plan
-from aaa.subscribers.service import add_service, update_service
+from aaa.subscribers.plans import add_plan, change_plan, update_plan
+from aaa.subscribers.service import add_service, set_status, update_service
 from aaa.tables.accounting import AcctSession
 from aaa.tables.changes import ChangeKind
 from aaa.tables.imports import ImportLink, ImportRun
@@ -251,8 +251,7 @@ class Importer:
         return outcomes
 
     def _report(self, stage: str, done: int, total: int, checkpoint: dict[str, int]) -> None:
-        if self.progress:
-            self.progress(stage, done, total)
+        """The checkpoint is stored first: whatever happens after, a resume starts from it."""
         with self.factory.begin() as session:
             session.execute(
                 update(ImportRun)
@@ -265,6 +264,8 @@ class Importer:
                     counts={k: dict(v) for k, v in self.tally.counts.items()},
                 )
             )
+        if self.progress:
+            self.progress(stage, done, total)
 
     def _finish(self, status: str, error: str | None) -> None:
         with self.factory.begin() as session:
@@ -488,10 +489,12 @@ def write_service(context: Context, record: SourceService) -> tuple[str, str]:
     s = context.session
     customer_id = context.target("customer", record.customer_key)
     plan_id = context.target("plan", record.plan_key) if record.plan_key else None
+    if plan_id is None and record.plan_key:  # an ERP names this system's plans
+        plan_id = s.scalar(select(Plan.id).where(Plan.name == record.plan_key))
     if customer_id is None:
         raise RowProblem(f"its customer {record.customer_key!r} was not imported")
     if plan_id is None:
-        raise RowProblem(f"its plan {record.plan_key!r} was not imported")
+        raise RowProblem(f"its plan {record.plan_key!r} was not imported and no plan has that name")
     customer, plan = s.get(Customer, customer_id), s.get(Plan, plan_id)
     assert customer is not None and plan is not None
     fields: dict[str, Any] = {
@@ -505,14 +508,24 @@ def write_service(context: Context, record: SourceService) -> tuple[str, str]:
         fields["due_day"] = record.due_day
     if record.price is not None:
         fields["price"] = record.price
+    notes = []
     if record.billing_method:
-        fields["billing_method_id"] = _method_id(s, record.billing_method)
+        method_id, created = _method_id(s, record.billing_method)
+        fields["billing_method_id"] = method_id
+        if created:
+            notes.append(f"billing method {record.billing_method!r} created with default rules: review them")
     target = context.target("service", record.key)
     if target is not None:
         service = s.get(Service, target)
         if service is None:
             raise RowProblem(f"service {target} it was imported as is gone")
-        update_service(s, service, plan_id=plan.id, **fields)
+        update_service(s, service, **fields)
+        if service.plan_id != plan.id:
+            change_plan(
+                s, service, plan, reason=f"import {context.source}", change_price=record.price is None
+            )
+        if service.status.value != record.status:
+            set_status(s, service, ServiceStatus(record.status), reason=f"import {context.source}")
         action = "updated"
     else:
         service = add_service(
@@ -522,7 +535,6 @@ def write_service(context: Context, record: SourceService) -> tuple[str, str]:
     service.password_scheme = record.password_scheme
     if record.custom_speed:
         service.custom_download_kbps, service.custom_upload_kbps = record.custom_speed
-    notes = []
     wanted = _fixed(record)
     held = {a.address for a in fixed_of(s, service.id)} if wanted and action == "updated" else set()
     for address, length in wanted:
@@ -547,13 +559,17 @@ def _fixed(record: SourceService) -> list[tuple[str, int | None]]:
     return found
 
 
-def _method_id(session: Session, name: str) -> int:
+def _method_id(session: Session, name: str) -> tuple[int, bool]:
+    """The billing method by name, created (default rules) when missing."""
     from aaa.tables.subscribers import BillingMethod
 
-    method = session.scalar(select(BillingMethod).where(BillingMethod.name == name))
-    if method is None:
-        raise RowProblem(f"billing method {name!r} does not exist; create it first")
-    return method.id
+    method = session.scalar(select(BillingMethod).where(BillingMethod.name == name[:50]))
+    if method is not None:
+        return method.id, False
+    method = BillingMethod(name=name[:50])
+    session.add(method)
+    session.flush()
+    return method.id, True
 
 
 def write_session(context: Context, record: SourceSession) -> tuple[str, str]:

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import netaddr
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine, make_url
 
 from aaa.importers.source import (
@@ -259,9 +259,25 @@ def read(
 def _read(
     engine: Engine, source: Source, mapping: dict[str, tuple[str, str]], history_since: datetime | None
 ) -> None:
-    for nasname, shortname, kind, secret, description in _rows(
-        engine, "SELECT nasname, shortname, type, secret, description FROM nas ORDER BY id"
-    ):
+    tables = set(inspect(engine).get_table_names())
+    required = {"radcheck", "radreply", "radusergroup", "radgroupcheck", "radgroupreply"}
+    if missing := sorted(required - tables):
+        raise ValueError(f"not a FreeRADIUS database: no table {', '.join(missing)}")
+    for optional in ("nas", "radippool", "radacct"):
+        if optional not in tables:  # e.g. radippool lives in a schema of its own
+            source.notes.append(Problem(optional, optional, "table not found: nothing imported from it"))
+    _read_tables(engine, source, mapping, history_since, tables)
+
+
+def _read_tables(
+    engine: Engine,
+    source: Source,
+    mapping: dict[str, tuple[str, str]],
+    history_since: datetime | None,
+    tables: set[str],
+) -> None:
+    nas_rows = "SELECT nasname, shortname, type, secret, description FROM nas ORDER BY id"
+    for nasname, shortname, kind, secret, description in _rows(engine, nas_rows) if "nas" in tables else []:
         source.nas.append(
             SourceNas(
                 key=nasname,
@@ -273,7 +289,8 @@ def _read(
             )
         )
     pools: dict[str, list[str]] = defaultdict(list)
-    for pool_name, address in _rows(engine, "SELECT pool_name, framedipaddress FROM radippool ORDER BY id"):
+    pool_rows = "SELECT pool_name, framedipaddress FROM radippool ORDER BY id"
+    for pool_name, address in _rows(engine, pool_rows) if "radippool" in tables else []:
         pools[pool_name].append(str(address))
     for name, addresses in sorted(pools.items()):
         merged = netaddr.cidr_merge([netaddr.IPAddress(a) for a in addresses])
@@ -337,7 +354,7 @@ def _read(
     if history_since is not None:
         query += " OR acctstarttime >= :since"
         params["since"] = history_since.astimezone(UTC).replace(tzinfo=None)
-    for row in _rows(engine, query + " ORDER BY radacctid", **params):
+    for row in _rows(engine, query + " ORDER BY radacctid", **params) if "radacct" in tables else []:
         if row.acctstarttime is None:
             continue
         source.sessions.append(

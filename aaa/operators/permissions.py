@@ -42,6 +42,7 @@ PERMISSIONS: dict[str, str] = {
     "ipam.read": "see IP folders, subnets and assignments",
     "ipam.write": "manage IP folders, pools, subnets, reservations and exclusions; import assignments",
     "ipam.assign": "assign and release fixed IPs",
+    "imports.run": "import NAS, plans, customers and services from FreeRADIUS SQL or ERP exports",
 }
 
 

@@ -45,8 +45,7 @@ def detect(req: Request) -> str:
 def verify(req: Request, method: str, password: Password, secret: bytes) -> Verdict:
     """``password`` None means the login is unknown: the answer is a failure shaped exactly
     like a wrong password, so the NAS user cannot tell the two apart. A password known only by
-    its hash fails the methods the hash cannot verify (CHAP, MS-CHAPv1; MS-CHAPv2 but for an NT
-    hash)."""
+    its hash fails the methods the hash cannot verify (CHAP; MS-CHAP but for an NT hash)."""
     if method == PAP:
         return _pap(req, password, secret)
     if method == CHAP:
@@ -126,16 +125,22 @@ def _mschap1(req: Request, password: Password, secret: bytes) -> Verdict:
     if len(response) != 50 or len(challenge) != 8:
         return Verdict(MSCHAP1, False, reject_attributes=_ms_error(response[0] if response else 0))
     ident, use_nt, nt_response = response[0], response[1] & 1, response[26:50]
+    password_hash = nt_hash(password) if password is not None else None
     # LM-only responses (flags 0) are refused: the LM hash is broken beyond repair.
     if (
-        not isinstance(password, str)
+        password_hash is None
         or not use_nt
-        or not crypto.constant_time_equal(
-            crypto.challenge_response(challenge, crypto.nt_password_hash(password)), nt_response
-        )
+        or not crypto.constant_time_equal(crypto.challenge_response(challenge, password_hash), nt_response)
     ):
         return Verdict(MSCHAP1, False, reject_attributes=_ms_error(ident))
-    keys = crypto.hide_password(crypto.mschap1_mppe_keys(password), secret, req.authenticator)
+    # RFC 2548 §2.4.1: LM key + NT key; with only an NT hash the LM part is zeros, as
+    # FreeRADIUS's rlm_mschap sends it.
+    plain = (
+        crypto.mschap1_mppe_keys(password)
+        if isinstance(password, str)
+        else b"\x00" * 8 + crypto.md4(password_hash)
+    )
+    keys = crypto.hide_password(plain, secret, req.authenticator)
     attributes = (
         ("MS-CHAP-MPPE-Keys", keys),
         ("MS-MPPE-Encryption-Policy", MPPE_POLICY),

@@ -1,8 +1,7 @@
 """How a subscriber's password is stored: in clear (every method works) or, for subscribers
 brought over from FreeRADIUS, as the hash FreeRADIUS had (NT-Password, MD5/SMD5, SHA/SSHA,
-SHA-2, Crypt-Password). A hash verifies only what it can: PAP against any of them, MS-CHAPv2
-against an NT hash, CHAP and MS-CHAPv1 only in clear (RFC 1994 and RFC 2433 need the password
-itself).
+SHA-2, Crypt-Password). A hash verifies only what it can: PAP against any of them, MS-CHAP (v1
+and v2) against an NT hash, CHAP only in clear (RFC 1994 needs the password itself).
 
 Stored form: the hash's bytes in base64 (digest, then salt for the salted ones), the NT hash in
 hex, a crypt string as it is. FreeRADIUS's own values (hex or base64, ``{header}`` prefixes)
@@ -20,7 +19,7 @@ _DIGEST = {"md5": 16, "sha1": 20, "sha256": 32, "sha512": 64}
 _SALTED = {"smd5": "md5", "ssha1": "sha1", "ssha256": "sha256", "ssha512": "sha512"}
 SCHEMES = (CLEARTEXT, "nt", *_DIGEST, *_SALTED, "crypt")
 _ALL = frozenset({"pap", "chap", "mschapv1", "mschapv2"})
-METHODS = {CLEARTEXT: _ALL, "nt": frozenset({"pap", "mschapv2"})}
+METHODS = {CLEARTEXT: _ALL, "nt": frozenset({"pap", "mschapv1", "mschapv2"})}
 
 # FreeRADIUS check attributes (rlm_pap) and Password-With-Header headers → scheme.
 _ATTRIBUTES = {

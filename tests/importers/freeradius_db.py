@@ -84,10 +84,30 @@ def fill(conn: psycopg.Connection) -> None:
         ],
         "radacct (acctsessionid, acctuniqueid, username, nasipaddress, nasportid, acctstarttime, "
         "acctupdatetime, acctstoptime, framedipaddress, callingstationid)": [
-            ("81a00001", "u1", "joao", "127.0.0.1", "ether2", "2026-12-01 10:00:00+00", "2026-12-01 10:05:00+00",
-             None, "100.64.0.20", "AA:BB:CC:00:00:09"),  # fmt: skip
-            ("81a00000", "u0", "joao", "127.0.0.1", "ether2", "2026-11-01 10:00:00+00", "2026-11-01 12:00:00+00",
-             "2026-11-01 12:00:00+00", "100.64.0.20", "AA:BB:CC:00:00:09"),  # fmt: skip
+            (
+                "81a00001",
+                "u1",
+                "joao",
+                "127.0.0.1",
+                "ether2",
+                "2026-12-01 10:00:00+00",
+                "2026-12-01 10:05:00+00",
+                None,
+                "100.64.0.20",
+                "AA:BB:CC:00:00:09",
+            ),
+            (
+                "81a00000",
+                "u0",
+                "joao",
+                "127.0.0.1",
+                "ether2",
+                "2026-11-01 10:00:00+00",
+                "2026-11-01 12:00:00+00",
+                "2026-11-01 12:00:00+00",
+                "100.64.0.20",
+                "AA:BB:CC:00:00:09",
+            ),
         ],
     }
     for target, values in rows.items():

@@ -1,6 +1,6 @@
 """Passwords brought from FreeRADIUS as hashes: read the way rlm_pap reads them (hex or base64,
-{header} prefixes), checked for PAP, MS-CHAPv2 by an NT hash, and refused for what a hash
-cannot verify (CHAP, MS-CHAPv1)."""
+{header} prefixes), checked for PAP, MS-CHAP by an NT hash, and refused for what a hash
+cannot verify (CHAP)."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def test_freeradius_hashes_verify_pap(attribute: str, value: str) -> None:
 
 def test_what_each_scheme_allows_and_what_is_refused() -> None:
     assert methods_for("cleartext") == {"pap", "chap", "mschapv1", "mschapv2"}
-    assert methods_for("nt") == {"pap", "mschapv2"}
+    assert methods_for("nt") == {"pap", "mschapv1", "mschapv2"}
     assert methods_for("ssha1") == {"pap"}
     nt = stored(*from_freeradius("NT-Password", crypto.nt_password_hash("s3cret").hex()))
     assert nt_hash(nt) == crypto.nt_password_hash("s3cret") == nt_hash("s3cret")  # type: ignore[arg-type]
