@@ -11,7 +11,8 @@ Files (comma or semicolon separated, UTF-8 or Latin-1, a header line):
 - charges (open ones): ``login``, ``vencimento`` (dd/mm/aaaa or aaaa-mm-dd), ``valor`` (1.234,56
   or 1234.56), ``descricao``, ``id``.
 
-Statuses: active → enabled; blocked by hand → blocked_manual; suspended or in arrears →
+Statuses: active → enabled; blocked by hand → blocked_manual; suspended or in arrears (IXC's
+FA/CA, MK-Auth's bloqueado = sim) →
 suspended_debt, kept only as a report line if no overdue charge of the login comes with the import
 (the first suspension routine would enable it again); cancelled → not imported.
 """
@@ -158,8 +159,8 @@ def day(text: str) -> date:
 def status_of(text: str, preset: str) -> str | None:
     """Our status for theirs; None: cancelled (not imported)."""
     value = text.strip().lower()
-    if preset == "mkauth":  # bloqueado: sim / nao
-        return "blocked_manual" if value in ("sim", "s") else "enabled"
+    if preset == "mkauth":  # bloqueado: sim / nao (MK-Auth blocks for debt)
+        return "suspended_debt" if value in ("sim", "s") else "enabled"
     if value in _CANCELLED:
         return None
     if value in _DEBT:
