@@ -21,12 +21,12 @@ from datetime import datetime
 from typing import Any
 
 import netaddr
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from aaa.audit.log import Actor, act_as
-from aaa.changes.feed import record_change
+from aaa.changes.feed import record_change, record_changes
 from aaa.db.base import utcnow
 from aaa.errors import DomainError
 from aaa.importers.charges import write_charge
@@ -40,12 +40,12 @@ from aaa.importers.source import (
     SourceSession,
     fingerprint,
 )
-from aaa.ipam.assignments import assign_fixed, fixed_of
+from aaa.ipam.assignments import assign_fixed, assign_fixed_many, fixed_of
 from aaa.ipam.subnets import add_folder, add_pool, add_subnet, containing
 from aaa.nas.service import add_nas
-from aaa.subscribers.customers import add_customer
+from aaa.subscribers.customers import add_customer, new_customer
 from aaa.subscribers.plans import add_plan, change_plan, update_plan
-from aaa.subscribers.service import add_service, set_status, update_service
+from aaa.subscribers.service import add_service, new_service, set_status, update_service
 from aaa.tables.accounting import AcctSession
 from aaa.tables.changes import ChangeKind
 from aaa.tables.imports import ImportLink, ImportRun
@@ -84,6 +84,9 @@ class Context:
     now: datetime
     links: dict[tuple[str, str], ImportLink] = field(default_factory=dict)
     folder_id: int | None = None
+    methods: dict[str, tuple[int, bool]] = field(default_factory=dict)
+    bulk: bool = False
+    pending: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
     def folder(self) -> int:
         if self.folder_id is None:
@@ -99,14 +102,53 @@ class Context:
             link = self.session.get(ImportLink, (self.source, kind, key))
         return link.target_id if link else None
 
+    def preload(self, kind: str, keys: set[str] | set[str | None]) -> None:
+        """The links of ``keys`` (another kind's, e.g. the customers a chunk of services names)."""
+        wanted = [k for k in keys if k is not None and (kind, k) not in self.links]
+        for start in range(0, len(wanted), 1000):
+            for link in self.session.scalars(
+                select(ImportLink).where(
+                    ImportLink.source == self.source,
+                    ImportLink.kind == kind,
+                    ImportLink.key.in_(wanted[start : start + 1000]),
+                )
+            ):
+                self.links[(kind, link.key)] = link
+
+    def method(self, name: str) -> tuple[int, bool]:
+        if name not in self.methods:
+            self.methods[name] = _method_id(self.session, name)
+            return self.methods[name]
+        return self.methods[name][0], False
+
     def link(self, kind: str, key: str, target_id: int, print_: str) -> None:
-        link = self.session.get(ImportLink, (self.source, kind, key))
-        if link is None:
-            link = ImportLink(source=self.source, kind=kind, key=key, target_id=target_id, fingerprint=print_)
-            self.session.add(link)
-        else:
+        """Remember what the row became. In a bulk chunk new links are inserted together at its
+        end (``write_links``); row by row (savepoints) they go through the session."""
+        link = self.links.get((kind, key))
+        if link is not None:
             link.target_id, link.fingerprint = target_id, print_
+            if (kind, key) in self.pending:
+                self.pending[(kind, key)].update(target_id=target_id, fingerprint=print_)
+            return
+        if self.bulk:
+            row = {
+                "source": self.source,
+                "kind": kind,
+                "key": key,
+                "target_id": target_id,
+                "fingerprint": print_,
+            }
+            self.pending[(kind, key)] = row
+            self.links[(kind, key)] = ImportLink(**row)  # not added to the session
+            return
+        link = ImportLink(source=self.source, kind=kind, key=key, target_id=target_id, fingerprint=print_)
+        self.session.add(link)
         self.links[(kind, key)] = link
+
+    def write_links(self) -> None:
+        if self.pending:
+            self.session.execute(insert(ImportLink), list(self.pending.values()))
+            self.pending.clear()
 
 
 Writer = Callable[[Context, Any], tuple[str, str]]  # → (action, reason)
@@ -235,6 +277,12 @@ class Importer:
             )
         ):
             context.links[(kind, link.key)] = link
+        if not savepoint and stage in BULK:
+            context.bulk = True
+            outcomes = BULK[stage](context, batch)
+            session.flush()
+            context.write_links()
+            return outcomes
         outcomes = []
         for record, key in zip(batch, keys, strict=True):
             if not savepoint:
@@ -603,3 +651,229 @@ def write_session(context: Context, record: SourceSession) -> tuple[str, str]:
     if record.stop_time is None:  # running workers reload the login's open sessions
         record_change(s, ChangeKind.SESSION, record.login)
     return "created", "" if service_id else "no service has this login"
+
+
+# --- bulk writers: a chunk of new rows in one flush (the per-row writers above are the fallback
+# when a chunk fails, and do the updates) -----------------------------------------------------
+
+Outcome = tuple[str, str, str]  # key, action, reason
+
+
+def bulk_customers(context: Context, records: Sequence[SourceCustomer]) -> list[Outcome]:
+    s = context.session
+    done: dict[str, tuple[str, str]] = {}
+    todo: list[tuple[SourceCustomer, str]] = []
+    for record in records:
+        print_ = fingerprint(record)
+        link = context.links.get(("customer", record.key))
+        if link is not None:
+            done[record.key] = (
+                ("unchanged", "") if link.fingerprint == print_ else write_customer(context, record)
+            )
+        else:
+            todo.append((record, print_))
+    documents = {r.document for r, _ in todo if r.document}
+    holders = {
+        document: (customer_id, name)
+        for customer_id, document, name in s.execute(
+            select(Customer.id, Customer.document, Customer.name).where(Customer.document.in_(documents))
+        )
+    }
+    created: list[tuple[SourceCustomer, str, Customer]] = []
+    fresh: dict[str, Customer] = {}  # documents created in this chunk
+    for record, print_ in todo:
+        if record.document and record.document in holders:
+            customer_id, name = holders[record.document]
+            context.link("customer", record.key, customer_id, print_)
+            done[record.key] = (
+                "linked",
+                f"customer {customer_id} ({name}) has this CPF/CNPJ; its services join it",
+            )
+            continue
+        if record.document and record.document in fresh:
+            created.append((record, print_, fresh[record.document]))
+            continue
+        details: dict[str, Any] = {}
+        if record.phones:
+            details["phones"] = list(record.phones)
+        if record.emails:
+            details["emails"] = list(record.emails)
+        try:
+            customer = new_customer(
+                name=record.name, kind=CustomerKind(record.kind), document=record.document, **details
+            )
+        except DomainError as exc:
+            done[record.key] = ("error", str(exc))
+            continue
+        s.add(customer)
+        if customer.document:
+            fresh[customer.document] = customer
+        created.append((record, print_, customer))
+    s.flush()
+    for record, print_, customer in created:
+        reason = ""
+        if record.address:
+            from aaa.subscribers.customers import set_address
+            from aaa.vocabulary.subscribers import AddressKind
+
+            try:
+                with s.begin_nested():
+                    set_address(s, customer, AddressKind.REGISTRATION, dict(record.address))
+            except DomainError as exc:
+                reason = f"address left out: {exc}"
+        context.link("customer", record.key, customer.id, print_)
+        done[record.key] = ("created", reason)
+    return [(r.key, *done[r.key]) for r in records]
+
+
+def bulk_services(context: Context, records: Sequence[SourceService]) -> list[Outcome]:
+    s = context.session
+    context.preload("customer", {r.customer_key for r in records})
+    context.preload("plan", {r.plan_key for r in records if r.plan_key})
+    plans = {p.id: p for p in s.scalars(select(Plan))}
+    plans_by_name = {p.name: p for p in plans.values()}
+    customer_ids = {context.target("customer", r.customer_key) for r in records} - {None}
+    customers = {c.id: c for c in s.scalars(select(Customer).where(Customer.id.in_(customer_ids)))}
+    held: dict[str, int] = {
+        str(login).lower(): service_id
+        for service_id, login in s.execute(
+            select(Service.id, Service.login).where(
+                func.lower(Service.login).in_([r.key.lower() for r in records])
+            )
+        )
+    }
+    done: dict[str, tuple[str, str]] = {}
+    created: list[tuple[SourceService, str, Service]] = []
+    for record in records:
+        print_ = fingerprint(record)
+        link = context.links.get(("service", record.key))
+        if link is not None:
+            done[record.key] = (
+                ("unchanged", "") if link.fingerprint == print_ else write_service(context, record)
+            )
+            continue
+        customer = customers.get(context.target("customer", record.customer_key) or 0)
+        plan_id = context.target("plan", record.plan_key) if record.plan_key else None
+        plan = plans.get(plan_id or 0) or plans_by_name.get(record.plan_key or "")
+        if customer is None:
+            done[record.key] = ("error", f"its customer {record.customer_key!r} was not imported")
+            continue
+        if plan is None:
+            done[record.key] = (
+                "error",
+                f"its plan {record.plan_key!r} was not imported and no plan has that name",
+            )
+            continue
+        if record.key.lower() in held:
+            done[record.key] = (
+                "conflict",
+                f"login {record.key!r} is already used by service {held[record.key.lower()]}",
+            )
+            continue
+        fields: dict[str, Any] = {
+            "simultaneous_use": record.simultaneous_use,
+            "mac_binding": MacBinding.ENFORCE if record.mac else MacBinding.OFF,
+            "mac": record.mac,
+            "reply_attributes": [list(item) for item in record.reply_attributes],
+        }
+        if record.due_day is not None:
+            fields["due_day"] = record.due_day
+        if record.price is not None:
+            fields["price"] = record.price
+        note = ""
+        if record.billing_method:
+            method_id, made = context.method(record.billing_method)
+            fields["billing_method_id"] = method_id
+            note = (
+                f"billing method {record.billing_method!r} created with default rules: review them"
+                if made
+                else ""
+            )
+        try:
+            service = new_service(
+                s,
+                customer=customer,
+                plan=plan,
+                login=record.key,
+                password=record.password,
+                status=ServiceStatus(record.status),
+                login_checked=True,
+                **fields,
+            )
+        except DomainError as exc:
+            done[record.key] = ("error", str(exc))
+            continue
+        service.password_scheme = record.password_scheme
+        if record.custom_speed:
+            service.custom_download_kbps, service.custom_upload_kbps = record.custom_speed
+        s.add(service)
+        held[record.key.lower()] = 0
+        created.append((record, print_, service))
+        done[record.key] = ("created", note)
+    s.flush()
+    # Single IPv4 addresses of the whole chunk at once; routed blocks and IPv6 one by one. One
+    # that cannot be assigned fails the chunk, which is then done row by row (write_service),
+    # where it becomes that row's note.
+    singles = [(service, record.fixed_ipv4) for record, _, service in created if record.fixed_ipv4]
+    assign_fixed_many(s, singles, note="import", now=context.now)
+    for record, print_, service in created:
+        for address, length in _fixed(record):
+            if length is not None:
+                assign_fixed(s, service, address=address, length=length, note="import", now=context.now)
+        context.link("service", record.key, service.id, print_)
+    return [(r.key, *done[r.key]) for r in records]
+
+
+def bulk_sessions(context: Context, records: Sequence[SourceSession]) -> list[Outcome]:
+    s = context.session
+    nas = {address: nas_id for nas_id, address in s.execute(select(Nas.id, Nas.address))}
+    logins = {r.login for r in records}
+    found = s.execute(select(Service.login, Service.id).where(Service.login.in_(logins)))
+    services: dict[str, int] = {str(login): service_id for login, service_id in found}
+    done: dict[str, tuple[str, str]] = {}
+    rows: list[dict[str, Any]] = []
+    keys: list[SourceSession] = []
+    for record in records:
+        if ("session", record.key) in context.links:
+            done[record.key] = ("unchanged", "")
+            continue
+        nas_id = nas.get(record.nas_address)
+        if nas_id is None:
+            done[record.key] = ("error", f"no NAS has the address {record.nas_address}")
+            continue
+        rows.append(
+            {
+                "nas_id": nas_id,
+                "acct_session_id": record.acct_session_id[:64],
+                "login": record.login,
+                "service_id": services.get(record.login),
+                "nas_port_id": record.nas_port_id,
+                "calling_station_id": record.calling_station_id,
+                "framed_ip": record.framed_ip,
+                "start_time": record.start_time,
+                "last_update": record.last_update or record.start_time,
+                "stop_time": record.stop_time,
+                "session_time": record.session_time,
+                "input_octets": record.input_octets,
+                "output_octets": record.output_octets,
+            }
+        )
+        keys.append(record)
+    if rows:
+        ids = s.scalars(
+            insert(AcctSession).returning(AcctSession.id, sort_by_parameter_order=True), rows
+        ).all()
+        for record, row_id in zip(keys, ids, strict=True):
+            context.link("session", record.key, int(row_id), "")
+            done[record.key] = ("created", "" if services.get(record.login) else "no service has this login")
+        record_changes(
+            s, [(ChangeKind.SESSION, login) for login in {r.login for r in keys if r.stop_time is None}]
+        )
+    return [(r.key, *done[r.key]) for r in records]
+
+
+BULK: dict[str, Callable[[Context, Sequence[Any]], list[Outcome]]] = {
+    "customers": bulk_customers,
+    "services": bulk_services,
+    "sessions": bulk_sessions,
+}

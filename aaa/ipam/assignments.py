@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+import netaddr
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from aaa.audit.log import record
+from aaa.audit.log import actor_of, entry_row, record
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.ipam import allocator
 from aaa.ipam.subnets import containing, get_subnet
+from aaa.tables.audit import AuditEntry
 from aaa.tables.ipam import IpAssignment, Subnet
 from aaa.tables.subscribers import Service
 from aaa.vocabulary.address_space import parse_address
@@ -70,6 +72,50 @@ def assign_fixed(
     )
     _audit(session, service, "ip_assigned", [None, row.address], f"fixed {row.address} from {subnet.cidr}")
     return row
+
+
+def assign_fixed_many(
+    session: Session, wanted: list[tuple[Service, str]], *, note: str, now: datetime
+) -> list[IpAssignment]:
+    """``assign_fixed`` for many (service, single address) pairs at once: subnets found in one
+    read, each subnet locked once, one entry per assignment in the services' history. Raises
+    Conflict for the first one that cannot be assigned (the caller then goes one by one)."""
+    subnets = list(session.scalars(select(Subnet).where(Subnet.purpose == SubnetPurpose.FIXED)))
+    spaces = [(subnet, netaddr.IPNetwork(subnet.cidr)) for subnet in subnets]
+    by_subnet: dict[int, list[tuple[int, str]]] = {}
+    services: dict[int, Service] = {}
+    for service, address in wanted:
+        if service.status is ServiceStatus.CANCELLED:
+            raise Conflict(f"service {service.id} is cancelled; it cannot hold an address")
+        ip = netaddr.IPAddress(address)
+        subnet = next((sub for sub, net in spaces if ip in net), None)
+        if subnet is None:
+            raise NotFound(f"no fixed subnet contains {address}")
+        by_subnet.setdefault(subnet.id, []).append((service.id, address))
+        services[service.id] = service
+    rows = []
+    entries = []
+    actor = actor_of(session)
+    for subnet in subnets:
+        for row in allocator.take_addresses(
+            session, subnet, by_subnet.get(subnet.id, []), note=note, now=now
+        ):
+            rows.append(row)
+            entries.append(
+                entry_row(
+                    actor,
+                    entity="service",
+                    entity_id=row.service_id,
+                    action="ip_assigned",
+                    customer_id=services[row.service_id or 0].customer_id,
+                    service_id=row.service_id,
+                    changes={"address": [None, row.address]},
+                    note=f"fixed {row.address} from {subnet.cidr}",
+                )
+            )
+    if entries:
+        session.connection().execute(insert(AuditEntry), entries)
+    return rows
 
 
 def set_fixed_ipv4(session: Session, service: Service, address: str | None, now: datetime) -> None:

@@ -75,11 +75,9 @@ def add_customer(
     **details: Any,
 ) -> Customer:
     """``scope``: who asks; a duplicate CPF/CNPJ of a customer outside it is not named."""
-    customer = Customer(kind=kind, name=_name(name), phones=[], emails=[])
-    _set_details(customer, details)
     if document is not None:
-        customer.document = _unique_document(session, kind, document, None, scope)
-    _index(customer)
+        document = _unique_document(session, kind, document, None, scope)
+    customer = new_customer(name=name, kind=kind, document=document, **details)
     session.add(customer)
     session.flush()
     for address_kind, fields in (addresses or {}).items():
@@ -102,6 +100,19 @@ def update_customer(
     _set_details(customer, changes)
     _index(customer)
     session.flush()
+    return customer
+
+
+def new_customer(
+    *, name: str, kind: CustomerKind = CustomerKind.PERSON, document: str | None = None, **details: Any
+) -> Customer:
+    """A customer built and checked, not yet in a session, its CPF/CNPJ not yet compared with
+    the others' (``add_customer`` does that; an import compares a whole chunk's at once)."""
+    customer = Customer(kind=kind, name=_name(name), phones=[], emails=[])
+    _set_details(customer, details)
+    if document is not None:
+        customer.document = normalize_document(kind, document)
+    _index(customer)
     return customer
 
 

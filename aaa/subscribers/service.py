@@ -71,6 +71,41 @@ def add_service(
 ) -> Service:
     """A new subscription; ``login`` None only for a service awaiting migration. ``fixed_ipv4``
     is assigned through IPAM, so a subnet must contain it."""
+    service = new_service(
+        session,
+        customer=customer,
+        plan=plan,
+        login=login,
+        password=password,
+        status=status,
+        price=price,
+        simultaneous_use=simultaneous_use,
+        mac_binding=mac_binding,
+        **fields,
+    )
+    session.add(service)
+    session.flush()
+    if fixed_ipv4:
+        set_fixed_ipv4(session, service, fixed_ipv4, utcnow())
+    return service
+
+
+def new_service(
+    session: Session,
+    *,
+    customer: Customer,
+    plan: Plan,
+    login: str | None,
+    password: str | None = None,
+    status: ServiceStatus = ServiceStatus.ENABLED,
+    price: Decimal | None = None,
+    simultaneous_use: int = 1,
+    mac_binding: MacBinding = MacBinding.OFF,
+    login_checked: bool = False,
+    **fields: Any,
+) -> Service:
+    """A service built and checked, not yet added to the session. ``login_checked``: the caller
+    already knows the login is free (an import checks a whole chunk's logins in one query)."""
     if status is ServiceStatus.CANCELLED:
         raise Invalid("a new service cannot start cancelled")
     now = utcnow()
@@ -94,13 +129,10 @@ def add_service(
                 "mac_binding": mac_binding,
                 **fields,
             },
+            login_checked=login_checked,
         )
     if service.login is None and status is not ServiceStatus.AWAITING_MIGRATION:
         raise Invalid("the service needs a PPPoE login")
-    session.add(service)
-    session.flush()
-    if fixed_ipv4:
-        set_fixed_ipv4(session, service, fixed_ipv4, utcnow())
     return service
 
 
@@ -214,12 +246,12 @@ def learn_mac(session: Session, login: str, mac: str) -> None:
         )
 
 
-def _apply(session: Session, service: Service, changes: dict[str, Any]) -> None:
+def _apply(session: Session, service: Service, changes: dict[str, Any], login_checked: bool = False) -> None:
     for field in changes:
         if field not in EDITABLE and field != "password_scheme":
             raise Invalid(f"services have no editable field {field!r}")
     if "login" in changes and changes["login"] is not None:
-        changes["login"] = _login(session, changes["login"], service)
+        changes["login"] = _login(session, changes["login"], service, login_checked)
     if "password" in changes:
         password = changes["password"]
         if not password or len(password.encode()) > 128:
@@ -245,10 +277,12 @@ def _apply(session: Session, service: Service, changes: dict[str, Any]) -> None:
         setattr(service, field, value)
 
 
-def _login(session: Session, value: str, service: Service) -> str:
+def _login(session: Session, value: str, service: Service, checked: bool = False) -> str:
     login = value.strip()
     if not login or len(login) > 253 or any(ch.isspace() for ch in login):
         raise Invalid("the PPPoE login must have 1 to 253 characters and no spaces")
+    if checked:
+        return login
     # Unique case-insensitively: "Ana.Souza" and "ana.souza" would be one subscriber to a person.
     found = session.execute(
         select(Service.id, Service.login).where(
