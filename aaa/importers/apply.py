@@ -44,7 +44,7 @@ from aaa.ipam.assignments import assign_fixed, assign_fixed_many, fixed_of
 from aaa.ipam.subnets import add_folder, add_pool, add_subnet, containing
 from aaa.nas.service import add_nas
 from aaa.subscribers.customers import add_customer, new_customer
-from aaa.subscribers.plans import add_plan, change_plan, update_plan
+from aaa.subscribers.plans import PLAN_FIELDS, add_plan, change_plan, update_plan
 from aaa.subscribers.service import add_service, new_service, set_status, update_service
 from aaa.tables.accounting import AcctSession
 from aaa.tables.changes import ChangeKind
@@ -116,6 +116,10 @@ class Context:
                 self.links[(kind, link.key)] = link
 
     def method(self, name: str) -> tuple[int, bool]:
+        """A billing method by name (made if missing); remembered for a bulk chunk only (row by
+        row, a savepoint rolled back may take a new one with it)."""
+        if not self.bulk:
+            return _method_id(self.session, name)
         if name not in self.methods:
             self.methods[name] = _method_id(self.session, name)
             return self.methods[name]
@@ -426,15 +430,7 @@ def write_pool(context: Context, record: SourcePool) -> tuple[str, str]:
     return "created", ""
 
 
-_PLAN_FIELDS = (
-    "download_kbps",
-    "upload_kbps",
-    "burst_download_kbps",
-    "burst_upload_kbps",
-    "burst_threshold_download_kbps",
-    "burst_threshold_upload_kbps",
-    "burst_time_s",
-)
+_PLAN_FIELDS = tuple(name for name in PLAN_FIELDS if name.endswith(("_kbps", "_s")))  # the rates
 
 
 def write_plan(context: Context, record: SourcePlan) -> tuple[str, str]:
@@ -501,12 +497,8 @@ def write_customer(context: Context, record: SourceCustomer) -> tuple[str, str]:
         holder = s.scalar(select(Customer).where(Customer.document == record.document))
         if holder is not None:
             context.link("customer", record.key, holder.id, print_)
-            return "linked", f"customer {holder.id} ({holder.name}) has this CPF/CNPJ; its services join it"
-    details: dict[str, Any] = {}
-    if record.phones:
-        details["phones"] = list(record.phones)
-    if record.emails:
-        details["emails"] = list(record.emails)
+            return "linked", _joins(holder.id, holder.name)
+    details = _details(record)
     addresses = None
     if record.address:
         from aaa.vocabulary.subscribers import AddressKind
@@ -530,6 +522,40 @@ def write_customer(context: Context, record: SourceCustomer) -> tuple[str, str]:
     return "created", ""
 
 
+def _joins(customer_id: int, name: str) -> str:
+    return f"customer {customer_id} ({name}) has this CPF/CNPJ; its services join it"
+
+
+def _details(record: SourceCustomer) -> dict[str, Any]:
+    details: dict[str, Any] = {}
+    if record.phones:
+        details["phones"] = list(record.phones)
+    if record.emails:
+        details["emails"] = list(record.emails)
+    return details
+
+
+def _service_fields(context: Context, record: SourceService) -> tuple[dict[str, Any], str]:
+    """The service's fields from the record, and a note (a billing method had to be made)."""
+    fields: dict[str, Any] = {
+        "password": record.password,
+        "simultaneous_use": record.simultaneous_use,
+        "mac_binding": MacBinding.ENFORCE if record.mac else MacBinding.OFF,
+        "mac": record.mac,
+        "reply_attributes": [list(item) for item in record.reply_attributes],
+    }
+    if record.due_day is not None:
+        fields["due_day"] = record.due_day
+    if record.price is not None:
+        fields["price"] = record.price
+    note = ""
+    if record.billing_method:
+        fields["billing_method_id"], made = context.method(record.billing_method)
+        if made:
+            note = f"billing method {record.billing_method!r} created with default rules: review them"
+    return fields, note
+
+
 def write_service(context: Context, record: SourceService) -> tuple[str, str]:
     print_ = fingerprint(record)
     if _unchanged(context, "service", record.key, print_) is not None:
@@ -545,23 +571,8 @@ def write_service(context: Context, record: SourceService) -> tuple[str, str]:
         raise RowProblem(f"its plan {record.plan_key!r} was not imported and no plan has that name")
     customer, plan = s.get(Customer, customer_id), s.get(Plan, plan_id)
     assert customer is not None and plan is not None
-    fields: dict[str, Any] = {
-        "password": record.password,
-        "simultaneous_use": record.simultaneous_use,
-        "mac_binding": MacBinding.ENFORCE if record.mac else MacBinding.OFF,
-        "mac": record.mac,
-        "reply_attributes": [list(item) for item in record.reply_attributes],
-    }
-    if record.due_day is not None:
-        fields["due_day"] = record.due_day
-    if record.price is not None:
-        fields["price"] = record.price
-    notes = []
-    if record.billing_method:
-        method_id, created = _method_id(s, record.billing_method)
-        fields["billing_method_id"] = method_id
-        if created:
-            notes.append(f"billing method {record.billing_method!r} created with default rules: review them")
+    fields, note = _service_fields(context, record)
+    notes = [note] if note else []
     target = context.target("service", record.key)
     if target is not None:
         service = s.get(Service, target)
@@ -685,22 +696,14 @@ def bulk_customers(context: Context, records: Sequence[SourceCustomer]) -> list[
         if record.document and record.document in holders:
             customer_id, name = holders[record.document]
             context.link("customer", record.key, customer_id, print_)
-            done[record.key] = (
-                "linked",
-                f"customer {customer_id} ({name}) has this CPF/CNPJ; its services join it",
-            )
+            done[record.key] = ("linked", _joins(customer_id, name))
             continue
         if record.document and record.document in fresh:
             created.append((record, print_, fresh[record.document]))
             continue
-        details: dict[str, Any] = {}
-        if record.phones:
-            details["phones"] = list(record.phones)
-        if record.emails:
-            details["emails"] = list(record.emails)
         try:
             customer = new_customer(
-                name=record.name, kind=CustomerKind(record.kind), document=record.document, **details
+                name=record.name, kind=CustomerKind(record.kind), document=record.document, **_details(record)
             )
         except DomainError as exc:
             done[record.key] = ("error", str(exc))
@@ -770,32 +773,13 @@ def bulk_services(context: Context, records: Sequence[SourceService]) -> list[Ou
                 f"login {record.key!r} is already used by service {held[record.key.lower()]}",
             )
             continue
-        fields: dict[str, Any] = {
-            "simultaneous_use": record.simultaneous_use,
-            "mac_binding": MacBinding.ENFORCE if record.mac else MacBinding.OFF,
-            "mac": record.mac,
-            "reply_attributes": [list(item) for item in record.reply_attributes],
-        }
-        if record.due_day is not None:
-            fields["due_day"] = record.due_day
-        if record.price is not None:
-            fields["price"] = record.price
-        note = ""
-        if record.billing_method:
-            method_id, made = context.method(record.billing_method)
-            fields["billing_method_id"] = method_id
-            note = (
-                f"billing method {record.billing_method!r} created with default rules: review them"
-                if made
-                else ""
-            )
+        fields, note = _service_fields(context, record)
         try:
             service = new_service(
                 s,
                 customer=customer,
                 plan=plan,
                 login=record.key,
-                password=record.password,
                 status=ServiceStatus(record.status),
                 login_checked=True,
                 **fields,
