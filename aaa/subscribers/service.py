@@ -55,34 +55,11 @@ def generate_password(length: int = 10) -> str:
     return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))
 
 
-def add_service(
-    session: Session,
-    *,
-    customer: Customer,
-    plan: Plan,
-    login: str | None,
-    password: str | None = None,
-    status: ServiceStatus = ServiceStatus.ENABLED,
-    price: Decimal | None = None,
-    simultaneous_use: int = 1,
-    mac_binding: MacBinding = MacBinding.OFF,
-    fixed_ipv4: str | None = None,
-    **fields: Any,
-) -> Service:
-    """A new subscription; ``login`` None only for a service awaiting migration. ``fixed_ipv4``
-    is assigned through IPAM, so a subnet must contain it."""
-    service = new_service(
-        session,
-        customer=customer,
-        plan=plan,
-        login=login,
-        password=password,
-        status=status,
-        price=price,
-        simultaneous_use=simultaneous_use,
-        mac_binding=mac_binding,
-        **fields,
-    )
+def add_service(session: Session, *, fixed_ipv4: str | None = None, **fields: Any) -> Service:
+    """A new subscription (``new_service``'s fields: customer, plan, login, password, status…);
+    ``login`` None only for a service awaiting migration. ``fixed_ipv4`` is assigned through
+    IPAM, so a subnet must contain it."""
+    service = new_service(session, **fields)
     session.add(service)
     session.flush()
     if fixed_ipv4:
