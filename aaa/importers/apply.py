@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 import netaddr
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -99,7 +99,7 @@ class Context:
     def target(self, kind: str, key: str) -> int | None:
         link = self.links.get((kind, key))
         if link is None:
-            link = self.session.get(ImportLink, (self.source, kind, key))
+            link = self.session.get(ImportLink, (key, kind, self.source))
         return link.target_id if link else None
 
     def preload(self, kind: str, keys: set[str] | set[str | None]) -> None:
@@ -253,8 +253,20 @@ class Importer:
             for key, action, reason in outcomes:
                 self.tally.add(_kind(stage), key, action, reason)
             self._report(stage, begin + len(batch), total, checkpoint)
+            if (begin // self.chunk) % 20 == 19:
+                self._analyze(dry)
+        self._analyze(dry)
         if total == 0 or start >= total:
             self._report(stage, total, total, checkpoint)
+
+    def _analyze(self, dry: Session | None) -> None:
+        """PostgreSQL plans by table statistics; tables an import fills from empty need fresh ones,
+        or its lookups are planned as if they were still empty."""
+        if dry is not None or self.factory.kw["bind"].dialect.name != "postgresql":
+            return
+        with self.factory.begin() as session:
+            for table in ("import_link", "customer", "service", "ip_assignment", "acct_session"):
+                session.execute(text(f"ANALYZE {table}"))
 
     def _committed_chunk(
         self, stage: str, batch: Sequence[Any], writer: Writer

@@ -38,8 +38,10 @@ class ImportLink(Base):
 
     __tablename__ = "import_link"
 
-    source: Mapped[str] = mapped_column(String(200), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # The key leads the primary key: a chunk's lookup (key IN …) is then an index scan whatever
+    # the planner believes of the table's size while an import is filling it.
     key: Mapped[str] = mapped_column(String(253), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
     target_id: Mapped[int] = mapped_column(Integer)
     fingerprint: Mapped[str] = mapped_column(String(64))

@@ -39,9 +39,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "import_link",
-        sa.Column("source", sa.String(length=200), primary_key=True),
-        sa.Column("kind", sa.String(length=20), primary_key=True),
         sa.Column("key", sa.String(length=253), primary_key=True),
+        sa.Column("kind", sa.String(length=20), primary_key=True),
+        sa.Column("source", sa.String(length=200), primary_key=True),
         sa.Column("target_id", sa.Integer(), nullable=False),
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
     )
