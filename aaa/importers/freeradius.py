@@ -41,7 +41,7 @@ from aaa.importers.source import (
     SourceSession,
 )
 from aaa.policies.ratelimit import RateLimit
-from aaa.vocabulary.passwords import from_freeradius
+from aaa.vocabulary.passwords import from_freeradius, methods_for
 
 PASSWORD_ATTRIBUTES = frozenset(
     {
@@ -344,6 +344,15 @@ def _read_tables(
             )
         source.services.append(service)
         source.notes += [Problem("service", login, f"not imported: {what}") for what in left_out]
+        if service.password_scheme != "cleartext":
+            works = ", ".join(sorted(methods_for(service.password_scheme)))
+            source.notes.append(
+                Problem(
+                    "service",
+                    login,
+                    f"password kept as a {service.password_scheme} hash: {works} work, CHAP does not",
+                )
+            )
     source.customers = list(customers.values())
     query = (
         "SELECT username, nasipaddress, acctsessionid, acctstarttime, acctstoptime, acctupdatetime, "

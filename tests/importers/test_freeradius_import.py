@@ -76,12 +76,26 @@ def test_import_dry_run_rerun_and_a_changed_row(databases: tuple[str, str, Path]
         dry_rows = (config.parent / "dry.csv").read_text()
         assert "no plan: groups Sem velocidade have no rate" in dry_rows
         assert "check item Expiration" in dry_rows
+        assert (
+            'joao,note,"password kept as a nt hash: mschapv1, mschapv2, pap work, CHAP does not"' in dry_rows
+        )
+        # A mapping groups logins under customers; closed sessions come from a date on.
+        mapping = config.parent / "mapping.csv"
+        mapping.write_text(
+            "login,document,name\nmaria,529.982.247-25,Maria da Silva\nana,52998224725,Maria da Silva\n"
+        )
+        grouped = cli(
+            config, "import", "freeradius", fr_url, "--dry-run", "--mapping", str(mapping),
+            "--history-since", "2026-10-01",
+        )  # fmt: skip
+        counts = {line.split()[0]: line.split()[1:] for line in grouped.splitlines()[1:9] if line.strip()}
+        assert counts["customer"][0] == "7" and counts["session"][0] == "2", grouped  # 8 logins, 2 as one
 
         cli(config, "import", "freeradius", fr_url)
         with components.factory() as s:
             run = s.scalars(select(ImportRun).order_by(ImportRun.id.desc())).first()
             assert run is not None and run.status == "done" and not run.dry_run
-            assert run.counts["service"] == {"created": 8, "error": 1, "note": 2}
+            assert run.counts["service"] == {"created": 8, "error": 1, "note": 5}
             assert run.counts["nas"] == {"created": 2} and run.counts["plan"] == {"created": 3}
             services = {svc.login: svc for svc in s.scalars(select(Service))}
             assert set(services) == set(USERS) - {"semplano"}
