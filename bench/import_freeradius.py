@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 
 from sqlalchemy import func, select
 
@@ -20,10 +21,15 @@ from aaa.composition import session_factory
 from aaa.db.engine import make_engine
 from aaa.db.migrate import upgrade
 from aaa.importers import freeradius, runs
+from aaa.importers.source import Source
 from aaa.tables.subscribers import Service
 from bench import dataset
 from bench.ipam import RESULTS
 from bench.scratch import scratch_database
+
+
+def _given(source: Source) -> Callable[[], Source]:
+    return lambda: source
 
 
 def main() -> None:
@@ -55,7 +61,7 @@ def main() -> None:
             run_id = runs.begin(
                 factory, kind="freeradius", source=dsn, dry_run=False, actor="bench", resume=None
             )
-            run = runs.execute(factory, run_id, lambda s=source: s, dry_run=False, chunk=args.chunk)
+            run = runs.execute(factory, run_id, _given(source), dry_run=False, chunk=args.chunk)
             total = time.perf_counter() - began
             counts = run.counts.get("service", {})
             lines.append(
