@@ -76,7 +76,20 @@ _REJECT = ("auth-type", "reject")
 Row = tuple[str, str, str, str]  # name, attribute, op, value
 
 
+def check_url(url: str) -> None:
+    """ValueError unless ``url`` names a PostgreSQL or MySQL/MariaDB database."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise ValueError(f"{url!r} is not a database URL (postgresql://user@host/db or mysql://…)") from None
+    if parsed.get_backend_name() not in ("postgresql", "postgres", "mysql", "mariadb") or not parsed.database:
+        raise ValueError(
+            "the FreeRADIUS database URL must be postgresql://… or mysql://… with a database name"
+        )
+
+
 def engine_for(url: str) -> Engine:
+    check_url(url)
     parsed = make_url(url)
     if parsed.drivername in ("mysql", "mariadb"):
         parsed = parsed.set(drivername="mysql+pymysql")

@@ -5,15 +5,15 @@ re-run skips a row whose fingerprint did not change)."""
 from __future__ import annotations
 
 import hashlib
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
 
 def fingerprint(record: object) -> str:
-    data = json.dumps(asdict(record), sort_keys=True, default=str)  # type: ignore[call-overload]
-    return hashlib.sha256(data.encode()).hexdigest()
+    """The record's content: its repr names every field in order (frozen dataclasses of plain
+    values, tuples, Decimals and dates, so the same content always reads the same)."""
+    return hashlib.sha256(repr(record).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -79,16 +79,21 @@ def new_service(
     simultaneous_use: int = 1,
     mac_binding: MacBinding = MacBinding.OFF,
     login_checked: bool = False,
+    detached: bool = False,
     **fields: Any,
 ) -> Service:
     """A service built and checked, not yet added to the session. ``login_checked``: the caller
-    already knows the login is free (an import checks a whole chunk's logins in one query)."""
+    already knows the login is free (an import checks a whole chunk's logins in one query).
+    ``detached``: tied to its customer and plan by id only, so it does not join the session
+    through them (an import inserts a chunk's services itself)."""
     if status is ServiceStatus.CANCELLED:
         raise Invalid("a new service cannot start cancelled")
     now = utcnow()
+    owners: dict[str, Any] = (
+        {"customer_id": customer.id, "plan_id": plan.id} if detached else {"customer": customer, "plan": plan}
+    )
     service = Service(
-        customer=customer,
-        plan=plan,
+        **owners,
         status=status,
         status_changed_at=now,
         activated_at=now if status is not ServiceStatus.PENDING_INSTALL and login else None,

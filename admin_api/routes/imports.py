@@ -60,6 +60,10 @@ def _reader(body: ImportIn) -> tuple[str, Any]:
     if body.kind == "freeradius":
         if not body.url:
             raise Invalid("a FreeRADIUS import needs url (postgresql://… or mysql://…)")
+        try:
+            freeradius.check_url(body.url)
+        except ValueError as exc:
+            raise Invalid(str(exc)) from None
         mapping = runs.read_mapping(body.mapping) if body.mapping else None
         history = runs.since(body.history_since)
         url = body.url

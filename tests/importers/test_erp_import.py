@@ -111,4 +111,6 @@ def test_imports_need_their_permission_and_every_city(api: Any) -> None:
     assert wait_for(lambda: api.get(f"/imports/{failed['id']}")["status"] == "failed", timeout=30)
     assert "reading the source failed" in api.get(f"/imports/{failed['id']}")["error"]
     assert "needs url" in api.post("/imports", {"kind": "freeradius"}, expect=422)["detail"]
+    wrong = api.post("/imports", {"kind": "freeradius", "url": "http://example.com/x"}, expect=422)
+    assert "must be postgresql://… or mysql://…" in wrong["detail"]
     assert api.get("/imports")["total"] == 1
