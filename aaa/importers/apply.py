@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from aaa.audit.log import Actor, act_as
 from aaa.audit.tracking import creation_rows
-from aaa.changes.feed import record_change, record_changes
+from aaa.changes.feed import record_changes
 from aaa.db.base import utcnow
 from aaa.errors import DomainError
 from aaa.importers.charges import write_charge
@@ -290,12 +290,7 @@ class Importer:
         context = Context(session, self.source.name, utcnow())
         kind = _kind(stage)
         keys = [_key(record) for record in batch]
-        for link in session.scalars(
-            select(ImportLink).where(
-                ImportLink.source == self.source.name, ImportLink.kind == kind, ImportLink.key.in_(keys)
-            )
-        ):
-            context.links[(kind, link.key)] = link
+        context.preload(kind, set(keys))
         if not savepoint and stage in BULK:
             context.bulk = True
             outcomes = BULK[stage](context, batch)
@@ -647,36 +642,11 @@ def _method_id(session: Session, name: str) -> tuple[int, bool]:
 
 
 def write_session(context: Context, record: SourceSession) -> tuple[str, str]:
-    s = context.session
-    if context.target("session", record.key) is not None:
-        return "unchanged", ""
-    nas_id = s.scalar(select(Nas.id).where(Nas.address == record.nas_address))
-    if nas_id is None:
-        raise RowProblem(f"no NAS has the address {record.nas_address}")
-    service_id = s.scalar(select(Service.id).where(Service.login == record.login))
-    row = s.execute(
-        insert(AcctSession)
-        .values(
-            nas_id=nas_id,
-            acct_session_id=record.acct_session_id[:64],
-            login=record.login,
-            service_id=service_id,
-            nas_port_id=record.nas_port_id,
-            calling_station_id=record.calling_station_id,
-            framed_ip=record.framed_ip,
-            start_time=record.start_time,
-            last_update=record.last_update or record.start_time,
-            stop_time=record.stop_time,
-            session_time=record.session_time,
-            input_octets=record.input_octets,
-            output_octets=record.output_octets,
-        )
-        .returning(AcctSession.id)
-    ).scalar_one()
-    context.link("session", record.key, int(row), fingerprint(record))
-    if record.stop_time is None:  # running workers reload the login's open sessions
-        record_change(s, ChangeKind.SESSION, record.login)
-    return "created", "" if service_id else "no service has this login"
+    """One session (a chunk done row by row): the bulk writer with a chunk of one."""
+    [(_, action, reason)] = bulk_sessions(context, [record])
+    if action == "error":
+        raise RowProblem(reason)
+    return action, reason
 
 
 # --- bulk writers: a chunk of new rows in one flush (the per-row writers above are the fallback
