@@ -81,4 +81,6 @@ say "ruff, mypy, import contracts"
 .venv/bin/lint-imports --no-cache
 
 say "pytest"
-exec $PY -m pytest -q -p no:cacheprovider --durations=15 "$@"
+# Two processes (AAA_TEST_WORKERS): most of the suite waits on sockets, processes and timers, so
+# the machine's two cores run it in about half the time; idle workers take queued tests over.
+exec $PY -m pytest -q -p no:cacheprovider --durations=15 -n "${AAA_TEST_WORKERS:-2}" --dist worksteal "$@"

@@ -120,7 +120,11 @@ def test_random_garbage_never_breaks_the_worker(worker: RunningWorker, factory: 
     assert rc.send(good, rc.pap(good, "maria", "p")).code == packet.AccessAccept
 
 
-@pytest.mark.parametrize("data", [b"", b"\x01" * 19, access(b"\x01\x00"), access(b"", length=4097)])
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"\x01" * 19, access(b"\x01\x00"), access(b"", length=4097)],
+    ids=["empty", "short", "bad-attribute", "too-long"],
+)
 def test_check_structure_unit(data: bytes) -> None:
     with pytest.raises(DropPacket):
         check_structure(data)
