@@ -121,6 +121,14 @@ def find_sessions(
     return page(session, query, newest, limit=limit, offset=offset)
 
 
+def online_per_nas(session: Session, scope: Scope) -> dict[int, int]:
+    """How many sessions are open on each NAS (the operator's cities only)."""
+    counted: Any = select(AcctSession.nas_id, func.count())
+    query = _scoped(counted, AcctSession.service_id, scope)
+    query = query.where(AcctSession.stop_time.is_(None)).group_by(AcctSession.nas_id)
+    return {nas_id: count for nas_id, count in session.execute(query)}
+
+
 def find_auth_log(
     session: Session, scope: Scope, f: AuthFilter, *, limit: int, offset: int
 ) -> tuple[list[AuthLog], int]:

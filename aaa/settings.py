@@ -114,6 +114,7 @@ class ApiSettings(_Section):
     bind: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     token_ttl_hours: float = Field(default=12.0, gt=0, le=24 * 90)
+    console_idle_minutes: float = Field(default=30.0, gt=0, le=24 * 60)  # the console logs out after this
     # Logins: wrong passwords in a row that lock a login, and for how long; attempts per minute
     # from one address and for one login (beyond: 429); wrong passwords from one address that
     # lock the address out; password checks (Argon2) running at once (beyond: 429 at once, so

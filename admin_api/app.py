@@ -11,7 +11,7 @@ from typing import Any
 import fastapi_offline
 from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,7 +21,7 @@ from aaa.composition import Components, database_collector
 from aaa.logs import REQUEST_ID
 from aaa.monitoring import ALIVE, metrics_page, metrics_registry, ready_answer
 from aaa.settings import Settings
-from admin_api import errors
+from admin_api import console, errors
 from admin_api.deps import principal
 from admin_api.login_guard import LoginGuard
 from admin_api.query import refuse_unknown_query
@@ -70,6 +70,7 @@ def create_app(settings: Settings, components: Components) -> FastAPI:
     app.state.factory = components.factory
     app.state.login_guard = LoginGuard(settings.api, settings.redis_url)
     errors.install(app)
+    console.install(app)  # after errors.install: its handlers answer console pages in HTML
     protected = settings.api.protect_metrics_and_docs
     for module in (
         auth,
@@ -114,6 +115,11 @@ def create_app(settings: Settings, components: Components) -> FastAPI:
             redoc_favicon_url=f"{PREFIX}/static/favicon.png",
             with_google_fonts=False,
         )
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        """A browser opening the server's address lands on the operator console."""
+        return RedirectResponse("/app/", status_code=307)
 
     @app.get("/health", tags=["meta"])
     def health() -> dict[str, str]:
@@ -187,6 +193,11 @@ def create_app(settings: Settings, components: Components) -> FastAPI:
 # HTML pages: the receipt print needs its inline style only; the docs pages run inline scripts
 # from fastapi's templates and load their assets from /api/v1/static.
 _CSP_PAGE = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+# The console: its own scripts and styles only (htmx and Pico CSS, vendored), forms post to itself.
+_CSP_CONSOLE = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 _CSP_DOCS = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'none'"
@@ -202,8 +213,11 @@ def security_headers(path: str, response: Response) -> None:
     kind = headers.get("content-type", "")
     if kind.startswith("text/html"):
         docs = path in (f"{PREFIX}/docs", f"{PREFIX}/redoc")
-        headers["Content-Security-Policy"] = _CSP_DOCS if docs else _CSP_PAGE
-    if not path.startswith(f"{PREFIX}/static"):
+        console_page = path == "/app" or path.startswith("/app/")
+        headers["Content-Security-Policy"] = (
+            _CSP_DOCS if docs else _CSP_CONSOLE if console_page else _CSP_PAGE
+        )
+    if not path.startswith((f"{PREFIX}/static", "/app/static/")):
         headers["Cache-Control"] = "no-store"
 
 

@@ -53,14 +53,22 @@ def _values(message: str) -> str:
     return _ENUM_REPR.sub(r"'\1'", message)
 
 
+def status_of(exc: DomainError) -> int:
+    return next((value[0] for cls, value in STATUS.items() if isinstance(exc, cls)), 400)
+
+
+def domain_problem(exc: DomainError) -> JSONResponse:
+    status, title = next(
+        (value for cls, value in STATUS.items() if isinstance(exc, cls)), (400, "Bad request")
+    )
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooMany) else None
+    return problem(status, title, str(exc), headers)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain(_: Request, exc: DomainError) -> JSONResponse:
-        status, title = next(
-            (value for cls, value in STATUS.items() if isinstance(exc, cls)), (400, "Bad request")
-        )
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooMany) else None
-        return problem(status, title, str(exc), headers)
+        return domain_problem(exc)
 
     @app.exception_handler(IntegrityError)
     async def integrity(_: Request, exc: IntegrityError) -> JSONResponse:

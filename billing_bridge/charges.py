@@ -223,3 +223,14 @@ def charges_of_service(
     """Every charge of the service, cancelled ones included, newest due date first."""
     query = select(Charge).where(Charge.service_id == service_id)
     return page(session, query, (Charge.due_date.desc(), Charge.id.desc()), limit=limit, offset=offset)
+
+
+def unpaid_charges(session: Session, service_ids: Collection[int]) -> list[Charge]:
+    """What the services' owner still has to pay: open and partially paid charges, any due date,
+    oldest due first (the customer screen's "em aberto")."""
+    query = select(Charge).where(
+        Charge.service_id.in_(service_ids),
+        Charge.status.in_((ChargeStatus.OPEN, ChargeStatus.PARTIALLY_PAID)),
+        Charge.debtor_customer_id.is_(None),
+    )
+    return list(session.scalars(query.order_by(Charge.due_date, Charge.id)))

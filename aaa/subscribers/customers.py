@@ -255,3 +255,10 @@ def _unique_document(
             raise Conflict("CPF/CNPJ already registered for a customer of another city")
         raise Conflict(f"CPF/CNPJ already registered for customer {holder}")
     return value
+
+
+def document_holder(session: Session, kind: CustomerKind, document: str, scope: Scope) -> Customer | None:
+    """The customer in ``scope`` registered with this CPF/CNPJ, if any (the sign-up checks as
+    typed; a holder in another city is reported only on saving, unnamed)."""
+    value = normalize_document(kind, document)
+    return session.scalar(select(Customer).where(Customer.document == value, scope.customers()))

@@ -211,3 +211,9 @@ def expire_overlays(session: Session, now: datetime) -> list[int]:
         if service.bonus_until is not None and service.bonus_until <= now:
             end_bonus(session, service)
     return [s.id for s in services]
+
+
+def last_trust_unlock(session: Session, service_id: int) -> TrustUnlock | None:
+    """The latest trust unlock granted to the service (the console says when it was last used)."""
+    query = select(TrustUnlock).where(TrustUnlock.service_id == service_id)
+    return session.scalar(query.order_by(TrustUnlock.granted_at.desc(), TrustUnlock.id.desc()).limit(1))

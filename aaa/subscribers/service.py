@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -285,3 +286,23 @@ def _mac(value: str | None) -> str | None:
     if mac is not None and not _MAC.fullmatch(mac):
         raise Invalid(f"{value!r} is not a MAC address (AA:BB:CC:DD:EE:FF)")
     return mac
+
+
+def login_holder(session: Session, login: str) -> int | None:
+    """The service holding ``login`` (case-insensitively), if any: the sign-up checks as typed."""
+    return session.scalar(
+        select(Service.id).where(func.lower(Service.login) == login.strip().lower()).limit(1)
+    )
+
+
+def suggest_login(session: Session, name: str) -> str:
+    """A free login from a name: first and last names, lower case, no accents ("João da Silva"
+    → "joao.silva"), numbered when taken ("joao.silva2")."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    words = [w for w in re.split(r"[^a-z0-9]+", plain) if w]
+    base = ".".join([words[0], words[-1]] if len(words) > 1 else words) or "cliente"
+    candidate, n = base, 1
+    while login_holder(session, candidate) is not None:
+        n += 1
+        candidate = f"{base}{n}"
+    return candidate

@@ -99,3 +99,14 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     operator: Mapped[Operator] = relationship()
+
+
+class ConsoleSession(Base):
+    """The operator console's side of a session token: when the browser was last seen, for the
+    idle timeout. Kept apart from api_token because it changes on every page and is not a change
+    anybody audits."""
+
+    __tablename__ = "console_session"
+
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_token.id", ondelete="CASCADE"), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -12,7 +14,7 @@ from aaa.audit.log import Actor, act_as, record
 from aaa.errors import Forbidden, NotFound, TooMany, Unauthenticated
 from aaa.operators import service as operators
 from aaa.operators.permissions import PERMISSIONS
-from aaa.tables.operators import ApiToken, TokenKind
+from aaa.tables.operators import ApiToken, Operator, TokenKind
 from admin_api.deps import Who, client_address, db
 from admin_api.login_guard import LoginGuard
 from admin_api.presenters import operator_out
@@ -22,6 +24,7 @@ from admin_api.schemas.common import Page
 from admin_api.schemas.operators import OperatorOut
 
 router = APIRouter(tags=["auth"])
+T = TypeVar("T")
 
 
 @router.post("/auth/login", response_model=TokenOut, responses={429: {"description": "rate limited"}})
@@ -39,13 +42,28 @@ async def login(body: LoginIn, request: Request) -> TokenOut:
 
 def _login(request: Request, body: LoginIn, source: str) -> TokenOut:
     settings = request.app.state.settings.api
+
+    def token_out(session: Session, operator: Operator) -> TokenOut:
+        token, row = operators.open_session(session, operator, timedelta(hours=settings.token_ttl_hours))
+        return TokenOut(
+            token=token, expires_at=row.expires_at, must_change_password=operator.must_change_password
+        )
+
+    return check_login(request, body.login, body.password, source, token_out)
+
+
+def check_login(
+    request: Request, login: str, password: str, source: str, opened: Callable[[Session, Operator], T]
+) -> T:
+    """The password check of every login, the API's and the console's: the lockouts, the audit
+    of an address locked out, then ``opened`` makes the session (in the same transaction). The
+    caller has passed ``LoginGuard.admit`` and holds ``LoginGuard.hashing``."""
+    settings = request.app.state.settings.api
     lockout = operators.Lockout(settings.lockout_failures, timedelta(minutes=settings.lockout_minutes))
     with request.app.state.factory() as session:
         act_as(session, Actor("anonymous", source))
         try:
-            operator = operators.check_password(
-                session, login=body.login, password=body.password, lockout=lockout
-            )
+            operator = operators.check_password(session, login=login, password=password, lockout=lockout)
         except Unauthenticated:
             if request.app.state.login_guard.failed(source):
                 record(
@@ -62,10 +80,7 @@ def _login(request: Request, body: LoginIn, source: str) -> TokenOut:
             session.commit()
             raise
         act_as(session, Actor(f"operator:{operator.login}", source, operator.id))
-        token, row = operators.open_session(session, operator, timedelta(hours=settings.token_ttl_hours))
-        out = TokenOut(
-            token=token, expires_at=row.expires_at, must_change_password=operator.must_change_password
-        )
+        out = opened(session, operator)
         session.commit()
         return out
 
