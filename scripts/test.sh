@@ -5,6 +5,7 @@
 #   PostgreSQL  AAA_TEST_PG_URL     default postgresql://postgres@127.0.0.1:5432/test (trust auth)
 #   Redis       AAA_TEST_REDIS_URL  default redis://127.0.0.1:6379/15
 #   radtest/radclient from Debian's freeradius-utils (the reference RADIUS client)
+#   Chromium    AAA_CHROMIUM        default /usr/bin/chromium (Debian's, for the console's tests)
 # What is missing is brought up here when this runs as root (apt-get, then a throwaway
 # PostgreSQL cluster / Redis on loopback); otherwise the script stops and says what to provide.
 # Extra arguments go to pytest, e.g. scripts/test.sh -k radtest
@@ -26,6 +27,10 @@ command -v radtest >/dev/null || die "radtest not found even after installing fr
 # The cut-over tests run Debian's FreeRADIUS on an imported schema and compare its answers.
 [ -d /etc/freeradius/3.0/mods-config/sql/main/postgresql ] && command -v freeradius >/dev/null \
     || apt_install "FreeRADIUS" freeradius freeradius-postgresql
+# The operator console's tests drive Debian's Chromium headless with Playwright (AAA_CHROMIUM).
+export AAA_CHROMIUM="${AAA_CHROMIUM:-/usr/bin/chromium}"
+[ -x "$AAA_CHROMIUM" ] || apt_install "Chromium" chromium
+[ -x "$AAA_CHROMIUM" ] || die "Chromium not found at AAA_CHROMIUM=$AAA_CHROMIUM"
 
 say "Python environment (.venv)"
 [ -x .venv/bin/python ] || python3 -m venv .venv

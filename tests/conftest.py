@@ -328,3 +328,23 @@ def seed(config: Path, *args: str) -> str:
         code = main(["--config", str(config), *args])
     assert code == 0, (args, out.getvalue())
     return out.getvalue()
+
+
+CHROMIUM = os.environ.get("AAA_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Playwright drives Debian's Chromium (package chromium; AAA_CHROMIUM names another), never a
+    browser downloaded by Playwright: scripts/test.sh installs it like freeradius-utils."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(
+            f"Chromium is required at AAA_CHROMIUM={CHROMIUM} (scripts/test.sh installs Debian's chromium)"
+        )
+    return {**browser_type_launch_args, "executable_path": CHROMIUM}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    """The browser of an attendant in Brazil: its dates typed dd/mm/aaaa, its clock in Brasília."""
+    return {**browser_context_args, "locale": "pt-BR", "timezone_id": "America/Sao_Paulo"}

@@ -142,6 +142,8 @@ def create_demo(session: Session, settings: Settings) -> list[str]:
         f"  radtest -t pap maria maria-pass {server} 0 {DEMO_SECRET}",
         f"  radtest -t chap joao joao-pass {server} 0 {DEMO_SECRET}",
         f"  radtest -t mschap padaria padaria-pass {server} 0 {DEMO_SECRET}",
+        f"operator console (Portuguese): http://{settings.api.bind}:{settings.api.port}/app/ "
+        f"— log in as admin / {DEMO_ADMIN_PASSWORD}, then set a new password",
         f"admin API: {api}/docs, operator admin / {DEMO_ADMIN_PASSWORD} (superuser;",
         f"  its first login must change the password: POST {api}/auth/password)",
         f"  curl -s -X POST {api}/auth/login -H 'Content-Type: application/json' "

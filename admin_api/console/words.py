@@ -81,6 +81,8 @@ ADDRESS_KIND = {
 MAC_BINDING = {"off": "Sem vínculo", "enforce": "Exigir o MAC", "learn": "Aprender no primeiro login"}
 HIT = {"customer": "Cliente", "service": "Serviço", "session": "Conexão"}
 WHY = {
+    "name, phone or e-mail": "nome, telefone ou e-mail",
+    "former login": "login anterior",
     "name": "nome",
     "document": "CPF/CNPJ",
     "phone": "telefone",
@@ -172,3 +174,40 @@ def error_text(exc: DomainError | str) -> str:
         if found:
             return template.format(*found.groups())
     return message
+
+
+def hit_detail(kind: str, detail: str) -> str:
+    """A search result's detail (aaa.search) in the operators' words."""
+    if kind == "customer":
+        return KIND.get(detail, detail)
+    if kind == "service" and " · " in detail:
+        owner, status = detail.rsplit(" · ", 1)
+        return f"{owner} · {STATUS.get(status, status)}"
+    return detail.replace("online since", "online desde")
+
+
+FIELD = {
+    "status": "situação",
+    "plan_id": "plano",
+    "custom_download_kbps": "download customizado",
+    "custom_upload_kbps": "upload customizado",
+    "custom_until": "fim da navegação customizada",
+    "trial_plan_id": "degustação",
+    "trial_until": "fim da degustação",
+    "trust_until": "desbloqueio em confiança",
+    "bonus_until": "bônus",
+    "mac": "MAC",
+    "mac_binding": "vínculo de MAC",
+    "password": "senha",
+    "login": "login",
+    "simultaneous_use": "conexões simultâneas",
+    "fixed_ipv4": "IP fixo",
+}
+
+
+def cause(text: str) -> str:
+    """Why a change was sent to the NAS (aaa.enforcement.outbox): the fields that changed."""
+    if text.startswith("changed: "):
+        fields = text.removeprefix("changed: ").split(", ")
+        return "alterado: " + ", ".join(FIELD.get(f, f) for f in fields)
+    return text

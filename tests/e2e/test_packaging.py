@@ -59,6 +59,10 @@ def test_the_wheel_ships_the_dictionaries_and_the_migrations(wheel: Path, tmp_pa
         "aaa/migrations/env.py",
         "aaa/migrations/script.py.mako",
         "aaa/cli/__main__.py",
+        "admin_api/console/templates/service.html",
+        "admin_api/console/static/console.css",
+        "admin_api/console/static/vendor/htmx.min.js",
+        "admin_api/console/static/vendor/pico.min.css",
     ):
         assert needed in names, needed
     assert any(n.startswith("aaa/migrations/versions/0011_") for n in names)
