@@ -19,12 +19,14 @@ from aaa.audit.log import actor_of
 from aaa.db.base import utcnow
 from aaa.enforcement.kick import kick_service
 from aaa.errors import Forbidden
-from aaa.subscribers import lifecycle, overlays, plans
+from aaa.ipam.assignments import assign_fixed
+from aaa.subscribers import customers, lifecycle, migration, overlays, plans
 from aaa.subscribers import service as services
-from aaa.tables.subscribers import Service
-from aaa.vocabulary.subscribers import MacBinding, ServiceStatus
+from aaa.tables.subscribers import Customer, Service
+from aaa.vocabulary.subscribers import CustomerKind, MacBinding, ServiceStatus
 from admin_api.console.web import Desk
 from admin_api.deps import settings_of
+from admin_api.routes.services import transfer_to
 from billing_bridge.cancellation import cancel_service
 
 
@@ -211,6 +213,52 @@ def _cancel(desk: Desk, service: Service, v: dict[str, Any]) -> str:
     return f"Serviço cancelado.{fine}"
 
 
+def _migrate(desk: Desk, service: Service, v: dict[str, Any]) -> str:
+    plan = plans.get_plan(desk.session, int(v["plano"]))
+    immediate = v["quando"] == "imediata"
+    new = migration.migrate_plan(desk.session, service, plan, immediate=immediate, reason=v["motivo"])
+    desk.session.flush()
+    if immediate:
+        return f"Migração imediata para {plan.name}: serviço {new.id} habilitado, este cancelado."
+    return (
+        f"Migração para {plan.name} agendada: serviço {new.id} aguarda a habilitação (após a visita técnica)."
+    )
+
+
+def _transfer(desk: Desk, service: Service, v: dict[str, Any]) -> str:
+    target = _customer_named(desk, v["titular"])
+    transfer_to(
+        desk.session, service, target, reason=v["motivo"], transfer_debts=v["levar_debitos"], zone=desk.zone
+    )
+    return f"Troca de titularidade: o serviço agora é de {target.name} (cliente {target.id})."
+
+
+def _customer_named(desk: Desk, text: str) -> Customer:
+    """The new owner by CPF/CNPJ or by customer code, in the operator's cities."""
+    digits = "".join(c for c in text if c.isdigit())
+    if len(digits) in (11, 14):
+        kind = CustomerKind.PERSON if len(digits) == 11 else CustomerKind.COMPANY
+        found = customers.document_holder(desk.session, kind, digits, desk.scope)
+        if found is None:
+            raise FormProblem("titular", "Nenhum cliente com este CPF/CNPJ nas suas cidades.")
+        return found
+    if digits and digits == text.strip():
+        return customers.get_customer(desk.session, int(digits), desk.scope)
+    raise FormProblem("titular", "Informe o CPF/CNPJ ou o código do novo titular.")
+
+
+def _fixed_ip(desk: Desk, service: Service, v: dict[str, Any]) -> str:
+    row = assign_fixed(
+        desk.session,
+        service,
+        now=utcnow(),
+        subnet_id=int(v["subrede"]),
+        address=v["endereco"],
+        note=v["observacao"] or "",
+    )
+    return f"IP fixo {row.address}/{row.prefix_len} atribuído; vale a partir do próximo login."
+
+
 def _held(service: Service) -> bool:
     return service.status in (ServiceStatus.SUSPENDED_DEBT, ServiceStatus.REDUCED_DEBT)
 
@@ -219,8 +267,11 @@ def _not(*statuses: ServiceStatus) -> Callable[[Service], bool]:
     return lambda service: service.status not in (ServiceStatus.CANCELLED, *statuses)
 
 
-def catalogue(plan_options: tuple[tuple[str, str], ...]) -> tuple[Action, ...]:
-    """Every action, in the order the screen lists them; plans offered where one is chosen."""
+def catalogue(
+    plan_options: tuple[tuple[str, str], ...], subnet_options: tuple[tuple[str, str], ...] = ()
+) -> tuple[Action, ...]:
+    """Every action, in the order the screen lists them; plans and fixed-IP subnets (pasta ›
+    sub-rede) offered where one is chosen."""
     until = Field("ate", "Até (data)", "date")
     return (
         Action("habilitar", "Habilitar", "services.enable", (REASON,), _enable, _not(ServiceStatus.ENABLED)),
@@ -279,6 +330,48 @@ def catalogue(plan_options: tuple[tuple[str, str], ...]) -> tuple[Action, ...]:
                 REASON,
             ),
             _change_plan,
+        ),
+        Action(
+            "migrar",
+            "Migrar",
+            "services.migrate",
+            (
+                Field("plano", "Novo plano", "select", options=plan_options),
+                Field(
+                    "quando",
+                    "Migração",
+                    "select",
+                    options=(
+                        ("imediata", "Imediata"),
+                        ("nao-imediata", "Não imediata (após a visita técnica)"),
+                    ),
+                ),
+                REASON,
+            ),
+            _migrate,
+            lambda service: service.status is ServiceStatus.ENABLED,
+        ),
+        Action(
+            "troca-titularidade",
+            "Troca de titularidade",
+            "services.transfer",
+            (
+                Field("titular", "Novo titular (CPF/CNPJ ou código do cliente)"),
+                Field("levar_debitos", "Levar os débitos vencidos para o novo titular", "checkbox"),
+                REASON,
+            ),
+            _transfer,
+        ),
+        Action(
+            "ip-fixo",
+            "IP fixo",
+            "ipam.assign",
+            (
+                Field("subrede", "Pasta › sub-rede", "select", options=subnet_options),
+                Field("endereco", "Endereço", required=False, hint="vazio: o próximo disponível da sub-rede"),
+                Field("observacao", "Observação", required=False),
+            ),
+            _fixed_ip,
         ),
         Action(
             "trocar-senha",

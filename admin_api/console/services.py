@@ -16,11 +16,13 @@ from aaa.db.base import utcnow
 from aaa.diagnostics import diagnose
 from aaa.enforcement import history
 from aaa.errors import DomainError
+from aaa.ipam.subnets import list_folders, list_subnets
 from aaa.nas.service import list_nas
 from aaa.subscribers import overlays, plans
 from aaa.subscribers import service as services
 from aaa.tables.enforcement import EnforcementState
 from aaa.tables.subscribers import Service
+from aaa.vocabulary.ipam import SubnetPurpose
 from admin_api.console import actions, formats, words
 from admin_api.console.web import BASE, Desk, Form, at
 from admin_api.deps import settings_of
@@ -40,7 +42,14 @@ def catalogue(desk: Desk) -> tuple[actions.Action, ...]:
         (str(p.id), f"{p.name} ({formats.rate(p.download_kbps)}/{formats.rate(p.upload_kbps)})")
         for p in found
     )
-    return actions.catalogue(options)
+    folders = {f.id: f.name for f in list_folders(desk.session, limit=1000, offset=0)[0]}
+    subnets, _ = list_subnets(desk.session, folder_id=None, pool_id=None, limit=1000, offset=0)
+    fixed = tuple(
+        (str(n.id), f"{folders.get(n.folder_id, '?')} › {n.name or n.cidr} ({n.cidr})")
+        for n in sorted(subnets, key=lambda n: (folders.get(n.folder_id, ""), n.cidr))
+        if n.purpose is SubnetPurpose.FIXED
+    )
+    return actions.catalogue(options, fixed)
 
 
 @router.get(f"{BASE}/servicos/{{service_id}}", response_class=HTMLResponse)

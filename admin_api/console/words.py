@@ -119,6 +119,13 @@ _WORDS = [(" until ", " até "), (" since ", " desde "), ("fixed ", "fixo "), ("
 # Domain errors the console's actions meet most, in the attendant's words; anything else is
 # shown as the domain says it, under a Portuguese title.
 _ERRORS: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(r"^the session ended after inactivity"),
+        "a sessão terminou por inatividade; entre novamente",
+    ),
+    (re.compile(r"^the token has expired"), "a sessão expirou; entre novamente"),
+    (re.compile(r"^the token is not valid|^not a console session"), "sessão encerrada; entre novamente"),
+    (re.compile(r"^operator '([^']+)' is inactive"), "o operador {0} está inativo"),
     (re.compile(r"^(\w+) (\d+) does not exist$"), "o registro {1} não existe ou não é da sua cidade"),
     (
         re.compile(r"^login '([^']+)' is already used by service (\d+)"),

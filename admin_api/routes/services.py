@@ -11,6 +11,7 @@ from aaa.db.base import utcnow
 from aaa.diagnostics import diagnose
 from aaa.subscribers import customers, lifecycle, migration, plans
 from aaa.subscribers import service as services
+from aaa.tables.subscribers import Customer, Service
 from aaa.vocabulary.subscribers import AddressKind, ServiceStatus
 from admin_api.deps import CityScope, Who, db, policy_zone, reply_attributes, settings_of
 from admin_api.presenters import diagnostics_out, service_out, services_page
@@ -236,15 +237,31 @@ def transfer(
     else:
         assert body.customer_id is not None
         target = customers.get_customer(session, body.customer_id, scope)
-    previous = service.customer
-    migration.transfer_ownership(session, service, target, reason=body.reason)
-    today = utcnow().astimezone(zone).date()
-    moved = contracts.carry_transfer(
-        session, service, previous, transfer_debts=body.transfer_debts, today=today
+    moved = transfer_to(
+        session, service, target, reason=body.reason, transfer_debts=body.transfer_debts, zone=zone
     )
-    if not body.transfer_debts:
-        settle(session, [service.id], today, zone, "overdue debt left with the previous owner")
     return TransferOut(**service_out(session, service).model_dump(), money_moved=money_out(moved))
+
+
+def transfer_to(
+    session: Session,
+    service: Service,
+    target: Customer,
+    *,
+    reason: str,
+    transfer_debts: bool,
+    zone: ZoneInfo,
+) -> contracts.Moved:
+    """Troca de titularidade, the API's and the console's: the service and its open invoices go
+    to ``target``; without ``transfer_debts`` the overdue charges stay the previous owner's and no
+    longer hold the service."""
+    previous = service.customer
+    migration.transfer_ownership(session, service, target, reason=reason)
+    today = utcnow().astimezone(zone).date()
+    moved = contracts.carry_transfer(session, service, previous, transfer_debts=transfer_debts, today=today)
+    if not transfer_debts:
+        settle(session, [service.id], today, zone, "overdue debt left with the previous owner")
+    return moved
 
 
 def money_out(moved: contracts.Moved) -> MoneyMovedOut:

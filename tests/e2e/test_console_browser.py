@@ -276,3 +276,32 @@ def test_permissions_city_scope_and_csrf_hold_in_the_browser(node: Node, page: P
     expect(page.get_by_role("heading", name="Sem permissão")).to_be_visible()
     expect(page.locator("main")).to_contain_text("CSRF")
     assert ok(node.api.get(f"/services/{mine['id']}"))["custom_download_kbps"] is None
+
+
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+    .filter(e => !e.labels || e.labels.length === 0).map(e => e.name || e.id)"""
+
+
+def test_every_screen_labels_its_inputs_and_works_from_the_keyboard(node: Node, page: Page) -> None:
+    service = node.service("Diego Teclado", "diego")
+    log_in(page, node)
+    page.keyboard.press("Tab")  # the brand link
+    page.keyboard.press("Tab")  # the search box
+    page.keyboard.type("diego")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("link", name="diego", exact=True)).to_be_visible()
+    screens = [
+        f"/app/servicos/{service['id']}",
+        f"/app/clientes/{service['customer_id']}",
+        "/app/novo-cliente",
+        "/app/conexoes",
+        "/app/concentradores",
+        "/app/busca?q=diego",
+    ]
+    for width in (1366, 390):
+        page.set_viewport_size({"width": width, "height": 800})
+        for path in screens:
+            page.goto(f"{node.url}{path}")
+            assert page.evaluate(UNLABELLED) == [], path
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 1, (path, width, overflow)  # wide tables scroll inside their box

@@ -7,11 +7,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api_client import ADMIN_PASSWORD, CPF2, Api, admin_app, person
+from tests.api_client import ADMIN_PASSWORD, CPF2, Api, admin_app, fixed_subnet, person
 
 
 @pytest.fixture
@@ -183,3 +184,57 @@ def test_logout_ends_the_session_and_a_flagged_operator_changes_its_password_fir
         follow_redirects=True,
     )
     assert changed.status_code == 200 and "Busca" in changed.text
+
+
+def test_migrate_transfer_and_fixed_ip_from_the_service_screen(console: tuple[TestClient, Api]) -> None:
+    client, api = console
+    service = seed(api)
+    other = api.post("/customers", person(document=CPF2, name="Carla Nova"), expect=201)
+    faster = api.post(
+        "/plans", {"name": "Fibra 300", "price": "129.90", "download_kbps": 300_000, "upload_kbps": 150_000},
+        expect=201,
+    )  # fmt: skip
+    subnet = fixed_subnet(api)
+    csrf = log_in(client, "admin", ADMIN_PASSWORD)
+    page = client.get(f"/app/servicos/{service['id']}").text
+    assert "Pasta › sub-rede" in page and f"{subnet['cidr']}" in page
+
+    ip = client.post(
+        f"/app/servicos/{service['id']}/acoes/ip-fixo",
+        data={"subrede": str(subnet["id"]), "endereco": "", "csrf": csrf},
+    )
+    assert ip.status_code == 200 and "IP fixo 100.64.0." in ip.text, ip.text[-3000:]
+    assert api.get(f"/services/{service['id']}")["fixed_ipv4"].startswith("100.64.0.")
+
+    unknown = client.post(
+        f"/app/servicos/{service['id']}/acoes/troca-titularidade",
+        data={"titular": "111.222.333-96", "motivo": "venda do imóvel", "csrf": csrf},
+    )
+    assert unknown.status_code == 422 and "Nenhum cliente com este CPF/CNPJ" in unknown.text
+    moved = client.post(
+        f"/app/servicos/{service['id']}/acoes/troca-titularidade",
+        data={"titular": CPF2, "motivo": "venda do imóvel", "csrf": csrf},
+    )
+    assert moved.status_code == 200 and "agora é de Carla Nova" in moved.text
+    assert api.get(f"/services/{service['id']}")["customer_id"] == other["id"]
+
+    migrated = client.post(
+        f"/app/servicos/{service['id']}/acoes/migrar",
+        data={"plano": str(faster["id"]), "quando": "imediata", "motivo": "upgrade", "csrf": csrf},
+    )
+    assert migrated.status_code == 200 and "Migração imediata para Fibra 300" in migrated.text
+    assert api.get(f"/services/{service['id']}")["status"] == "cancelled"
+
+
+def test_an_idle_session_ends_and_the_login_page_is_rate_limited(db_url: str) -> None:
+    import time
+
+    with admin_app(db_url, api={"console_idle_minutes": 0.02, "login_rate_per_source": 5}) as app:
+        client = TestClient(app, client=("203.0.113.10", 50000))
+        log_in(client, "admin", ADMIN_PASSWORD)
+        assert client.get("/app/", follow_redirects=False).status_code == 200
+        time.sleep(1.5)  # 0.02 minutes without a page
+        away = client.get("/app/", follow_redirects=False)
+        assert away.status_code == 303 and "inatividade" in unquote(away.headers["location"])
+        answers = [client.post("/app/entrar", data={"login": "admin", "senha": "errada"}) for _ in range(6)]
+        assert answers[-1].status_code == 429 and "Muitas tentativas" in answers[-1].text
