@@ -330,21 +330,11 @@ def seed(config: Path, *args: str) -> str:
     return out.getvalue()
 
 
-CHROMIUM = os.environ.get("AAA_CHROMIUM", "/usr/bin/chromium")
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """Playwright drives Debian's Chromium (package chromium; AAA_CHROMIUM names another), never a
-    browser downloaded by Playwright: scripts/test.sh installs it like freeradius-utils."""
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(
-            f"Chromium is required at AAA_CHROMIUM={CHROMIUM} (scripts/test.sh installs Debian's chromium)"
-        )
-    return {**browser_type_launch_args, "executable_path": CHROMIUM}
-
-
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    """The browser of an attendant in Brazil: its dates typed dd/mm/aaaa, its clock in Brasília."""
-    return {**browser_context_args, "locale": "pt-BR", "timezone_id": "America/Sao_Paulo"}
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Each test's call report on the item, so a fixture's teardown knows the test failed (the
+    browser tests save a screenshot then)."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.when == "call":
+        item.rep_call = report  # type: ignore[attr-defined]

@@ -34,14 +34,28 @@ def cmd_trace(args: argparse.Namespace) -> int:
     )
     seen, after = 0, 0
     grace = settings.radius.authlog_flush_ms / 1000 + 1  # the workers write lines in their flush
+    received: set[str] = set()
+    answered: set[str] = set()
+    last_packet_at: float | None = None
     try:
-        while seen < packets and time.time() < until + grace:
+        # Until the last packet, then until every packet's answer is shown: an accounting answer
+        # is sent (and written) only once its record is stored, after the request's lines.
+        while time.time() < until + grace:
+            if seen >= packets:
+                last_packet_at = last_packet_at or time.time()
+                if received <= answered or time.time() > last_packet_at + grace:
+                    break
             time.sleep(0.2)
             with transaction(settings) as session:
                 lines = trace_lines(session, trace_id, after)
             for _, text in lines:
                 print(text, flush=True)
-                seen += " Received " in text or " Dropped " in text
+                number = text.split(")", 1)[0]
+                if " Received " in text or " Dropped " in text:
+                    seen += 1
+                    received.add(number)
+                if " Sent " in text or " Dropped " in text:
+                    answered.add(number)
             after = lines[-1][0] if lines else after
     except KeyboardInterrupt:
         pass

@@ -4,7 +4,7 @@ PostgreSQL, with a NAS played by a CoA/Disconnect responder. RADIUS requests are
 (pyrad); what the console changes is checked on the wire: an Access-Accept, a CoA with the new
 rate, a Disconnect-Request.
 
-A failed test leaves a screenshot under test-results/ (pytest-playwright, --screenshot)."""
+A failed test leaves a screenshot under test-results/ (tests/e2e/conftest.py)."""
 
 from __future__ import annotations
 
