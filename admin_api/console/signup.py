@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from aaa.db.base import utcnow
 from aaa.errors import DomainError, Invalid
 from aaa.subscribers import customers, plans
 from aaa.subscribers import service as services
@@ -27,7 +28,7 @@ from admin_api.console import words
 from admin_api.console.web import BASE, Desk, Form, at
 from admin_api.routes.customers import create as create_customer
 from admin_api.schemas.customers import CustomerIn
-from billing_bridge.instalments import installation_fee
+from billing_bridge.instalments import carne, installation_fee
 from billing_bridge.methods import list_methods
 
 router = APIRouter(include_in_schema=False)
@@ -115,7 +116,7 @@ def create(form: Form, desk: Desk = at("customers.write")) -> HTMLResponse:
     desk.who.require("services.write")
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
     try:
-        customer, service, password, fee = _create(desk, form)
+        customer, service, password, fee, book = _create(desk, form)
     except Problem as exc:
         desk.session.rollback()
         return desk.render(
@@ -126,7 +127,7 @@ def create(form: Form, desk: Desk = at("customers.write")) -> HTMLResponse:
         problem = ("", f"{words.error_title(exc)}: {words.error_text(exc)}")
         return desk.render("signup.html", 422, values=values, problem=problem, **_choices(desk))
     return desk.render(
-        "signup_done.html", 201, customer=customer, service=service, password=password, fee=fee
+        "signup_done.html", 201, customer=customer, service=service, password=password, fee=fee, book=book
     )
 
 
@@ -135,7 +136,7 @@ def _text(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _create(desk: Desk, form: FormData) -> tuple[Customer, Any, str, list[Any]]:
+def _create(desk: Desk, form: FormData) -> tuple[Customer, Any, str, list[Any], Any]:
     kind = CustomerKind.COMPANY if _text(form, "tipo") == "company" else CustomerKind.PERSON
     required = ["nome", "documento", "telefone", "logradouro", "cidade", "uf", "plano", "login"]
     if kind is CustomerKind.PERSON:
@@ -206,8 +207,18 @@ def _create(desk: Desk, form: FormData) -> tuple[Customer, Any, str, list[Any]]:
             installments=_int(form, "taxa_parcelas", "Parcelas", 1, 24),
             first_due=_date(form, "taxa_vencimento", "Primeiro vencimento"),
         )
+    book = None
+    if _text(form, "carne_parcelas"):
+        desk.who.require("finance.charge")
+        book = carne(
+            desk.session,
+            service,
+            first_due=_date(form, "carne_vencimento", "Primeiro vencimento do carnê"),
+            installments=_int(form, "carne_parcelas", "Mensalidades do carnê", 1, 36),
+            start=utcnow().astimezone(desk.zone).date(),
+        )
     desk.session.flush()
-    return customer, service, password, fee
+    return customer, service, password, fee, book
 
 
 def _date(form: FormData, name: str, label: str) -> date:
