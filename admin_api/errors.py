@@ -85,13 +85,21 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": _values(e["msg"])}
-            for e in exc.errors()
-        ]
-        detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
-        return problem(422, "Invalid request", detail, errors=errors)
+        return validation_problem(exc)
 
     @app.exception_handler(HTTPException)
     async def http(_: Request, exc: HTTPException) -> JSONResponse:
-        return problem(exc.status_code, "HTTP error", str(exc.detail))
+        return http_problem(exc)
+
+
+def validation_problem(exc: RequestValidationError) -> JSONResponse:
+    errors = [
+        {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": _values(e["msg"])}
+        for e in exc.errors()
+    ]
+    detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
+    return problem(422, "Invalid request", detail, errors=errors)
+
+
+def http_problem(exc: HTTPException) -> JSONResponse:
+    return problem(exc.status_code, "HTTP error", str(exc.detail))

@@ -31,6 +31,7 @@ from aaa.operators.service import Principal
 from aaa.subscribers.customers import Scope
 from admin_api.console import formats, words
 from admin_api.deps import client_address, settings_of
+from admin_api.errors import status_of
 
 BASE = "/app"
 COOKIE = "aaa_console"
@@ -186,15 +187,11 @@ def login_redirect(request: Request, exc: LoginNeeded) -> Response:
     return redirect(target, request)
 
 
+def plain_page(request: Request, status: int, title: str, detail: str) -> HTMLResponse:
+    return page(request, "error.html", status, title=title, detail=detail)
+
+
 def error_page(request: Request, exc: DomainError) -> HTMLResponse:
     """A domain error on a console page: its Portuguese title and text, with the status the
     API gives the same error (404 for another city's customer, 403 without the permission)."""
-    from admin_api.errors import status_of
-
-    return page(
-        request,
-        "error.html",
-        status_of(exc),
-        title=words.error_title(exc),
-        detail=words.error_text(exc),
-    )
+    return plain_page(request, status_of(exc), words.error_title(exc), words.error_text(exc))

@@ -238,3 +238,25 @@ def test_an_idle_session_ends_and_the_login_page_is_rate_limited(db_url: str) ->
         assert away.status_code == 303 and "inatividade" in unquote(away.headers["location"])
         answers = [client.post("/app/entrar", data={"login": "admin", "senha": "errada"}) for _ in range(6)]
         assert answers[-1].status_code == 429 and "Muitas tentativas" in answers[-1].text
+
+
+def test_malformed_and_unknown_console_addresses_get_portuguese_pages(
+    console: tuple[TestClient, Api],
+) -> None:
+    client, _ = console
+    log_in(client, "admin", ADMIN_PASSWORD)
+    for path, status, title in (
+        ("/app/servicos/abc", 422, "Endereço inválido"),
+        ("/app/servicos/99999999999", 422, "Endereço inválido"),
+        ("/app/servicos/424242", 404, "Não encontrado"),
+        ("/app/nada-aqui", 404, "Página não encontrada"),
+        ("/app/busca?q=joao&filtro=x", 422, "Endereço inválido"),
+    ):
+        answer = client.get(path)
+        assert answer.status_code == status and title in answer.text, (
+            path,
+            answer.status_code,
+            answer.text[:300],
+        )
+        assert answer.headers["content-type"].startswith("text/html")
+    assert client.get("/api/v1/services/abc").headers["content-type"] == "application/problem+json"
