@@ -103,7 +103,8 @@ def main() -> None:
             "Serviço (all panels with rows)": f"/app/servicos/{service}",
             "Cliente": f"/app/clientes/{customer}",
             "search, a name (joao conceicao): a list": "/app/busca?q=joao+conceicao",
-            "search, a login: opens the service": f"/app/busca?q=cliente{MEASURED - 1}",
+            "search, a login and the 10 it begins (cliente4320)": f"/app/busca?q=cliente{MEASURED - 1}",
+            "search, one login (cliente99999; its customer's e-mail too)": "/app/busca?q=cliente99999",
             "Conexões online": "/app/conexoes",
         }
         lines = [
