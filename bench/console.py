@@ -15,9 +15,9 @@ target is at most 150 ms. Written to bench/results/console.md.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -34,6 +34,7 @@ from admin_api.app import create_app
 from bench.ipam import RESULTS
 from bench.scratch import scratch_database
 from bench.search import populate
+from bench.timing import timed
 
 PASSWORD = "bench-console-password-1"
 MEASURED = 4321  # the customer (and its service) whose pages are measured
@@ -120,16 +121,13 @@ def main() -> None:
             )
             assert answer.status_code == 303, answer.text
             for label, path in pages.items():
-                times, status = [], 0
-                for _ in range(args.runs):
-                    t = time.perf_counter()
-                    response = client.get(path, follow_redirects=False)
-                    times.append((time.perf_counter() - t) * 1000)
-                    status = response.status_code
-                    assert status in (200, 303), (path, status, response.text[:500])
-                times.sort()
-                p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
-                lines.append(f"| {label} | {status} | {statistics.median(times):.1f} | {p95:.1f} |")
+
+                def get(path: str = path) -> Any:
+                    return client.get(path, follow_redirects=False)
+
+                response, median, p95 = timed(get, args.runs)
+                assert response.status_code in (200, 303), (path, response.status_code, response.text[:500])
+                lines.append(f"| {label} | {response.status_code} | {median:.1f} | {p95:.1f} |")
         components.close()
     text = "\n".join(lines) + "\n"
     print(text)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import time
 from datetime import UTC, datetime
 
@@ -28,6 +27,7 @@ from aaa.subscribers.customers import EVERYWHERE
 from aaa.vocabulary.search import search_text
 from bench.ipam import RESULTS
 from bench.scratch import scratch_database
+from bench.timing import timed
 
 FIRST = [
     "João",
@@ -167,16 +167,13 @@ def main() -> None:
             "|---|---:|---:|---:|",
         ]
         for label, query in QUERIES.items():
-            times = []
-            hits = 0
-            for _ in range(args.runs):
+
+            def run(query: str = query) -> int:
                 with factory() as s:
-                    t = time.perf_counter()
-                    hits = len(search(s, EVERYWHERE, query, limit=20))
-                    times.append((time.perf_counter() - t) * 1000)
-            times.sort()
-            p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
-            lines.append(f"| {label} | {hits} | {statistics.median(times):.1f} | {p95:.1f} |")
+                    return len(search(s, EVERYWHERE, query, limit=20))
+
+            hits, median, p95 = timed(run, args.runs)
+            lines.append(f"| {label} | {hits} | {median:.1f} | {p95:.1f} |")
         engine.dispose()
     text = "\n".join(lines) + "\n"
     print(text)

@@ -9,9 +9,6 @@ A failed test leaves a screenshot under test-results/ (tests/e2e/conftest.py).""
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,11 +23,10 @@ from pyrad import packet
 
 from tests import radius_client as rc
 from tests.api_client import CPF2, person
-from tests.conftest import SECRET, fresh_pg_database, wait_for
-from tests.e2e.test_e2e import AAA, free_port
+from tests.conftest import SECRET, wait_for
+from tests.e2e.node import ADMIN_PASSWORD, ok, served_node
 from tests.fakes.coa_responder import CoaResponder
 
-PASSWORD = "admin-console-e2e-1"
 SHOTS = os.environ.get("AAA_CONSOLE_SCREENSHOTS")  # a folder: also save the README's screenshots
 
 
@@ -65,11 +61,6 @@ class Node:
         return session_id
 
 
-def ok(response: httpx.Response) -> Any:
-    assert response.status_code < 300, (response.request.url, response.status_code, response.text)
-    return response.json() if response.content else None
-
-
 def _cpf() -> str:
     """A valid CPF of its own for each customer."""
     digits = [int(d) for d in str(uuid.uuid4().int)[:9]]
@@ -81,54 +72,22 @@ def _cpf() -> str:
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    tmp = tmp_path_factory.mktemp("console")
-    auth, acct, api_port = free_port(), free_port(), free_port(socket.SOCK_STREAM)
-    with fresh_pg_database("aaa_console") as url, CoaResponder(SECRET) as nas_side:
-        config = tmp / "aaa.toml"
-        config.write_text(
-            f'database_url = "{url}"\n'
-            f"[radius]\nauth_port = {auth}\nacct_port = {acct}\nworkers = 1\nchange_poll_interval = 0.1\n"
-            f"[metrics]\nport = {free_port(socket.SOCK_STREAM)}\n"
-            f"[api]\nport = {api_port}\n"
-            f'[accounting]\nspool_dir = "{tmp / "spool"}"\n'
-            f"[enforcer]\npoll_interval = 0.1\ntimeout = 0.3\n"
-        )
-        for args in (["db", "upgrade"], ["operator", "add", "admin", "--superuser", "--password", PASSWORD]):
-            done = subprocess.run([*AAA, "--config", str(config), *args], capture_output=True, text=True)
-            assert done.returncode == 0, done.stderr
-        env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics")}
-        os.makedirs(env["PROMETHEUS_MULTIPROC_DIR"])
-        log = open(tmp / "node.log", "wb")  # noqa: SIM115 - closed below
-        proc = subprocess.Popen(
-            [*AAA, "--config", str(config), "serve"], stdout=log, stderr=subprocess.STDOUT, env=env
-        )
-        base = f"http://127.0.0.1:{api_port}"
-        try:
-            assert wait_for(lambda: _up(base), timeout=30), (tmp / "node.log").read_text()
-            api = httpx.Client(base_url=f"{base}/api/v1", timeout=10)
-            token = ok(api.post("/auth/login", json={"login": "admin", "password": PASSWORD}))["token"]
-            api.headers["Authorization"] = f"Bearer {token}"
-            nas = {"name": "bras-1", "address": "127.0.0.1", "secret": SECRET, "coa_port": nas_side.port}
-            ok(api.post("/nas", json=nas))
-            speed = {"download_kbps": 100_000, "upload_kbps": 50_000}
-            plan = ok(api.post("/plans", json={"name": "Fibra 100", "price": "99.90", **speed}))
-            method = ok(api.post("/billing-methods", json={"name": "Boleto", "total_suspension": True,
-                                                           "total_suspension_days": 0}))  # fmt: skip
-            yield Node(base, api, nas_side, rc.client(auth, acct, SECRET), plan["id"], method["id"])
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(30)
-            log.close()
+    with (
+        CoaResponder(SECRET) as nas_side,
+        served_node(tmp_path_factory.mktemp("console"), "aaa_console") as served,
+    ):
+        api = served.api
+        ok(api.post("/nas", json={"name": "bras-1", "address": "127.0.0.1", "secret": SECRET,
+                                  "coa_port": nas_side.port}))  # fmt: skip
+        speed = {"download_kbps": 100_000, "upload_kbps": 50_000}
+        plan = ok(api.post("/plans", json={"name": "Fibra 100", "price": "99.90", **speed}))
+        method = ok(api.post("/billing-methods", json={"name": "Boleto", "total_suspension": True,
+                                                       "total_suspension_days": 0}))  # fmt: skip
+        radius = rc.client(served.auth_port, served.acct_port, SECRET)
+        yield Node(served.url, api, nas_side, radius, plan["id"], method["id"])
 
 
-def _up(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def log_in(page: Page, node: Node, login: str = "admin", password: str = PASSWORD) -> None:
+def log_in(page: Page, node: Node, login: str = "admin", password: str = ADMIN_PASSWORD) -> None:
     page.goto(f"{node.url}/app/")
     expect(page).to_have_url(f"{node.url}/app/entrar?voltar=%2Fapp%2F")
     page.get_by_label("Login").fill(login)

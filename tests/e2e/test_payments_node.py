@@ -7,10 +7,6 @@ its charge is created once Asaas is back."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,114 +16,73 @@ import pytest
 
 from tests import radius_client as rc
 from tests.api_client import person
-from tests.conftest import SECRET, fresh_pg_database, wait_for
-from tests.e2e.test_e2e import AAA, free_port
+from tests.conftest import SECRET, wait_for
+from tests.e2e.node import ok, served_node
 from tests.fakes.asaas import AsaasFake
 from tests.fakes.coa_responder import CoaResponder
 
-KEY, TOKEN, PASSWORD = "$aact_e2e_key", "asaas-webhook-token-e2e", "admin-pass-e2e-123"
-
-
-def ok(response: httpx.Response) -> Any:
-    assert response.status_code < 300, (response.request.url, response.status_code, response.text)
-    return response.json() if response.content else None
+KEY, TOKEN = "$aact_e2e_key", "asaas-webhook-token-e2e"
 
 
 @pytest.mark.pg
 def test_asaas_pays_a_suspended_subscriber_back_online(tmp_path: Path) -> None:
-    auth, acct, api_port = free_port(), free_port(), free_port(socket.SOCK_STREAM)
-    with fresh_pg_database("aaa_pay") as url, AsaasFake(KEY) as asaas, CoaResponder(SECRET) as nas_side:
-        config = tmp_path / "aaa.toml"
-        config.write_text(
-            f'database_url = "{url}"\n'
-            f"[radius]\nauth_port = {auth}\nacct_port = {acct}\nworkers = 1\nchange_poll_interval = 0.1\n"
-            f"[metrics]\nport = {free_port(socket.SOCK_STREAM)}\n"
-            f"[api]\nport = {api_port}\n"
-            f'[accounting]\nspool_dir = "{tmp_path / "spool"}"\n'
-            f"[enforcer]\npoll_interval = 0.1\ntimeout = 0.3\n"
-            f"[jobs]\ngateway_seconds = 0.3\n"
-            f'[billing]\ngateway = "asaas"\nasaas_url = "{asaas.url}/v3"\nasaas_api_key = "{KEY}"\n'
-            f'asaas_webhook_token = "{TOKEN}"\ngateway_backoff_seconds = 0.2\n'
+    billing = (
+        "[jobs]\ngateway_seconds = 0.3\n"
+        f'[billing]\ngateway = "asaas"\nasaas_url = "{{url}}/v3"\nasaas_api_key = "{KEY}"\n'
+        f'asaas_webhook_token = "{TOKEN}"\ngateway_backoff_seconds = 0.2\n'
+    )
+    with (
+        AsaasFake(KEY) as asaas,
+        CoaResponder(SECRET) as nas_side,
+        served_node(tmp_path, "aaa_pay", billing.replace("{url}", asaas.url)) as served,
+    ):
+        api, base = served.api, f"{served.url}/api/v1"
+        auth, acct, log_path = served.auth_port, served.acct_port, served.log
+        ok(api.post("/nas", json={"name": "bras-1", "address": "127.0.0.1", "secret": SECRET,
+                                  "coa_port": nas_side.port}))  # fmt: skip
+        plan = ok(api.post("/plans", json={"name": "Fibra", "price": "99.90", "download_kbps": 100_000,
+                                           "upload_kbps": 50_000}))  # fmt: skip
+        method = ok(api.post("/billing-methods", json={"name": "Boleto", "total_suspension": True,
+                                                       "total_suspension_days": 0,
+                                                       "suspended_action": "address_list"}))  # fmt: skip
+        customer = ok(api.post("/customers", json=person()))
+        service = ok(api.post("/services", json={"customer_id": customer["id"], "plan_id": plan["id"],
+                                                 "login": "maria", "password": "maria-pass",
+                                                 "billing_method_id": method["id"]}))  # fmt: skip
+        due = (date.today() - timedelta(days=1)).isoformat()
+        asaas.down = True  # the provider is away while the invoice is issued
+        charge = ok(api.post(f"/services/{service['id']}/charges",
+                             json={"kind": "other", "due_date": due, "amount": "99.90"}))  # fmt: skip
+        body = {"charge_ids": [charge["id"]], "billing_method_id": method["id"], "due_date": due}
+        invoice = ok(api.post("/invoices", json=body))
+        assert wait_for(lambda: _gateway(api, invoice["id"]).get("attempts", 0) >= 1, timeout=15)
+        assert _gateway(api, invoice["id"])["state"] == "pending"
+        ok(api.post("/routines/suspension", json={"dry_run": False}))
+        assert ok(api.get(f"/services/{service['id']}"))["status"] == "suspended_debt"
+        asaas.down = False
+        assert wait_for(lambda: _gateway(api, invoice["id"]).get("state") == "created", timeout=20)
+        row = _gateway(api, invoice["id"])
+
+        # maria dials in (into the suspended profile) and her session starts.
+        radius = rc.client(auth, acct, SECRET)
+        assert rc.send(radius, rc.pap(radius, "maria", "maria-pass")).code == 2
+        rc.send(radius, rc.accounting(radius, "Start", "maria", "e2e00001", Framed_IP_Address="100.64.0.9"))
+        nas_side.online("maria", "e2e00001")
+        nas_side.received.clear()
+
+        status, answer = asaas.webhook(
+            f"{base}/hooks/asaas", "wrong-token", "PAYMENT_RECEIVED", row["provider_id"]
         )
-        for args in (["db", "upgrade"], ["operator", "add", "admin", "--superuser", "--password", PASSWORD]):
-            done = subprocess.run([*AAA, "--config", str(config), *args], capture_output=True, text=True)
-            assert done.returncode == 0, done.stderr
-        env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
-        os.makedirs(env["PROMETHEUS_MULTIPROC_DIR"])
-        log = open(tmp_path / "node.log", "wb")  # noqa: SIM115 - closed below
-        node = subprocess.Popen(
-            [*AAA, "--config", str(config), "serve"], stdout=log, stderr=subprocess.STDOUT, env=env
-        )
-        base = f"http://127.0.0.1:{api_port}/api/v1"
-        try:
-            assert wait_for(lambda: _up(base), timeout=30), (tmp_path / "node.log").read_text()
-            api = httpx.Client(base_url=base, timeout=10)
-            token = ok(api.post("/auth/login", json={"login": "admin", "password": PASSWORD}))["token"]
-            api.headers["Authorization"] = f"Bearer {token}"
-            ok(api.post("/nas", json={"name": "bras-1", "address": "127.0.0.1", "secret": SECRET,
-                                      "coa_port": nas_side.port}))  # fmt: skip
-            plan = ok(api.post("/plans", json={"name": "Fibra", "price": "99.90", "download_kbps": 100_000,
-                                               "upload_kbps": 50_000}))  # fmt: skip
-            method = ok(api.post("/billing-methods", json={"name": "Boleto", "total_suspension": True,
-                                                           "total_suspension_days": 0,
-                                                           "suspended_action": "address_list"}))  # fmt: skip
-            customer = ok(api.post("/customers", json=person()))
-            service = ok(api.post("/services", json={"customer_id": customer["id"], "plan_id": plan["id"],
-                                                     "login": "maria", "password": "maria-pass",
-                                                     "billing_method_id": method["id"]}))  # fmt: skip
-            due = (date.today() - timedelta(days=1)).isoformat()
-            asaas.down = True  # the provider is away while the invoice is issued
-            charge = ok(api.post(f"/services/{service['id']}/charges",
-                                 json={"kind": "other", "due_date": due, "amount": "99.90"}))  # fmt: skip
-            body = {"charge_ids": [charge["id"]], "billing_method_id": method["id"], "due_date": due}
-            invoice = ok(api.post("/invoices", json=body))
-            assert wait_for(lambda: _gateway(api, invoice["id"]).get("attempts", 0) >= 1, timeout=15)
-            assert _gateway(api, invoice["id"])["state"] == "pending"
-            ok(api.post("/routines/suspension", json={"dry_run": False}))
-            assert ok(api.get(f"/services/{service['id']}"))["status"] == "suspended_debt"
-            asaas.down = False
-            assert wait_for(lambda: _gateway(api, invoice["id"]).get("state") == "created", timeout=20)
-            row = _gateway(api, invoice["id"])
-
-            # maria dials in (into the suspended profile) and her session starts.
-            radius = rc.client(auth, acct, SECRET)
-            assert rc.send(radius, rc.pap(radius, "maria", "maria-pass")).code == 2
-            rc.send(
-                radius, rc.accounting(radius, "Start", "maria", "e2e00001", Framed_IP_Address="100.64.0.9")
-            )
-            nas_side.online("maria", "e2e00001")
-            nas_side.received.clear()
-
-            status, answer = asaas.webhook(
-                f"{base}/hooks/asaas", "wrong-token", "PAYMENT_RECEIVED", row["provider_id"]
-            )
-            assert status == 401
-            status, answer = asaas.webhook(
-                f"{base}/hooks/asaas", TOKEN, "PAYMENT_RECEIVED", row["provider_id"]
-            )
-            assert status == 200 and answer["applied"] == 1, answer
-            assert ok(api.get(f"/invoices/{invoice['id']}"))["status"] == "paid"
-            assert ok(api.get(f"/services/{service['id']}"))["status"] == "enabled"
-            assert wait_for(
-                lambda: any(r.first("User-Name") == "maria" for r in nas_side.received), timeout=15
-            )
-            status, answer = asaas.webhook(
-                f"{base}/hooks/asaas", TOKEN, "PAYMENT_CONFIRMED", row["provider_id"]
-            )
-            assert status == 200 and answer["duplicates"] == 1 and answer["applied"] == 0
-            assert len(ok(api.get(f"/customers/{customer['id']}/receipts"))["items"]) == 1
-            assert KEY not in (tmp_path / "node.log").read_text()  # credentials never logged
-        finally:
-            node.send_signal(signal.SIGTERM)
-            node.wait(30)
-            log.close()
-
-
-def _up(base: str) -> bool:
-    try:
-        return httpx.get(base.rsplit("/api/v1", 1)[0] + "/healthz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
+        assert status == 401
+        status, answer = asaas.webhook(f"{base}/hooks/asaas", TOKEN, "PAYMENT_RECEIVED", row["provider_id"])
+        assert status == 200 and answer["applied"] == 1, answer
+        assert ok(api.get(f"/invoices/{invoice['id']}"))["status"] == "paid"
+        assert ok(api.get(f"/services/{service['id']}"))["status"] == "enabled"
+        assert wait_for(lambda: any(r.first("User-Name") == "maria" for r in nas_side.received), timeout=15)
+        status, answer = asaas.webhook(f"{base}/hooks/asaas", TOKEN, "PAYMENT_CONFIRMED", row["provider_id"])
+        assert status == 200 and answer["duplicates"] == 1 and answer["applied"] == 0
+        assert len(ok(api.get(f"/customers/{customer['id']}/receipts"))["items"]) == 1
+        assert KEY not in log_path.read_text()  # credentials never logged
 
 
 def _gateway(api: httpx.Client, invoice_id: int) -> dict[str, Any]:
