@@ -30,6 +30,7 @@ from aaa.audit.log import Actor, act_as
 from aaa.audit.tracking import creation_rows
 from aaa.changes.feed import record_changes
 from aaa.db.base import utcnow
+from aaa.db.bulk import among, insert_rows
 from aaa.errors import DomainError
 from aaa.importers.charges import write_charge
 from aaa.importers.source import (
@@ -80,12 +81,28 @@ class Tally:
             self.rows.append({"kind": kind, "key": key, "action": action, "reason": reason})
 
 
+@dataclass(slots=True)
+class LinkRecord:
+    """A link a bulk chunk made, as the chunk reads it back; its row is inserted with the others
+    at the chunk's end (``Context.write_links``), never through the ORM."""
+
+    target_id: int
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Owner:
+    """A customer known by its id only: a detached new service needs no more of it."""
+
+    id: int
+
+
 @dataclass
 class Context:
     session: Session
     source: str
     now: datetime
-    links: dict[tuple[str, str], ImportLink] = field(default_factory=dict)
+    links: dict[tuple[str, str], ImportLink | LinkRecord] = field(default_factory=dict)
     folder_id: int | None = None
     methods: dict[str, tuple[int, bool]] = field(default_factory=dict)
     bulk: bool = False
@@ -113,7 +130,7 @@ class Context:
                 select(ImportLink).where(
                     ImportLink.source == self.source,
                     ImportLink.kind == kind,
-                    ImportLink.key.in_(wanted[start : start + 1000]),
+                    among(self.session, ImportLink.key, wanted[start : start + 1000]),
                 )
             ):
                 self.links[(kind, link.key)] = link
@@ -146,7 +163,7 @@ class Context:
                 "fingerprint": print_,
             }
             self.pending[(kind, key)] = row
-            self.links[(kind, key)] = ImportLink(**row)  # not added to the session
+            self.links[(kind, key)] = LinkRecord(target_id, print_)
             return
         link = ImportLink(source=self.source, kind=kind, key=key, target_id=target_id, fingerprint=print_)
         self.session.add(link)
@@ -154,7 +171,7 @@ class Context:
 
     def write_links(self) -> None:
         if self.pending:
-            self.session.execute(insert(ImportLink), list(self.pending.values()))
+            insert_rows(self.session, ImportLink, list(self.pending.values()))
             self.pending.clear()
 
 
@@ -672,7 +689,9 @@ def bulk_customers(context: Context, records: Sequence[SourceCustomer]) -> list[
     holders = {
         document: (customer_id, name)
         for customer_id, document, name in s.execute(
-            select(Customer.id, Customer.document, Customer.name).where(Customer.document.in_(documents))
+            select(Customer.id, Customer.document, Customer.name).where(
+                among(s, Customer.document, documents)
+            )
         )
     }
     created: list[tuple[SourceCustomer, str, Customer]] = []
@@ -720,12 +739,14 @@ def bulk_services(context: Context, records: Sequence[SourceService]) -> list[Ou
     plans = {p.id: p for p in s.scalars(select(Plan))}
     plans_by_name = {p.name: p for p in plans.values()}
     customer_ids = {context.target("customer", r.customer_key) for r in records} - {None}
-    customers = {c.id: c for c in s.scalars(select(Customer).where(Customer.id.in_(customer_ids)))}
+    customers = {
+        i: Owner(i) for i in s.scalars(select(Customer.id).where(among(s, Customer.id, customer_ids)))
+    }
     held: dict[str, int] = {
         str(login).lower(): service_id
         for service_id, login in s.execute(
             select(Service.id, Service.login).where(
-                func.lower(Service.login).in_([r.key.lower() for r in records])
+                among(s, func.lower(Service.login), [r.key.lower() for r in records])
             )
         )
     }
@@ -797,7 +818,7 @@ def bulk_sessions(context: Context, records: Sequence[SourceSession]) -> list[Ou
     s = context.session
     nas = {address: nas_id for nas_id, address in s.execute(select(Nas.id, Nas.address))}
     logins = {r.login for r in records}
-    found = s.execute(select(Service.login, Service.id).where(Service.login.in_(logins)))
+    found = s.execute(select(Service.login, Service.id).where(among(s, Service.login, logins)))
     services: dict[str, int] = {str(login): service_id for login, service_id in found}
     done: dict[str, tuple[str, str]] = {}
     rows: list[dict[str, Any]] = []
@@ -860,11 +881,11 @@ def _insert_new(session: Session, model: Any, objects: list[Any]) -> None:
         )
         for row, new_id in zip(rows, ids, strict=True):
             row["id"] = new_id
-        session.execute(insert(model), rows)
+        insert_rows(session, model, rows)
     else:
         statement = insert(model).returning(model.id, sort_by_parameter_order=True)
         ids = list(session.execute(statement, rows).scalars())
-    session.execute(insert(AuditEntry), creation_rows(session, list(zip(objects, ids, strict=True))))
+    insert_rows(session, AuditEntry, creation_rows(session, list(zip(objects, ids, strict=True))))
 
 
 BULK: dict[str, Callable[[Context, Sequence[Any]], list[Outcome]]] = {

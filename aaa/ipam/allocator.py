@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningUpdate, Update
 
+from aaa.db.bulk import among
 from aaa.errors import Conflict, NotFound
 from aaa.tables.accounting import AcctSession
 from aaa.tables.ipam import IpAssignment, Pool, Subnet
@@ -238,10 +239,14 @@ def take_addresses(
         blocks.append((service_id, first, last))
     low, high = min(b[1] for b in blocks), max(b[2] for b in blocks)
     a = IpAssignment
-    held = {
-        row.first: row
-        for row in session.scalars(select(a).where(*active(subnet.id), a.first <= high, a.last >= low))
-    }
+    # A unit is one offset: what overlaps a wanted unit is a holder of that very unit, or a wider
+    # block (routed, reserved, excluded) across it. Reading every holder between the lowest and
+    # the highest wanted address instead grows with the subnet, chunk after chunk of an import.
+    overlapping = or_(
+        among(session, a.first, sorted({b[1] for b in blocks})),
+        and_(a.last > a.first, a.first <= high, a.last >= low),
+    )
+    held = {row.first: row for row in session.scalars(select(a).where(*active(subnet.id), overlapping))}
     seen: set[int] = set()
     rows = []
     for service_id, first, last in blocks:

@@ -12,7 +12,7 @@ import secrets
 import unicodedata
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -68,10 +68,17 @@ def add_service(session: Session, *, fixed_ipv4: str | None = None, **fields: An
     return service
 
 
+class Identified(Protocol):
+    """A customer or plan as a detached new service needs it: its id."""
+
+    @property
+    def id(self) -> int: ...
+
+
 def new_service(
     session: Session,
     *,
-    customer: Customer,
+    customer: Customer | Identified,
     plan: Plan,
     login: str | None,
     password: str | None = None,
