@@ -84,8 +84,13 @@ def entry_row(actor: Actor, **fields: Any) -> dict[str, Any]:
     }
 
 
+_AS_IS = frozenset({str, int, bool, float})
+
+
 def plain(value: Any) -> Any:
     """JSON-safe: money as a string (never a float), dates ISO 8601, enums by value."""
+    if value is None or type(value) in _AS_IS:
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Decimal):

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningUpdate, Update
 
-from aaa.db.bulk import among
+from aaa.db.bulk import among, insert_rows
 from aaa.errors import Conflict, NotFound
 from aaa.tables.accounting import AcctSession
 from aaa.tables.ipam import IpAssignment, Pool, Subnet
@@ -226,7 +226,9 @@ def take_addresses(
 ) -> list[IpAssignment]:
     """``take`` for many given single addresses of one subnet (service id, address), under one
     lock and one overlap query: what an import of thousands of fixed IPs needs. Raises Conflict
-    naming the first address that is not free (the caller then goes one by one)."""
+    naming the first address that is not free (the caller then goes one by one). The rows are
+    inserted without the ORM's flush, so without its change-feed and outbox hooks: the caller
+    records the services' changes (an import of new services has nothing online to enforce)."""
     if not wanted:
         return []
     lock(session, subnet.id)
@@ -263,9 +265,13 @@ def take_addresses(
                 kind=AssignmentKind.FIXED, service_id=service_id, note=note, assigned_at=now,
             )
         )  # fmt: skip
-    session.add_all(rows)
-    session.flush()
+    insert_rows(session, IpAssignment, [_columns(row) for row in rows])
     return rows
+
+
+def _columns(row: IpAssignment) -> dict[str, Any]:
+    return {key: getattr(row, key) for key in ("subnet_id", "first", "last", "address", "prefix_len", "kind",
+                                                "service_id", "note", "assigned_at")}  # fmt: skip
 
 
 def _check_usable(space: Space, first: int, last: int) -> None:

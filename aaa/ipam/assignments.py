@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import netaddr
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aaa.audit.log import actor_of, entry_row, record
+from aaa.db.bulk import insert_rows
 from aaa.errors import Conflict, Invalid, NotFound
 from aaa.ipam import allocator
 from aaa.ipam.subnets import containing, get_subnet
@@ -79,7 +80,8 @@ def assign_fixed_many(
 ) -> list[IpAssignment]:
     """``assign_fixed`` for many (service, single address) pairs at once: subnets found in one
     read, each subnet locked once, one entry per assignment in the services' history. Raises
-    Conflict for the first one that cannot be assigned (the caller then goes one by one)."""
+    Conflict for the first one that cannot be assigned (the caller then goes one by one). For
+    new services: the caller records their changes (``allocator.take_addresses``)."""
     subnets = list(session.scalars(select(Subnet).where(Subnet.purpose == SubnetPurpose.FIXED)))
     spaces = [(subnet, netaddr.IPNetwork(subnet.cidr)) for subnet in subnets]
     by_subnet: dict[int, list[tuple[int, str]]] = {}
@@ -113,8 +115,7 @@ def assign_fixed_many(
                     note=f"fixed {row.address} from {subnet.cidr}",
                 )
             )
-    if entries:
-        session.connection().execute(insert(AuditEntry), entries)
+    insert_rows(session, AuditEntry, entries)
     return rows
 
 
