@@ -106,6 +106,29 @@ def sequential_start_builder(users: list[tuple[str, str]], secret: bytes, prefix
     return build
 
 
+def sequential_stop_builder(sessions: list[tuple[str, str, int]], secret: bytes) -> Builder:
+    """An Accounting-Stop for each open session (login, Acct-Session-Id, subscriber number), in
+    order, Terminate-Cause Lost-Carrier: a concentrator's interface flapped."""
+    order = iter(sessions)
+
+    def build(ident: int, authenticator: bytes) -> bytes:
+        login, session_id, n = next(order)
+        body = (
+            _attr(40, struct.pack("!I", 2))
+            + _attr(44, session_id.encode())
+            + _common(login, "AA:BB:CC:00:00:01")
+            + _attr(8, bytes([100, 64 + (n >> 16 & 63), n >> 8 & 255, n & 255]))
+            + _attr(46, struct.pack("!I", 3600))
+            + _attr(42, struct.pack("!I", 1_000_000))
+            + _attr(43, struct.pack("!I", 9_000_000))
+            + _attr(49, struct.pack("!I", 2))
+        )
+        raw = struct.pack("!BBH", 4, ident, 20 + len(body)) + b"\x00" * 16 + body
+        return raw[:4] + hashlib.md5(raw + secret).digest() + raw[20:]
+
+    return build
+
+
 def wave_builder(users: list[tuple[str, str]], secret: bytes) -> Builder:
     """An accounting wave over ``users``: a Start for each, then an Interim-Update for each, then
     a Stop for each (3 x len(users) requests; session ids new to every wave). What a PPPoE

@@ -253,6 +253,8 @@ _RESETS = {
     ),
     FR_DB: (
         f"DELETE FROM radacct WHERE {_added('acctsessionid')}",
+        "UPDATE radacct SET acctstoptime = NULL, acctterminatecause = '' WHERE acctsessionid LIKE 'open%'"
+        " AND acctstoptime IS NOT NULL",
         "TRUNCATE radpostauth",
         "VACUUM FULL radacct",
     ),

@@ -1,7 +1,10 @@
 """Reconnect storm: a NAS reboots (Accounting-On), then all 100,000 subscribers authenticate and
 send Accounting-Start as fast as the server takes them.
 
-    .venv/bin/python -m bench.storm [--overlap]
+    .venv/bin/python -m bench.storm [--overlap | --flap]
+
+``--flap`` is another storm (bench/flap.py): 50,000 online subscribers' Stops, then their
+re-dials, for isp-aaa and FreeRADIUS.
 
 Uses the benchmark data set (bench.run's aaa_bench database on $AAA_BENCH_PG, loaded if
 missing). Two phases, in the order a subscriber dials in: every Access-Request, then every
@@ -58,6 +61,11 @@ def storm(kind: str, prefix: str, out: Any) -> None:
 
 
 def main() -> None:
+    if "--flap" in sys.argv[1:]:
+        from bench import flap
+
+        flap.main()
+        return
     overlap = "--overlap" in sys.argv[1:]
     url = dsn(OURS_DB).replace("postgresql://", "postgresql+psycopg://")
     if ensure_database(OURS_DB) or not loaded(OURS_DB, "service", dataset.SUBSCRIBERS):
