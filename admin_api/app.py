@@ -22,6 +22,7 @@ from aaa.logs import REQUEST_ID
 from aaa.monitoring import ALIVE, metrics_page, metrics_registry, ready_answer
 from aaa.settings import Settings
 from admin_api import console, errors
+from admin_api.console.web import is_console_path
 from admin_api.deps import principal
 from admin_api.login_guard import LoginGuard
 from admin_api.query import refuse_unknown_query
@@ -213,9 +214,8 @@ def security_headers(path: str, response: Response) -> None:
     kind = headers.get("content-type", "")
     if kind.startswith("text/html"):
         docs = path in (f"{PREFIX}/docs", f"{PREFIX}/redoc")
-        console_page = path == "/app" or path.startswith("/app/")
         headers["Content-Security-Policy"] = (
-            _CSP_DOCS if docs else _CSP_CONSOLE if console_page else _CSP_PAGE
+            _CSP_DOCS if docs else _CSP_CONSOLE if is_console_path(path) else _CSP_PAGE
         )
     if not path.startswith((f"{PREFIX}/static", "/app/static/")):
         headers["Cache-Control"] = "no-store"

@@ -53,14 +53,16 @@ def _values(message: str) -> str:
     return _ENUM_REPR.sub(r"'\1'", message)
 
 
+def _status(exc: DomainError) -> tuple[int, str]:
+    return next((value for cls, value in STATUS.items() if isinstance(exc, cls)), (400, "Bad request"))
+
+
 def status_of(exc: DomainError) -> int:
-    return next((value[0] for cls, value in STATUS.items() if isinstance(exc, cls)), 400)
+    return _status(exc)[0]
 
 
 def domain_problem(exc: DomainError) -> JSONResponse:
-    status, title = next(
-        (value for cls, value in STATUS.items() if isinstance(exc, cls)), (400, "Bad request")
-    )
+    status, title = _status(exc)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooMany) else None
     return problem(status, title, str(exc), headers)
 

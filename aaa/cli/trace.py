@@ -32,7 +32,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
         f"(trace {trace_id}; Ctrl-C stops)",
         flush=True,
     )
-    seen, after = 0, 0
+    after = 0
     grace = settings.radius.authlog_flush_ms / 1000 + 1  # the workers write lines in their flush
     received: set[str] = set()
     answered: set[str] = set()
@@ -41,7 +41,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
         # Until the last packet, then until every packet's answer is shown: an accounting answer
         # is sent (and written) only once its record is stored, after the request's lines.
         while time.time() < until + grace:
-            if seen >= packets:
+            if len(received) >= packets:
                 last_packet_at = last_packet_at or time.time()
                 if received <= answered or time.time() > last_packet_at + grace:
                     break
@@ -52,7 +52,6 @@ def cmd_trace(args: argparse.Namespace) -> int:
                 print(text, flush=True)
                 number = text.split(")", 1)[0]
                 if " Received " in text or " Dropped " in text:
-                    seen += 1
                     received.add(number)
                 if " Sent " in text or " Dropped " in text:
                     answered.add(number)
@@ -62,7 +61,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     finally:
         with transaction(settings) as session:
             end_trace(session, trace_id)
-    print(f"trace {trace_id} ended: {seen} packet(s)")
+    print(f"trace {trace_id} ended: {len(received)} packet(s)")
     return 0
 
 

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import JSON, ColumnElement, String, Table, any_, bindparam, insert, type_coerce
+from sqlalchemy import JSON, ColumnElement, String, Table, any_, bindparam, insert, inspect, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.sqltypes import NullType
@@ -41,9 +41,15 @@ def insert_rows(session: Session, model: type[Any], rows: Sequence[Mapping[str, 
             )
 
 
+def column_values(obj: Any) -> dict[str, Any]:
+    """What a mapped object built but never flushed holds, by column: an ``insert_rows`` row."""
+    columns = obj.__table__.columns
+    return {key: value for key, value in inspect(obj).dict.items() if key in columns}
+
+
 def _python_defaults(table: Table) -> dict[str, Callable[[], Any]]:
-    """The client-side defaults (``default=``) of the columns not given, evaluated per chunk: a
-    chunk's rows share one ``created_at``, as one executemany's would within a millisecond."""
+    """The table's client-side defaults (``default=``), evaluated once per call: a chunk's rows
+    share one ``created_at``, as one executemany's would within a millisecond."""
     found: dict[str, Callable[[], Any]] = {}
     for column in table.columns:
         default: Any = column.default

@@ -22,7 +22,6 @@ from typing import Any
 
 import netaddr
 from sqlalchemy import func, insert, select, text, update
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,7 +29,7 @@ from aaa.audit.log import Actor, act_as
 from aaa.audit.tracking import creation_rows
 from aaa.changes.feed import record_changes
 from aaa.db.base import utcnow
-from aaa.db.bulk import among, insert_rows
+from aaa.db.bulk import among, column_values, insert_rows
 from aaa.errors import DomainError
 from aaa.importers.charges import write_charge
 from aaa.importers.source import (
@@ -868,11 +867,10 @@ def _insert_new(session: Session, model: Any, objects: list[Any]) -> None:
     hook would have written; each object gets its new id."""
     if not objects:
         return
-    columns = {column.key for column in model.__table__.columns} - {"id"}
-    rows = [{k: v for k, v in sa_inspect(o).dict.items() if k in columns} for o in objects]
+    rows = [column_values(o) for o in objects]
     if session.get_bind().dialect.name == "postgresql":
-        # Ids drawn from the table's sequence first, then a plain executemany (one prepared
-        # statement): a RETURNING over thousands of rows is a statement psycopg must parse anew.
+        # Ids drawn from the table's sequence first, then one COPY (insert_rows): a RETURNING
+        # over thousands of rows is a statement psycopg must parse anew.
         ids = list(
             session.execute(
                 text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningUpdate, Update
 
-from aaa.db.bulk import among, insert_rows
+from aaa.db.bulk import among, column_values, insert_rows
 from aaa.errors import Conflict, NotFound
 from aaa.tables.accounting import AcctSession
 from aaa.tables.ipam import IpAssignment, Pool, Subnet
@@ -265,13 +265,8 @@ def take_addresses(
                 kind=AssignmentKind.FIXED, service_id=service_id, note=note, assigned_at=now,
             )
         )  # fmt: skip
-    insert_rows(session, IpAssignment, [_columns(row) for row in rows])
+    insert_rows(session, IpAssignment, [column_values(row) for row in rows])
     return rows
-
-
-def _columns(row: IpAssignment) -> dict[str, Any]:
-    return {key: getattr(row, key) for key in ("subnet_id", "first", "last", "address", "prefix_len", "kind",
-                                                "service_id", "note", "assigned_at")}  # fmt: skip
 
 
 def _check_usable(space: Space, first: int, last: int) -> None:

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from aaa.errors import Unauthenticated
-from aaa.operators.service import Principal, authenticate, open_session, token_hash
-from aaa.tables.operators import ApiToken, ConsoleSession, Operator, TokenKind
+from aaa.operators.service import Principal, authenticate, open_session, revoke
+from aaa.tables.operators import ConsoleSession, Operator, TokenKind
 
 CONSOLE = "console"  # the token's name: sessions of the console, apart from the API's logins
 # A page within this of the last one does not write: the clock is minutes, not seconds.
@@ -39,18 +39,11 @@ def resume(session: Session, token: str, now: datetime, idle: timedelta) -> Prin
     if seen is None or who.kind is not TokenKind.SESSION:
         raise Unauthenticated("not a console session; log in again")
     if now - seen.seen_at > idle:
-        end(session, token, now)
+        revoke(session, who.token_id)
         raise Unauthenticated("the session ended after inactivity; log in again")
     if now - seen.seen_at > _SEEN_GRANULARITY:
         seen.seen_at = now
     return who
-
-
-def end(session: Session, token: str, now: datetime) -> None:
-    row = session.query(ApiToken).filter_by(token_hash=token_hash(token)).one_or_none()
-    if row is not None and row.revoked_at is None:
-        row.revoked_at = now
-    session.flush()
 
 
 def csrf_token(token: str) -> str:

@@ -13,7 +13,7 @@ from aaa.audit.log import Actor, act_as
 from aaa.db.base import utcnow
 from aaa.errors import DomainError, TooMany
 from aaa.operators import service as operators
-from aaa.operators.console_sessions import end, open_console_session
+from aaa.operators.console_sessions import open_console_session
 from aaa.tables.operators import Operator
 from admin_api.console import words
 from admin_api.console.web import BASE, COOKIE, Desk, Form, at, page, redirect
@@ -99,7 +99,7 @@ async def login(request: Request, form: Form) -> Response:
 
 @router.post(f"{BASE}/sair")
 def logout(request: Request, desk: Desk = at(may_be_flagged=True)) -> Response:
-    end(desk.session, desk.token, utcnow())
+    operators.revoke(desk.session, desk.who.token_id)
     response = redirect(f"{BASE}/entrar", request)
     response.delete_cookie(COOKIE, path=BASE)
     return response

@@ -26,6 +26,7 @@ from aaa.vocabulary.ipam import SubnetPurpose
 from admin_api.console import actions, formats, words
 from admin_api.console.web import BASE, Desk, Form, at
 from admin_api.deps import settings_of
+from admin_api.errors import status_of
 from admin_api.presenters import service_out
 from admin_api.routes.common import PathId
 
@@ -70,21 +71,23 @@ def run_action(service_id: PathId, key: str, form: Form, desk: Desk = at("servic
     """One action's form. The permission is the one the API's route for the same change needs;
     a POST the page did not offer (forged, or the permission was removed since) gets 403."""
     service = services.get_service_by_id(desk.session, service_id, desk.scope)
-    action = actions.find(catalogue(desk), key)
+    every = catalogue(desk)
+    action = actions.find(every, key)
     desk.who.require(action.permission)
     try:
         values = actions.read(action, form)
         done = action.run(desk, service, values)
         desk.session.flush()
     except actions.FormProblem as exc:
-        return render(desk, service, 422, failed=(action.key, exc.field, exc.message), form=dict(form))
+        failed = (action.key, exc.field, exc.message)
+        return render(desk, service, 422, every, failed=failed, form=dict(form))
     except DomainError as exc:
         desk.session.rollback()
         service = services.get_service_by_id(desk.session, service_id, desk.scope)
         problem = f"{words.error_title(exc)}: {words.error_text(exc)}"
-        return render(desk, service, 409 if exc.__class__.__name__ == "Conflict" else 422,
-                      failed=(action.key, "", problem), form=dict(form))  # fmt: skip
-    return render(desk, service, done=(action.label, done))
+        failed = (action.key, "", problem)
+        return render(desk, service, status_of(exc), every, failed=failed, form=dict(form))
+    return render(desk, service, 200, every, done=(action.label, done))
 
 
 def network(desk: Desk, service: Service) -> dict[str, Any]:
@@ -110,11 +113,18 @@ def network(desk: Desk, service: Service) -> dict[str, Any]:
     }
 
 
-def render(desk: Desk, service: Service, status: int = 200, **context: Any) -> HTMLResponse:
+def render(
+    desk: Desk,
+    service: Service,
+    status: int = 200,
+    every: tuple[actions.Action, ...] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """The page; ``every``: the action catalogue, when the caller has read it already."""
     session = desk.session
     now = utcnow()
     found = diagnose(session, service, now, settings_of(desk.request).policy)
-    offered = [a for a in catalogue(desk) if desk.can(a.permission) and a.when(service)]
+    offered = [a for a in every or catalogue(desk) if desk.can(a.permission) and a.when(service)]
     entries = None
     if desk.can("audit.read"):
         entries, _ = audit_history.of_service(session, service.id, limit=HISTORY_ROWS, offset=0)

@@ -170,7 +170,11 @@ def at(permission: str | None = None, may_be_flagged: bool = False) -> Any:
 
 
 def is_console(request: Request) -> bool:
-    return request.url.path == BASE or request.url.path.startswith(BASE + "/")
+    return is_console_path(request.url.path)
+
+
+def is_console_path(path: str) -> bool:
+    return path == BASE or path.startswith(BASE + "/")
 
 
 def redirect(to: str, request: Request) -> Response:

@@ -114,7 +114,7 @@ _TRACE: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^trust unlock (.+)$"), "desbloqueio em confiança {0}"),
     (re.compile(r"^bonus (.+)$"), "bônus {0}"),
 ]
-_WORDS = [(" until ", " até "), (" since ", " desde "), ("fixed ", "fixo "), ("pool ", "pool ")]
+_WORDS = [(" until ", " até "), (" since ", " desde "), ("fixed ", "fixo ")]
 
 # Domain errors the console's actions meet most, in the attendant's words; anything else is
 # shown as the domain says it, under a Portuguese title.
