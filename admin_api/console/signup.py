@@ -32,19 +32,21 @@ from billing_bridge.instalments import carne, installation_fee
 from billing_bridge.methods import list_methods
 
 router = APIRouter(include_in_schema=False)
-LABELS = {
-    "kind": "Tipo",
-    "name": "Nome",
-    "document": "CPF/CNPJ",
-    "birth_date": "Nascimento",
-    "phones": "Telefone",
-    "emails": "E-mail",
-    "cep": "CEP",
-    "street": "Logradouro",
-    "number": "Número",
-    "district": "Bairro",
-    "city": "Cidade",
-    "state": "UF",
+# The API body's fields (CustomerIn) as the form names and labels them, so a value the body
+# refuses is shown beside the input it came from.
+FIELDS = {
+    "kind": ("tipo", "Tipo"),
+    "name": ("nome", "Nome"),
+    "document": ("documento", "CPF/CNPJ"),
+    "birth_date": ("nascimento", "Nascimento"),
+    "phones": ("telefone", "Telefone"),
+    "emails": ("email", "E-mail"),
+    "cep": ("cep", "CEP"),
+    "street": ("logradouro", "Logradouro"),
+    "number": ("numero", "Número"),
+    "district": ("bairro", "Bairro"),
+    "city": ("cidade", "Cidade"),
+    "state": ("uf", "UF"),
 }
 
 
@@ -178,10 +180,9 @@ def _create(desk: Desk, form: FormData) -> tuple[Customer, Any, str, list[Any], 
         customer_in = CustomerIn.model_validate(body)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = next((str(p) for p in reversed(first["loc"]) if str(p) in LABELS), "")
-        raise Problem(
-            where, f"“{LABELS.get(where, where or 'Cadastro')}”: valor inválido ({first['msg']})."
-        ) from None
+        where = next((str(p) for p in reversed(first["loc"]) if str(p) in FIELDS), "")
+        field_name, label = FIELDS.get(where, ("", "Cadastro"))
+        raise Problem(field_name, f"“{label}”: valor inválido ({first['msg']}).") from None
     customer = create_customer(desk.session, customer_in, desk.scope)
     plan = plans.get_plan(desk.session, int(_text(form, "plano")))
     method_id = _text(form, "forma_cobranca")

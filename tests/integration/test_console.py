@@ -260,3 +260,34 @@ def test_malformed_and_unknown_console_addresses_get_portuguese_pages(
         )
         assert answer.headers["content-type"].startswith("text/html")
     assert client.get("/api/v1/services/abc").headers["content-type"] == "application/problem+json"
+
+
+def test_bad_sign_ups_and_filters_get_clear_errors_and_store_nothing(console: tuple[TestClient, Api]) -> None:
+    client, api = console
+    taken = seed(api)  # login "joao"
+    csrf = log_in(client, "admin", ADMIN_PASSWORD)
+    plan_id = str(api.get("/plans")["items"][0]["id"])
+    good = {"csrf": csrf, "tipo": "person", "nome": "Rita Lee", "documento": CPF2, "nascimento": "1980-01-02",
+            "telefone": "(37) 99999-0001", "logradouro": "Rua B", "cidade": "Formiga", "uf": "MG",
+            "plano": plan_id, "login": "rita.lee", "vencimento": "10"}  # fmt: skip
+    customers_before = api.get("/customers")["total"]
+    for change, message in (
+        ({"nome": ""}, "Preencha o campo “Nome”."),
+        ({"documento": "123.456.789-00"}, "CPF inválido: confira os dígitos"),
+        ({"login": taken["login"]}, f"o login {taken['login']} já está em uso"),
+        ({"uf": "Minas"}, "“UF”: valor inválido"),
+        ({"taxa_valor": "cem reais"}, "“Taxa de instalação”: valor inválido; ex.: 150,00."),
+        ({"vencimento": "31"}, "“Vencimento”: de 1 a 28."),
+    ):
+        answer = client.post("/app/novo-cliente", data={**good, **change})
+        assert answer.status_code == 422 and message in answer.text, (change, answer.text[-2000:])
+    assert api.get("/customers")["total"] == customers_before  # a refused sign-up leaves nothing
+    assert client.post("/app/novo-cliente", data=good).status_code == 201
+
+    for query, message in (
+        ({"ip": "banana"}, "is not an IP address"),
+        ({"mac": "zz"}, "is not a MAC address"),
+        ({"concentrador": "abc"}, "Concentrador inválido."),
+    ):
+        answer = client.get("/app/conexoes", params=query)
+        assert answer.status_code == 422 and message in answer.text, (query, answer.text[-1500:])
