@@ -54,6 +54,12 @@ ACCT_SPOOL_ERRORS = Counter(
 )
 ACCT_FAILURES = Counter("aaa_acct_commit_failures_total", "Group commits that failed (no response sent)")
 CACHE_LOOKUPS = Counter("aaa_cache_lookups_total", "Subscriber snapshot lookups", ["result"])
+SNAPSHOT_LOAD_BATCH = Histogram(
+    "aaa_snapshot_load_batch_size",
+    "Logins per snapshot load (misses that arrive together share one query)",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)
+PLANS_REFRESHED = Counter("aaa_plans_refreshed_total", "Plan edits written into the workers' shared plans")
 CACHE_INVALIDATIONS = Counter("aaa_cache_invalidations_total", "Cache entries invalidated", ["kind"])
 CACHE_SESSION_UPDATES = Counter(
     "aaa_cache_session_updates_total", "Open sessions changed in place in the snapshots", ["change"]

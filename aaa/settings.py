@@ -55,6 +55,8 @@ class RadiusSettings(_Section):
     acct_interim_interval: int = Field(default=300, ge=0, le=86400)
     limit_proxy_state: bool = True
     snapshot_negative_ttl: float = Field(default=5.0, ge=0)
+    # Snapshot misses that arrive together are read in one query of at most this many logins.
+    snapshot_batch_max: int = Field(default=256, ge=1, le=5000)
     # While the database cannot be reached: "serve_from_cache" answers from the snapshots (an
     # invalidated one too, as last known); "reject" rejects every login ("database unavailable").
     # Either way a login never seen gets a reject that says the data is unavailable.

@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=dataset.SUBSCRIBERS)
     parser.add_argument("--chunk", type=int, default=1000)
     args = parser.parse_args()
-    dataset.SUBSCRIBERS = args.subscribers
+    dataset.resize(args.subscribers)
     lines = [
         "# Import from FreeRADIUS SQL",
         "",

@@ -1,6 +1,7 @@
 """Side-by-side benchmark: isp-aaa against FreeRADIUS 3.2 + rlm_sql, same data, same machine.
 
     .venv/bin/python -m bench.run [--rounds 2] [--seconds 8] [--reload]
+    .venv/bin/python -m bench.run --subscribers 1000000   # isp-aaa alone at a size (bench.scale)
 
 Needs root (to run FreeRADIUS from a private raddb), PostgreSQL at $AAA_BENCH_PG
 (default postgresql://postgres@127.0.0.1:5432/test) and Debian's freeradius + freeradius-postgresql.
@@ -283,7 +284,15 @@ def main() -> None:
     parser.add_argument(
         "--only", nargs="+", choices=KINDS, default=list(KINDS), help="run these tests alone (no table)"
     )
+    parser.add_argument(
+        "--subscribers", type=int, help="isp-aaa alone on a data set of this size (bench.scale)"
+    )
     args = parser.parse_args()
+    if args.subscribers is not None:
+        from bench import scale
+
+        scale.main(args.subscribers, args.seconds)
+        return
     secret = dataset.SECRET.encode()
 
     for name, table_, count, load in (

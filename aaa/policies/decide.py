@@ -256,7 +256,7 @@ def _addresses(
     for kind in _POOL_KINDS:
         if kind in covered:
             continue
-        pool = next((p for p in sub.pools if p.kind is kind), None) or next(
+        pool = next((p for p in sub.plan.pools if p.kind is kind), None) or next(
             (p for p in facts.nas_pools if p.kind is kind), None
         )
         if pool is None:

@@ -17,8 +17,13 @@ from aaa.vocabulary.subscribers import MacBinding, ServiceStatus, SuspendedActio
 ReplyAttribute = tuple[str, str, str]  # (attribute, operator "=", ":=" or "+=", value as text)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PlanSpeed:
+    """What a plan gives. Not frozen, alone among the decision's inputs: a worker keeps one per
+    plan, shared by every snapshot on the plan (or trialling it), and an edited plan is
+    written into that one object (``take``), so the edit reaches a million snapshots at once
+    instead of reloading each. Only the worker's event loop writes it, between decisions."""
+
     name: str
     download_kbps: int
     upload_kbps: int
@@ -28,6 +33,13 @@ class PlanSpeed:
     burst_threshold_upload_kbps: int | None = None
     burst_time_s: int | None = None
     reply_attributes: tuple[ReplyAttribute, ...] = ()  # the plan's custom reply attributes
+    pools: tuple[PoolRef, ...] = ()  # the plan's IPAM pools
+    id: int = 0
+
+    def take(self, fresh: PlanSpeed) -> None:
+        """Become ``fresh`` (the same plan, edited), for every snapshot that holds this one."""
+        for name in PlanSpeed.__slots__:  # type: ignore[attr-defined]
+            setattr(self, name, getattr(fresh, name))
 
     def rate_limit(self) -> RateLimit:
         def bps(kbps: int | None) -> int | None:
@@ -95,7 +107,6 @@ class Subscriber:
     mac: str | None = None
     nas_port_id: str | None = None
     fixed: tuple[tuple[str, str], ...] = ()  # (attribute, value) of each fixed address, from IPAM
-    pools: tuple[PoolRef, ...] = ()  # the plan's pools
     status_since: datetime | None = None
     trial: Trial | None = None
     custom: CustomSpeed | None = None

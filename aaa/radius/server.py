@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import socket
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,7 +37,7 @@ from aaa.nas.directory import NasDirectory, NasEntry
 from aaa.policies.decide import decide, normalize_mac, reject
 from aaa.policies.decision import Decision, Outcome, RejectReason
 from aaa.policies.grant import grant_of
-from aaa.policies.inputs import IspPolicy, OpenSession, RequestFacts, Subscriber
+from aaa.policies.inputs import IspPolicy, OpenSession, PlanSpeed, RequestFacts, Subscriber
 from aaa.policies.vendors import render
 from aaa.radius import auth_methods
 from aaa.radius import codec as c
@@ -46,11 +47,12 @@ from aaa.radius.cache import Entry, SubscriberCache
 from aaa.radius.codec import Codec, DropPacket, Request
 from aaa.radius.dedup import PENDING, Key, ReplyCache
 from aaa.radius.droplog import DropLog
+from aaa.radius.misses import SnapshotLoads
 from aaa.radius.reservations import Reservations
 from aaa.radius.sockets import Address, DatagramPort
 from aaa.radius.trace import Trace, Tracer
 from aaa.settings import Settings
-from aaa.snapshots import isp_policy, load_all, load_open_sessions, load_subscriber
+from aaa.snapshots import Plans, isp_policy, load_all, load_plans
 from aaa.tables.changes import ChangeKind
 from aaa.tables.nas import MaMode
 from aaa.vocabulary.attributes import LEASE_ATTRIBUTE
@@ -91,11 +93,12 @@ class RadiusWorker:
         self.tracer = Tracer(self.recorder.trace)  # aaa trace: nothing to do until one starts
         self.policy = isp_policy(settings.policy)  # with the blocked pool once load() has read IPAM
         self.listener = ChangeListener(factory, self.apply_changes, r.change_poll_interval, bus)
-        self._loader = ThreadPoolExecutor(2, thread_name_prefix="snapshot-load")
+        self.plans = Plans({})  # shared by the snapshots; filled by load()
+        self.misses = SnapshotLoads(factory, self.cache, self.plans, r.snapshot_batch_max)
+        self._loader = ThreadPoolExecutor(1, thread_name_prefix="registry-load")  # NAS, plans
         self._leaser = ThreadPoolExecutor(2, thread_name_prefix="ipam-lease")
-        # Snapshot loads in flight, by login: concurrent misses for one login share one load; a
-        # change to the login while it runs makes it stale (answered, never cached).
-        self._loading: dict[str, _Load] = {}
+        self._reloading: asyncio.Task[None] | None = None
+        self._reload_again = False
         self._reject_when_down = r.database_down == "reject"
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -109,12 +112,23 @@ class RadiusWorker:
         """Mark the change feed position, then load the NAS registry and every subscriber
         snapshot (start-up, blocking). Changes committed meanwhile arrive through the feed."""
         self.listener.start_position()
-        with self.factory() as session:
-            self.nas.load(session)
-            self.policy = isp_policy(self.settings.policy, load_pools(session).values())
-            subscribers, sessions = load_all(session)
-        self.cache.fill(subscribers, sessions)
-        log.info("loaded %d NAS and %d subscriber snapshots", len(self.nas), len(subscribers))
+        # The load makes only objects that live on (no cycles to find): the collector walking
+        # the growing heap again and again would take longer than the load itself.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            with self.factory() as session:
+                self.nas.load(session)
+                self.policy = isp_policy(self.settings.policy, load_pools(session).values())
+                self.plans.refresh(load_plans(session))
+                subscribers, sessions = load_all(session, self.plans)
+            self.cache.fill(subscribers, sessions)
+        finally:
+            if collecting:
+                gc.enable()
+        counts = len(self.nas), len(self.plans), len(subscribers)
+        log.info("loaded %d NAS, %d plans and %d subscriber snapshots", *counts)
+        del subscribers, sessions
 
     async def serve(
         self,
@@ -147,6 +161,7 @@ class RadiusWorker:
             self.listener.close()
             self.acct.close()
             self.recorder.close()
+            self.misses.close()
             self._loader.shutdown(wait=False)
             self._leaser.shutdown(wait=False)
 
@@ -161,49 +176,63 @@ class RadiusWorker:
                 loop.call_soon_threadsafe(self.apply_changes, changes)
 
     def apply_changes(self, changes: list[Change]) -> None:
-        reload_nas = False
+        reload_registries = False
         for kind, key in changes:
-            if kind == ChangeKind.NAS:
-                reload_nas = True
+            if kind in (ChangeKind.NAS, ChangeKind.PLAN):
+                reload_registries = True
                 continue
             if kind == ChangeKind.SESSION_OPEN:
                 login, opened = read_opened(key)
-                self._stale_load(login)
+                self.misses.stale(login)
                 self.cache.session_opened(login, opened)
             elif kind == ChangeKind.SESSION_CLOSE:
                 login, nas_id, session_id = read_closed(key)
-                self._stale_load(login)
+                self.misses.stale(login)
                 self.cache.session_closed(login, nas_id, session_id)
             elif kind == ChangeKind.TRACE:
                 self.tracer.start(Trace.from_key(key))
             elif kind == ChangeKind.NAS_SESSIONS:
-                for load in self._loading.values():
-                    load.stale = True
+                self.misses.stale_all()
                 self.cache.close_nas_sessions(*read_nas_sessions_closed(key))
             else:
-                self._stale_load(key)
+                self.misses.stale(key)
                 self.cache.invalidate(key, kind)
-        if reload_nas and self._loop is not None:
-            self._spawn(self._reload_nas())
+        if reload_registries and self._loop is not None:
+            self._reload_registries()
 
-    def _stale_load(self, login: str) -> None:
-        """A load of ``login`` in flight began before this change: it answers, it is not cached."""
-        load = self._loading.get(login)
-        if load is not None:
-            load.stale = True
+    def _reload_registries(self) -> None:
+        """A NAS, pool or plan changed: read the NAS registry and the plans again, one reload
+        at a time (a change meanwhile asks for one more)."""
+        if self._reloading is not None and not self._reloading.done():
+            self._reload_again = True
+            return
+        self._reload_again = False
+        self._reloading = asyncio.ensure_future(self._reload())
+        self._tasks.add(self._reloading)
+        self._reloading.add_done_callback(self._reloaded)
 
-    async def _reload_nas(self) -> None:
-        def load() -> tuple[NasDirectory, IspPolicy]:
+    def _reloaded(self, task: asyncio.Task[None]) -> None:
+        self._done(task)
+        if self._reload_again:
+            self._reload_registries()
+
+    async def _reload(self) -> None:
+        def load() -> tuple[NasDirectory, IspPolicy, dict[int, PlanSpeed]]:
             fresh = NasDirectory()
             with self.factory() as session:
                 fresh.load(session)
-                return fresh, isp_policy(self.settings.policy, load_pools(session).values())
+                pools = load_pools(session).values()
+                return fresh, isp_policy(self.settings.policy, pools), load_plans(session)
 
         assert self._loop is not None
         try:
-            self.nas, self.policy = await self._loop.run_in_executor(self._loader, load)
+            self.nas, self.policy, plans = await self._loop.run_in_executor(self._loader, load)
         except Exception as exc:
-            log.warning("NAS registry reload failed, keeping the previous one: %s", exc)
+            log.warning("NAS registry and plans reload failed, keeping the previous ones: %s", exc)
+            return
+        # Written into the plans every snapshot shares: the edit reaches them all at once.
+        for _ in self.plans.refresh(plans):
+            metrics.PLANS_REFRESHED.inc()
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -337,7 +366,7 @@ class RadiusWorker:
         self, req: Request, nas: NasEntry, addr: Address, key: Key, login: str, started: float
     ) -> None:
         try:
-            subscriber, sessions = await self._shared_load(login)
+            subscriber, sessions = await self.misses.load(login)
         except Exception as exc:
             serve_stale = unreachable(exc) and not self._reject_when_down
             last = self.cache.stale(login) if serve_stale else None
@@ -358,31 +387,6 @@ class RadiusWorker:
             )
             return
         self._answer_auth(req, nas, addr, key, subscriber, sessions, started, fresh=True)
-
-    def _shared_load(self, login: str) -> asyncio.Future[Loaded]:
-        """The login's snapshot and open sessions from the database: one load for every request
-        that misses while it runs, cached when it ends unless the login changed meanwhile."""
-        load = self._loading.get(login)
-        if load is None or load.stale:
-            assert self._loop is not None
-            load = _Load(self._loop.run_in_executor(self._loader, self._load, login))
-            self._loading[login] = load
-            load.future.add_done_callback(lambda _: self._loaded(login, load))
-        else:
-            metrics.CACHE_LOOKUPS.labels("shared_load").inc()
-        return load.future
-
-    def _loaded(self, login: str, load: _Load) -> None:
-        if self._loading.get(login) is load:
-            del self._loading[login]
-        if not load.stale and not load.future.cancelled() and load.future.exception() is None:
-            self.cache.put(login, *load.future.result())
-
-    def _load(self, login: str) -> Loaded:
-        with self.factory() as session:
-            subscriber = load_subscriber(session, login)
-            sessions = load_open_sessions(session, login) if subscriber else ()
-            return subscriber, sessions
 
     def _answer_auth(
         self,
@@ -588,15 +592,6 @@ class RadiusWorker:
         outcome = "stored" if error is None else "not_stored"
         for name, count in answered.items():
             metrics.child(metrics.RADIUS_REQUESTS, "accounting", outcome, name).inc(count)
-
-
-Loaded = tuple[Subscriber | None, tuple[OpenSession, ...]]
-
-
-@dataclass(slots=True)
-class _Load:
-    future: asyncio.Future[Loaded]
-    stale: bool = False
 
 
 def reply_message(policy: IspPolicy, reason: RejectReason) -> str:

@@ -2,10 +2,12 @@
 are stale) and for the enforcement outbox (whose online answer changes), so the two can never
 disagree about who a change touches.
 
-A service edit reaches that service; a plan edit every service on the plan or trialling it; a
-billing-method edit every service paying with it; a pool edit every service whose plan uses the
-pool; a fixed address the service holding it (before and after). The caches refresh on any
-change to those rows; the live answer changes only with the fields that decide it (``LIVE_*``).
+A service edit reaches that service; a billing-method edit every service paying with it; a
+fixed address the service holding it (before and after): their snapshots are refreshed. A plan
+edit reaches the plan, and a pool edit the NAS entries and plans that carry it: the workers
+write them into the one plan object their snapshots share, so no snapshot is dropped for it,
+however many subscribers the plan has. The live answer (the enforcement outbox) changes only
+with the fields that decide it (``LIVE_*``), for every service on an edited plan or trialling it.
 """
 
 from __future__ import annotations
@@ -39,7 +41,10 @@ LIVE_SERVICE_FIELDS = (
     "exempt",
     "reply_attributes",
 )
-LIVE_PLAN_FIELDS = (*(f.name for f in fields(PlanSpeed) if f.name != "name"), *POOL_FIELDS)
+LIVE_PLAN_FIELDS = (
+    *(f.name for f in fields(PlanSpeed) if f.name not in ("name", "pools", "id")),
+    *POOL_FIELDS,
+)
 LIVE_METHOD_FIELDS = (
     "reduction",
     "reduction_percent",
@@ -54,6 +59,7 @@ _MEMO = "reach"
 @dataclass
 class Reach:
     logins: set[str] = field(default_factory=set)  # snapshots to refresh
+    plans: set[int] = field(default_factory=set)  # plans the workers read again
     nas_keys: set[str] = field(default_factory=set)  # NAS-directory entries to refresh
     live: dict[int, set[str]] = field(default_factory=dict)  # service id -> what changed its answer
 
@@ -66,7 +72,6 @@ class _Touched:
     services: set[int] = field(default_factory=set)  # holders of a changed fixed address
     plans: dict[int, list[str]] = field(default_factory=dict)  # plan id -> live fields changed
     methods: dict[int, bool] = field(default_factory=dict)  # method id -> its reduction changed
-    pools: set[int] = field(default_factory=set)
 
 
 def of(session: Session, flush_context: object) -> Reach:
@@ -90,7 +95,9 @@ def _reach(session: Session) -> Reach:
             if obj in dirty and (changed := _changed(obj, LIVE_SERVICE_FIELDS)):
                 reach.add_live(obj.id, changed)
         elif isinstance(obj, Plan) and obj not in new:
-            touched.plans[obj.id] = _changed(obj, LIVE_PLAN_FIELDS) if obj in dirty else []
+            reach.plans.add(obj.id)
+            if obj in dirty and (changed := _changed(obj, LIVE_PLAN_FIELDS)):
+                touched.plans[obj.id] = changed
         elif isinstance(obj, Nas):
             reach.nas_keys.add(str(obj.id))
         elif isinstance(obj, IpAssignment) and obj.kind is AssignmentKind.FIXED:
@@ -101,14 +108,14 @@ def _reach(session: Session) -> Reach:
         elif isinstance(obj, BillingMethod) and obj not in new:
             touched.methods[obj.id] = obj in dirty and bool(_changed(obj, LIVE_METHOD_FIELDS))
         elif isinstance(obj, Pool) and obj not in new:
-            touched.pools.add(obj.id)
-            reach.nas_keys.add(f"pool {obj.id}")  # NAS entries carry their pools
+            reach.nas_keys.add(f"pool {obj.id}")  # NAS entries and plans carry their pools
     _services_reached(session, touched, reach)
     return reach
 
 
 def _services_reached(session: Session, touched: _Touched, reach: Reach) -> None:
-    """One query for every service a plan, method, pool or fixed address reaches."""
+    """One query for every service a method or fixed address reaches (their snapshots) and
+    every service whose answer an edited plan changes (the outbox)."""
     where = []
     if touched.plans:
         where += [Service.plan_id.in_(touched.plans), Service.trial_plan_id.in_(touched.plans)]
@@ -116,18 +123,13 @@ def _services_reached(session: Session, touched: _Touched, reach: Reach) -> None
         where.append(Service.id.in_(touched.services))
     if touched.methods:
         where.append(Service.billing_method_id.in_(touched.methods))
-    if touched.pools:
-        using = select(Plan.id).where(
-            or_(*(getattr(Plan, column).in_(touched.pools) for column in POOL_FIELDS))
-        )
-        where.append(Service.plan_id.in_(using))
     if not where:
         return
     query = select(
         Service.id, Service.login, Service.plan_id, Service.trial_plan_id, Service.billing_method_id
     )
     for service_id, login, plan_id, trial_plan_id, method_id in session.execute(query.where(or_(*where))):
-        if login:
+        if login and (service_id in touched.services or method_id in touched.methods):
             reach.logins.add(login)
         if plan_id is not None and (changed := touched.plans.get(plan_id)):
             reach.add_live(service_id, (f"plan {name}" for name in changed))

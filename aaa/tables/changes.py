@@ -19,6 +19,9 @@ class ChangeKind(StrEnum):
     SESSION_OPEN = "session_open"
     SESSION_CLOSE = "session_close"  # key: JSON [login, NAS id, Acct-Session-Id]: it closed
     NAS = "nas"  # key: NAS id; the NAS registry changed
+    # key: plan id; the plan changed: workers read the plans again and write the edit into
+    # the plan object every snapshot on it shares (no snapshot is dropped)
+    PLAN = "plan"
     # key: "<NAS id> <ISO time>": Accounting-On/Off closed the NAS's sessions started by then
     NAS_SESSIONS = "nas_sessions"
     TRACE = "trace"  # key: a radius_trace row id; workers start tracing what it names

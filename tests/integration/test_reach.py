@@ -1,5 +1,6 @@
-"""One table of changes, both paths: every change that reaches a login refreshes its RADIUS
-snapshot (a change-feed event) and, when it changes an online subscriber's answer, enqueues its
+"""One table of changes, both paths: every change that reaches a login refreshes what its
+RADIUS snapshot holds (a change-feed event: the login's, or the plan or pool that every
+snapshot on it shares) and, when it changes an online subscriber's answer, enqueues its
 enforcement (an outbox row). Both come from aaa.subscribers.reach, so they cannot disagree:
 editing the speed of a plan that a service is trialling reaches both (it used to reach only the
 outbox, so workers kept answering the old trial speed).
@@ -70,15 +71,16 @@ def _service_note(s: Session, svc: Service) -> None:
     update_service(s, svc, nas_port_id="ether9")
 
 
-# (change, refreshes the snapshot, changes the live answer)
-TABLE: list[tuple[str, Change, bool, bool]] = [
-    ("status", _suspend, True, True),
-    ("plan speed", _plan_speed, True, True),
-    ("trial plan speed", _trial_plan_speed, True, True),
-    ("billing method reduction", _method_reduction, True, True),
-    ("fixed address", _fixed_address, True, True),
-    ("pool of the plan renamed", _plan_pool_renamed, True, False),
-    ("interface binding", _service_note, True, False),
+# (change, the feed event that refreshes the snapshot, changes the live answer); a plan or pool
+# edit is one event for the plan or pool, never one per login on it
+TABLE: list[tuple[str, Change, str, bool]] = [
+    ("status", _suspend, "login", True),
+    ("plan speed", _plan_speed, "plan", True),
+    ("trial plan speed", _trial_plan_speed, "trial plan", True),
+    ("billing method reduction", _method_reduction, "login", True),
+    ("fixed address", _fixed_address, "login", True),
+    ("pool of the plan renamed", _plan_pool_renamed, "pool", False),
+    ("interface binding", _service_note, "login", False),
 ]
 
 
@@ -110,18 +112,26 @@ def _online_trialling(factory: sessionmaker[Session]) -> tuple[int, str]:
         return svc.id, "ana"
 
 
-def _feed_after(s: Session, watermark: int) -> set[str]:
-    rows = s.scalars(
-        select(ChangeEvent.keys).where(ChangeEvent.id > watermark, ChangeEvent.kind == ChangeKind.SERVICE)
-    )
-    return {key for keys in rows for key in keys.splitlines()}
+def _feed_after(s: Session, watermark: int) -> set[tuple[str, str]]:
+    rows = s.execute(select(ChangeEvent.kind, ChangeEvent.keys).where(ChangeEvent.id > watermark))
+    return {(kind, key) for kind, keys in rows for key in keys.splitlines()}
 
 
 @pytest.mark.parametrize(("name", "change", "refreshes", "live"), TABLE, ids=[row[0] for row in TABLE])
 def test_a_change_reaches_the_cache_and_the_outbox_alike(
-    factory: sessionmaker[Session], name: str, change: Change, refreshes: bool, live: bool
+    factory: sessionmaker[Session], name: str, change: Change, refreshes: str, live: bool
 ) -> None:
     service_id, login = _online_trialling(factory)
+    with factory() as s:
+        svc = s.get(Service, service_id)
+        assert svc is not None and svc.trial_plan_id is not None
+        pool = s.scalar(select(Pool.id).where(Pool.name == "reach-pool"))
+        expected = {
+            "login": (ChangeKind.SERVICE, login),
+            "plan": (ChangeKind.PLAN, str(svc.plan_id)),
+            "trial plan": (ChangeKind.PLAN, str(svc.trial_plan_id)),
+            "pool": (ChangeKind.NAS, f"pool {pool}"),
+        }[refreshes]
     with factory() as s:
         watermark = s.scalar(select(ChangeEvent.id).order_by(ChangeEvent.id.desc()).limit(1)) or 0
         s.query(Enforcement).delete()
@@ -132,9 +142,11 @@ def test_a_change_reaches_the_cache_and_the_outbox_alike(
         assert svc is not None
         change(s, svc)
     with factory() as s:
-        refreshed = login in _feed_after(s, watermark)
+        feed = _feed_after(s, watermark)
         enqueued = s.scalars(select(Enforcement.cause).where(Enforcement.service_id == service_id)).all()
-    assert refreshed is refreshes, f"{name}: snapshot refresh {refreshed}, expected {refreshes}"
+    assert expected in feed, f"{name}: {expected} not in the feed {feed}"
+    if refreshes != "login":  # the plan's or pool's subscribers keep their snapshots
+        assert (ChangeKind.SERVICE, login) not in feed, f"{name}: {login} dropped"
     assert bool(enqueued) is live, f"{name}: outbox {enqueued}, expected live={live}"
 
 

@@ -143,7 +143,7 @@ def test_concurrent_misses_for_one_login_share_one_load(
         ]
         for t in threads:
             t.start()
-        assert wait_for(lambda: len(worker.worker._loading) == 1 and shared_loads() >= 5)
+        assert wait_for(lambda: worker.worker.misses.in_flight == 1 and shared_loads() >= 5)
         locker.rollback()  # releases the lock: the one load runs
         for t in threads:
             t.join(10)

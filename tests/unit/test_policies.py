@@ -348,7 +348,7 @@ def test_unknown_grant_sends_everything_live() -> None:
 
 def test_grant_of_names_server_leases_by_pool() -> None:
     pool = PoolRef(1, "cgnat", PoolKind.IPV4, PoolMode.SERVER)
-    d = decide(replace(SUB, pools=(pool,)), FACTS, NOW)
+    d = decide(replace(SUB, plan=replace(SUB.plan, pools=(pool,))), FACTS, NOW)
     leased = replace(d, attributes=(*d.attributes, ("Framed-IP-Address", "100.64.0.9")))
     assert grant_of(leased) == grant_of(d) == Grant("50M/100M", None, ("lease:cgnat",))
     assert Grant.from_json(Grant("1M/1M", "blocked", ("a=b",)).to_json()) == Grant(

@@ -1,0 +1,235 @@
+"""One node at a size: isp-aaa alone on a data set of N subscribers (bench.dataset's shape).
+
+    .venv/bin/python -m bench.run --subscribers 1000000 [--seconds 8]
+
+Reports the workers' start-up (process start to the first Access-Accept), every process's
+resident memory after start-up and after the PAP test, the memory per subscriber per worker
+(against the same server on an empty data set), the warm PAP rate, and how long a plan edit
+(`aaa plan set`, through the change feed) takes to reach the snapshots: sampled subscribers on
+the plan are asked until every one is answered with the new rate.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+from aaa.policies.inputs import PlanSpeed
+from bench import dataset
+from bench.loadgen import LoadGen, pap_builder
+from bench.run import WINDOW, dsn, ensure_database, loaded, tree
+
+PORTS = (22812, 22813)
+SAMPLE = 200  # subscribers of the edited plan asked until all have its new rate
+
+
+def database(subscribers: int) -> str:
+    name = f"aaa_bench_{subscribers}"
+    if ensure_database(name) or not loaded(name, "service", subscribers):
+        print(f"loading {name} ...", flush=True)
+        started = time.monotonic()
+        dataset.resize(subscribers)
+        dataset.load_ours(dsn(name).replace("postgresql://", "postgresql+psycopg://"))
+        print(f"  loaded in {time.monotonic() - started:.0f} s", flush=True)
+    with psycopg.connect(dsn(name), autocommit=True) as conn:
+        conn.execute("TRUNCATE auth_log, change_event")
+        conn.execute("UPDATE plan SET download_kbps = %s WHERE id = 1", (dataset.PLANS[0][1],))
+    return name
+
+
+def config(tmp: Path, db: str) -> Path:
+    path = tmp / f"{db}.toml"
+    path.write_text(
+        f'database_url = "{dsn(db)}"\nlog_level = "WARNING"\n[radius]\nauth_port = {PORTS[0]}\n'
+        f"acct_port = {PORTS[1]}\nworkers = 2\n[metrics]\nenabled = false\n[enforcer]\nenabled = false\n"
+    )
+    return path
+
+
+def rss_mib(pid: int, field: str = "VmRSS") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def processes(root: int) -> dict[int, str]:
+    found = {}
+    for pid in tree(root):
+        try:
+            found[pid] = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+        except FileNotFoundError:
+            continue
+    return found
+
+
+def titled(pid: int) -> str:
+    title = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
+    return title.removeprefix("aaa: ") or str(pid)
+
+
+def start(
+    cfg: Path, users: list[tuple[str, str]], secret: bytes, timeout: float
+) -> tuple[subprocess.Popen[bytes], float]:
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "aaa.cli", "--config", str(cfg), "radius"])
+    deadline = started + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"isp-aaa exited with {proc.returncode}")
+        gen = LoadGen(PORTS[0], pap_builder(users[:10], secret), sockets=4, timeout=0.5)
+        ok = gen.closed_loop(0.3, window=4).codes.get(2, 0) >= 4  # every worker answers
+        gen.close()
+        if ok:
+            return proc, time.monotonic() - started
+    proc.kill()
+    raise SystemExit(f"isp-aaa did not answer within {timeout} s")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def workers(proc: subprocess.Popen[bytes]) -> list[int]:
+    return [pid for pid in tree(proc.pid) if titled(pid).startswith("radius worker")]
+
+
+def memory(proc: subprocess.Popen[bytes]) -> dict[str, tuple[float, float]]:
+    """Each process's (resident, peak resident) MiB, by its title."""
+    return {titled(pid): (rss_mib(pid), rss_mib(pid, "VmHWM")) for pid in tree(proc.pid)}
+
+
+def rate_of(answer: bytes) -> bytes | None:
+    """The Mikrotik-Rate-Limit value in an Access-Accept (Vendor-Specific 14988, type 8)."""
+    i = 20
+    while i + 2 <= len(answer):
+        kind, length = answer[i], answer[i + 1]
+        if kind == 26 and answer[i + 2 : i + 6] == (14988).to_bytes(4, "big") and answer[i + 6] == 8:
+            return answer[i + 8 : i + length]
+        i += max(length, 2)
+    return b""
+
+
+def plan_edit(cfg: Path, users: list[tuple[str, str]], secret: bytes) -> tuple[float, float]:
+    """(seconds the `aaa plan set` command took, seconds until every sampled subscriber of the
+    plan was answered with the new rate)."""
+    on_plan = [u for n, u in enumerate(users, 1) if (2 * n - 1) % len(dataset.PLANS) == 0]
+    sample = random.Random(7).sample(on_plan, min(SAMPLE, len(on_plan)))
+    new_down = dataset.PLANS[0][1] + 1000
+    wanted = PlanSpeed("", new_down, dataset.PLANS[0][2]).rate_limit().render().encode()
+    started = time.monotonic()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "aaa.cli",
+            "plan",
+            "set",
+            "1",
+            "--config",
+            str(cfg),
+            "--download",
+            str(new_down),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    command = time.monotonic() - started
+    waiting = list(sample)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(1.0)
+        while waiting and time.monotonic() - started < 120:
+            waiting = [user for user in waiting if ask(sock, user, secret) != wanted]
+    return command, time.monotonic() - started
+
+
+def ask(sock: socket.socket, user: tuple[str, str], secret: bytes) -> bytes | None:
+    """One PAP request (a random authenticator, so the kernel may steer it to any worker);
+    the Access-Accept's rate, or None."""
+    ident = random.randrange(256)
+    sock.sendto(pap_builder([user], secret)(ident, os.urandom(16)), ("127.0.0.1", PORTS[0]))
+    try:
+        while True:
+            answer = sock.recv(4096)
+            if answer[1] == ident:
+                return rate_of(answer) if answer[0] == 2 else None
+    except TimeoutError:
+        return None
+
+
+def main(subscribers: int, seconds: float) -> None:
+    secret = dataset.SECRET.encode()
+    db, empty = database(subscribers), "aaa_bench_0"
+    if ensure_database(empty) or not loaded(empty, "nas", 1):
+        dataset.resize(0)
+        dataset.load_ours(dsn(empty).replace("postgresql://", "postgresql+psycopg://"))
+    dataset.resize(subscribers)
+    users = dataset.offline_users()
+    tmp = Path(tempfile.mkdtemp(prefix="aaa-scale-"))
+
+    # The same server with nobody to load: what a worker holds besides the snapshots.
+    proc = subprocess.Popen([sys.executable, "-m", "aaa.cli", "--config", str(config(tmp, empty)), "radius"])
+    time.sleep(8)
+    base = first_worker_rss(proc)
+    stop(proc)
+
+    proc, startup = start(config(tmp, db), users, secret, 300)
+    try:
+        after_start = memory(proc)
+        gen = LoadGen(PORTS[0], pap_builder(users, secret))
+        warm = gen.closed_loop(
+            min(30.0, subscribers / 20_000), window=WINDOW
+        )  # every offline subscriber once, about
+        pap = gen.closed_loop(seconds, window=WINDOW)
+        gen.close()
+        after_pap = memory(proc)
+        command, reached = plan_edit(config(tmp, db), users, secret)
+    finally:
+        stop(proc)
+    worker_rss = [after_pap[name][0] for name in after_pap if name.startswith("radius worker")]
+    per_subscriber = [(rss - base) * 1024 * 1024 / subscribers for rss in worker_rss]
+    lines = [
+        f"## {subscribers:,} subscribers, one node (2 workers)",
+        "",
+        f"- start-up (process start to both workers answering): **{startup:.1f} s**",
+        f"- warm-up: {warm.answered:,} requests; PAP for {seconds:.0f} s, {WINDOW} outstanding: "
+        f"**{pap.rate:,.0f}/s** (lost {pap.lost}, codes {dict(pap.codes)})",
+        f"- a plan edit (`aaa plan set`): the command {command:.1f} s; all {SAMPLE} sampled subscribers "
+        f"answered with the new rate after **{reached:.1f} s**",
+        f"- a worker with no subscribers: {base:.0f} MiB resident",
+        "",
+        "| process | resident after start-up (MiB) | after PAP (MiB) | peak (MiB) |",
+        "|---|---:|---:|---:|",
+        *(
+            f"| {name} | {after_start.get(name, (0, 0))[0]:.0f} | {rss:.0f} | {peak:.0f} |"
+            for name, (rss, peak) in sorted(after_pap.items())
+        ),
+        f"| **all** | {sum(v[0] for v in after_start.values()):.0f} | "
+        f"{sum(v[0] for v in after_pap.values()):.0f} | {sum(v[1] for v in after_pap.values()):.0f} |",
+        "",
+        "- per subscriber per worker (resident after PAP, less the empty worker's): "
+        + ", ".join(f"**{b:,.0f} bytes**" for b in per_subscriber),
+    ]
+    report = "\n".join(lines)
+    print("\n" + report)
+    out = Path(__file__).resolve().parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"scale-{subscribers}.md").write_text(report + "\n")
+
+
+def first_worker_rss(proc: subprocess.Popen[bytes]) -> float:
+    """The resident MiB of the first worker of a running server."""
+    found = workers(proc)
+    return rss_mib(found[0]) if found else 0.0
