@@ -12,6 +12,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from aaa.db.base import utcnow
+from aaa.db.bulk import among
 from aaa.subscribers import reach
 from aaa.tables.accounting import AcctSession
 from aaa.tables.enforcement import Enforcement, EnforcementState
@@ -31,7 +32,7 @@ def after_flush(session: Session, flush_context: object) -> None:
         chunk = ids[start : start + _CHUNK]
         found = session.scalars(
             select(AcctSession.service_id)
-            .where(AcctSession.stop_time.is_(None), AcctSession.service_id.in_(chunk))
+            .where(AcctSession.stop_time.is_(None), among(session, AcctSession.service_id, chunk))
             .distinct()
         )
         online.update(i for i in found if i is not None)
@@ -41,7 +42,7 @@ def after_flush(session: Session, flush_context: object) -> None:
                     Enforcement.state == EnforcementState.PENDING,
                     Enforcement.attempts == 0,
                     Enforcement.kick.is_(False),
-                    Enforcement.service_id.in_(chunk),
+                    among(session, Enforcement.service_id, chunk),
                 )
             )
         )
