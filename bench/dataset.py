@@ -32,11 +32,11 @@ FR_SCHEMA = Path("/etc/freeradius/3.0/mods-config/sql/main/postgresql/schema.sql
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def resize(subscribers: int) -> None:
+def resize(subscribers: int, history: int = 300_000) -> None:
     """Another size of the data set (half of it online, as at 100,000); the closed history
-    stays 300,000 sessions, which the fast path never reads."""
-    global SUBSCRIBERS, OPEN_SESSIONS
-    SUBSCRIBERS, OPEN_SESSIONS = subscribers, subscribers // 2
+    stays 300,000 sessions unless told (the fast path never reads it)."""
+    global SUBSCRIBERS, OPEN_SESSIONS, CLOSED_SESSIONS
+    SUBSCRIBERS, OPEN_SESSIONS, CLOSED_SESSIONS = subscribers, subscribers // 2, history
 
 
 def login(n: int) -> str:

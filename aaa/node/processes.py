@@ -41,6 +41,7 @@ def follow_parent() -> None:
 
 def worker_main(settings_data: dict[str, Any], index: int, ready: Any = None) -> None:
     """A RADIUS worker. ``ready`` (an Event) is set once its sockets are bound and it serves."""
+    from aaa import metrics
     from aaa.composition import build, setup_logging
     from aaa.radius.server import RadiusWorker
     from aaa.radius.sockets import bind_udp, steer_by_authenticator
@@ -68,6 +69,7 @@ def worker_main(settings_data: dict[str, Any], index: int, ready: Any = None) ->
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
+        metrics.buffer_in_this_thread()  # this loop's metric updates reach the files once a second
         stop = _stop_on_signals(loop)
         acct = f"acct {r.bind}:{r.acct_port}" if acct_sock else "no accounting"
         log.info("worker %d serving auth %s:%d, %s", index, r.bind, r.auth_port, acct)

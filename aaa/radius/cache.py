@@ -15,12 +15,12 @@ from datetime import datetime
 from aaa import metrics
 from aaa.policies.inputs import OpenSession, Subscriber
 
-_HIT = metrics.CACHE_LOOKUPS.labels("hit")
-_MISS = metrics.CACHE_LOOKUPS.labels("miss")
-_NEGATIVE = metrics.CACHE_LOOKUPS.labels("negative")
-_STALE = metrics.CACHE_LOOKUPS.labels("stale")  # served while the database was unreachable
-_OPENED = metrics.CACHE_SESSION_UPDATES.labels("opened")
-_CLOSED = metrics.CACHE_SESSION_UPDATES.labels("closed")
+_HIT = metrics.child(metrics.CACHE_LOOKUPS, "hit")
+_MISS = metrics.child(metrics.CACHE_LOOKUPS, "miss")
+_NEGATIVE = metrics.child(metrics.CACHE_LOOKUPS, "negative")
+_STALE = metrics.child(metrics.CACHE_LOOKUPS, "stale")  # served while the database was unreachable
+_OPENED = metrics.child(metrics.CACHE_SESSION_UPDATES, "opened")
+_CLOSED = metrics.child(metrics.CACHE_SESSION_UPDATES, "closed")
 
 
 @dataclass(slots=True)

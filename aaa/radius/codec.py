@@ -141,7 +141,7 @@ def _message_authenticator_valid(raw: bytes, authenticator: bytes, secret: bytes
     if offset < 0:
         return False
     zeroed = raw[:4] + authenticator + raw[20:offset] + b"\x00" * 16 + raw[offset + 16 :]
-    expected = hmac.new(secret, zeroed, hashlib.md5).digest()
+    expected = hmac.digest(secret, zeroed, "md5")
     return hmac.compare_digest(expected, raw[offset : offset + 16])
 
 
@@ -333,7 +333,7 @@ class Codec:
             raise ValueError(f"reply of {20 + len(body)} octets exceeds {MAX_PACKET}")
         header = struct.pack("!BBH", code, req.id, 20 + len(body))
         if signed:
-            digest = hmac.new(secret, header + req.authenticator + body, hashlib.md5).digest()
+            digest = hmac.digest(secret, header + req.authenticator + body, "md5")
             body = body[:2] + digest + body[18:]
         return header + hashlib.md5(header + req.authenticator + body + secret).digest() + body
 
@@ -345,7 +345,7 @@ class Codec:
         body = bytes([MESSAGE_AUTHENTICATOR, 18]) + b"\x00" * 16
         body += b"".join(self._encode(name, value) for name, value in attributes)
         header = struct.pack("!BBH", code, identifier, 20 + len(body))
-        digest = hmac.new(secret, header + b"\x00" * 16 + body, hashlib.md5).digest()
+        digest = hmac.digest(secret, header + b"\x00" * 16 + body, "md5")
         body = body[:2] + digest + body[18:]
         return header + hashlib.md5(header + b"\x00" * 16 + body + secret).digest() + body
 
@@ -357,7 +357,7 @@ class Codec:
         body = bytes([MESSAGE_AUTHENTICATOR, 18]) + b"\x00" * 16
         body += b"".join(self._encode(name, value) for name, value in attributes)
         header = struct.pack("!BBH", ACCESS_REQUEST, identifier, 20 + len(body))
-        digest = hmac.new(secret, header + authenticator + body, hashlib.md5).digest()
+        digest = hmac.digest(secret, header + authenticator + body, "md5")
         return header + authenticator + body[:2] + digest + body[18:]
 
     def reply_attributes(self, raw: bytes) -> list[tuple[str, str]]:

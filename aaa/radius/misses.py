@@ -20,7 +20,7 @@ from aaa import metrics
 from aaa.radius.cache import SubscriberCache
 from aaa.snapshots import Loaded, Plans, load_logins
 
-_SHARED = metrics.CACHE_LOOKUPS.labels("shared_load")
+_SHARED = metrics.child(metrics.CACHE_LOOKUPS, "shared_load")
 
 
 @dataclass(slots=True)

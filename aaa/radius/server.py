@@ -141,7 +141,7 @@ class RadiusWorker:
         loop = self._loop = asyncio.get_running_loop()
         self.auth_port = DatagramPort(loop, auth_sock, self.on_auth)
         ports = [self.auth_port]
-        jobs = [self.recorder.run(), self.listener.run()]
+        jobs = [self.recorder.run(), self.listener.run(), _flush_metrics_every(1.0)]
         if acct_sock is not None:
             self.acct_port = DatagramPort(loop, acct_sock, self.on_acct)
             ports.append(self.acct_port)
@@ -158,6 +158,7 @@ class RadiusWorker:
             await self.recorder.flush(final=True)
             for task in background:
                 task.cancel()
+            metrics.flush()
             self.listener.close()
             self.acct.close()
             self.recorder.close()
@@ -592,6 +593,13 @@ class RadiusWorker:
         outcome = "stored" if error is None else "not_stored"
         for name, count in answered.items():
             metrics.child(metrics.RADIUS_REQUESTS, "accounting", outcome, name).inc(count)
+
+
+async def _flush_metrics_every(seconds: float) -> None:
+    """Buffered metric updates (aaa.metrics.Buffered) reach the shared files once a second."""
+    while True:
+        await asyncio.sleep(seconds)
+        metrics.flush()
 
 
 def reply_message(policy: IspPolicy, reason: RejectReason) -> str:
