@@ -214,7 +214,7 @@ class RadiusWorker:
 
     def _reloaded(self, task: asyncio.Task[None]) -> None:
         self._done(task)
-        if self._reload_again:
+        if self._reload_again and not task.cancelled():  # cancelled: the worker is stopping
             self._reload_registries()
 
     async def _reload(self) -> None:
@@ -229,7 +229,10 @@ class RadiusWorker:
         try:
             self.nas, self.policy, plans = await self._loop.run_in_executor(self._loader, load)
         except Exception as exc:
-            log.warning("NAS registry and plans reload failed, keeping the previous ones: %s", exc)
+            # Nothing was dropped for this change, so nothing would load it later: try again.
+            log.warning("NAS registry and plans reload failed, retrying in 1 s: %s", exc)
+            await asyncio.sleep(1.0)
+            self._reload_again = True
             return
         # Written into the plans every snapshot shares: the edit reaches them all at once.
         for _ in self.plans.refresh(plans):
