@@ -136,13 +136,13 @@ class Buffered:
         _BUFFERS.append(self)
 
     def inc(self, amount: float = 1) -> None:
-        if _loop_thread is None or threading.get_ident() != _loop_thread:
-            self._child.inc(amount)
-        else:
+        if _buffering():
             self._count += amount
+        else:
+            self._child.inc(amount)
 
     def observe(self, amount: float) -> None:
-        if self._bounds is None or _loop_thread is None or threading.get_ident() != _loop_thread:
+        if self._bounds is None or not _buffering():
             self._child.observe(amount)
             return
         self._sum += amount
@@ -152,7 +152,7 @@ class Buffered:
         if self._count:
             count, self._count = self._count, 0.0
             self._child.inc(count)
-        if self._bounds is not None and self._sum:
+        if any(self._buckets):  # observations of 0 add nothing to the sum, but count
             total, self._sum = self._sum, 0.0
             self._child._sum.inc(total)
             for i, count in enumerate(self._buckets):
@@ -166,6 +166,10 @@ class Buffered:
 
 _BUFFERS: list[Buffered] = []
 _loop_thread: int | None = None  # the thread whose updates are buffered; None: none are
+
+
+def _buffering() -> bool:
+    return _loop_thread is not None and threading.get_ident() == _loop_thread
 
 
 def buffer_in_this_thread() -> None:

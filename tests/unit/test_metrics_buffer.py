@@ -45,6 +45,15 @@ def test_histogram_observations_land_in_their_buckets(buffering: None) -> None:
     assert histogram._sum.get() == pytest.approx(direct._sum.get())
 
 
+def test_observations_of_zero_are_counted(buffering: None) -> None:
+    histogram = Histogram("t_zero", "zero", buckets=(0.001, 0.01), registry=CollectorRegistry())
+    buffered = metrics.Buffered(histogram)
+    buffered.observe(0.0)
+    buffered.observe(0.0)
+    metrics.flush()
+    assert [b.get() for b in histogram._buckets] == [2, 0, 0]
+
+
 def test_other_threads_update_at_once(buffering: None) -> None:
     counter = Counter("t_other", "other", registry=CollectorRegistry())
     buffered = metrics.Buffered(counter)
