@@ -105,9 +105,9 @@ _STREAM = {"yield_per": 5000}  # start-up rows in chunks: the load's garbage sta
 Loaded = tuple[Subscriber | None, tuple[OpenSession, ...]]
 
 
-def load_plans(session: Session) -> dict[int, PlanSpeed]:
-    """Every plan's speed, reply attributes and pools, by plan id."""
-    pools = load_pools(session)
+def load_plans(session: Session, pools: dict[int, PoolRef] | None = None) -> dict[int, PlanSpeed]:
+    """Every plan's speed, reply attributes and pools (``pools``: as already read), by plan id."""
+    pools = load_pools(session) if pools is None else pools
     plans = {}
     for plan_id, *columns in session.execute(_PLANS):
         values = dict(zip(_PLAN_COLUMNS, columns[: len(_PLAN_COLUMNS)], strict=True))
@@ -233,9 +233,27 @@ def replies(stored: list[list[str]] | None) -> tuple[ReplyAttribute, ...]:
     return tuple((str(name), str(op), str(value)) for name, op, value in stored)
 
 
-def _open_session(nas: Any, sid: Any, mac: Any, port: Any, start: Any) -> OpenSession:
-    # NAS port names repeat across thousands of sessions ("ether2", "pppoe-in1"): kept once.
-    return OpenSession(nas, sid, mac, sys.intern(port) if port else port, start)
+def _sessions_by_login(
+    session: Session, query: Select[*tuple[Any, ...]], **options: Any
+) -> dict[str, tuple[OpenSession, ...]]:
+    """The open sessions ``query`` (an _OPEN_SESSIONS) finds, by login."""
+    found: dict[str, list[OpenSession]] = {}
+    for login, nas, sid, mac, port, start in session.execute(query, execution_options=options):
+        # NAS port names repeat across thousands of sessions ("ether2", "pppoe-in1"): kept once.
+        found.setdefault(login, []).append(
+            OpenSession(nas, sid, mac, sys.intern(port) if port else port, start)
+        )
+    return {login: tuple(held) for login, held in found.items()}
+
+
+def _fixed_by_service(
+    session: Session, query: Select[*tuple[Any, ...]]
+) -> dict[int, tuple[tuple[str, str], ...]]:
+    """The fixed addresses ``query`` (a _FIXED) finds, as reply attributes, by service id."""
+    found: dict[int, list[tuple[str, str]]] = {}
+    for service_id, address, prefix_len, purpose in session.execute(query):
+        found.setdefault(service_id, []).append(fixed_attribute(address, prefix_len, purpose))
+    return {service_id: tuple(held) for service_id, held in found.items()}
 
 
 def load_logins(session: Session, logins: Collection[str], plans: Plans) -> dict[str, Loaded]:
@@ -248,13 +266,11 @@ def load_logins(session: Session, logins: Collection[str], plans: Plans) -> dict
     found: dict[str, Loaded] = dict.fromkeys(logins, (None, ()))
     if not rows:
         return found
-    sessions: dict[str, list[OpenSession]] = {}
-    for login, *columns in session.execute(_OPEN_SESSIONS.where(among(session, AcctSession.login, rows))):
-        sessions.setdefault(login, []).append(_open_session(*columns))
+    sessions = _sessions_by_login(session, _OPEN_SESSIONS.where(among(session, AcctSession.login, rows)))
     width = len(_SERVICE)
     for login, held in rows.items():
         fixed = tuple(fixed_attribute(*row[width:]) for row in held if row[width] is not None)
-        found[login] = (_build(session, plans, held[0], fixed), tuple(sessions.get(login, ())))
+        found[login] = (_build(session, plans, held[0], fixed), sessions.get(login, ()))
     return found
 
 
@@ -266,13 +282,9 @@ def load_subscriber(session: Session, login: str) -> Subscriber | None:
 def load_subscribers(session: Session, service_ids: Collection[int]) -> dict[int, Subscriber]:
     """Snapshots of these services (those with a login), by service id."""
     plans = Plans(load_plans(session))
-    fixed: dict[int, list[tuple[str, str]]] = {}
-    for service_id, *address in session.execute(_FIXED.where(IpAssignment.service_id.in_(service_ids))):
-        fixed.setdefault(service_id, []).append(fixed_attribute(*address))
+    fixed = _fixed_by_service(session, _FIXED.where(IpAssignment.service_id.in_(service_ids)))
     query = _SUBSCRIBERS.where(Service.id.in_(service_ids))
-    return {
-        row[0]: _build(session, plans, row, tuple(fixed.get(row[0], ()))) for row in session.execute(query)
-    }
+    return {row[0]: _build(session, plans, row, fixed.get(row[0], ())) for row in session.execute(query)}
 
 
 def load_all(
@@ -280,18 +292,11 @@ def load_all(
 ) -> tuple[dict[str, Subscriber], dict[str, tuple[OpenSession, ...]]]:
     """Every subscriber (with its fixed addresses and its plans, shared through ``plans``) and
     every open session, by login (a worker's start-up). Rows arrive in chunks."""
-    fixed: dict[int, list[tuple[str, str]]] = {}
-    for service_id, *address in session.execute(_FIXED):
-        fixed.setdefault(service_id, []).append(fixed_attribute(*address))
-    open_by_login: dict[str, list[OpenSession]] = {}
-    for login, *columns in session.execute(_OPEN_SESSIONS, execution_options=_STREAM):
-        open_by_login.setdefault(login, []).append(_open_session(*columns))
-    sessions = {login: tuple(held) for login, held in open_by_login.items()}
-    del open_by_login
+    fixed = _fixed_by_service(session, _FIXED)
+    sessions = _sessions_by_login(session, _OPEN_SESSIONS, **_STREAM)
     subscribers: dict[str, Subscriber] = {}
     for row in session.execute(_SUBSCRIBERS, execution_options=_STREAM):
-        held = fixed.get(row[0])
-        subscribers[cast(str, row[1])] = _build(session, plans, row, tuple(held) if held else ())
+        subscribers[cast(str, row[1])] = _build(session, plans, row, fixed.get(row[0], ()))
     return subscribers, sessions
 
 

@@ -118,9 +118,8 @@ class RadiusWorker:
         gc.disable()
         try:
             with self.factory() as session:
-                self.nas.load(session)
-                self.policy = isp_policy(self.settings.policy, load_pools(session).values())
-                self.plans.refresh(load_plans(session))
+                self.nas, self.policy, plans = self._registries(session)
+                self.plans.refresh(plans)
                 subscribers, sessions = load_all(session, self.plans)
             self.cache.fill(subscribers, sessions)
         finally:
@@ -128,7 +127,13 @@ class RadiusWorker:
                 gc.enable()
         counts = len(self.nas), len(self.plans), len(subscribers)
         log.info("loaded %d NAS, %d plans and %d subscriber snapshots", *counts)
-        del subscribers, sessions
+
+    def _registries(self, session: Session) -> tuple[NasDirectory, IspPolicy, dict[int, PlanSpeed]]:
+        """The NAS registry, the policy (its blocked pool from IPAM) and the plans, as stored."""
+        nas = NasDirectory()
+        nas.load(session)
+        pools = load_pools(session)
+        return nas, isp_policy(self.settings.policy, pools.values()), load_plans(session, pools)
 
     async def serve(
         self,
@@ -219,11 +224,8 @@ class RadiusWorker:
 
     async def _reload(self) -> None:
         def load() -> tuple[NasDirectory, IspPolicy, dict[int, PlanSpeed]]:
-            fresh = NasDirectory()
             with self.factory() as session:
-                fresh.load(session)
-                pools = load_pools(session).values()
-                return fresh, isp_policy(self.settings.policy, pools), load_plans(session)
+                return self._registries(session)
 
         assert self._loop is not None
         try:
@@ -235,8 +237,7 @@ class RadiusWorker:
             self._reload_again = True
             return
         # Written into the plans every snapshot shares: the edit reaches them all at once.
-        for _ in self.plans.refresh(plans):
-            metrics.PLANS_REFRESHED.inc()
+        metrics.PLANS_REFRESHED.inc(len(self.plans.refresh(plans)))
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
