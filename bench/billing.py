@@ -29,7 +29,8 @@ from aaa.composition import session_factory
 from aaa.db.engine import make_engine
 from aaa.db.migrate import upgrade
 from aaa.tables.subscribers import BillingMethod, Service
-from bench.ipam import RESULTS, services
+from bench.ipam import services
+from bench.results import save
 from bench.scratch import scratch_database
 from billing_bridge.billing_run import run_billing
 from billing_bridge.models import Charge
@@ -129,8 +130,7 @@ def main() -> None:
         lines += measure(f"sqlite:///{Path(tmp) / 'billing.db'}", "SQLite", args.services)
     text = "\n".join(lines) + "\n"
     print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "billing.md").write_text(text)
+    save("billing.md", text)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,8 @@ from aaa.tables.enforcement import Enforcement, EnforcementState
 from aaa.tables.nas import Nas
 from aaa.tables.subscribers import Service
 from aaa.vocabulary.subscribers import ServiceStatus
-from bench.ipam import RESULTS, services
+from bench.ipam import services
+from bench.results import save
 from bench.scratch import scratch_database
 from tests.fakes.coa_responder import CoaResponder
 
@@ -227,8 +228,7 @@ def main() -> None:
     lines += ["", f"Reference, same responder: radclient (freeradius-utils), same requests: {reference}."]
     text = "\n".join(lines) + "\n"
     print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "coa.md").write_text(text)
+    save("coa.md", text)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from aaa.settings import load_settings
 from aaa.tables.accounting import AcctSession, AuthLog, AuthResult, ClosedBy
 from aaa.tables.subscribers import Service
 from admin_api.app import create_app
-from bench.ipam import RESULTS
+from bench.results import save
 from bench.scratch import scratch_database
 from bench.search import populate
 from bench.timing import timed
@@ -131,8 +131,7 @@ def main() -> None:
         components.close()
     text = "\n".join(lines) + "\n"
     print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "console.md").write_text(text)
+    save("console.md", text)
 
 
 if __name__ == "__main__":

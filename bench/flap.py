@@ -24,10 +24,10 @@ from pathlib import Path
 from aaa.db.migrate import upgrade
 from bench import dataset, freeradius
 from bench.loadgen import LoadGen, Result, sequential_pap_builder, sequential_stop_builder
+from bench.results import save
 from bench.run import (
     FR_DB,
     OURS_DB,
-    RESULTS,
     Server,
     back_to_the_data_set,
     dsn,
@@ -120,5 +120,4 @@ def main() -> None:
     back_to_the_data_set()
     text = "\n".join(lines) + "\n"
     print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "storm-flap.md").write_text(text)
+    save("storm-flap.md", text)

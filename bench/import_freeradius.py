@@ -24,7 +24,7 @@ from aaa.importers import freeradius, runs
 from aaa.importers.source import Source
 from aaa.tables.subscribers import Service
 from bench import dataset
-from bench.ipam import RESULTS
+from bench.results import save
 from bench.scratch import scratch_database
 
 
@@ -72,8 +72,7 @@ def main() -> None:
         with factory() as session:
             assert session.scalar(select(func.count()).select_from(Service)) == args.subscribers
         engine.dispose()
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "import.md").write_text("\n".join(lines) + "\n")
+    save("import.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -19,7 +19,6 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,9 +31,9 @@ from aaa.ipam import allocator, subnets
 from aaa.tables.ipam import IpAssignment, Subnet
 from aaa.vocabulary.address_space import first_fit
 from aaa.vocabulary.ipam import AssignmentKind, PoolKind, PoolMode, SubnetPurpose
+from bench.results import save
 from bench.scratch import scratch_database
 
-RESULTS = Path(__file__).resolve().parent / "results"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -227,8 +226,7 @@ def main() -> None:
         lines += measure(f"sqlite:///{tmp}/ipam.db", "SQLite", args.assigned, args.leases, (1,))
     text = "\n".join(header + lines) + "\n"
     print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "ipam.md").write_text(text)
+    save("ipam.md", text)
 
 
 if __name__ == "__main__":

@@ -42,11 +42,11 @@ from bench.loadgen import (
     pap_builder,
     wave_builder,
 )
+from bench.results import save
 
 PG = os.environ.get("AAA_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 OURS_DB, FR_DB = "aaa_bench", "radius_bench"
 OURS_PORTS, FR_PORTS = (21812, 21813), (31812, 31813)
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def dsn(db: str) -> str:
@@ -87,16 +87,19 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / ticks
 
 
+def status_mib(pid: int, field: str) -> float:
+    """A memory line of /proc/<pid>/status (VmRSS, VmHWM) in MiB; 0 for a process gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except FileNotFoundError:
+        pass
+    return 0.0
+
+
 def peak_rss_mib(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1])
-        except FileNotFoundError:
-            continue
-    return total / 1024
+    return sum(status_mib(pid, "VmHWM") for pid in pids)
 
 
 def postgres_pids() -> list[int]:
@@ -382,8 +385,7 @@ def main() -> None:
                 s.proc.wait(20)
             except subprocess.TimeoutExpired:
                 s.proc.kill()
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "latest.md").write_text(report + "\n")
+    save("latest.md", report + "\n")
     print("\n" + report)
 
 

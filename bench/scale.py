@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.run --subscribers 1000000 [--seconds 8]
 
-Reports the workers' start-up (process start to the first Access-Accept), every process's
+Reports the workers' start-up (process start to every worker loaded and serving), every process's
 resident memory after start-up and after the PAP test, the memory per subscriber per worker
 (against the same server on an empty data set), the warm PAP rate, and how long a plan edit
 (`aaa plan set`, through the change feed) takes to reach the snapshots: sampled subscribers on
@@ -25,9 +25,11 @@ import psycopg
 from aaa.policies.inputs import PlanSpeed
 from bench import dataset
 from bench.loadgen import LoadGen, pap_builder
-from bench.run import WINDOW, dsn, ensure_database, loaded, tree
+from bench.results import save
+from bench.run import WINDOW, Server, dsn, ensure_database, loaded, status_mib, tree, wait_ready
 
 PORTS = (22812, 22813)
+WORKERS = 2
 SAMPLE = 200  # subscribers of the edited plan asked until all have its new rate
 
 
@@ -49,26 +51,17 @@ def config(tmp: Path, db: str) -> Path:
     path = tmp / f"{db}.toml"
     path.write_text(
         f'database_url = "{dsn(db)}"\nlog_level = "WARNING"\n[radius]\nauth_port = {PORTS[0]}\n'
-        f"acct_port = {PORTS[1]}\nworkers = 2\n[metrics]\nenabled = false\n[enforcer]\nenabled = false\n"
+        f"acct_port = {PORTS[1]}\nworkers = {WORKERS}\n"
+        "[metrics]\nenabled = false\n[enforcer]\nenabled = false\n"
     )
     return path
 
 
-def rss_mib(pid: int, field: str = "VmRSS") -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def processes(root: int) -> dict[int, str]:
-    found = {}
-    for pid in tree(root):
-        try:
-            found[pid] = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
-        except FileNotFoundError:
-            continue
-    return found
+def serving(port: int) -> int:
+    """UDP sockets bound to ``port`` here: each worker binds its own once it has loaded."""
+    suffix = f":{port:04X}"
+    sockets = Path("/proc/net/udp").read_text().splitlines()[1:]
+    return sum(1 for line in sockets if line.split()[1].endswith(suffix))
 
 
 def titled(pid: int) -> str:
@@ -76,22 +69,18 @@ def titled(pid: int) -> str:
     return title.removeprefix("aaa: ") or str(pid)
 
 
-def start(
-    cfg: Path, users: list[tuple[str, str]], secret: bytes, timeout: float
-) -> tuple[subprocess.Popen[bytes], float]:
+def start(cfg: Path, timeout: float) -> tuple[subprocess.Popen[bytes], float]:
+    """The server, and the seconds until every worker has loaded and bound its socket."""
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "aaa.cli", "--config", str(cfg), "radius"])
-    deadline = started + timeout
-    while time.monotonic() < deadline:
+    while serving(PORTS[0]) < WORKERS:
         if proc.poll() is not None:
             raise SystemExit(f"isp-aaa exited with {proc.returncode}")
-        gen = LoadGen(PORTS[0], pap_builder(users[:10], secret), sockets=4, timeout=0.5)
-        ok = gen.closed_loop(0.3, window=4).codes.get(2, 0) >= 4  # every worker answers
-        gen.close()
-        if ok:
-            return proc, time.monotonic() - started
-    proc.kill()
-    raise SystemExit(f"isp-aaa did not answer within {timeout} s")
+        if time.monotonic() - started > timeout:
+            proc.kill()
+            raise SystemExit(f"isp-aaa's workers were not all serving within {timeout} s")
+        time.sleep(0.05)
+    return proc, time.monotonic() - started
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -102,13 +91,9 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.kill()
 
 
-def workers(proc: subprocess.Popen[bytes]) -> list[int]:
-    return [pid for pid in tree(proc.pid) if titled(pid).startswith("radius worker")]
-
-
 def memory(proc: subprocess.Popen[bytes]) -> dict[str, tuple[float, float]]:
     """Each process's (resident, peak resident) MiB, by its title."""
-    return {titled(pid): (rss_mib(pid), rss_mib(pid, "VmHWM")) for pid in tree(proc.pid)}
+    return {titled(pid): (status_mib(pid, "VmRSS"), status_mib(pid, "VmHWM")) for pid in tree(proc.pid)}
 
 
 def rate_of(answer: bytes) -> bytes | None:
@@ -180,18 +165,17 @@ def main(subscribers: int, seconds: float) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="aaa-scale-"))
 
     # The same server with nobody to load: what a worker holds besides the snapshots.
-    proc = subprocess.Popen([sys.executable, "-m", "aaa.cli", "--config", str(config(tmp, empty)), "radius"])
-    time.sleep(8)
-    base = first_worker_rss(proc)
+    proc, _ = start(config(tmp, empty), 60)
+    base = memory(proc)["radius worker 0"][0]
     stop(proc)
 
-    proc, startup = start(config(tmp, db), users, secret, 300)
+    proc, startup = start(config(tmp, db), 300)
     try:
+        wait_ready(Server("isp-aaa", proc, *PORTS), users, secret)
         after_start = memory(proc)
         gen = LoadGen(PORTS[0], pap_builder(users, secret))
-        warm = gen.closed_loop(
-            min(30.0, subscribers / 20_000), window=WINDOW
-        )  # every offline subscriber once, about
+        # About every offline subscriber once (the snapshots were loaded at start-up anyway).
+        warm = gen.closed_loop(min(30.0, subscribers / 20_000), window=WINDOW)
         pap = gen.closed_loop(seconds, window=WINDOW)
         gen.close()
         after_pap = memory(proc)
@@ -201,9 +185,9 @@ def main(subscribers: int, seconds: float) -> None:
     worker_rss = [after_pap[name][0] for name in after_pap if name.startswith("radius worker")]
     per_subscriber = [(rss - base) * 1024 * 1024 / subscribers for rss in worker_rss]
     lines = [
-        f"## {subscribers:,} subscribers, one node (2 workers)",
+        f"## {subscribers:,} subscribers, one node ({WORKERS} workers)",
         "",
-        f"- start-up (process start to both workers answering): **{startup:.1f} s**",
+        f"- start-up (process start to every worker loaded and serving): **{startup:.1f} s**",
         f"- warm-up: {warm.answered:,} requests; PAP for {seconds:.0f} s, {WINDOW} outstanding: "
         f"**{pap.rate:,.0f}/s** (lost {pap.lost}, codes {dict(pap.codes)})",
         f"- a plan edit (`aaa plan set`): the command {command:.1f} s; all {SAMPLE} sampled subscribers "
@@ -224,12 +208,4 @@ def main(subscribers: int, seconds: float) -> None:
     ]
     report = "\n".join(lines)
     print("\n" + report)
-    out = Path(__file__).resolve().parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / f"scale-{subscribers}.md").write_text(report + "\n")
-
-
-def first_worker_rss(proc: subprocess.Popen[bytes]) -> float:
-    """The resident MiB of the first worker of a running server."""
-    found = workers(proc)
-    return rss_mib(found[0]) if found else 0.0
+    save(f"scale-{subscribers}.md", report + "\n")

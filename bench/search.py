@@ -25,7 +25,7 @@ from aaa.db.migrate import upgrade
 from aaa.search import search
 from aaa.subscribers.customers import EVERYWHERE
 from aaa.vocabulary.search import search_text
-from bench.ipam import RESULTS
+from bench.results import save
 from bench.scratch import scratch_database
 from bench.timing import timed
 
@@ -177,8 +177,7 @@ def main() -> None:
         engine.dispose()
     text = "\n".join(lines) + "\n"
     print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "search.md").write_text(text)
+    save("search.md", text)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,8 @@ import psycopg
 from aaa.db.migrate import upgrade
 from bench import dataset
 from bench.loadgen import LoadGen, accounting_on, sequential_pap_builder, sequential_start_builder
-from bench.run import OURS_DB, RESULTS, dsn, ensure_database, loaded, wait_ready
+from bench.results import save
+from bench.run import OURS_DB, dsn, ensure_database, loaded, wait_ready
 
 PORTS = (22812, 22813)
 WINDOW = 256
@@ -138,8 +139,7 @@ def main() -> None:
     ]
     text = "\n".join(lines) + "\n"
     print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / ("storm-overlap.md" if overlap else "storm.md")).write_text(text)
+    save(("storm-overlap.md" if overlap else "storm.md"), text)
 
 
 if __name__ == "__main__":
