@@ -16,6 +16,7 @@ from aaa.db.bulk import among
 from aaa.ipam.pools import load_pools
 from aaa.ipam.subnets import POOL_FIELDS
 from aaa.policies.inputs import (
+    PLAN_COLUMNS,
     CustomSpeed,
     IspPolicy,
     OpenSession,
@@ -38,9 +39,6 @@ from aaa.vocabulary.ipam import AssignmentKind, PoolKind, PoolMode
 from aaa.vocabulary.messages import MESSAGES
 from aaa.vocabulary.passwords import CLEARTEXT
 from aaa.vocabulary.passwords import stored as stored_password
-
-# A plan's columns that its PlanSpeed carries as they are.
-_PLAN_COLUMNS = tuple(name for name in PlanSpeed.__slots__ if name not in ("pools", "id"))  # type: ignore[attr-defined]
 
 # Plain columns, not ORM objects: a snapshot miss builds no ORM instance, and the start-up load
 # of a million services streams rows instead of holding them all.
@@ -98,7 +96,7 @@ _OPEN_SESSIONS = select(
     AcctSession.start_time,
 ).where(AcctSession.stop_time.is_(None))
 _PLANS = select(
-    Plan.id, *(getattr(Plan, name) for name in _PLAN_COLUMNS), *(getattr(Plan, f) for f in POOL_FIELDS)
+    Plan.id, *(getattr(Plan, name) for name in PLAN_COLUMNS), *(getattr(Plan, f) for f in POOL_FIELDS)
 )
 _REDUCTION = Reduction()  # what a billing method's empty reduction fields mean
 _STREAM = {"yield_per": 5000}  # start-up rows in chunks: the load's garbage stays small and is reused
@@ -110,10 +108,10 @@ def load_plans(session: Session, pools: dict[int, PoolRef] | None = None) -> dic
     pools = load_pools(session) if pools is None else pools
     plans = {}
     for plan_id, *columns in session.execute(_PLANS):
-        values = dict(zip(_PLAN_COLUMNS, columns[: len(_PLAN_COLUMNS)], strict=True))
+        values = dict(zip(PLAN_COLUMNS, columns[: len(PLAN_COLUMNS)], strict=True))
         plans[plan_id] = PlanSpeed(
             **{**values, "reply_attributes": replies(values["reply_attributes"])},
-            pools=tuple(pools[i] for i in columns[len(_PLAN_COLUMNS) :] if i is not None),
+            pools=tuple(pools[i] for i in columns[len(PLAN_COLUMNS) :] if i is not None),
             id=plan_id,
         )
     return plans

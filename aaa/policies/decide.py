@@ -125,7 +125,7 @@ def decide(
             )
 
     rate, plan = speed(sub, now, policy, held, reasons)
-    attributes: list[tuple[str, object]] = [("Mikrotik-Rate-Limit", rate.render())]
+    attributes: list[tuple[str, object]] = [("Mikrotik-Rate-Limit", rate)]
     blocked = held is ServiceStatus.SUSPENDED_DEBT
     if blocked and policy.suspended_action is SuspendedAction.ADDRESS_LIST:
         attributes.append(("Mikrotik-Address-List", policy.blocked_address_list))
@@ -174,15 +174,17 @@ def _custom(
 
 def speed(
     sub: Subscriber, now: datetime, policy: IspPolicy, held: ServiceStatus | None, reasons: list[str]
-) -> tuple[RateLimit, PlanSpeed]:
-    """plan → trial → custom → reduced (``reduced_debt``) or blocked (``suspended_debt``); and
-    the plan in effect (the trial's while it lasts)."""
+) -> tuple[str, PlanSpeed]:
+    """plan → trial → custom → reduced (``reduced_debt``) or blocked (``suspended_debt``), as
+    the Mikrotik-Rate-Limit text; and the plan in effect (the trial's while it lasts)."""
     plan = sub.plan
     if sub.trial is not None and now < sub.trial.until:
-        reasons.append(f"plan {plan.name} {kbps_text(plan.download_kbps, plan.upload_kbps)}")
+        reasons.append(plan.speed_text())
         plan = sub.trial.plan
         reasons.append(f"trial of plan {plan.name} until {_until(sub.trial.until, policy)}")
-    reasons.append(f"plan {plan.name} {kbps_text(plan.download_kbps, plan.upload_kbps)}")
+    reasons.append(plan.speed_text())
+    if sub.custom is None and held is None:  # the plan as it is: its text is made once
+        return plan.rate_text(), plan
     rate = plan.rate_limit()
     down, up = plan.download_kbps, plan.upload_kbps
     custom = sub.custom
@@ -201,7 +203,7 @@ def speed(
         up = min(up, policy.blocked_upload_kbps)
         reasons.append(f"blocked ({policy.suspended_action.value}) at {kbps_text(down, up)}")
         rate = RateLimit(up * 1000, down * 1000)
-    return rate, plan
+    return rate.render(), plan
 
 
 def _lifted(sub: Subscriber, now: datetime, policy: IspPolicy) -> str | None:
@@ -256,9 +258,7 @@ def _addresses(
     for kind in _POOL_KINDS:
         if kind in covered:
             continue
-        pool = next((p for p in sub.plan.pools if p.kind is kind), None) or next(
-            (p for p in facts.nas_pools if p.kind is kind), None
-        )
+        pool = _pool_of(kind, sub.plan.pools) or _pool_of(kind, facts.nas_pools)
         if pool is None:
             continue
         if pool.mode is PoolMode.NAS:
@@ -268,3 +268,10 @@ def _addresses(
             leases.append(pool)
             reasons.append(f"{kind.value} lease from pool {pool.name}")
     return tuple(leases)
+
+
+def _pool_of(kind: PoolKind, pools: tuple[PoolRef, ...]) -> PoolRef | None:
+    for pool in pools:
+        if pool.kind is kind:
+            return pool
+    return None

@@ -4,7 +4,7 @@ data; the policies import no settings (aaa.snapshots builds the ISP policy from 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -35,11 +35,26 @@ class PlanSpeed:
     reply_attributes: tuple[ReplyAttribute, ...] = ()  # the plan's custom reply attributes
     pools: tuple[PoolRef, ...] = ()  # the plan's IPAM pools
     id: int = 0
+    # Texts every accept on the plan repeats, made once (``take`` resets them with the rest).
+    _rate_text: str | None = field(default=None, init=False, repr=False, compare=False)
+    _speed_text: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def take(self, fresh: PlanSpeed) -> None:
         """Become ``fresh`` (the same plan, edited), for every snapshot that holds this one."""
         for name in PlanSpeed.__slots__:  # type: ignore[attr-defined]
             setattr(self, name, getattr(fresh, name))
+
+    def rate_text(self) -> str:
+        """The plan's Mikrotik-Rate-Limit value."""
+        if self._rate_text is None:
+            self._rate_text = self.rate_limit().render()
+        return self._rate_text
+
+    def speed_text(self) -> str:
+        """How a decision's reasons name the plan: "plan Fibra 300M 300M/150M"."""
+        if self._speed_text is None:
+            self._speed_text = f"plan {self.name} {kbps_text(self.download_kbps, self.upload_kbps)}"
+        return self._speed_text
 
     def rate_limit(self) -> RateLimit:
         def bps(kbps: int | None) -> int | None:
@@ -56,6 +71,10 @@ class PlanSpeed:
             rx_burst_time=self.burst_time_s if has_burst else None,
             tx_burst_time=self.burst_time_s if has_burst else None,
         )
+
+
+# The plan's columns a PlanSpeed carries as they are (not its pools, id or rendered texts).
+PLAN_COLUMNS = tuple(f.name for f in fields(PlanSpeed) if f.init and f.name not in ("pools", "id"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -45,7 +44,7 @@ class AuthLogRow:
     reason: str
     mac_differs: bool
     interface_differs: bool
-    granted: dict[str, Any] | None  # what the Accept granted (speed, addresses), as JSON
+    granted: str | None  # what the Accept granted (speed, addresses), as JSON text
 
 
 _COLUMNS = tuple(f.name for f in dataclasses.fields(AuthLogRow))
@@ -56,7 +55,10 @@ def write_auth_log(session: Session, rows: list[AuthLogRow]) -> None:
     SQLite: executemany."""
     connection = session.connection()
     if connection.dialect.name != "postgresql":
-        connection.execute(insert(AuthLog), [dataclasses.asdict(row) for row in rows])
+        values = [dataclasses.asdict(row) for row in rows]
+        for value in values:  # the JSON column takes the value, not its text
+            value["granted"] = None if value["granted"] is None else json.loads(value["granted"])
+        connection.execute(insert(AuthLog), values)
         return
     raw = connection.connection.driver_connection
     assert raw is not None  # a live psycopg connection inside the transaction
@@ -78,7 +80,7 @@ def write_auth_log(session: Session, rows: list[AuthLogRow]) -> None:
                     row.reason,
                     row.mac_differs,
                     row.interface_differs,
-                    None if row.granted is None else json.dumps(row.granted),
+                    row.granted,
                 ]
             )
 

@@ -316,14 +316,18 @@ class Codec:
         secret: bytes,
         attributes: Iterable[tuple[str, Any]] = (),
         *,
+        encoded: bytes = b"",
         message_authenticator: bool = True,
     ) -> bytes:
-        """Encode a reply in one pass. Access-Accept/Reject/Challenge carry Message-Authenticator
-        as their first attribute (BlastRADIUS; RFC 3579 §3.2: HMAC over the packet with the
-        Request Authenticator in place), ``message_authenticator=False`` exists only to reproduce
-        the pre-2024 packets of RFC 2865 §7. Proxy-State is echoed in order (RFC 2865 §5.33)."""
-        body = b"".join(self._encode(name, value) for name, value in attributes)
-        body += b"".join(bytes([PROXY_STATE, len(v) + 2]) + v for v in req.all(PROXY_STATE))
+        """Encode a reply in one pass: ``encoded`` (attributes already on the wire, see
+        ``encode``), then ``attributes``. Access-Accept/Reject/Challenge carry
+        Message-Authenticator as their first attribute (BlastRADIUS; RFC 3579 §3.2: HMAC over
+        the packet with the Request Authenticator in place), ``message_authenticator=False``
+        exists only to reproduce the pre-2024 packets of RFC 2865 §7. Proxy-State is echoed in
+        order (RFC 2865 §5.33)."""
+        body = encoded + self.encode(attributes) if attributes else encoded
+        if PROXY_STATE in req.attributes:
+            body += b"".join(bytes([PROXY_STATE, len(v) + 2]) + v for v in req.attributes[PROXY_STATE])
         signed = message_authenticator and (
             code in (ACCESS_ACCEPT, ACCESS_REJECT, ACCESS_CHALLENGE) or req.code == STATUS_SERVER
         )
@@ -337,13 +341,17 @@ class Codec:
             body = body[:2] + digest + body[18:]
         return header + hashlib.md5(header + req.authenticator + body + secret).digest() + body
 
+    def encode(self, attributes: Iterable[tuple[str, Any]]) -> bytes:
+        """Attributes as octets, in order (ValueError for a value that does not fit)."""
+        return b"".join([self._encode(name, value) for name, value in attributes])
+
     def dynamic_request(
         self, code: int, identifier: int, secret: bytes, attributes: Iterable[tuple[str, Any]]
     ) -> bytes:
         """A CoA-Request or Disconnect-Request (RFC 5176 §3.4): Message-Authenticator first,
         computed with a zero authenticator, then the Request Authenticator as for accounting."""
         body = bytes([MESSAGE_AUTHENTICATOR, 18]) + b"\x00" * 16
-        body += b"".join(self._encode(name, value) for name, value in attributes)
+        body += self.encode(attributes)
         header = struct.pack("!BBH", code, identifier, 20 + len(body))
         digest = hmac.digest(secret, header + b"\x00" * 16 + body, "md5")
         body = body[:2] + digest + body[18:]
@@ -355,7 +363,7 @@ class Codec:
         """An Access-Request as a NAS sends it (for `aaa compare`): Message-Authenticator first
         (RFC 3579 §3.2, BlastRADIUS), then the attributes; the caller hides User-Password."""
         body = bytes([MESSAGE_AUTHENTICATOR, 18]) + b"\x00" * 16
-        body += b"".join(self._encode(name, value) for name, value in attributes)
+        body += self.encode(attributes)
         header = struct.pack("!BBH", ACCESS_REQUEST, identifier, 20 + len(body))
         digest = hmac.digest(secret, header + authenticator + body, "md5")
         return header + authenticator + body[:2] + digest + body[18:]

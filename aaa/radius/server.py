@@ -36,12 +36,11 @@ from aaa.ipam.pools import load_pools
 from aaa.nas.directory import NasDirectory, NasEntry
 from aaa.policies.decide import decide, normalize_mac, reject
 from aaa.policies.decision import Decision, Outcome, RejectReason
-from aaa.policies.grant import grant_of
 from aaa.policies.inputs import IspPolicy, OpenSession, PlanSpeed, RequestFacts, Subscriber
-from aaa.policies.vendors import render
 from aaa.radius import auth_methods
 from aaa.radius import codec as c
 from aaa.radius.accounting import parse_record
+from aaa.radius.answers import Answers
 from aaa.radius.authlog import AuthLogRow, AuthRecorder
 from aaa.radius.cache import Entry, SubscriberCache
 from aaa.radius.codec import Codec, DropPacket, Request
@@ -80,6 +79,7 @@ class RadiusWorker:
         self.settings = settings
         self.factory = factory
         self.codec = Codec(r.dictionary)
+        self.answers = Answers(self.codec)
         self.nas = NasDirectory()
         self.cache = SubscriberCache(r.snapshot_negative_ttl)
         self.replies = ReplyCache(r.dedup_seconds)
@@ -495,10 +495,14 @@ class RadiusWorker:
         started: float,
     ) -> None:
         login = req.text(c.USER_NAME) or ""
+        granted = None
         if decision.outcome is Outcome.ACCEPT:
             # The decision speaks MikroTik; the NAS gets its vendor's attributes.
-            attributes = (*render(nas.vendor, decision.attributes), *verdict.accept_attributes)
-            reply = self.codec.reply(req, c.ACCESS_ACCEPT, nas.secret, attributes)
+            answer = self.answers.of(nas.vendor, decision)
+            granted = answer.granted
+            extra = verdict.accept_attributes  # MS-CHAP's: new with every request
+            reply = self.codec.reply(req, c.ACCESS_ACCEPT, nas.secret, extra, encoded=answer.encoded)
+            attributes = (*answer.attributes, *extra)
             if decision.learn_mac:
                 self.recorder.learn_mac(login, decision.learn_mac)
 
@@ -531,7 +535,7 @@ class RadiusWorker:
                 reason=decision.trace[:500],
                 mac_differs="mac_differs" in decision.flags,
                 interface_differs="interface_differs" in decision.flags,
-                granted=granted.to_json() if (granted := grant_of(decision)) else None,
+                granted=granted,
             )
         )
         metrics.child(metrics.RADIUS_REQUESTS, "access", decision.outcome.value, nas.name).inc()

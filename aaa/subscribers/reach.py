@@ -12,14 +12,14 @@ with the fields that decide it (``LIVE_*``), for every service on an edited plan
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import inspect, or_, select
 from sqlalchemy.orm import Session
 
 from aaa.ipam.subnets import POOL_FIELDS
-from aaa.policies.inputs import PlanSpeed
+from aaa.policies.inputs import PLAN_COLUMNS
 from aaa.tables.ipam import IpAssignment, Pool
 from aaa.tables.nas import Nas
 from aaa.tables.subscribers import BillingMethod, Plan, Service
@@ -42,7 +42,7 @@ LIVE_SERVICE_FIELDS = (
     "reply_attributes",
 )
 LIVE_PLAN_FIELDS = (
-    *(f.name for f in fields(PlanSpeed) if f.name not in ("name", "pools", "id")),
+    *(name for name in PLAN_COLUMNS if name != "name"),
     *POOL_FIELDS,
 )
 LIVE_METHOD_FIELDS = (
