@@ -86,7 +86,8 @@ def _ms_error(ident: int, challenge: bytes | None = None) -> tuple[tuple[str, An
 def _mppe_key_attributes(
     send: bytes, recv: bytes, secret: bytes, authenticator: bytes
 ) -> list[tuple[str, Any]]:
-    salt_a = bytes([0x80 | (os.urandom(1)[0] & 0x7F), os.urandom(1)[0]])
+    random = os.urandom(2)
+    salt_a = bytes([0x80 | (random[0] & 0x7F), random[1]])
     salt_b = bytes([salt_a[0] ^ 0x01, salt_a[1]])  # salts must differ within the packet
     return [
         ("MS-MPPE-Recv-Key", crypto.salt_encrypt(recv, secret, authenticator, salt_a)),

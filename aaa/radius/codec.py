@@ -427,9 +427,14 @@ class Codec:
             vendor = self.dictionary.vendors.GetForward(attr.vendor) if attr.vendor else 0
             layout = self._layouts[name] = (attr.code, vendor, attr.type)
         code, vendor, datatype = layout
-        if isinstance(value, str) and datatype in _NUMBERS:  # a custom reply attribute, kept as text
-            value = attribute_value(self.dictionary, name, value)
-        data = pyrad_tools.EncodeAttr(datatype, value)
+        if datatype == "octets" and isinstance(value, bytes):  # keys and MS-CHAP's, as they are
+            data = value
+        elif datatype == "string" and isinstance(value, str):
+            data = value.encode()
+        else:
+            if isinstance(value, str) and datatype in _NUMBERS:  # a custom reply attribute, as text
+                value = attribute_value(self.dictionary, name, value)
+            data = pyrad_tools.EncodeAttr(datatype, value)
         if len(data) > (247 if vendor else 253):
             raise ValueError(f"{name}: {len(data)} octets do not fit in one attribute")
         if vendor:

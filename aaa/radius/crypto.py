@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from aaa.radius.legacy_primitives import des_encrypt_block, md4
+from aaa.radius.legacy_primitives import des_encrypt_block, des_encrypt_under, md4
 
 
 def constant_time_equal(a: bytes, b: bytes) -> bool:
@@ -90,7 +90,7 @@ def _des(key7: bytes, block: bytes) -> bytes:
 def challenge_response(challenge8: bytes, password_hash: bytes) -> bytes:
     """RFC 2759 §8.5 ChallengeResponse: three DES encryptions of the 8-octet challenge."""
     z = password_hash + b"\x00" * 5
-    return _des(z[0:7], challenge8) + _des(z[7:14], challenge8) + _des(z[14:21], challenge8)
+    return des_encrypt_under(_des_key(z[0:7]) + _des_key(z[7:14]) + _des_key(z[14:21]), challenge8)
 
 
 def lm_password_hash(password: str) -> bytes:

@@ -58,21 +58,28 @@ def md4(data: bytes) -> bytes:
 
 def des_encrypt_block(key: bytes, block: bytes) -> bytes:
     """DES-ECB of one 8-octet block under an 8-octet key (parity bits ignored)."""
-    if len(key) != 8 or len(block) != 8:
-        raise ValueError("DES takes an 8-octet key and an 8-octet block")
+    return des_encrypt_under(key, block)
+
+
+def des_encrypt_under(keys: bytes, block: bytes) -> bytes:
+    """DES-ECB of one 8-octet block under each 8-octet key of ``keys`` in turn, the results
+    joined (MS-CHAP's challenge response is three of them: one call, one pair of buffers)."""
+    if len(keys) % 8 or not keys or len(block) != 8:
+        raise ValueError("DES takes 8-octet keys and an 8-octet block")
     handle = _ffi.new("void **")
-    if failed := _des.DES_start_operation(key, 8, handle):
-        raise ValueError(f"DES key setup failed with error {failed}")
-    cipher = handle[0]
-    if failed := _ecb.ECB_start_operation(cipher, handle):
-        _des.DES_stop_operation(cipher)
-        raise MemoryError(f"ECB setup failed with error {failed}")
-    out = _ffi.new("uint8_t[8]")
-    try:
-        # ECB_stop_operation frees the DES state it was given, too.
-        failed = _ecb.ECB_encrypt(handle[0], block, out, 8)
-    finally:
-        _ecb.ECB_stop_operation(handle[0])
-    if failed:
-        raise ValueError(f"DES failed with error {failed}")
+    out = _ffi.new("uint8_t[]", len(keys))
+    for at in range(0, len(keys), 8):
+        if failed := _des.DES_start_operation(keys[at : at + 8], 8, handle):
+            raise ValueError(f"DES key setup failed with error {failed}")
+        cipher = handle[0]
+        if failed := _ecb.ECB_start_operation(cipher, handle):
+            _des.DES_stop_operation(cipher)
+            raise MemoryError(f"ECB setup failed with error {failed}")
+        try:
+            # ECB_stop_operation frees the DES state it was given, too.
+            failed = _ecb.ECB_encrypt(handle[0], block, out + at, 8)
+        finally:
+            _ecb.ECB_stop_operation(handle[0])
+        if failed:
+            raise ValueError(f"DES failed with error {failed}")
     return _ffi.buffer(out)[:]

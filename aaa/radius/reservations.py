@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from aaa.policies.decide import cpe
 from aaa.policies.inputs import OpenSession
 
+_NONE: frozenset[str] = frozenset()
+
 
 class Reservations:
     def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic):
@@ -32,10 +34,16 @@ class Reservations:
         now = self._clock()
         if now - self._swept > self.seconds:
             self._sweep(now)
-        replaced = frozenset(s.acct_session_id for s in sessions if _same_cpe(s, place))
-        held = [p for p in self._by_login.get(login, ()) if not _same_cpe(p.session, place)]
-        held.append(_Place(now + self.seconds, place, replaced))
-        self._by_login[login] = held
+        replaced = (
+            frozenset(s.acct_session_id for s in sessions if _same_cpe(s, place)) if sessions else _NONE
+        )
+        fresh = _Place(now + self.seconds, place, replaced)
+        held = self._by_login.get(login)
+        if held:
+            here = cpe(place)
+            self._by_login[login] = [p for p in held if cpe(p.session) != here] + [fresh]
+        else:
+            self._by_login[login] = [fresh]
 
     def with_open(self, login: str, sessions: tuple[OpenSession, ...]) -> tuple[OpenSession, ...]:
         """``sessions`` plus this worker's places still waiting for their Start."""
@@ -43,7 +51,10 @@ class Reservations:
         if not held:
             return sessions
         now = self._clock()
-        waiting = [p for p in held if p.until > now and not any(p.started_by(s) for s in sessions)]
+        if sessions:
+            waiting = [p for p in held if p.until > now and not any(p.started_by(s) for s in sessions)]
+        else:  # the login is offline: its places wait for their Starts
+            waiting = [p for p in held if p.until > now]
         if waiting:
             self._by_login[login] = waiting
         else:
