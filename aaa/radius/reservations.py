@@ -10,21 +10,28 @@ not seen here; what gets through that way is ended by the enforcer (aaa.enforcem
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from aaa.policies.decide import cpe
 from aaa.policies.inputs import OpenSession
 
-_NONE: frozenset[str] = frozenset()
+# A place is a tuple of plain values: (until, NAS id, MAC, NAS port, the CPE's session ids open
+# at the accept, which its redial ends). The collector stops tracking such tuples once it has
+# seen them, so the places held (one per login accepted in the last ``seconds``: tens of
+# thousands under load) add nothing to its pauses, where objects would be walked by each one.
+_Place = tuple[float, int, str | None, str | None, tuple[str, ...]]
+Cpe = tuple[int, str | None, str | None]
 
 
 class Reservations:
     def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic):
         self.seconds = seconds
         self._clock = clock
-        self._by_login: dict[str, list[_Place]] = {}
-        self._swept = clock()
+        self._by_login: dict[str, tuple[_Place, ...]] = {}
+        # (until, login) of every place held, oldest first: what expires is found at the
+        # front, a little at each accept, never by walking every login held at once.
+        self._expiry: deque[tuple[float, str]] = deque()
 
     def add(self, login: str, place: OpenSession, sessions: tuple[OpenSession, ...]) -> None:
         """Hold ``place`` (an accept; ``sessions``: the login's open sessions it was decided on).
@@ -32,18 +39,16 @@ class Reservations:
         if self.seconds <= 0:
             return
         now = self._clock()
-        if now - self._swept > self.seconds:
-            self._sweep(now)
-        replaced = (
-            frozenset(s.acct_session_id for s in sessions if _same_cpe(s, place)) if sessions else _NONE
-        )
-        fresh = _Place(now + self.seconds, place, replaced)
+        self._expire(now)
+        here = cpe(place)
+        replaced = tuple(s.acct_session_id for s in sessions if cpe(s) == here) if sessions else ()
+        fresh = (now + self.seconds, *here, replaced)
         held = self._by_login.get(login)
         if held:
-            here = cpe(place)
-            self._by_login[login] = [p for p in held if cpe(p.session) != here] + [fresh]
+            self._by_login[login] = (*(p for p in held if p[1:4] != here), fresh)
         else:
-            self._by_login[login] = [fresh]
+            self._by_login[login] = (fresh,)
+        self._expiry.append((fresh[0], login))
 
     def with_open(self, login: str, sessions: tuple[OpenSession, ...]) -> tuple[OpenSession, ...]:
         """``sessions`` plus this worker's places still waiting for their Start."""
@@ -52,35 +57,30 @@ class Reservations:
             return sessions
         now = self._clock()
         if sessions:
-            waiting = [p for p in held if p.until > now and not any(p.started_by(s) for s in sessions)]
+            started = [(cpe(s), s.acct_session_id) for s in sessions]
+            waiting = tuple(p for p in held if p[0] > now and not _started(p, started))
         else:  # the login is offline: its places wait for their Starts
-            waiting = [p for p in held if p.until > now]
+            waiting = tuple(p for p in held if p[0] > now)
         if waiting:
             self._by_login[login] = waiting
         else:
             del self._by_login[login]
-        return (*sessions, *(p.session for p in waiting))
+        return (*sessions, *(OpenSession(p[1], "", p[2], p[3]) for p in waiting))
 
-    def _sweep(self, now: float) -> None:
-        self._swept = now
-        for login in list(self._by_login):
-            live = [p for p in self._by_login[login] if p.until > now]
+    def _expire(self, now: float) -> None:
+        expiry = self._expiry
+        while expiry and expiry[0][0] <= now:
+            login = expiry.popleft()[1]
+            held = self._by_login.get(login)
+            if held is None:
+                continue
+            live = tuple(p for p in held if p[0] > now)
             if live:
                 self._by_login[login] = live
             else:
                 del self._by_login[login]
 
 
-@dataclass(frozen=True, slots=True)
-class _Place:
-    until: float
-    session: OpenSession
-    replaced: frozenset[str]  # the CPE's sessions open at the accept: its redial ends them
-
-    def started_by(self, other: OpenSession) -> bool:
-        """``other`` is the session this place waited for: same CPE, not one it replaced."""
-        return _same_cpe(other, self.session) and other.acct_session_id not in self.replaced
-
-
-def _same_cpe(a: OpenSession, b: OpenSession) -> bool:
-    return cpe(a) == cpe(b)
+def _started(place: _Place, sessions: list[tuple[Cpe, str]]) -> bool:
+    """One of ``sessions`` is the session ``place`` waited for: same CPE, not one it replaced."""
+    return any(where == place[1:4] and session_id not in place[4] for where, session_id in sessions)

@@ -1,0 +1,71 @@
+"""A worker's accepts held against Simultaneous-Use until their Starts arrive."""
+
+from __future__ import annotations
+
+import gc
+
+from aaa.policies.inputs import OpenSession
+from aaa.radius.reservations import Reservations
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def place(mac: str, port: str = "ether2") -> OpenSession:
+    return OpenSession(1, "", mac, port)
+
+
+def test_places_wait_for_their_starts_and_a_cpe_holds_one() -> None:
+    clock = Clock()
+    held = Reservations(15, clock)
+    held.add("maria", place("AA:BB:CC:00:00:01"), ())
+    held.add("maria", place("AA:BB:CC:00:00:01"), ())  # the same CPE redialling
+    held.add("maria", place("AA:BB:CC:00:00:02"), ())
+    assert [s.calling_station_id for s in held.with_open("maria", ())] == [
+        "AA:BB:CC:00:00:01",
+        "AA:BB:CC:00:00:02",
+    ]
+    started = OpenSession(1, "s-1", "AA:BB:CC:00:00:01", "ether2")
+    assert held.with_open("maria", (started,)) == (started, place("AA:BB:CC:00:00:02"))
+    clock.now += 16
+    assert held.with_open("maria", (started,)) == (started,)
+    assert held.with_open("joao", ()) == ()
+
+
+def test_the_session_a_redial_replaces_is_not_its_start() -> None:
+    held = Reservations(15, Clock())
+    old = OpenSession(1, "old", "AA:BB:CC:00:00:01", "ether2")
+    held.add("maria", place("AA:BB:CC:00:00:01"), (old,))
+    assert held.with_open("maria", (old,)) == (old, place("AA:BB:CC:00:00:01"))
+    new = OpenSession(1, "new", "AA:BB:CC:00:00:01", "ether2")
+    assert held.with_open("maria", (new,)) == (new,)
+
+
+def test_held_places_are_nothing_for_the_collector_to_walk() -> None:
+    held = Reservations(15, Clock())
+    for n in range(100):
+        held.add(f"cli{n}", place("AA:BB:CC:00:00:01"), ())
+    gc.collect()  # a place, then the tuple of a login's places (once its places are untracked)
+    gc.collect()
+    assert not any(gc.is_tracked(places) or gc.is_tracked(places[0]) for places in held._by_login.values())
+
+
+def test_nothing_is_held_when_reservations_are_off() -> None:
+    held = Reservations(0, Clock())
+    held.add("maria", place("AA:BB:CC:00:00:01"), ())
+    assert held.with_open("maria", ()) == ()
+
+
+def test_expired_places_go_as_accepts_come() -> None:
+    clock = Clock()
+    held = Reservations(15, clock)
+    for n in range(100):
+        held.add(f"cli{n}", place("AA:BB:CC:00:00:01"), ())
+    clock.now += 16
+    held.add("maria", place("AA:BB:CC:00:00:01"), ())
+    assert list(held._by_login) == ["maria"]
