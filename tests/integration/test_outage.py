@@ -17,6 +17,7 @@ from sqlalchemy import text
 from aaa import metrics
 from aaa.accounting.spool import spool_bytes
 from aaa.composition import build
+from aaa.tables.changes import ChangeKind
 from aaa.vocabulary.messages import MESSAGES
 from tests import radius_client as rc
 from tests.conftest import (
@@ -24,6 +25,7 @@ from tests.conftest import (
     SECRET,
     fresh_pg_database,
     make_nas,
+    make_plan,
     make_service,
     start_worker,
     stop_worker,
@@ -191,3 +193,40 @@ def test_database_down_reject_mode_in_an_authentication_only_worker(database: st
     check.close()
     assert [result == "accept" for result, _ in logged] == [a == packet.AccessAccept for a in answers]
     assert any("database unavailable" in reason for result, reason in logged if result == "reject")
+
+
+def test_a_plan_edit_announced_while_the_database_is_away_is_read_once_it_is_back(database: str) -> None:
+    """A plan edit changes the plan every snapshot shares, so nothing reloads it later: a worker
+    that hears of it (here as the Redis bus delivers it) while the database is away keeps
+    trying to read the plans until it can."""
+    host, port = PG_URL.split("@", 1)[1].split("/", 1)[0].split(":")
+    with TcpProxy((host, int(port))) as proxy:
+        proxied = database.replace(f"@{host}:{port}/", f"@127.0.0.1:{proxy.port}/")
+        settings = test_settings(proxied)
+        direct = build(test_settings(database))
+        with direct.factory.begin() as s:
+            make_nas(s)
+            plan = make_plan(s, name="Fibra 50M", download=50_000, upload=25_000)
+            make_service(s, login="ana", password="ana-pass", plan=plan, simultaneous_use=0)
+            plan_id = plan.id
+        through_proxy = build(settings)
+        running = start_worker(settings, through_proxy.factory)
+        try:
+            nas = rc.client(running.auth_port, running.acct_port, SECRET)
+            assert rc.send(nas, rc.pap(nas, "ana", "ana-pass"))["Mikrotik-Rate-Limit"] == ["25M/50M"]
+            proxy.cut()
+            with direct.engine.begin() as conn:  # no change-feed row: only the announcement tells
+                conn.execute(text("UPDATE plan SET download_kbps = 60000 WHERE id = :id"), {"id": plan_id})
+            announce = [(ChangeKind.PLAN, str(plan_id))]
+            running.loop.call_soon_threadsafe(running.worker.apply_changes, announce)
+            time.sleep(2.5)  # the reload failed, and its retries too
+            assert rc.send(nas, rc.pap(nas, "ana", "ana-pass"))["Mikrotik-Rate-Limit"] == ["25M/50M"]
+            proxy.restore()
+            assert wait_for(
+                lambda: rc.send(nas, rc.pap(nas, "ana", "ana-pass"))["Mikrotik-Rate-Limit"] == ["25M/60M"],
+                timeout=10,
+            )
+        finally:
+            stop_worker(running)
+            through_proxy.close()
+            direct.close()
