@@ -8,6 +8,9 @@ from collections.abc import Callable
 
 Key = tuple[str, int, int, bytes]
 PENDING = b""  # the request is being processed; a retransmission is ignored meanwhile
+# Expired entries removed per request: twice what arrives, so the store keeps up under load
+# and catches up after a pause without walking its whole backlog at once.
+EXPIRE_AT_ONCE = 64
 
 
 class ReplyCache:
@@ -18,11 +21,14 @@ class ReplyCache:
 
     def begin(self, key: Key) -> bytes | None:
         """None: new request (now marked pending). Otherwise the cached reply or PENDING."""
-        self._expire()
+        now = self._clock()
+        self._expire(now)
         entry = self._entries.get(key)
-        if entry is not None:
+        if entry is not None and entry[0] > now:
             return entry[1]
-        self._entries[key] = (self._clock() + self._ttl, PENDING)
+        self._entries[key] = (now + self._ttl, PENDING)
+        if entry is not None:  # expired, not yet removed: it goes to the back like a new one
+            self._entries.move_to_end(key)
         return None
 
     def finish(self, key: Key, reply: bytes) -> None:
@@ -33,13 +39,16 @@ class ReplyCache:
         """The request failed without a reply; let the NAS's retransmission try again."""
         self._entries.pop(key, None)
 
-    def _expire(self) -> None:
-        now = self._clock()
+    def _expire(self, now: float) -> None:
+        """A few expired entries per request: after a quiet spell, the replies of the busy one
+        before it go over many requests, not all within the first one (a stall)."""
         entries = self._entries
-        while entries:
+        for _ in range(EXPIRE_AT_ONCE):
+            if not entries:
+                return
             key, (expires, _) = next(iter(entries.items()))
             if expires > now:
-                break
+                return
             del entries[key]
 
     def __len__(self) -> int:

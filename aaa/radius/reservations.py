@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from aaa.policies.decide import cpe
 from aaa.policies.inputs import OpenSession
+from aaa.radius.dedup import EXPIRE_AT_ONCE
 
 # A place is a tuple of plain values: (until, NAS id, MAC, NAS port, the CPE's session ids open
 # at the accept, which its redial ends). The collector stops tracking such tuples once it has
@@ -68,8 +69,12 @@ class Reservations:
         return (*sessions, *(OpenSession(p[1], "", p[2], p[3]) for p in waiting))
 
     def _expire(self, now: float) -> None:
+        """At most EXPIRE_AT_ONCE places (see aaa.radius.dedup): places past their time that
+        are still held are not counted (``with_open``)."""
         expiry = self._expiry
-        while expiry and expiry[0][0] <= now:
+        for _ in range(EXPIRE_AT_ONCE):
+            if not expiry or expiry[0][0] > now:
+                return
             login = expiry.popleft()[1]
             held = self._by_login.get(login)
             if held is None:
