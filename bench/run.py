@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.run [--rounds 2] [--seconds 8] [--reload]
     .venv/bin/python -m bench.run --subscribers 1000000   # isp-aaa alone at a size (bench.scale)
+    .venv/bin/python -m bench.run --subscribers 1000000 --against 100000   # warm PAP by size
 
 Needs root (to run FreeRADIUS from a private raddb), PostgreSQL at $AAA_BENCH_PG
 (default postgresql://postgres@127.0.0.1:5432/test) and Debian's freeradius + freeradius-postgresql.
@@ -306,11 +307,17 @@ def main() -> None:
     parser.add_argument(
         "--subscribers", type=int, help="isp-aaa alone on a data set of this size (bench.scale)"
     )
+    parser.add_argument(
+        "--against", type=int, nargs="+", help="with --subscribers: warm PAP at these sizes too, interleaved"
+    )
     args = parser.parse_args()
     if args.subscribers is not None:
         from bench import scale
 
-        scale.main(args.subscribers, args.seconds)
+        if args.against:
+            scale.compare([*args.against, args.subscribers], args.seconds, max(args.rounds, 3))
+        else:
+            scale.main(args.subscribers, args.seconds)
         return
     secret = dataset.SECRET.encode()
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import random
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,11 +48,11 @@ def database(subscribers: int) -> str:
     return name
 
 
-def config(tmp: Path, db: str) -> Path:
+def config(tmp: Path, db: str, ports: tuple[int, int] = PORTS) -> Path:
     path = tmp / f"{db}.toml"
     path.write_text(
-        f'database_url = "{dsn(db)}"\nlog_level = "WARNING"\n[radius]\nauth_port = {PORTS[0]}\n'
-        f"acct_port = {PORTS[1]}\nworkers = {WORKERS}\n"
+        f'database_url = "{dsn(db)}"\nlog_level = "WARNING"\n[radius]\nauth_port = {ports[0]}\n'
+        f"acct_port = {ports[1]}\nworkers = {WORKERS}\n"
         "[metrics]\nenabled = false\n[enforcer]\nenabled = false\n"
     )
     return path
@@ -69,11 +70,11 @@ def titled(pid: int) -> str:
     return title.removeprefix("aaa: ") or str(pid)
 
 
-def start(cfg: Path, timeout: float) -> tuple[subprocess.Popen[bytes], float]:
+def start(cfg: Path, timeout: float, port: int = PORTS[0]) -> tuple[subprocess.Popen[bytes], float]:
     """The server, and the seconds until every worker has loaded and bound its socket."""
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "aaa.cli", "--config", str(cfg), "radius"])
-    while serving(PORTS[0]) < WORKERS:
+    while serving(port) < WORKERS:
         if proc.poll() is not None:
             raise SystemExit(f"isp-aaa exited with {proc.returncode}")
         if time.monotonic() - started > timeout:
@@ -209,3 +210,51 @@ def main(subscribers: int, seconds: float) -> None:
     report = "\n".join(lines)
     print("\n" + report)
     save(f"scale-{subscribers}.md", report + "\n")
+
+
+def compare(sizes: list[int], seconds: float, rounds: int = 3) -> None:
+    """Warm PAP of one node at each size, measured in interleaved rounds (the order turns each
+    round, so the machine's drift hits every size alike). Each server serves about every
+    offline subscriber once before the rounds."""
+    secret = dataset.SECRET.encode()
+    tmp = Path(tempfile.mkdtemp(prefix="aaa-scale-"))
+    servers: list[tuple[int, subprocess.Popen[bytes], int, list[tuple[str, str]]]] = []
+    rates: dict[int, list[float]] = {size: [] for size in sizes}
+    try:
+        for i, size in enumerate(sizes):
+            db = database(size)
+            dataset.resize(size)
+            users = dataset.offline_users()
+            ports = (PORTS[0] + 100 * (i + 1), PORTS[1] + 100 * (i + 1))
+            proc, _ = start(config(tmp, db, ports), 300, ports[0])
+            servers.append((size, proc, ports[0], users))
+            wait_ready(Server("isp-aaa", proc, *ports), users, secret)
+            gen = LoadGen(ports[0], pap_builder(users, secret))
+            gen.closed_loop(min(30.0, size / 20_000), window=WINDOW)
+            gen.close()
+        for r in range(rounds):
+            for size, _, port, users in servers if r % 2 == 0 else list(reversed(servers)):
+                gen = LoadGen(port, pap_builder(users, secret))
+                result = gen.closed_loop(seconds, window=WINDOW)
+                gen.close()
+                rates[size].append(result.rate)
+                print(f"  {size:>9,} subscribers: {result.rate:,.0f}/s (lost {result.lost})", flush=True)
+    finally:
+        for _, proc, _, _ in servers:
+            stop(proc)
+    first = statistics.median(rates[sizes[0]])
+    lines = [
+        f"## Warm PAP by size, one node ({WORKERS} workers), {rounds} interleaved rounds of {seconds:.0f} s",
+        "",
+        "| subscribers | PAP/s (median) | rounds | against the first |",
+        "|---:|---:|---|---:|",
+        *(
+            f"| {size:,} | {statistics.median(rates[size]):,.0f} | "
+            f"{', '.join(f'{rate:,.0f}' for rate in rates[size])} | "
+            f"{statistics.median(rates[size]) / first:.2f}× |"
+            for size in sizes
+        ),
+    ]
+    report = "\n".join(lines)
+    print("\n" + report)
+    save("scale-compare.md", report + "\n")
