@@ -25,7 +25,7 @@ import psycopg
 
 from aaa.policies.inputs import PlanSpeed
 from bench import dataset
-from bench.loadgen import LoadGen, pap_builder
+from bench.loadgen import LoadGen, Result, pap_builder
 from bench.results import save
 from bench.run import WINDOW, Server, dsn, ensure_database, loaded, status_mib, tree, wait_ready
 
@@ -95,6 +95,15 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 def memory(proc: subprocess.Popen[bytes]) -> dict[str, tuple[float, float]]:
     """Each process's (resident, peak resident) MiB, by its title."""
     return {titled(pid): (status_mib(pid, "VmRSS"), status_mib(pid, "VmHWM")) for pid in tree(proc.pid)}
+
+
+def warm_up(port: int, users: list[tuple[str, str]], secret: bytes) -> Result:
+    """PAP for about every one of ``users`` (the offline subscribers) once, up to 30 s."""
+    gen = LoadGen(port, pap_builder(users, secret))
+    try:
+        return gen.closed_loop(min(30.0, len(users) / 10_000), window=WINDOW)
+    finally:
+        gen.close()
 
 
 def rate_of(answer: bytes) -> bytes | None:
@@ -174,9 +183,8 @@ def main(subscribers: int, seconds: float) -> None:
     try:
         wait_ready(Server("isp-aaa", proc, *PORTS), users, secret)
         after_start = memory(proc)
+        warmed = warm_up(PORTS[0], users, secret)
         gen = LoadGen(PORTS[0], pap_builder(users, secret))
-        # About every offline subscriber once (the snapshots were loaded at start-up anyway).
-        warm = gen.closed_loop(min(30.0, subscribers / 20_000), window=WINDOW)
         pap = gen.closed_loop(seconds, window=WINDOW)
         gen.close()
         after_pap = memory(proc)
@@ -189,7 +197,7 @@ def main(subscribers: int, seconds: float) -> None:
         f"## {subscribers:,} subscribers, one node ({WORKERS} workers)",
         "",
         f"- start-up (process start to every worker loaded and serving): **{startup:.1f} s**",
-        f"- warm-up: {warm.answered:,} requests; PAP for {seconds:.0f} s, {WINDOW} outstanding: "
+        f"- warm-up: {warmed.answered:,} requests; PAP for {seconds:.0f} s, {WINDOW} outstanding: "
         f"**{pap.rate:,.0f}/s** (lost {pap.lost}, codes {dict(pap.codes)})",
         f"- a plan edit (`aaa plan set`): the command {command:.1f} s; all {SAMPLE} sampled subscribers "
         f"answered with the new rate after **{reached:.1f} s**",
@@ -229,9 +237,7 @@ def compare(sizes: list[int], seconds: float, rounds: int = 3) -> None:
             proc, _ = start(config(tmp, db, ports), 300, ports[0])
             servers.append((size, proc, ports[0], users))
             wait_ready(Server("isp-aaa", proc, *ports), users, secret)
-            gen = LoadGen(ports[0], pap_builder(users, secret))
-            gen.closed_loop(min(30.0, size / 20_000), window=WINDOW)
-            gen.close()
+            warm_up(ports[0], users, secret)
         for r in range(rounds):
             for size, _, port, users in servers if r % 2 == 0 else list(reversed(servers)):
                 gen = LoadGen(port, pap_builder(users, secret))

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 Key = tuple[str, int, int, bytes]
 PENDING = b""  # the request is being processed; a retransmission is ignored meanwhile
-# Expired entries removed per request: twice what arrives, so the store keeps up under load
-# and catches up after a pause without walking its whole backlog at once.
+# Expired entries removed per request: far more than the one each request adds, so the store
+# keeps up under load and catches up after a pause without walking its whole backlog at once.
 EXPIRE_AT_ONCE = 64
 
 
