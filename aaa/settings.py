@@ -70,8 +70,8 @@ class RadiusSettings(_Section):
     reservation_seconds: float = Field(default=15.0, ge=0, le=300)
     # A worker runs its full garbage collections (every object it holds is examined while every
     # request waits) on this timer, not when Python's heuristic sets one off: once the snapshots
-    # are frozen that heuristic fires about once a second under load, 10-35 ms each with
-    # 100,000 subscribers after an accounting wave. 0: Python's own heuristic.
+    # are frozen that heuristic fires often under load, each time walking every session opened
+    # since start-up (docs/benchmarks.md measures it). 0: Python's own heuristic.
     full_collection_interval: float = Field(default=300.0, ge=0, le=86400)
 
     @model_validator(mode="after")
