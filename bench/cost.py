@@ -1,7 +1,7 @@
 """The request path's own CPU, without sockets: how many microseconds one worker spends on an
 Access-Request from the datagram to the reply octets, per method, on the bench data set.
 
-    .venv/bin/python -m bench.cost [--requests 20000] [--profile pap]
+    .venv/bin/python -m bench.cost [--requests 20000] [--profile pap [--sort cumulative]]
 
 A RADIUS worker loads the bench data set (bench.run loads it) and handles pre-built datagrams
 through the same entry point as its UDP socket; replies go to a port that counts them. The
@@ -61,6 +61,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", choices=("pap", "chap", "mschapv2"))
+    parser.add_argument("--sort", default="tottime", help="the profile's order (cumulative, ...)")
     args = parser.parse_args()
     settings = Settings(database_url=dsn(OURS_DB).replace("postgresql://", "postgresql+psycopg://"))
     worker = RadiusWorker(settings, build(settings).factory, None, name="cost")
@@ -82,7 +83,7 @@ def main() -> None:
         profiler.enable()
         run(worker, sent)
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(30)
         return
     for kind, make in makers.items():
         costs = sorted(run(worker, datagrams(make, args.requests)) for _ in range(args.rounds))

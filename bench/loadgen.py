@@ -202,8 +202,8 @@ def accounting_builder(users: list[tuple[str, str]], secret: bytes, lag: int = 1
         state["n"] += 1
         step, kind = divmod(n, 3)
         session = step - (0, lag, 2 * lag)[kind]
-        if session < 0:  # the stream's first steps only start sessions
-            session, kind = step, 0
+        if session < 0:  # the stream's first steps only start sessions, each its own
+            session, kind = -(2 * step + kind), 0
         login = users[session % len(users)][0]
         body = (
             _attr(40, struct.pack("!I", (1, 3, 2)[kind]))

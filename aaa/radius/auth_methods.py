@@ -26,8 +26,16 @@ MPPE_TYPES = 6
 class Verdict:
     method: str
     ok: bool
-    accept_attributes: tuple[tuple[str, Any], ...] = ()
+    accept_attributes: tuple[tuple[str, Any], ...] = ()  # as a trace shows them
     reject_attributes: tuple[tuple[str, Any], ...] = ()
+    accept_encoded: bytes = b""  # accept_attributes on the wire, made along with them
+
+
+# The MPPE policy and types are the same in every accept.
+_MPPE_SETTINGS = (("MS-MPPE-Encryption-Policy", MPPE_POLICY), ("MS-MPPE-Encryption-Types", MPPE_TYPES))
+_MPPE_SETTINGS_ENCODED = c.vendor_attribute(
+    c.MS_MPPE_ENCRYPTION_POLICY, MPPE_POLICY.to_bytes(4, "big")
+) + c.vendor_attribute(c.MS_MPPE_ENCRYPTION_TYPES, MPPE_TYPES.to_bytes(4, "big"))
 
 
 def detect(req: Request) -> str:
@@ -83,18 +91,25 @@ def _ms_error(ident: int, challenge: bytes | None = None) -> tuple[tuple[str, An
     return (("MS-CHAP-Error", bytes([ident]) + text),)
 
 
-def _mppe_key_attributes(
-    send: bytes, recv: bytes, secret: bytes, authenticator: bytes
-) -> list[tuple[str, Any]]:
+def _mschap2_accept(success: bytes, send: bytes, recv: bytes, secret: bytes, authenticator: bytes) -> Verdict:
     random = os.urandom(2)
     salt_a = bytes([0x80 | (random[0] & 0x7F), random[1]])
     salt_b = bytes([salt_a[0] ^ 0x01, salt_a[1]])  # salts must differ within the packet
-    return [
-        ("MS-MPPE-Recv-Key", crypto.salt_encrypt(recv, secret, authenticator, salt_a)),
-        ("MS-MPPE-Send-Key", crypto.salt_encrypt(send, secret, authenticator, salt_b)),
-        ("MS-MPPE-Encryption-Policy", MPPE_POLICY),
-        ("MS-MPPE-Encryption-Types", MPPE_TYPES),
-    ]
+    recv_key = crypto.salt_encrypt(recv, secret, authenticator, salt_a)
+    send_key = crypto.salt_encrypt(send, secret, authenticator, salt_b)
+    attributes = (
+        ("MS-CHAP2-Success", success),
+        ("MS-MPPE-Recv-Key", recv_key),
+        ("MS-MPPE-Send-Key", send_key),
+        *_MPPE_SETTINGS,
+    )
+    encoded = (
+        c.vendor_attribute(c.MS_CHAP2_SUCCESS, success)
+        + c.vendor_attribute(c.MS_MPPE_RECV_KEY, recv_key)
+        + c.vendor_attribute(c.MS_MPPE_SEND_KEY, send_key)
+        + _MPPE_SETTINGS_ENCODED
+    )
+    return Verdict(MSCHAP2, True, accept_attributes=attributes, accept_encoded=encoded)
 
 
 def _mschap2(req: Request, password: Password, secret: bytes) -> Verdict:
@@ -113,11 +128,7 @@ def _mschap2(req: Request, password: Password, secret: bytes) -> Verdict:
     hash_hash = crypto.md4(password_hash)
     success = crypto.mschap2_authenticator_response(hash_hash, nt_response, challenge)
     send, recv = crypto.mppe_server_keys(hash_hash, nt_response)
-    attributes = [
-        ("MS-CHAP2-Success", bytes([ident]) + success),
-        *_mppe_key_attributes(send, recv, secret, req.authenticator),
-    ]
-    return Verdict(MSCHAP2, True, accept_attributes=tuple(attributes))
+    return _mschap2_accept(bytes([ident]) + success, send, recv, secret, req.authenticator)
 
 
 def _mschap1(req: Request, password: Password, secret: bytes) -> Verdict:
@@ -142,9 +153,9 @@ def _mschap1(req: Request, password: Password, secret: bytes) -> Verdict:
         else b"\x00" * 8 + crypto.md4(password_hash)
     )
     keys = crypto.hide_password(plain, secret, req.authenticator)
-    attributes = (
-        ("MS-CHAP-MPPE-Keys", keys),
-        ("MS-MPPE-Encryption-Policy", MPPE_POLICY),
-        ("MS-MPPE-Encryption-Types", MPPE_TYPES),
+    return Verdict(
+        MSCHAP1,
+        True,
+        accept_attributes=(("MS-CHAP-MPPE-Keys", keys), *_MPPE_SETTINGS),
+        accept_encoded=c.vendor_attribute(c.MS_CHAP_MPPE_KEYS, keys) + _MPPE_SETTINGS_ENCODED,
     )
-    return Verdict(MSCHAP1, True, accept_attributes=attributes)

@@ -71,6 +71,12 @@ DELEGATED_IPV6_PREFIX = 123
 MS_CHAP_RESPONSE = (VENDOR_MICROSOFT, 1)
 MS_CHAP_CHALLENGE = (VENDOR_MICROSOFT, 11)
 MS_CHAP2_RESPONSE = (VENDOR_MICROSOFT, 25)
+MS_CHAP_MPPE_KEYS = (VENDOR_MICROSOFT, 12)
+MS_MPPE_SEND_KEY = (VENDOR_MICROSOFT, 16)
+MS_MPPE_RECV_KEY = (VENDOR_MICROSOFT, 17)
+MS_MPPE_ENCRYPTION_POLICY = (VENDOR_MICROSOFT, 7)
+MS_MPPE_ENCRYPTION_TYPES = (VENDOR_MICROSOFT, 8)
+MS_CHAP2_SUCCESS = (VENDOR_MICROSOFT, 26)
 
 
 class DropPacket(Exception):
@@ -126,6 +132,14 @@ def _vendor_attributes(value: bytes) -> list[tuple[Key, bytes]]:
         out.append(((vendor, value[pos]), value[pos + 2 : pos + value[pos + 1]]))
         pos += value[pos + 1]
     return out
+
+
+def vendor_attribute(key: tuple[int, int], data: bytes) -> bytes:
+    """One Vendor-Specific attribute holding one sub-attribute (RFC 2865 §5.26), on the wire:
+    for values the request path makes itself (MS-CHAP's), with no dictionary lookup."""
+    if len(data) > 247:
+        raise ValueError(f"vendor {key[0]} attribute {key[1]}: {len(data)} octets do not fit")
+    return struct.pack("!BBIBB", VENDOR_SPECIFIC, len(data) + 8, key[0], key[1], len(data) + 2) + data
 
 
 def _message_authenticator_valid(raw: bytes, authenticator: bytes, secret: bytes) -> bool:

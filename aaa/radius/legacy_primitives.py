@@ -10,6 +10,7 @@ The declarations below are the ones pycryptodome's own modules make for these li
 from __future__ import annotations
 
 import importlib.util
+import threading
 from typing import Any
 
 import cffi
@@ -19,6 +20,7 @@ _ffi.cdef(
     """
     int md4_init(void **shaState);
     int md4_destroy(void *shaState);
+    int md4_copy(const void *src, void *dst);
     int md4_update(void *hs, const uint8_t *buf, size_t len);
     int md4_digest(const void *shaState, uint8_t digest[16]);
     int DES_start_operation(const uint8_t key[], size_t key_len, void **pResult);
@@ -42,15 +44,36 @@ _des = _library("Crypto.Cipher._raw_des")
 _ecb = _library("Crypto.Cipher._raw_ecb")
 
 
-def md4(data: bytes) -> bytes:
+class _Scratch(threading.local):
+    """What one thread's calls reuse instead of allocating per call: a fresh MD4 state to copy
+    from, one to work in (both freed with the thread's scratch), and the output buffers."""
+
+    def __init__(self) -> None:
+        self.md4_fresh = _md4_state()
+        self.md4_work = _md4_state()
+        self.digest = _ffi.new("uint8_t[16]")
+        self.handle = _ffi.new("void **")
+        self.blocks = _ffi.new("uint8_t[24]")
+
+
+def _md4_state() -> Any:
     state = _ffi.new("void **")
     if _md4.md4_init(state):
         raise MemoryError("md4_init failed")
-    digest = _ffi.new("uint8_t[16]")
-    try:
-        failed = _md4.md4_update(state[0], data, len(data)) or _md4.md4_digest(state[0], digest)
-    finally:
-        _md4.md4_destroy(state[0])
+    return _ffi.gc(state[0], _md4.md4_destroy)
+
+
+_scratch = _Scratch()
+
+
+def md4(data: bytes) -> bytes:
+    scratch = _scratch
+    work, digest = scratch.md4_work, scratch.digest
+    failed = (
+        _md4.md4_copy(scratch.md4_fresh, work)
+        or _md4.md4_update(work, data, len(data))
+        or _md4.md4_digest(work, digest)
+    )
     if failed:
         raise ValueError(f"MD4 failed with error {failed}")
     return _ffi.buffer(digest)[:]
@@ -66,8 +89,9 @@ def des_encrypt_under(keys: bytes, block: bytes) -> bytes:
     joined (MS-CHAP's challenge response is three of them: one call, one pair of buffers)."""
     if len(keys) % 8 or not keys or len(block) != 8:
         raise ValueError("DES takes 8-octet keys and an 8-octet block")
-    handle = _ffi.new("void **")
-    out = _ffi.new("uint8_t[]", len(keys))
+    scratch = _scratch
+    handle = scratch.handle
+    out = scratch.blocks if len(keys) <= 24 else _ffi.new("uint8_t[]", len(keys))
     for at in range(0, len(keys), 8):
         if failed := _des.DES_start_operation(keys[at : at + 8], 8, handle):
             raise ValueError(f"DES key setup failed with error {failed}")
@@ -82,4 +106,4 @@ def des_encrypt_under(keys: bytes, block: bytes) -> bytes:
             _ecb.ECB_stop_operation(handle[0])
         if failed:
             raise ValueError(f"DES failed with error {failed}")
-    return _ffi.buffer(out)[:]
+    return _ffi.buffer(out, len(keys))[:]

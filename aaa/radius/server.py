@@ -500,9 +500,10 @@ class RadiusWorker:
             # The decision speaks MikroTik; the NAS gets its vendor's attributes.
             answer = self.answers.of(nas.vendor, decision)
             granted = answer.granted
-            extra = verdict.accept_attributes  # MS-CHAP's: new with every request
-            reply = self.codec.reply(req, c.ACCESS_ACCEPT, nas.secret, extra, encoded=answer.encoded)
-            attributes = (*answer.attributes, *extra)
+            # MS-CHAP's attributes are new with every request, and come encoded.
+            encoded = answer.encoded + verdict.accept_encoded if verdict.accept_encoded else answer.encoded
+            reply = self.codec.reply(req, c.ACCESS_ACCEPT, nas.secret, encoded=encoded)
+            attributes = answer.attributes + verdict.accept_attributes
             if decision.learn_mac:
                 self.recorder.learn_mac(login, decision.learn_mac)
 

@@ -56,3 +56,23 @@ def test_des_key_spreads_seven_bits_per_octet_with_odd_parity(key7: bytes) -> No
     key = crypto._des_key(key7)
     assert [octet >> 1 for octet in key] == groups
     assert all(bin(octet).count("1") % 2 == 1 for octet in key)
+
+
+def test_threads_at_once_each_get_their_own_answers() -> None:
+    """The scratch buffers are per thread: calls racing from several threads stay right."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    from aaa.radius.legacy_primitives import des_encrypt_under
+
+    def many(seed: int) -> bool:
+        for n in range(300):
+            message = os.urandom(seed + n % 40)
+            keys, block = os.urandom(24), os.urandom(8)
+            expected = b"".join(DES.new(keys[k : k + 8], DES.MODE_ECB).encrypt(block) for k in (0, 8, 16))
+            if md4(message) != MD4.new(message).digest() or des_encrypt_under(keys, block) != expected:
+                return False
+        return True
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(many, range(8)))
