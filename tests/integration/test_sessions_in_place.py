@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from pyrad import packet
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from aaa import metrics
@@ -18,6 +18,7 @@ from aaa.accounting.store import reap
 from aaa.changes.feed import latest_id
 from aaa.db.base import utcnow
 from aaa.tables.accounting import AcctSession
+from aaa.tables.changes import ChangeEvent, ChangeKind
 from tests import radius_client as rc
 from tests.conftest import SECRET, RunningWorker, make_nas, make_service, wait_for
 
@@ -83,21 +84,59 @@ def test_start_and_stop_change_the_snapshot_without_a_reload(
         stop = rc.accounting(nas, "Stop", "maria", "81a00001", Calling_Station_Id=MAC, Acct_Session_Time=60)
         assert rc.send(nas, stop).code == packet.AccountingResponse
         assert wait_for(lambda: sessions_cached(worker, "maria") == [])
-        # The worker applies its own commits at once and reads them again from the feed poll;
-        # a poll that read the Start before the Stop was applied can re-open the session for
-        # one poll interval (a known race, answered by the database re-check): wait it out.
-        with factory() as s:
-            last = latest_id(s)
-        assert wait_for(lambda: worker.worker.listener.cursor.low >= last)
-        assert sessions_cached(worker, "maria") == []
 
-        # Dialling again after the Stop: answered from memory.
+        # Dialling again right after the Stop: answered from memory. (The worker applied its
+        # own commits at once and reads them again from the feed poll; a late copy of the
+        # Start does not count the closed session again.)
         for _ in range(5):
             assert rc.send(nas, rc.pap(nas, "maria", "maria-pass", Calling_Station_Id=MAC)).code == (
                 packet.AccessAccept
             )
     assert loads_after_reject > 0  # the counter works
     assert len(loads.seen) == loads_after_reject, loads.seen[loads_after_reject:]
+
+
+def test_a_late_copy_of_a_start_does_not_count_the_closed_session_again(
+    worker: RunningWorker, nas: Any, factory: sessionmaker[Session]
+) -> None:
+    """The worker applies its own Start and Stop at once and reads both again from the feed
+    poll: a poll that read the Start before the Stop was applied hands it over after the Stop.
+    Here that late copy (the Start's own feed row) reaches the running worker after the Stop:
+    the session stays closed, and another CPE dials in from memory."""
+    with factory.begin() as s:
+        make_service(s, login="maria", password="maria-pass", simultaneous_use=1)
+    with factory() as s:
+        last = latest_id(s)
+    assert wait_for(lambda: worker.worker.listener.cursor.low >= last)  # maria's creation is applied
+    assert (
+        rc.send(nas, rc.pap(nas, "maria", "maria-pass", Calling_Station_Id=MAC)).code == packet.AccessAccept
+    )
+    start = rc.accounting(nas, "Start", "maria", "81a00002", Calling_Station_Id=MAC, NAS_Port_Id="ether1")
+    assert rc.send(nas, start).code == packet.AccountingResponse
+    assert wait_for(lambda: sessions_cached(worker, "maria") == ["81a00002"])
+    with factory() as s:
+        row = s.execute(
+            select(ChangeEvent.kind, ChangeEvent.keys).where(
+                ChangeEvent.kind == ChangeKind.SESSION_OPEN.value, ChangeEvent.keys.contains("81a00002")
+            )
+        ).one()
+    stop = rc.accounting(nas, "Stop", "maria", "81a00002", Calling_Station_Id=MAC, Acct_Session_Time=60)
+    assert rc.send(nas, stop).code == packet.AccountingResponse
+    with factory() as s:
+        last = latest_id(s)
+    assert wait_for(lambda: worker.worker.listener.cursor.low >= last)
+    assert sessions_cached(worker, "maria") == []
+
+    applied = threading.Event()
+    late_copy = [(row.kind, key) for key in row.keys.split("\n")]
+    worker.loop.call_soon_threadsafe(worker.worker.apply_changes, late_copy)
+    worker.loop.call_soon_threadsafe(applied.set)
+    assert applied.wait(5)
+    assert sessions_cached(worker, "maria") == []
+    with Loads(factory) as loads:
+        other = rc.pap(nas, "maria", "maria-pass", Calling_Station_Id=OTHER_MAC, NAS_Port_Id="ether2")
+        assert rc.send(nas, other).code == packet.AccessAccept
+    assert loads.seen == []
 
 
 def test_the_reaper_closes_cached_sessions_in_place(

@@ -77,6 +77,59 @@ def test_cache_closes_a_nas_s_sessions_in_place() -> None:
     assert cache.get("ana") is None and stale is not None and stale.sessions == ()
 
 
+def test_a_late_copy_of_an_opening_does_not_count_a_closed_session_again() -> None:
+    """A worker applies its own Start and Stop at once and reads them again from the feed poll
+    (and from Redis): a poll that read the Start before the Stop was applied delivers it after
+    the Stop. That copy is ignored; a new session under the same key (it starts later) counts,
+    and so does anything once the closes are forgotten."""
+    t = utcnow()
+    clock = [0.0]
+    cache = SubscriberCache(5.0, clock=lambda: clock[0])
+    cache.fill({"maria": SUB}, {})
+    session = OpenSession(1, "81a00001", None, "ether1", t)
+
+    def cached() -> tuple[OpenSession, ...]:
+        entry = cache.get("maria")
+        assert entry is not None
+        return entry.sessions
+
+    cache.session_opened("maria", session)  # our own commit, at once
+    cache.session_closed("maria", 1, "81a00001")  # the Stop, at once
+    cache.session_opened("maria", session)  # the poll's late copy of the Start
+    assert cached() == ()
+    cache.session_closed("maria", 1, "81a00001")  # ... and of the Stop
+    assert cached() == ()
+
+    again = OpenSession(1, "81a00001", None, "ether1", t + timedelta(minutes=5))  # the NAS reused the id
+    cache.session_opened("maria", again)
+    assert cached() == (again,)
+
+    clock[0] = 31.0  # closes are remembered long enough for any poll, not for ever
+    cache.session_closed("maria", 1, "81a00001")
+    clock[0] = 62.0
+    cache.session_closed("maria", 2, "other")  # forgetting happens as closes come in
+    cache.session_opened("maria", again)
+    assert cached() == (again,)
+
+
+def test_a_late_copy_of_an_opening_after_an_accounting_on_is_ignored() -> None:
+    t = utcnow()
+    cache = SubscriberCache(5.0)
+    cache.fill({"maria": SUB}, {})
+    before = OpenSession(1, "a", None, None, t - timedelta(minutes=1))
+    cache.session_opened("maria", before)
+    cache.close_nas_sessions(1, t)
+    cache.session_opened("maria", before)  # read by a poll before the Accounting-On was applied
+    cache.session_opened("maria", OpenSession(2, "a", None, None, t - timedelta(minutes=1)))  # other NAS
+    after = OpenSession(1, "b", None, None, t + timedelta(seconds=1))
+    cache.session_opened("maria", after)
+    entry = cache.get("maria")
+    assert entry is not None and [(s.nas_id, s.acct_session_id) for s in entry.sessions] == [
+        (2, "a"),
+        (1, "b"),
+    ]
+
+
 def test_change_cursor_waits_for_late_commits_then_gives_up() -> None:
     engine = create_engine("sqlite://")
     ChangeEvent.__table__.create(engine)  # type: ignore[attr-defined]
