@@ -38,7 +38,12 @@ def test_a_trace_shows_requests_decisions_and_replies_masked(
     assert rc.send(nas, request).code == packet.AccessAccept
     assert rc.send(nas, rc.pap(nas, "maria", "wrong")).code == packet.AccessReject
     assert rc.send(nas, rc.pap(nas, "maria", "wrong")).code == packet.AccessReject  # past 3 packets
-    text = wait_for(lambda: "\n".join(found) if len(found := lines_of(factory, trace_id)) > 30 else None)
+
+    def all_three_answered() -> str | None:  # the lines reach the table in batches
+        text = "\n".join(lines_of(factory, trace_id))
+        return text if text.count(" Sent Access-") == 3 else None
+
+    text = wait_for(all_three_answered)
     assert text, lines_of(factory, trace_id)
     assert "jose" not in text
     assert text.count(" Received Access-Request ") == 3
