@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 from pyrad import tools as pyrad_tools
 from pyrad.dictionary import Dictionary
 
+from aaa.radius.crypto import hmac_md5
+
 ACCESS_REQUEST = 1
 ACCESS_ACCEPT = 2
 ACCESS_REJECT = 3
@@ -155,7 +157,7 @@ def _message_authenticator_valid(raw: bytes, authenticator: bytes, secret: bytes
     if offset < 0:
         return False
     zeroed = raw[:4] + authenticator + raw[20:offset] + b"\x00" * 16 + raw[offset + 16 :]
-    expected = hmac.digest(secret, zeroed, "md5")
+    expected = hmac_md5(secret, zeroed)
     return hmac.compare_digest(expected, raw[offset : offset + 16])
 
 
@@ -351,7 +353,7 @@ class Codec:
             raise ValueError(f"reply of {20 + len(body)} octets exceeds {MAX_PACKET}")
         header = struct.pack("!BBH", code, req.id, 20 + len(body))
         if signed:
-            digest = hmac.digest(secret, header + req.authenticator + body, "md5")
+            digest = hmac_md5(secret, header + req.authenticator + body)
             body = body[:2] + digest + body[18:]
         return header + hashlib.md5(header + req.authenticator + body + secret).digest() + body
 
@@ -367,7 +369,7 @@ class Codec:
         body = bytes([MESSAGE_AUTHENTICATOR, 18]) + b"\x00" * 16
         body += self.encode(attributes)
         header = struct.pack("!BBH", code, identifier, 20 + len(body))
-        digest = hmac.digest(secret, header + b"\x00" * 16 + body, "md5")
+        digest = hmac_md5(secret, header + b"\x00" * 16 + body)
         body = body[:2] + digest + body[18:]
         return header + hashlib.md5(header + b"\x00" * 16 + body + secret).digest() + body
 
@@ -379,7 +381,7 @@ class Codec:
         body = bytes([MESSAGE_AUTHENTICATOR, 18]) + b"\x00" * 16
         body += self.encode(attributes)
         header = struct.pack("!BBH", ACCESS_REQUEST, identifier, 20 + len(body))
-        digest = hmac.digest(secret, header + authenticator + body, "md5")
+        digest = hmac_md5(secret, header + authenticator + body)
         return header + authenticator + body[:2] + digest + body[18:]
 
     def reply_attributes(self, raw: bytes) -> list[tuple[str, str]]:

@@ -9,12 +9,39 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from functools import lru_cache
+from typing import Any
 
 from aaa.radius.legacy_primitives import des_encrypt_block, des_encrypt_under, md4
 
 
 def constant_time_equal(a: bytes, b: bytes) -> bool:
     return hmac.compare_digest(a, b)
+
+
+@lru_cache(maxsize=4096)  # one entry per shared secret in use (NASes, CoA peers)
+def _hmac_md5_pads(key: bytes) -> tuple[Any, Any]:
+    """MD5 states after the inner and the outer padded key (RFC 2104 §2)."""
+    if len(key) > 64:
+        key = hashlib.md5(key).digest()
+    key = key.ljust(64, b"\x00")
+    return hashlib.md5(key.translate(_XOR_IPAD)), hashlib.md5(key.translate(_XOR_OPAD))
+
+
+_XOR_IPAD = bytes(b ^ 0x36 for b in range(256))
+_XOR_OPAD = bytes(b ^ 0x5C for b in range(256))
+
+
+def hmac_md5(key: bytes, message: bytes) -> bytes:
+    """HMAC-MD5 (RFC 2104), as Message-Authenticator needs it (RFC 3579 §3.2). The same as
+    ``hmac.digest(key, message, "md5")``, which makes OpenSSL 3 set the key up on every call,
+    at three times the cost; here the padded key's MD5 states are kept per secret and copied."""
+    inner_start, outer_start = _hmac_md5_pads(key)
+    inner = inner_start.copy()
+    inner.update(message)
+    outer = outer_start.copy()
+    outer.update(inner.digest())
+    return outer.digest()
 
 
 def _xor(a: bytes, b: bytes) -> bytes:

@@ -76,3 +76,26 @@ def test_threads_at_once_each_get_their_own_answers() -> None:
 
     with ThreadPoolExecutor(4) as pool:
         assert all(pool.map(many, range(8)))
+
+
+@pytest.mark.parametrize(
+    ("key", "message", "digest"),
+    [  # RFC 2202 §2, test cases 1, 2 and 6 (a key longer than the block)
+        (b"\x0b" * 16, b"Hi There", "9294727a3638bb1c13f48ef8158bfc9d"),
+        (b"Jefe", b"what do ya want for nothing?", "750c783e6ab0b503eaa86e310a5db738"),
+        (
+            b"\xaa" * 80,
+            b"Test Using Larger Than Block-Size Key - Hash Key First",
+            "6b1ab7fe4bd7bf8f0b62e6ce61b9d0cd",
+        ),
+    ],
+)
+def test_hmac_md5_rfc2202(key: bytes, message: bytes, digest: str) -> None:
+    assert crypto.hmac_md5(key, message) == h(digest)
+
+
+@given(st.binary(max_size=150), st.binary(max_size=600))
+def test_hmac_md5_agrees_with_the_standard_library(key: bytes, message: bytes) -> None:
+    import hmac
+
+    assert crypto.hmac_md5(key, message) == hmac.digest(key, message, "md5")
