@@ -301,7 +301,14 @@ def _merge_batch() -> Any:
         .subquery()
     )
     lowered = lower_free_from(lowest.c.subnet_id, lowest.c.first).returning(Subnet.id).cte("lowered")
-    result = func.concat(func.coalesce(news.c.opened, ""), _SEPARATOR, func.coalesce(ends.c.closed, ""))
+    ids = select(func.string_agg(cast(announced.c.id, Text), ",")).scalar_subquery()
+    result = func.concat(
+        func.coalesce(news.c.opened, ""),
+        _SEPARATOR,
+        func.coalesce(ends.c.closed, ""),
+        _IDS,
+        func.coalesce(ids, ""),
+    )
     return select(result).select_from(news.join(ends, true())).add_cte(announced, lowered)
 
 
@@ -309,6 +316,7 @@ def _merge_batch() -> Any:
 _OPENED_FIELDS = ("login", "nas_id", "acct_session_id", "calling_station_id", "nas_port_id", "start_time")
 _CLOSED_FIELDS = ("login", "nas_id", "acct_session_id")
 _SEPARATOR = "\x1e"  # between the opened and the closed keys in the merge's result
+_IDS = "\x1d"  # then the ids of the feed rows it wrote
 _OPEN, _CLOSE = ChangeKind.SESSION_OPEN.value, ChangeKind.SESSION_CLOSE.value
 
 
@@ -452,10 +460,17 @@ def feed_changes(result: str | None) -> list[Change]:
     """The session changes the merge wrote into the feed, from its result, to publish them."""
     if not result:
         return []
-    opened, _, closed = result.partition(_SEPARATOR)
+    opened, _, closed = result.partition(_IDS)[0].partition(_SEPARATOR)
     return [(_OPEN, key) for key in opened.split("\n") if key] + [
         (_CLOSE, key) for key in closed.split("\n") if key
     ]
+
+
+def feed_ids(result: str | None) -> list[int]:
+    """The ids of the feed rows the merge wrote (what a worker that applied its changes from
+    the result need not read again)."""
+    ids = (result or "").partition(_IDS)[2]
+    return [int(id_) for id_ in ids.split(",")] if ids else []
 
 
 def opened_logins(changes: Iterable[Change]) -> set[str]:

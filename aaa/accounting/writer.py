@@ -21,7 +21,7 @@ from aaa import metrics
 from aaa.accounting.loop_merge import LoopMerge
 from aaa.accounting.records import AcctRecord
 from aaa.accounting.spool import Spool, spool_bytes
-from aaa.accounting.store import apply_records, feed_changes, merge_statement, single_statement
+from aaa.accounting.store import apply_records, feed_changes, feed_ids, merge_statement, single_statement
 from aaa.changes.feed import publish
 from aaa.db.base import utcnow
 from aaa.db.engine import writer_engine
@@ -69,11 +69,14 @@ class AcctWriter(Generic[T]):
         concurrency: int,
         spool: Spool | None = None,
         done: Done[T] | None = None,
+        announced: Callable[[list[int]], None] | None = None,
     ):
         self._factory = factory
         self._engine = writer_engine(factory.kw["bind"], concurrency)
         self._spool = spool
         self._done: Done[T] = done or (lambda tickets, error: None)
+        # Told the ids of the feed rows a merge wrote, once its changes are published here.
+        self._announced = announced or (lambda ids: None)
         # Set by a commit that could not reach the database, cleared by one that could (or by the
         # replay loop's probe): what radius.database_down = "reject" consults.
         self.database_down = False
@@ -217,7 +220,9 @@ class AcctWriter(Generic[T]):
             return failed
 
     async def _announce(self, merged: Awaitable[str | None]) -> None:
-        publish(self._factory, feed_changes(await merged))
+        result = await merged
+        publish(self._factory, feed_changes(result))
+        self._announced(feed_ids(result))
 
     def _transaction(self, records: list[AcctRecord]) -> None:
         with self._factory.begin() as session:

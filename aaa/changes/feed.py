@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from weakref import WeakKeyDictionary
@@ -105,8 +106,18 @@ class ChangeCursor:
         self._gap_since: float | None = None
         self._gap_grace = gap_grace
         self._clock = clock
+        self._applied: deque[int] = deque()  # filled from any thread, taken in by poll()
+
+    def skip(self, ids: Iterable[int]) -> None:
+        """Rows whose changes this worker applied already (from its own commit's result): the
+        next poll does not read them. Safe to call from another thread than poll()'s."""
+        self._applied.extend(ids)
 
     def poll(self, db: Session | Connection, limit: int = 5000) -> list[Change]:
+        while self._applied:
+            id_ = self._applied.popleft()
+            if id_ > self.low:
+                self._seen.add(id_)
         rows = db.execute(
             select(ChangeEvent.id, ChangeEvent.kind, ChangeEvent.keys, ChangeEvent.created_at)
             .where(self._unseen())

@@ -34,6 +34,11 @@ class ChangeListener:
         self._connection: Connection | None = None  # used on the executor's one thread only
         self.cursor: ChangeCursor | None = None
 
+    def applied(self, ids: list[int]) -> None:
+        """Feed rows whose changes were applied here from the commit that wrote them."""
+        if self.cursor is not None:
+            self.cursor.skip(ids)
+
     def start_position(self) -> None:
         """Take the feed's end before loading anything, so no change can fall in between."""
         with self._factory() as session:

@@ -86,13 +86,20 @@ class RadiusWorker:
         self.reservations = Reservations(r.reservation_seconds)
         self.drops = DropLog()
         spool = Spool(a.spool_dir, name or str(os.getpid()), a.spool_max_bytes)
+        self.listener = ChangeListener(factory, self.apply_changes, r.change_poll_interval, bus)
+        # The changes of our own commits are applied at once (see _published): the feed poll
+        # skips their rows.
         self.acct: AcctWriter[AcctTicket] = AcctWriter(
-            factory, r.acct_batch_max, r.acct_commit_concurrency, spool, self._acct_done
+            factory,
+            r.acct_batch_max,
+            r.acct_commit_concurrency,
+            spool,
+            self._acct_done,
+            self.listener.applied,
         )
         self.recorder = AuthRecorder(factory, r.authlog_flush_ms / 1000)
         self.tracer = Tracer(self.recorder.trace)  # aaa trace: nothing to do until one starts
         self.policy = isp_policy(settings.policy)  # with the blocked pool once load() has read IPAM
-        self.listener = ChangeListener(factory, self.apply_changes, r.change_poll_interval, bus)
         self.plans = Plans({})  # shared by the snapshots; filled by load()
         self.misses = SnapshotLoads(factory, self.cache, self.plans, r.snapshot_batch_max)
         self._loader = ThreadPoolExecutor(1, thread_name_prefix="registry-load")  # NAS, plans

@@ -162,6 +162,35 @@ def test_change_cursor_waits_for_late_commits_then_gives_up() -> None:
         assert cursor.low == 9
 
 
+def test_change_cursor_skips_the_rows_a_worker_applied_from_its_own_commit() -> None:
+    """The accounting worker applies its merge's changes from the merge's result and tells the
+    cursor the rows' ids: the poll reads the others only (ids at or below the watermark, already
+    read, change nothing)."""
+    engine = create_engine("sqlite://")
+    ChangeEvent.__table__.create(engine)  # type: ignore[attr-defined]
+    cursor = ChangeCursor(0)
+
+    def commit(*ids: int) -> None:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(ChangeEvent),
+                [{"id": i, "kind": "service", "keys": f"u{i}", "created_at": utcnow()} for i in ids],
+            )
+
+    with engine.connect() as db:
+        commit(1, 2, 3)
+        cursor.skip([2])
+        assert cursor.poll(db) == [("service", "u1"), ("service", "u3")]
+        assert cursor.low == 3
+        cursor.skip([5, 1])  # 5 is ours, committed before 4 (another worker's) is
+        commit(5)
+        assert cursor.poll(db) == []
+        assert cursor.low == 3
+        commit(4, 6)
+        assert cursor.poll(db) == [("service", "u4"), ("service", "u6")]
+        assert cursor.low == 6
+
+
 def test_settings_layers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "aaa.toml"
     path.write_text('database_url = "postgresql://u@db/aaa"\n[radius]\nauth_port = 11812\nworkers = 4\n')
