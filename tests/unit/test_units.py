@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, event, insert
+from sqlalchemy import Engine, create_engine, event, insert
 
 from aaa.changes.feed import ChangeCursor
 from aaa.db.base import utcnow
@@ -130,20 +130,30 @@ def test_a_late_copy_of_an_opening_after_an_accounting_on_is_ignored() -> None:
     ]
 
 
-def test_change_cursor_waits_for_late_commits_then_gives_up() -> None:
+def feed_engine() -> Engine:
     engine = create_engine("sqlite://")
     ChangeEvent.__table__.create(engine)  # type: ignore[attr-defined]
+    return engine
+
+
+def commit_changes(engine: Engine, *ids: int) -> None:
+    """Feed rows with these ids (service changes of logins u<id>), in one transaction."""
+    with engine.begin() as conn:
+        conn.execute(
+            insert(ChangeEvent),
+            [{"id": i, "kind": "service", "keys": f"u{i}", "created_at": utcnow()} for i in ids],
+        )
+
+
+def test_change_cursor_waits_for_late_commits_then_gives_up() -> None:
+    engine = feed_engine()
     now = [0.0]
     cursor = ChangeCursor(0, gap_grace=10, clock=lambda: now[0])
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
 
     def commit(*ids: int) -> None:
-        with engine.begin() as conn:
-            conn.execute(
-                insert(ChangeEvent),
-                [{"id": i, "kind": "service", "keys": f"u{i}", "created_at": utcnow()} for i in ids],
-            )
+        commit_changes(engine, *ids)
 
     with engine.connect() as db:
         commit(1, 2, 4)  # 3 took its id first but has not committed yet
@@ -166,16 +176,11 @@ def test_change_cursor_skips_the_rows_a_worker_applied_from_its_own_commit() -> 
     """The accounting worker applies its merge's changes from the merge's result and tells the
     cursor the rows' ids: the poll reads the others only (ids at or below the watermark, already
     read, change nothing)."""
-    engine = create_engine("sqlite://")
-    ChangeEvent.__table__.create(engine)  # type: ignore[attr-defined]
+    engine = feed_engine()
     cursor = ChangeCursor(0)
 
     def commit(*ids: int) -> None:
-        with engine.begin() as conn:
-            conn.execute(
-                insert(ChangeEvent),
-                [{"id": i, "kind": "service", "keys": f"u{i}", "created_at": utcnow()} for i in ids],
-            )
+        commit_changes(engine, *ids)
 
     with engine.connect() as db:
         commit(1, 2, 3)
