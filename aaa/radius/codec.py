@@ -454,5 +454,5 @@ class Codec:
         if len(data) > (247 if vendor else 253):
             raise ValueError(f"{name}: {len(data)} octets do not fit in one attribute")
         if vendor:
-            return struct.pack("!BBIBB", VENDOR_SPECIFIC, len(data) + 8, vendor, code, len(data) + 2) + data
+            return vendor_attribute((vendor, code), data)
         return bytes([code, len(data) + 2]) + data

@@ -19,6 +19,10 @@ def constant_time_equal(a: bytes, b: bytes) -> bool:
     return hmac.compare_digest(a, b)
 
 
+_XOR_IPAD = bytes(b ^ 0x36 for b in range(256))
+_XOR_OPAD = bytes(b ^ 0x5C for b in range(256))
+
+
 @lru_cache(maxsize=4096)  # one entry per shared secret in use (NASes, CoA peers)
 def _hmac_md5_pads(key: bytes) -> tuple[Any, Any]:
     """MD5 states after the inner and the outer padded key (RFC 2104 §2)."""
@@ -26,10 +30,6 @@ def _hmac_md5_pads(key: bytes) -> tuple[Any, Any]:
         key = hashlib.md5(key).digest()
     key = key.ljust(64, b"\x00")
     return hashlib.md5(key.translate(_XOR_IPAD)), hashlib.md5(key.translate(_XOR_OPAD))
-
-
-_XOR_IPAD = bytes(b ^ 0x36 for b in range(256))
-_XOR_OPAD = bytes(b ^ 0x5C for b in range(256))
 
 
 def hmac_md5(key: bytes, message: bytes) -> bytes:

@@ -508,8 +508,9 @@ class RadiusWorker:
             answer = self.answers.of(nas.vendor, decision)
             granted = answer.granted
             # MS-CHAP's attributes are new with every request, and come encoded.
-            encoded = answer.encoded + verdict.accept_encoded if verdict.accept_encoded else answer.encoded
-            reply = self.codec.reply(req, c.ACCESS_ACCEPT, nas.secret, encoded=encoded)
+            reply = self.codec.reply(
+                req, c.ACCESS_ACCEPT, nas.secret, encoded=answer.encoded + verdict.accept_encoded
+            )
             attributes = answer.attributes + verdict.accept_attributes
             if decision.learn_mac:
                 self.recorder.learn_mac(login, decision.learn_mac)
