@@ -389,6 +389,28 @@ def test_a_nul_octet_in_a_text_attribute_is_stored_as_a_replacement(
     assert wait_for(lambda: auth_log(factory, "jo\ufffdao"))
 
 
+def test_the_auth_log_keeps_what_copy_would_read_as_its_own_syntax(
+    worker: RunningWorker, nas: Any, factory: Any
+) -> None:
+    """On PostgreSQL the rows travel as COPY text: a login with a tab, a newline, a carriage
+    return, a backslash (also before a period: COPY's end of data), an escape character or a
+    non-ASCII letter is stored as sent, and so are the calling station and the port."""
+    logins = ["tab\tlogin", "new\nline", "cr\rlogin", "back\\slash", "\\.", "esc\x1bape", "joão\\N"]
+    add(factory, login="júlia\\net", password="júlia-pass")
+    for login in logins:
+        assert rc.send(nas, rc.pap(nas, login, "x")).code == packet.AccessReject
+    accept = rc.pap(nas, "júlia\\net", "júlia-pass")
+    accept["Calling-Station-Id"] = "AB\tC\\D"
+    accept["NAS-Port-Id"] = "vlan\\100\n"
+    assert rc.send(nas, accept).code == packet.AccessAccept
+    for login in logins:
+        rows = wait_for(lambda login=login: auth_log(factory, login))
+        assert [(r.login, r.result.value) for r in rows] == [(login, "reject")]
+    (row,) = wait_for(lambda: auth_log(factory, "júlia\\net"))
+    assert (row.mac, row.nas_port_id, row.result.value) == ("AB\tC\\D", "vlan\\100\n", "accept")
+    assert row.service_id is not None and row.granted is not None
+
+
 def test_accounting_is_not_acknowledged_when_the_database_fails(
     worker: RunningWorker, nas: Any, factory: Any, engine: Any
 ) -> None:
