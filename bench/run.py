@@ -264,11 +264,18 @@ def _added(session_id: str) -> str:
     return f"NOT ({session_id} LIKE 'hist%' OR {session_id} LIKE 'open%')"
 
 
+# The data set's online sessions, online again and fresh: a stale one (no update for three
+# interim intervals) is closed by the server's reaper a minute after start, and the feed then
+# carries every one of them to every worker in the middle of the measurements.
+ONLINE_AGAIN = (
+    "UPDATE acct_session SET stop_time = NULL, closed_by = NULL, terminate_cause = NULL"
+    " WHERE acct_session_id LIKE 'open%' AND stop_time IS NOT NULL",
+    "UPDATE acct_session SET last_update = now() WHERE stop_time IS NULL",
+)
 _RESETS = {
     OURS_DB: (
         f"DELETE FROM acct_session WHERE {_added('acct_session_id')}",
-        "UPDATE acct_session SET stop_time = NULL, closed_by = NULL, terminate_cause = NULL,"
-        " last_update = now() WHERE acct_session_id LIKE 'open%' AND stop_time IS NOT NULL",
+        *ONLINE_AGAIN,
         "TRUNCATE auth_log, change_event",
         "VACUUM FULL acct_session",
     ),

@@ -27,7 +27,7 @@ from aaa.policies.inputs import PlanSpeed
 from bench import dataset
 from bench.loadgen import LoadGen, Result, pap_builder
 from bench.results import save
-from bench.run import WINDOW, Server, dsn, ensure_database, loaded, status_mib, tree, wait_ready
+from bench.run import ONLINE_AGAIN, WINDOW, Server, dsn, ensure_database, loaded, status_mib, tree, wait_ready
 
 PORTS = (22812, 22813)
 WORKERS = 2
@@ -43,6 +43,9 @@ def database(subscribers: int) -> str:
         dataset.load_ours(dsn(name).replace("postgresql://", "postgresql+psycopg://"))
         print(f"  loaded in {time.monotonic() - started:.0f} s", flush=True)
     with psycopg.connect(dsn(name), autocommit=True) as conn:
+        for statement in ONLINE_AGAIN:
+            conn.execute(statement)
+        conn.execute("VACUUM ANALYZE acct_session")  # else autovacuum does it during the rounds
         conn.execute("TRUNCATE auth_log, change_event")
         conn.execute("UPDATE plan SET download_kbps = %s WHERE id = 1", (dataset.PLANS[0][1],))
     return name

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -15,6 +16,10 @@ from aaa.changes.feed import Change, ChangeCursor, latest_id
 from aaa.changes.redis_bus import RedisBus
 
 log = logging.getLogger(__name__)
+# Changes applied at one turn of the event loop: the reaper closing a dead NAS's sessions, or
+# a worker catching up after a pause, brings tens of thousands at once, and the requests that
+# arrive meanwhile are served between the slices instead of after all of them.
+SLICE = 500
 
 
 class ChangeListener:
@@ -33,6 +38,9 @@ class ChangeListener:
         self._stop = threading.Event()
         self._connection: Connection | None = None  # used on the executor's one thread only
         self.cursor: ChangeCursor | None = None
+        # Changes read but not yet applied, in the order they came (poll and Redis alike).
+        self._pending: deque[Change] = deque()
+        self._draining = False
 
     def applied(self, ids: list[int]) -> None:
         """Feed rows whose changes were applied here from the commit that wrote them."""
@@ -52,7 +60,7 @@ class ChangeListener:
 
             def deliver(changes: list[Change]) -> None:
                 if not self._stop.is_set() and not loop.is_closed():
-                    loop.call_soon_threadsafe(self._apply, changes)
+                    loop.call_soon_threadsafe(self.deliver, changes)
 
             self._bus.listen(deliver, self._stop)
         while not self._stop.is_set():
@@ -63,7 +71,26 @@ class ChangeListener:
                 log.warning("change feed poll failed: %s", exc)
                 continue
             if changes:
-                self._apply(changes)
+                self.deliver(changes)
+
+    def deliver(self, changes: list[Change]) -> None:
+        """On the event loop: apply ``changes`` after those delivered before them, ``SLICE`` at
+        a turn of the loop."""
+        self._pending.extend(changes)
+        if not self._draining:
+            self._draining = True
+            asyncio.get_running_loop().call_soon(self._drain)
+
+    def _drain(self) -> None:
+        pending = self._pending
+        batch = [pending.popleft() for _ in range(min(SLICE, len(pending)))]
+        try:
+            self._apply(batch)
+        finally:  # a change that failed to apply does not hold back the ones behind it
+            if pending:
+                asyncio.get_running_loop().call_soon(self._drain)
+            else:
+                self._draining = False
 
     def _poll(self) -> list[Change]:
         """On a connection kept open in autocommit: a session a poll (pool checkout, BEGIN,

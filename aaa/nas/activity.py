@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
+from typing import Any
 
 from sqlalchemy import case, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -75,29 +77,14 @@ def _at(stamp: float) -> datetime | None:
     return datetime.fromtimestamp(stamp, UTC) if stamp else None
 
 
-def record_activity(session: Session, taken: dict[int, Counts]) -> None:
-    """Add a worker's counts to each NAS's row (an upsert; a NAS deleted meanwhile is skipped)."""
-    existing = set(session.scalars(select(Nas.id).where(Nas.id.in_(taken))))
-    rows = [
-        {
-            "nas_id": nas_id,
-            "requests": c.requests,
-            "last_request_at": _at(c.last_request),
-            "drops": c.drops,
-            "last_drop_at": _at(c.last_drop),
-            "last_drop_cause": c.cause,
-            "last_drop_detail": c.detail,
-        }
-        for nas_id, c in sorted(taken.items())
-        if nas_id in existing
-    ]
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
+@cache
+def _upsert(dialect: str) -> Any:
+    """Adds one row of counts to a NAS's activity: built once, run with each flush's rows (it
+    runs once a second in every worker, on a thread that shares the event loop's GIL)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(NasActivity).values(rows)
+    statement = insert(NasActivity)
     new = statement.excluded
-    statement = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=[NasActivity.nas_id],
         set_={
             "requests": NasActivity.requests + new.requests,
@@ -116,7 +103,27 @@ def record_activity(session: Session, taken: dict[int, Counts]) -> None:
             ),
         },
     )
-    session.execute(statement)
+
+
+def record_activity(session: Session, taken: dict[int, Counts]) -> None:
+    """Add a worker's counts to each NAS's row (an upsert; a NAS deleted meanwhile is skipped)."""
+    existing = set(session.scalars(select(Nas.id).where(Nas.id.in_(taken))))
+    rows = [
+        {
+            "nas_id": nas_id,
+            "requests": c.requests,
+            "last_request_at": _at(c.last_request),
+            "drops": c.drops,
+            "last_drop_at": _at(c.last_drop),
+            "last_drop_cause": c.cause,
+            "last_drop_detail": c.detail,
+        }
+        for nas_id, c in sorted(taken.items())
+        if nas_id in existing
+    ]
+    if not rows:
+        return
+    session.execute(_upsert(session.get_bind().dialect.name), rows)  # one statement, compiled once
 
 
 def activity_of(session: Session, nas_ids: list[int]) -> dict[int, NasActivity]:
