@@ -41,6 +41,9 @@ class ChangeListener:
         # Changes read but not yet applied, in the order they came (poll and Redis alike).
         self._pending: deque[Change] = deque()
         self._draining = False
+        self._read_low = 0  # the cursor's watermark after the last poll, taken on the loop
+        # Every feed row up to this id has been applied here (what a test waits for).
+        self.applied_low = 0
 
     def applied(self, ids: list[int]) -> None:
         """Feed rows whose changes were applied here from the commit that wrote them."""
@@ -56,6 +59,8 @@ class ChangeListener:
         loop = asyncio.get_running_loop()
         if self.cursor is None:
             await loop.run_in_executor(self._executor, self.start_position)
+        cursor = self.cursor
+        assert cursor is not None
         if self._bus is not None:
 
             def deliver(changes: list[Change]) -> None:
@@ -70,8 +75,11 @@ class ChangeListener:
             except Exception as exc:
                 log.warning("change feed poll failed: %s", exc)
                 continue
+            self._read_low = cursor.low
             if changes:
                 self.deliver(changes)
+            elif not self._draining:
+                self.applied_low = self._read_low
 
     def deliver(self, changes: list[Change]) -> None:
         """On the event loop: apply ``changes`` after those delivered before them, ``SLICE`` at
@@ -91,6 +99,7 @@ class ChangeListener:
                 asyncio.get_running_loop().call_soon(self._drain)
             else:
                 self._draining = False
+                self.applied_low = max(self.applied_low, self._read_low)
 
     def _poll(self) -> list[Change]:
         """On a connection kept open in autocommit: a session a poll (pool checkout, BEGIN,

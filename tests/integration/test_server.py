@@ -226,7 +226,7 @@ def test_cached_access_request_runs_no_sql(
     add(factory, login="maria", password="p")
     with factory() as session:  # let the worker consume the feed (maria's creation is in it)
         last = latest_id(session)
-    assert wait_for(lambda: worker.worker.listener.cursor.low >= last)
+    assert wait_for(lambda: worker.worker.listener.applied_low >= last)
     assert rc.send(nas, rc.pap(nas, "maria", "p")).code == packet.AccessAccept  # loads the snapshot
     statements: list[str] = []
     background = ("auth-log", "change-poll")  # batched writers and the feed poll: not the request path
@@ -334,7 +334,7 @@ def test_accounting_on_reaches_every_worker_without_rechecks(
         and again when its poll reads them)."""
         with factory() as session:
             last = latest_id(session)
-        return all(w.worker.listener.cursor.low >= last for w in workers)
+        return all(w.worker.listener.applied_low >= last for w in workers)
 
     try:
         other = rc.client(auth_only.auth_port, worker.acct_port, SECRET)

@@ -66,7 +66,7 @@ def test_start_and_stop_change_the_snapshot_without_a_reload(
         make_service(s, login="maria", password="maria-pass", simultaneous_use=1)
     with factory() as s:
         last = latest_id(s)
-    assert wait_for(lambda: worker.worker.listener.cursor.low >= last)
+    assert wait_for(lambda: worker.worker.listener.applied_low >= last)
     accept = rc.pap(nas, "maria", "maria-pass", Calling_Station_Id=MAC, NAS_Port_Id="ether1")
     assert rc.send(nas, accept).code == packet.AccessAccept  # loads the snapshot
     assert sessions_cached(worker, "maria") == []
@@ -107,7 +107,7 @@ def test_a_late_copy_of_a_start_does_not_count_the_closed_session_again(
         make_service(s, login="maria", password="maria-pass", simultaneous_use=1)
     with factory() as s:
         last = latest_id(s)
-    assert wait_for(lambda: worker.worker.listener.cursor.low >= last)  # maria's creation is applied
+    assert wait_for(lambda: worker.worker.listener.applied_low >= last)  # maria's creation is applied
     assert (
         rc.send(nas, rc.pap(nas, "maria", "maria-pass", Calling_Station_Id=MAC)).code == packet.AccessAccept
     )
@@ -124,7 +124,7 @@ def test_a_late_copy_of_a_start_does_not_count_the_closed_session_again(
     assert rc.send(nas, stop).code == packet.AccountingResponse
     with factory() as s:
         last = latest_id(s)
-    assert wait_for(lambda: worker.worker.listener.cursor.low >= last)
+    assert wait_for(lambda: worker.worker.listener.applied_low >= last)
     assert sessions_cached(worker, "maria") == []
 
     applied = threading.Event()
@@ -150,7 +150,7 @@ def test_the_accounting_worker_applies_its_own_session_changes_once(
         make_service(s, login="maria", password="maria-pass", simultaneous_use=0)
     with factory() as s:
         last = latest_id(s)
-    assert wait_for(lambda: worker.worker.listener.cursor.low >= last)
+    assert wait_for(lambda: worker.worker.listener.applied_low >= last)
     assert rc.send(nas, rc.pap(nas, "maria", "maria-pass")).code == packet.AccessAccept  # cached
 
     def applied(change: str) -> float:
@@ -164,7 +164,7 @@ def test_the_accounting_worker_applies_its_own_session_changes_once(
         assert rc.send(nas, stop).code == packet.AccountingResponse
     with factory() as s:
         last = latest_id(s)
-    assert wait_for(lambda: worker.worker.listener.cursor.low >= last)
+    assert wait_for(lambda: worker.worker.listener.applied_low >= last)
     assert sessions_cached(worker, "maria") == []
     # A second copy of a Start arriving after its Stop is ignored (and counted so), of a Stop
     # applied again: without the skip, 20 ignored and 40 closed.
@@ -187,7 +187,7 @@ def test_the_reaper_closes_cached_sessions_in_place(
         )
     with factory() as s:
         last = latest_id(s)
-    assert wait_for(lambda: worker.worker.listener.cursor.low >= last)  # joao's creation is applied
+    assert wait_for(lambda: worker.worker.listener.applied_low >= last)  # joao's creation is applied
     assert rc.send(nas, rc.pap(nas, "joao", "joao-pass", Calling_Station_Id=MAC)).code == (
         packet.AccessReject
     )  # the stale session counts
@@ -212,7 +212,7 @@ def test_concurrent_misses_for_one_login_share_one_load(
         make_service(s, login="ana", password="ana-pass")
     with factory() as s:
         last = latest_id(s)
-    assert wait_for(lambda: worker.worker.listener.cursor.low >= last)
+    assert wait_for(lambda: worker.worker.listener.applied_low >= last)
     clients = [rc.client(worker.auth_port, worker.acct_port, SECRET) for _ in range(6)]
     replies: list[int] = []
     with Loads(factory) as loads, factory() as locker:

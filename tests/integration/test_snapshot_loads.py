@@ -29,7 +29,7 @@ def applied(worker: RunningWorker, factory: sessionmaker[Session]) -> None:
     """Wait until the worker has read the change feed up to now."""
     with factory() as s:
         last = latest_id(s)
-    assert wait_for(lambda: worker.worker.listener.cursor.low >= last)
+    assert wait_for(lambda: worker.worker.listener.applied_low >= last)
 
 
 def rate(reply: Any) -> str:
