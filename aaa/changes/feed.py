@@ -138,11 +138,10 @@ class ChangeCursor:
         return fresh
 
     def _unseen(self) -> ColumnElement[bool]:
-        """Past the highest id seen, and the holes below it. Reading everything past the
-        watermark re-read every row behind a hole at each poll until the cursor gave up on it:
-        a worker starting on an emptied feed read a thousand rows a poll for ten seconds."""
-        if not self._seen:
-            return _EVENT.c.id > self.low
+        """With ids seen past the watermark: past the highest of them, and the holes below it.
+        Reading everything past the watermark re-read every row behind a hole at each poll until
+        the cursor gave up on it: a worker starting on an emptied feed read a thousand rows a
+        poll for ten seconds. (Without such ids, poll() runs ``_AFTER``.)"""
         ids = sorted(self._seen)
         holes, first = [], self.low + 1
         for id_ in ids:

@@ -81,8 +81,8 @@ def write_auth_log(session: Session, rows: Sequence[Logged]) -> None:
     """PostgreSQL: one COPY of the rows' lines; SQLite: executemany."""
     connection = session.connection()
     if connection.dialect.name != "postgresql":
-        assert all(isinstance(row, AuthLogRow) for row in rows), "lines are for PostgreSQL"
         values = [dataclasses.asdict(row) for row in rows if isinstance(row, AuthLogRow)]
+        assert len(values) == len(rows), "COPY lines are for PostgreSQL"
         for value in values:  # the JSON column takes the value, not its text
             value["granted"] = None if value["granted"] is None else json.loads(value["granted"])
         connection.execute(insert(AuthLog), values)
