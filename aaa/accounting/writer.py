@@ -106,18 +106,24 @@ class AcctWriter(Generic[T]):
     def idle(self) -> bool:
         return not self._pending and not self._in_flight
 
-    def _kick(self) -> None:
-        """Start commits for what is pending, as many as may be in flight. When many records
-        wait and no commit is in flight, the commit takes half of them: the other half goes out
-        the moment it returns, and meanwhile the worker reads and answers. In one batch, a NAS
-        that keeps a bounded number of requests outstanding has nothing left to send until the
-        whole batch is answered, and the database and the worker work in turns (64 outstanding,
-        one accounting worker, interleaved runs: 18,300-18,600/s in one batch, 19,100 in halves)."""
+    def _kick(self, answering: int = 0) -> None:
+        """Start commits for what is pending, as many as may be in flight. ``answering``: the
+        records of the commit that just ended, whose answers go out right after this.
+
+        A NAS keeps a bounded number of requests outstanding. In one batch it has nothing left to
+        send until the whole batch is answered, and the database and the worker work in turns.
+        So when many records wait and no commit is in flight, the commit takes half of what the
+        worker holds: the records waiting and those about to be answered (which come back as new
+        requests while it runs), at most all that wait. The rest go out the moment it returns,
+        and meanwhile the worker answers and reads. This settles on two equal halves of what the
+        NASes keep outstanding, one in the database while the other is answered and sent again;
+        halving only the waiting records settled on a third in the database and two thirds
+        waiting behind it (docs/benchmarks.md, 2026-12-04 night)."""
         self._kick_due = False
         while self._pending and self._in_flight < self._concurrency:
             waiting = len(self._pending)
             halve = waiting >= _HALVE_FROM and not self._in_flight
-            take = min(self._batch_max, (waiting + 1) // 2 if halve else waiting)
+            take = min(self._batch_max, waiting, (waiting + answering + 1) // 2 if halve else waiting)
             batch = self._pending[:take]
             del self._pending[:take]
             self._in_flight += 1
@@ -134,7 +140,7 @@ class AcctWriter(Generic[T]):
             await self._settle(batch, written, answers)
         finally:
             self._in_flight -= 1
-        self._kick()
+        self._kick(len(batch))
         for tickets, error in answers:
             self._done(tickets, error)
 

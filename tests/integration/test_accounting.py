@@ -282,6 +282,39 @@ def test_group_commits_take_halves_and_the_next_is_sent_before_the_answers(facto
     assert {f"h{n}" for n in range(50)} <= set(sessions(factory))
 
 
+def test_after_a_commit_the_next_takes_half_of_what_the_worker_holds(factory: Any) -> None:
+    """When a commit returns, the next one takes half of the records the worker holds: those
+    waiting and those the returned commit is about to answer (a NAS sends that many again while
+    the next commit runs), never more than wait. So a NAS's outstanding requests settle into two
+    equal halves instead of a third in the database and the rest waiting behind it."""
+    with factory.begin() as session:
+        nas = make_nas(session)
+    calls: list[tuple[int, int]] = []
+    writer: AcctWriter[int] = AcctWriter(
+        factory, batch_max=256, concurrency=1, done=lambda t, e: calls.append((len(t), writer._in_flight))
+    )
+
+    async def run() -> None:
+        for n in range(40):
+            writer.submit(rec(StatusType.START, nas, sid=f"w{n}", login=f"user{n}"), n)
+        await asyncio.sleep(0)  # the first commit leaves with half of the 40
+        for n in range(40, 70):  # arriving while it is in flight: 50 wait when it returns
+            writer.submit(rec(StatusType.START, nas, sid=f"w{n}", login=f"user{n}"), n)
+        while not writer.idle:
+            await asyncio.sleep(0.01)
+
+    try:
+        asyncio.run(run())
+    finally:
+        writer.close()
+    assert calls == [
+        (20, 1),  # half of 40; then (50 waiting + these 20) / 2 = 35 were sent before answering
+        (35, 1),  # 15 left: under the threshold, all of them
+        (15, 0),
+    ]
+    assert {f"w{n}" for n in range(70)} <= set(sessions(factory))
+
+
 def test_a_write_that_cannot_start_is_answered_with_its_error(factory: Any) -> None:
     """A batch whose write fails before it reaches the database (here the commit thread is gone)
     still ends: its tickets come back with the error, so nothing is acknowledged and the writer
