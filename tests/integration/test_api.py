@@ -296,6 +296,30 @@ def test_nas_crud_and_secret_rotation(api: Api) -> None:
     api.get(f"/nas/{nas['id']}", expect=404)
 
 
+def test_a_nas_with_history_cannot_be_deleted(api: Api, factory: sessionmaker[Session]) -> None:
+    """Neither acct_session nor auth_log has a foreign key to its NAS (migrations 0022, 0023):
+    the refusal to delete a NAS that has sessions or authentications is what keeps them whole."""
+    now = utcnow()
+    for row in (
+        lambda nas_id: AcctSession(
+            nas_id=nas_id, acct_session_id="s1", login="maria", start_time=now, last_update=now
+        ),
+        lambda nas_id: AuthLog(
+            time=now, nas_id=nas_id, login="maria", method="pap", result=AuthResult.ACCEPT, reason=""
+        ),
+    ):
+        nas = api.post("/nas", {"name": "bng-h", "address": "10.0.0.9"}, expect=201)
+        with factory.begin() as session:
+            session.add(row(nas["id"]))
+        refused = api.call("DELETE", f"/nas/{nas['id']}", 409)
+        assert "cannot be deleted" in str(refused)
+        assert api.get(f"/nas/{nas['id']}")["name"] == "bng-h"
+        with factory.begin() as session:  # the history gone, the NAS may go
+            session.execute(text("DELETE FROM acct_session WHERE login = 'maria'"))
+            session.execute(text("DELETE FROM auth_log WHERE login = 'maria'"))
+        api.call("DELETE", f"/nas/{nas['id']}", 204)
+
+
 # --- services ---------------------------------------------------------------------------------
 
 
