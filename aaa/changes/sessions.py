@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from aaa.policies.inputs import OpenSession
 from aaa.tables.changes import ChangeKind
@@ -41,12 +42,28 @@ def session_closed(login: str, nas_id: int, acct_session_id: str) -> tuple[str, 
 
 
 def read_opened(key: str) -> tuple[str, OpenSession]:
-    login, nas_id, sid, mac, port, start = json.loads(key)
-    return login, OpenSession(nas_id, sid, mac, port, datetime.fromisoformat(start) if start else None)
+    return opened_from(json.loads(key))
 
 
 def read_closed(key: str) -> tuple[str, int, str]:
-    login, nas_id, sid = json.loads(key)
+    return closed_from(json.loads(key))
+
+
+def read_keys(keys: list[str]) -> list[list[Any]]:
+    """Many session keys in one parse: changes come by the batch (a merge's, a feed poll's), and
+    one call into the JSON parser a key was most of applying them."""
+    return json.loads("[" + ",".join(keys) + "]") if keys else []
+
+
+def opened_from(fields: list[Any]) -> tuple[str, OpenSession]:
+    """A parsed opened key (``read_keys``)."""
+    login, nas_id, sid, mac, port, start = fields
+    return login, OpenSession(nas_id, sid, mac, port, datetime.fromisoformat(start) if start else None)
+
+
+def closed_from(fields: list[Any]) -> tuple[str, int, str]:
+    """A parsed closed key (``read_keys``)."""
+    login, nas_id, sid = fields
     return login, nas_id, sid
 
 

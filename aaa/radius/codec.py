@@ -161,6 +161,23 @@ def _message_authenticator_valid(raw: bytes, authenticator: bytes, secret: bytes
     return hmac.compare_digest(expected, raw[offset : offset + 16])
 
 
+def text_of(values: list[bytes] | None) -> str | None:
+    """An attribute's values (as in ``Attributes``) as text: UTF-8, with what is not (and NUL,
+    which no PostgreSQL text can hold: one such value would fail every batch it is written in)
+    as U+FFFD."""
+    if values is None:
+        return None
+    return values[0].decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+
+
+def integer_of(values: list[bytes] | None, default: _D = 0) -> int | _D:  # type: ignore[assignment]
+    """An attribute's values (as in ``Attributes``) as a 4-octet integer; ``default`` when
+    absent or of another length."""
+    if values is None or len(value := values[0]) != 4:
+        return default
+    return int.from_bytes(value, "big")
+
+
 class Request:
     """A decoded request: typed access to raw attribute values."""
 
@@ -186,19 +203,10 @@ class Request:
         return key in self.attributes
 
     def text(self, key: int) -> str | None:
-        """UTF-8, with what is not (and NUL, which no PostgreSQL text can hold: one such value
-        would fail every batch it is written in) as U+FFFD."""
-        values = self.attributes.get(key)
-        if values is None:
-            return None
-        return values[0].decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+        return text_of(self.attributes.get(key))
 
     def integer(self, key: int, default: _D = 0) -> int | _D:  # type: ignore[assignment]
-        """A 4-octet integer; ``default`` when absent or of another length."""
-        values = self.attributes.get(key)
-        if values is None or len(value := values[0]) != 4:
-            return default
-        return int.from_bytes(value, "big")
+        return integer_of(self.attributes.get(key), default)
 
     def ipv4(self, key: int) -> str | None:
         values = self.attributes.get(key)

@@ -18,6 +18,9 @@ class ReplyCache:
         self._ttl = ttl
         self._clock = clock
         self._entries: OrderedDict[Key, tuple[float, bytes]] = OrderedDict()
+        # No entry expires before this: entries are kept in the order their expiry was set, all
+        # with the same ttl, so the oldest's expiry only grows. Requests before it skip the scan.
+        self._none_before = 0.0
 
     def begin(self, key: Key) -> bytes | None:
         """None: new request (now marked pending). Otherwise the cached reply or PENDING."""
@@ -42,12 +45,16 @@ class ReplyCache:
     def _expire(self, now: float) -> None:
         """A few expired entries per request: after a quiet spell, the replies of the busy one
         before it go over many requests, not all within the first one (a stall)."""
+        if now < self._none_before:
+            return
         entries = self._entries
         for _ in range(EXPIRE_AT_ONCE):
             if not entries:
+                self._none_before = now + self._ttl  # what is added from now on
                 return
             key, (expires, _) = next(iter(entries.items()))
             if expires > now:
+                self._none_before = expires
                 return
             del entries[key]
 

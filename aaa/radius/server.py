@@ -29,7 +29,7 @@ from aaa.accounting.writer import AcctWriter, unreachable
 from aaa.changes.feed import Change, install_publisher
 from aaa.changes.listener import ChangeListener
 from aaa.changes.redis_bus import RedisBus
-from aaa.changes.sessions import read_closed, read_opened
+from aaa.changes.sessions import closed_from, opened_from, read_keys
 from aaa.db.base import utcnow
 from aaa.ipam.allocator import NoSuchPool, PoolExhausted, lease
 from aaa.ipam.pools import load_pools
@@ -59,6 +59,14 @@ from aaa.vocabulary.messages import MESSAGES
 
 log = logging.getLogger(__name__)
 AcctTicket = tuple[Request, NasEntry, Key, Address, float]  # what answering a stored record needs
+_SESSION_KINDS = (ChangeKind.SESSION_OPEN, ChangeKind.SESSION_CLOSE)  # their keys parse together
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # a thread without a loop (a session's commit in an executor)
+        return None
 
 
 def _correlation(data: bytes, addr: Address) -> dict[str, str]:
@@ -184,22 +192,27 @@ class RadiusWorker:
         """After one of our own commits, apply it here at once (the other workers learn it from
         Redis, published by the composition root, or from the feed poll)."""
         loop = self._loop
-        if loop is not None and not loop.is_closed():
-            with contextlib.suppress(RuntimeError):  # closed meanwhile: the worker has stopped
-                loop.call_soon_threadsafe(self.apply_changes, changes)
+        if loop is None or loop.is_closed():
+            return
+        if _running_loop() is loop:  # the accounting merge, answered on the loop: no wake-up
+            loop.call_soon(self.apply_changes, changes)
+            return
+        with contextlib.suppress(RuntimeError):  # closed meanwhile: the worker has stopped
+            loop.call_soon_threadsafe(self.apply_changes, changes)
 
     def apply_changes(self, changes: list[Change]) -> None:
         reload_registries = False
+        sessions = iter(read_keys([key for kind, key in changes if kind in _SESSION_KINDS]))
         for kind, key in changes:
             if kind in (ChangeKind.NAS, ChangeKind.PLAN):
                 reload_registries = True
                 continue
             if kind == ChangeKind.SESSION_OPEN:
-                login, opened = read_opened(key)
+                login, opened = opened_from(next(sessions))
                 self.misses.stale(login)
                 self.cache.session_opened(login, opened)
             elif kind == ChangeKind.SESSION_CLOSE:
-                login, nas_id, session_id = read_closed(key)
+                login, nas_id, session_id = closed_from(next(sessions))
                 self.misses.stale(login)
                 self.cache.session_closed(login, nas_id, session_id)
             elif kind == ChangeKind.TRACE:
