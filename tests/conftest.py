@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from aaa.changes.feed import latest_id
 from aaa.composition import session_factory
 from aaa.db.base import utcnow
 from aaa.db.engine import make_engine
@@ -308,6 +309,13 @@ def wait_for(predicate: Any, timeout: float = 3.0, interval: float = 0.02) -> An
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
+
+
+def feed_applied(factory: sessionmaker[Session], worker: RunningWorker) -> bool:
+    """Wait until ``worker`` has applied the change feed up to its end as of now."""
+    with factory() as session:
+        last = latest_id(session)
+    return bool(wait_for(lambda: worker.worker.listener.applied_low >= last))
 
 
 def count_rows(factory: sessionmaker[Session], sql: str, **params: Any) -> int:

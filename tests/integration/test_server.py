@@ -26,6 +26,7 @@ from tests.conftest import (
     SECRET,
     RunningWorker,
     count_rows,
+    feed_applied,
     make_nas,
     make_plan,
     make_service,
@@ -224,9 +225,7 @@ def test_cached_access_request_runs_no_sql(
     worker: RunningWorker, nas: Any, factory: Any, engine: Any
 ) -> None:
     add(factory, login="maria", password="p")
-    with factory() as session:  # let the worker consume the feed (maria's creation is in it)
-        last = latest_id(session)
-    assert wait_for(lambda: worker.worker.listener.applied_low >= last)
+    assert feed_applied(factory, worker)  # let the worker consume the feed (maria's creation is in it)
     assert rc.send(nas, rc.pap(nas, "maria", "p")).code == packet.AccessAccept  # loads the snapshot
     statements: list[str] = []
     background = ("auth-log", "change-poll")  # batched writers and the feed poll: not the request path

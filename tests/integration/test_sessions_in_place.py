@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from aaa import metrics
 from aaa.accounting.store import reap
-from aaa.changes.feed import latest_id
 from aaa.db.base import utcnow
 from aaa.tables.accounting import AcctSession
 from aaa.tables.changes import ChangeEvent, ChangeKind
 from tests import radius_client as rc
-from tests.conftest import SECRET, RunningWorker, make_nas, make_service, wait_for
+from tests.conftest import SECRET, RunningWorker, feed_applied, make_nas, make_service, wait_for
 
 MAC = "AA:BB:CC:00:00:01"
 OTHER_MAC = "AA:BB:CC:00:00:02"
@@ -64,9 +63,7 @@ def test_start_and_stop_change_the_snapshot_without_a_reload(
 ) -> None:
     with factory.begin() as s:
         make_service(s, login="maria", password="maria-pass", simultaneous_use=1)
-    with factory() as s:
-        last = latest_id(s)
-    assert wait_for(lambda: worker.worker.listener.applied_low >= last)
+    assert feed_applied(factory, worker)
     accept = rc.pap(nas, "maria", "maria-pass", Calling_Station_Id=MAC, NAS_Port_Id="ether1")
     assert rc.send(nas, accept).code == packet.AccessAccept  # loads the snapshot
     assert sessions_cached(worker, "maria") == []
@@ -105,9 +102,7 @@ def test_a_late_copy_of_a_start_does_not_count_the_closed_session_again(
     the session stays closed, and another CPE dials in from memory."""
     with factory.begin() as s:
         make_service(s, login="maria", password="maria-pass", simultaneous_use=1)
-    with factory() as s:
-        last = latest_id(s)
-    assert wait_for(lambda: worker.worker.listener.applied_low >= last)  # maria's creation is applied
+    assert feed_applied(factory, worker)  # maria's creation is applied
     assert (
         rc.send(nas, rc.pap(nas, "maria", "maria-pass", Calling_Station_Id=MAC)).code == packet.AccessAccept
     )
@@ -122,9 +117,7 @@ def test_a_late_copy_of_a_start_does_not_count_the_closed_session_again(
         ).one()
     stop = rc.accounting(nas, "Stop", "maria", "81a00002", Calling_Station_Id=MAC, Acct_Session_Time=60)
     assert rc.send(nas, stop).code == packet.AccountingResponse
-    with factory() as s:
-        last = latest_id(s)
-    assert wait_for(lambda: worker.worker.listener.applied_low >= last)
+    assert feed_applied(factory, worker)
     assert sessions_cached(worker, "maria") == []
 
     applied = threading.Event()
@@ -148,9 +141,7 @@ def test_the_accounting_worker_applies_its_own_session_changes_once(
     reads a row between its commit and the result's arrival may still apply one twice."""
     with factory.begin() as s:
         make_service(s, login="maria", password="maria-pass", simultaneous_use=0)
-    with factory() as s:
-        last = latest_id(s)
-    assert wait_for(lambda: worker.worker.listener.applied_low >= last)
+    assert feed_applied(factory, worker)
     assert rc.send(nas, rc.pap(nas, "maria", "maria-pass")).code == packet.AccessAccept  # cached
 
     def applied(change: str) -> float:
@@ -162,9 +153,7 @@ def test_the_accounting_worker_applies_its_own_session_changes_once(
         assert rc.send(nas, start).code == packet.AccountingResponse
         stop = rc.accounting(nas, "Stop", "maria", f"own{n:04d}", Calling_Station_Id=MAC, Acct_Session_Time=1)
         assert rc.send(nas, stop).code == packet.AccountingResponse
-    with factory() as s:
-        last = latest_id(s)
-    assert wait_for(lambda: worker.worker.listener.applied_low >= last)
+    assert feed_applied(factory, worker)
     assert sessions_cached(worker, "maria") == []
     # A second copy of a Start arriving after its Stop is ignored (and counted so), of a Stop
     # applied again: without the skip, 20 ignored and 40 closed.
@@ -185,9 +174,7 @@ def test_the_reaper_closes_cached_sessions_in_place(
                 nas_id=nas_id, acct_session_id="stale1", login="joao", start_time=old, last_update=old
             )
         )
-    with factory() as s:
-        last = latest_id(s)
-    assert wait_for(lambda: worker.worker.listener.applied_low >= last)  # joao's creation is applied
+    assert feed_applied(factory, worker)  # joao's creation is applied
     assert rc.send(nas, rc.pap(nas, "joao", "joao-pass", Calling_Station_Id=MAC)).code == (
         packet.AccessReject
     )  # the stale session counts
@@ -210,9 +197,7 @@ def test_concurrent_misses_for_one_login_share_one_load(
     lock on the service table holds the load until every request has arrived)."""
     with factory.begin() as s:
         make_service(s, login="ana", password="ana-pass")
-    with factory() as s:
-        last = latest_id(s)
-    assert wait_for(lambda: worker.worker.listener.applied_low >= last)
+    assert feed_applied(factory, worker)
     clients = [rc.client(worker.auth_port, worker.acct_port, SECRET) for _ in range(6)]
     replies: list[int] = []
     with Loads(factory) as loads, factory() as locker:

@@ -12,24 +12,16 @@ from pyrad import packet
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from aaa.changes.feed import latest_id
 from aaa.ipam.subnets import add_pool
 from aaa.subscribers.plans import update_plan
 from aaa.tables.ipam import Pool
 from aaa.tables.subscribers import Plan
 from aaa.vocabulary.ipam import PoolKind, PoolMode
 from tests import radius_client as rc
-from tests.conftest import SECRET, RunningWorker, make_plan, make_service, wait_for
+from tests.conftest import SECRET, RunningWorker, feed_applied, make_plan, make_service, wait_for
 from tests.integration.test_sessions_in_place import Loads
 
 LOGINS = [f"lote{n:02d}" for n in range(40)]
-
-
-def applied(worker: RunningWorker, factory: sessionmaker[Session]) -> None:
-    """Wait until the worker has read the change feed up to now."""
-    with factory() as s:
-        last = latest_id(s)
-    assert wait_for(lambda: worker.worker.listener.applied_low >= last)
 
 
 def rate(reply: Any) -> str:
@@ -45,7 +37,7 @@ def test_misses_that_arrive_together_are_one_query(
     with factory.begin() as s:
         for login in LOGINS:
             make_service(s, login=login, password=f"{login}-pass")
-    applied(worker, factory)
+    assert feed_applied(factory, worker)
     replies: list[int] = []
     with Loads(factory) as loads, factory() as locker:
         locker.execute(text("LOCK TABLE service IN ACCESS EXCLUSIVE MODE"))
@@ -83,7 +75,7 @@ def test_a_plan_edit_reaches_every_snapshot_without_a_reload(
         for login in LOGINS[:10]:
             make_service(s, login=login, password=f"{login}-pass", plan=plan)
         plan_id, trial_id = plan.id, trial.id
-    applied(worker, factory)
+    assert feed_applied(factory, worker)
     nas = rc.client(worker.auth_port, worker.acct_port, SECRET)
     for login in LOGINS[:10]:  # every snapshot loaded
         assert rate(rc.send(nas, rc.pap(nas, login, f"{login}-pass"))) == "25M/50M"
@@ -94,7 +86,7 @@ def test_a_plan_edit_reaches_every_snapshot_without_a_reload(
             edited = s.get(Plan, plan_id)
             assert edited is not None
             update_plan(s, edited, download_kbps=60_000)
-        applied(worker, factory)
+        assert feed_applied(factory, worker)
         assert wait_for(lambda: worker.worker.plans.of(None, plan_id).download_kbps == 60_000)  # type: ignore[arg-type]
         for login in LOGINS[:10]:
             assert rate(rc.send(nas, rc.pap(nas, login, f"{login}-pass"))) == "25M/60M"
@@ -113,7 +105,7 @@ def test_a_pool_renamed_reaches_the_plan_in_every_snapshot(
         pool = add_pool(s, name="cgnat-a", kind=PoolKind.IPV4, mode=PoolMode.NAS)
         plan = make_plan(s, name="Com pool", ipv4_pool_id=pool.id)
         make_service(s, login="ana", password="ana-pass", plan=plan)
-    applied(worker, factory)
+    assert feed_applied(factory, worker)
     nas = rc.client(worker.auth_port, worker.acct_port, SECRET)
     assert rc.send(nas, rc.pap(nas, "ana", "ana-pass"))["Framed-Pool"] == ["cgnat-a"]
     with Loads(factory) as loads:
@@ -121,7 +113,7 @@ def test_a_pool_renamed_reaches_the_plan_in_every_snapshot(
             renamed = s.scalar(select(Pool).where(Pool.name == "cgnat-a"))
             assert renamed is not None
             renamed.name = "cgnat-b"
-        applied(worker, factory)
+        assert feed_applied(factory, worker)
         assert wait_for(
             lambda: rc.send(nas, rc.pap(nas, "ana", "ana-pass"))["Framed-Pool"] == ["cgnat-b"], timeout=5
         )
