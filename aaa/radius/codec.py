@@ -190,8 +190,8 @@ class Request:
         self.id: int = raw[1]
         self.authenticator: bytes = raw[4:20]
 
-    # The accessors read the attribute dict directly, not through get(): accounting reads a
-    # dozen attributes a packet, and the extra call was a fifth of parsing it.
+    # The accessors read the attribute dict directly, not through get(): one call less each
+    # (accounting's parse_record skips the accessors too, with integer_of and text_of).
     def get(self, key: Key) -> bytes | None:
         values = self.attributes.get(key)
         return values[0] if values else None

@@ -1,9 +1,10 @@
-"""auth_log: no foreign keys (checking them was two thirds of PostgreSQL's cost a row)
+"""auth_log: no foreign keys (checking them was most of PostgreSQL's work a row)
 
 Every Access-Request writes one auth_log row by COPY. The two reference checks (NAS, service)
-cost about 10 of the 15 microseconds PostgreSQL spends a row, on the cores the RADIUS workers
-need. A NAS with history cannot be deleted (aaa.nas.service.delete_nas) and a service never is,
-so the references stay as good without the checks.
+were most of what PostgreSQL spends a row, on the cores the RADIUS workers need (what they
+cost: docs/benchmarks.md, 2026-12-04 evening). A NAS with history cannot be deleted
+(aaa.nas.service.delete_nas) and a service never is, so the references stay as good without the
+checks.
 
 Revision ID: 0022
 Revises: 0021

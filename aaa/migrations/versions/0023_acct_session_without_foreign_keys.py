@@ -1,12 +1,11 @@
-"""acct_session: no foreign keys (their checks were a seventh of PostgreSQL's time a record)
+"""acct_session: no foreign keys (checking them cost every accounting Start two queries)
 
 Every accounting Start inserts an acct_session row in the group-commit merge, and each insert
-ran two reference checks (NAS, service), each a query that also locks the referenced row.
-Without them the accounting merge costs PostgreSQL about a seventh less a record
-(docs/benchmarks.md). The references stay as good without the checks, as on auth_log
-(migration 0022): a session's NAS is the registered NAS its packet came from and a NAS with
-history cannot be deleted (aaa.nas.service.delete_nas); its service is found by login in the
-same statement, and services are never deleted.
+ran two reference checks (NAS, service), each a query that also locks the referenced row (what
+that cost: docs/benchmarks.md, 2026-12-04 night). The references stay as good without the
+checks, as on auth_log (migration 0022): a session's NAS is the registered NAS its packet came
+from and a NAS with history cannot be deleted (aaa.nas.service.delete_nas); its service is
+found by login in the same statement, and services are never deleted.
 
 Revision ID: 0023
 Revises: 0022
