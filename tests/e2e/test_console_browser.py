@@ -12,7 +12,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from pyrad import packet
 from tests import radius_client as rc
 from tests.api_client import CPF2, person
 from tests.conftest import SECRET, wait_for
+from tests.dates import business_today
 from tests.e2e.node import ADMIN_PASSWORD, ok, served_node
 from tests.fakes.coa_responder import CoaResponder
 
@@ -103,7 +104,7 @@ def shot(page: Page, name: str) -> None:
 
 def test_trust_unlock_from_the_search_lets_a_suspended_subscriber_in(node: Node, page: Page) -> None:
     service = node.service("João da Silva", "joao")
-    due = (date.today() - timedelta(days=1)).isoformat()
+    due = (business_today() - timedelta(days=1)).isoformat()
     ok(
         node.api.post(
             f"/services/{service['id']}/charges", json={"kind": "other", "due_date": due, "amount": "99.90"}
@@ -125,7 +126,7 @@ def test_trust_unlock_from_the_search_lets_a_suspended_subscriber_in(node: Node,
     expect(page.locator("#situacao")).to_have_text("Suspenso por débito")
     page.locator("summary").get_by_text("Desbloqueio em confiança", exact=True).click()
     form = page.locator("#acao-desbloqueio-confianca")
-    form.get_by_label("Até (data)").fill((date.today() + timedelta(days=2)).isoformat())
+    form.get_by_label("Até (data)").fill((business_today() + timedelta(days=2)).isoformat())
     form.get_by_label("Motivo").fill("cliente enviou o comprovante")
     form.get_by_role("button", name="Desbloqueio em confiança").click()
     expect(page.get_by_role("status")).to_contain_text("Desbloqueio em confiança concedido.")
@@ -190,9 +191,11 @@ def test_the_sign_up_creates_a_customer_and_a_service_that_authenticates(node: N
     page.get_by_label("Dia de vencimento").select_option("15")
     page.get_by_label("Valor (R$)").fill("150,00")
     page.get_by_label("Parcelas").fill("3")
-    page.locator("#taxa_vencimento").fill((date.today() + timedelta(days=10)).isoformat())
+    page.locator("#taxa_vencimento").fill((business_today() + timedelta(days=10)).isoformat())
     page.get_by_label("Mensalidades do carnê").fill("12")
-    page.get_by_label("Primeiro vencimento do carnê").fill((date.today() + timedelta(days=15)).isoformat())
+    page.get_by_label("Primeiro vencimento do carnê").fill(
+        (business_today() + timedelta(days=15)).isoformat()
+    )
     page.get_by_label("Nome / razão social").scroll_into_view_if_needed()
     shot(page, "console-signup.png")
     page.get_by_role("button", name="Cadastrar cliente e serviço").click()

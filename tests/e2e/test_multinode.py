@@ -239,8 +239,9 @@ def test_sighup_reloads_without_dropping_requests(tmp_path: Path) -> None:
                 t.join(10)
             assert failures == []
             assert set(intervals) == {300, 120} and set(intervals[mark:]) == {120}
-            # Every child replaced (a new one names itself once its interpreter is up).
-            assert wait_for(lambda: len(_children(proc.pid)) == len(before), timeout=10)
+            # Every child replaced (a new one names itself once its interpreter is up). An old
+            # worker may take up to its 10 s drain and then its exit: on a loaded machine, more.
+            assert wait_for(lambda: len(_children(proc.pid)) == len(before), timeout=40)
             assert not set(_children(proc.pid)) & set(before)
             proc.terminate()
             assert proc.wait(30) == 0

@@ -7,7 +7,7 @@ its charge is created once Asaas is back."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import pytest
 from tests import radius_client as rc
 from tests.api_client import person
 from tests.conftest import SECRET, wait_for
+from tests.dates import business_today
 from tests.e2e.node import ok, served_node
 from tests.fakes.asaas import AsaasFake
 from tests.fakes.coa_responder import CoaResponder
@@ -49,7 +50,7 @@ def test_asaas_pays_a_suspended_subscriber_back_online(tmp_path: Path) -> None:
         service = ok(api.post("/services", json={"customer_id": customer["id"], "plan_id": plan["id"],
                                                  "login": "maria", "password": "maria-pass",
                                                  "billing_method_id": method["id"]}))  # fmt: skip
-        due = (date.today() - timedelta(days=1)).isoformat()
+        due = (business_today() - timedelta(days=1)).isoformat()
         asaas.down = True  # the provider is away while the invoice is issued
         charge = ok(api.post(f"/services/{service['id']}/charges",
                              json={"kind": "other", "due_date": due, "amount": "99.90"}))  # fmt: skip

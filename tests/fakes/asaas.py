@@ -15,6 +15,7 @@ from typing import Any
 
 from billing_bridge.boleto import barcode, linha_digitavel
 from billing_bridge.pix import Pix
+from tests.dates import business_today
 from tests.fakes.http_fake import JsonFake, Seen
 
 
@@ -138,8 +139,8 @@ class AsaasFake(JsonFake):
         p = self._public(self.payments[payment_id])
         p.update(
             status="RECEIVED",
-            paymentDate=date.today().isoformat(),
-            clientPaymentDate=date.today().isoformat(),
+            paymentDate=business_today().isoformat(),
+            clientPaymentDate=business_today().isoformat(),
         )
         if value is not None:
             p["value"] = value

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ from aaa.db.base import utcnow
 from aaa.subscribers.service import reenable_due
 from aaa.tables.accounting import AcctSession, AuthLog, AuthResult
 from tests.api_client import CNPJ, CPF, CPF2, CPF3, Api, fixed_subnet, person
+from tests.dates import business_today
 
 PLAN = {"name": "Fibra 100M", "price": "99.90", "download_kbps": 100_000, "upload_kbps": 50_000}
 
@@ -366,7 +367,7 @@ def test_status_transitions(api: Api, factory: sessionmaker[Session]) -> None:
     service = setup_service(api)
     sid = service["id"]
     api.post(f"/services/{sid}/enable", {"reason": "again"}, expect=409)
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (business_today() + timedelta(days=1)).isoformat()
     suspended = api.post(
         f"/services/{sid}/suspend",
         {"status": "suspended_request", "reason": "travelling", "reenable_on": tomorrow},
@@ -382,8 +383,8 @@ def test_status_transitions(api: Api, factory: sessionmaker[Session]) -> None:
     api.post(f"/services/{sid}/suspend", {"status": "blocked_manual", "reason": ""}, expect=422)
 
     with factory.begin() as session:  # the housekeeping job's re-enable
-        assert reenable_due(session, date.today()) == []
-        assert reenable_due(session, date.today() + timedelta(days=1)) == [sid]
+        assert reenable_due(session, business_today()) == []
+        assert reenable_due(session, business_today() + timedelta(days=1)) == [sid]
     assert api.get(f"/services/{sid}")["status"] == "enabled"
 
     cancelled = api.post(f"/services/{sid}/cancel", {"reason": "moved away"})

@@ -4,12 +4,13 @@ an amount other than what settles, with its own permission."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+from tests.dates import business_today
 from tests.integration.test_api import setup_service
 
-TODAY = datetime.now(UTC).date()
+TODAY = business_today()
 PASSWORD = "operator-password-1"
 
 

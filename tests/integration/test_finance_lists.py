@@ -4,13 +4,14 @@ charge; a customer's receipts; the overdue list (inadimplentes) and its CSV."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from tests.api_client import CPF2, person
+from tests.dates import business_today
 from tests.integration.test_api import setup_service
 
-TODAY = datetime.now(UTC).date()
+TODAY = business_today()
 
 
 def day(offset: int) -> str:

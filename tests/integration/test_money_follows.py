@@ -6,7 +6,7 @@ re-suspends at once; a service held for debt without any charge is reported, not
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,10 +15,11 @@ from aaa.tables.subscribers import Service
 from aaa.vocabulary.subscribers import ServiceStatus
 from billing_bridge.contracts import open_money_by_customer
 from tests.api_client import Api
+from tests.dates import business_today
 from tests.integration.test_api import setup_service
 from tests.integration.test_invoicing import activated, another, factory_of
 
-TODAY = datetime.now(UTC).date()
+TODAY = business_today()
 # Billed in advance for next month (due on its 10th): never overdue, whatever day this runs.
 MONTH = (TODAY.replace(day=1) + timedelta(days=32)).replace(day=1)
 NEXT_MONTH = (MONTH + timedelta(days=32)).replace(day=1)
@@ -192,6 +193,6 @@ def test_the_demo_debtor_owes_what_holds_it(tmp_path: Any) -> None:
     try:
         with components.factory() as s:
             devedor = s.query(Service).filter(Service.login == "devedor").one()
-            assert open_charges(s, [devedor.id], date.today())[devedor.id]
+            assert open_charges(s, [devedor.id], business_today())[devedor.id]
     finally:
         components.close()

@@ -29,6 +29,7 @@ from billing_bridge.gateways.breaker import Breaker
 from billing_bridge.pix import parse
 from tests.api_client import api_for
 from tests.conftest import make_nas
+from tests.dates import business_today
 from tests.fakes.asaas import AsaasFake
 from tests.fakes.cnab_files import Title, cnab240, cnab400_bb
 from tests.fakes.coa_responder import CoaResponder
@@ -96,7 +97,7 @@ def test_asaas_issue_pay_by_webhook_reenable_and_coa(db_url: str, asaas: AsaasFa
             expect=201,
         )["id"]
         service = setup_service(api, billing_method_id=method)
-        due = datetime.now(UTC).date() + timedelta(days=5)
+        due = business_today() + timedelta(days=5)
         invoice = invoice_for(api, service["id"], method, "99.90", due)
 
         # The provider is down: the invoice stands, its charge waits.
@@ -191,7 +192,7 @@ def _asaas_event(fake: AsaasFake, event: str, payment_id: str, value: str | None
     import json
 
     payment = {k: v for k, v in fake.payments[payment_id].items() if not k.startswith("_")}
-    payment.update(status="RECEIVED", paymentDate=date.today().isoformat())
+    payment.update(status="RECEIVED", paymentDate=business_today().isoformat())
     if value is not None:
         payment["value"] = Decimal(value)
     return json.dumps({"id": f"evt_{event}", "event": event, "payment": payment}, default=str).encode()
@@ -202,7 +203,7 @@ def test_asaas_refusal_is_shown_and_retried_after_the_fix(db_url: str, asaas: As
     with api_for(db_url, billing=billing) as api:
         method = api.post("/billing-methods", {"name": "Boleto"}, expect=201)["id"]
         service = setup_service(api, billing_method_id=method)
-        invoice = invoice_for(api, service["id"], method, "10.00", date.today() + timedelta(days=3))
+        invoice = invoice_for(api, service["id"], method, "10.00", business_today() + timedelta(days=3))
         with api.client.app.state.factory.begin() as s:
             s.get(Service, service["id"]).customer.document = None  # type: ignore[union-attr]
         [outcome] = sync(api)
@@ -216,7 +217,7 @@ def test_asaas_refusal_is_shown_and_retried_after_the_fix(db_url: str, asaas: As
         [outcome] = sync(api)
         assert outcome.state.value == "created"
         configure(api, asaas_api_key=SecretStr("wrong"))
-        other = invoice_for(api, service["id"], method, "10.00", date.today() + timedelta(days=33))
+        other = invoice_for(api, service["id"], method, "10.00", business_today() + timedelta(days=33))
         [outcome] = sync(api)
         assert outcome.state.value == "failed" and "refused the API key" in (outcome.error or "")
         assert "wrong" not in api.get(f"/invoices/{other['id']}/gateway")["last_error"]
@@ -242,7 +243,7 @@ def test_efi_pix_over_mutual_tls_paid_by_its_webhook(db_url: str, tmp_path: Path
                 expect=201,
             )["id"]
             service = setup_service(api, billing_method_id=method)
-            invoice = invoice_for(api, service["id"], method, "120.00", date.today() + timedelta(days=10))
+            invoice = invoice_for(api, service["id"], method, "120.00", business_today() + timedelta(days=10))
             [outcome] = sync(api)
             assert outcome.state.value == "created", outcome.error
             row = api.get(f"/invoices/{invoice['id']}/gateway")
@@ -291,7 +292,7 @@ def test_bank_return_files_pay_by_nosso_numero_once(db_url: str, tmp_path: Path)
     with api_for(db_url, billing=billing) as api:
         method = api.post("/billing-methods", {"name": "Boleto BB"}, expect=201)["id"]
         service = setup_service(api, billing_method_id=method)
-        due = date.today() + timedelta(days=5)
+        due = business_today() + timedelta(days=5)
         first = invoice_for(api, service["id"], method, "99.90", due)
         second = invoice_for(api, service["id"], method, "79.90", due + timedelta(days=30))
         third = invoice_for(api, service["id"], method, "59.90", due + timedelta(days=60))
@@ -304,7 +305,7 @@ def test_bank_return_files_pay_by_nosso_numero_once(db_url: str, tmp_path: Path)
         ).text
         assert boleto["linha_digitavel"] in page and "Não receber após 30 dias" in page
         suspend(api, service["id"])
-        today = date.today()
+        today = business_today()
         nn = [api.get(f"/invoices/{i['id']}/boleto")["nosso_numero"] for i in (first, second, third)]
         titles = [
             Title(nn[0], "06", Decimal("99.90"), Decimal("99.90"), today),  # paid
@@ -363,7 +364,7 @@ def test_bank_return_files_pay_by_nosso_numero_once(db_url: str, tmp_path: Path)
 def test_nothing_configured_works_as_before(api: Any) -> None:
     method = api.post("/billing-methods", {"name": "Carnê"}, expect=201)["id"]
     service = setup_service(api, billing_method_id=method)
-    invoice = invoice_for(api, service["id"], method, "10.00", date.today() + timedelta(days=3))
+    invoice = invoice_for(api, service["id"], method, "10.00", business_today() + timedelta(days=3))
     assert "no boleto" in api.get(f"/invoices/{invoice['id']}/boleto", expect=409)["detail"]
     assert api.get(f"/invoices/{invoice['id']}/gateway", expect=404)
     assert api.client.post("/api/v1/hooks/asaas", content=b"{}").status_code == 404
@@ -376,7 +377,7 @@ def test_reissue_moves_the_charge_and_a_down_provider_is_left_alone(db_url: str,
     with api_for(db_url, billing=billing) as api:
         method = api.post("/billing-methods", {"name": "Boleto"}, expect=201)["id"]
         service = setup_service(api, billing_method_id=method)
-        first_due = date.today() + timedelta(days=3)
+        first_due = business_today() + timedelta(days=3)
         invoice = invoice_for(api, service["id"], method, "80.00", first_due)
         sync(api)
         old = api.get(f"/invoices/{invoice['id']}/gateway")

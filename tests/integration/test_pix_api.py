@@ -5,13 +5,14 @@ invoice has nothing to pay; an ISP without PIX configured is told so and works a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from billing_bridge.pix import parse
 from tests.api_client import api_for
+from tests.dates import business_today
 from tests.integration.test_api import setup_service
 
 PIX = {"pix_key": "11222333000181", "pix_merchant_name": "Provedor Exemplo", "pix_merchant_city": "Formiga"}
@@ -26,7 +27,7 @@ def pix_api(db_url: str) -> Iterator[Any]:
 def open_invoice(api: Any) -> dict[str, Any]:
     method = api.post("/billing-methods", {"name": "Boleto"}, expect=201)["id"]
     service = setup_service(api, billing_method_id=method)
-    due = (datetime.now(UTC).date() + timedelta(days=10)).isoformat()
+    due = (business_today() + timedelta(days=10)).isoformat()
     charge = api.post(
         f"/services/{service['id']}/charges",
         {"kind": "other", "due_date": due, "amount": "89.90"},
