@@ -110,14 +110,36 @@ def _des_key(key7: bytes) -> bytes:
     return (x << 1).to_bytes(8, "big").translate(_WITH_ODD_PARITY)
 
 
+def _lanes(mask: int) -> int:
+    """``mask`` repeated in three 64-bit lanes."""
+    return mask | mask << 64 | mask << 128
+
+
+_M56 = (1 << 56) - 1
+_SPREAD = [
+    (4, _lanes(0xFFFFFFF0000000), _lanes(0xFFFFFFF)),
+    (2, _lanes(0x0FFFC0000FFFC000), _lanes(0x00003FFF00003FFF)),
+    (1, _lanes(0x3F803F803F803F80), _lanes(0x007F007F007F007F)),
+]
+
+
+def _des_keys(key21: bytes) -> bytes:
+    """``_des_key`` of each 7-octet third of ``key21``, joined: the three 56-bit groups go to
+    64-bit lanes of one integer, then the same three steps spread all of them at once."""
+    x = int.from_bytes(key21, "big")
+    x = (x >> 112 & _M56) << 128 | (x >> 56 & _M56) << 64 | (x & _M56)
+    for shift, high, low in _SPREAD:
+        x = (x & high) << shift | (x & low)
+    return (x << 1).to_bytes(24, "big").translate(_WITH_ODD_PARITY)
+
+
 def _des(key7: bytes, block: bytes) -> bytes:
     return des_encrypt_block(_des_key(key7), block)
 
 
 def challenge_response(challenge8: bytes, password_hash: bytes) -> bytes:
     """RFC 2759 §8.5 ChallengeResponse: three DES encryptions of the 8-octet challenge."""
-    z = password_hash + b"\x00" * 5
-    return des_encrypt_under(_des_key(z[0:7]) + _des_key(z[7:14]) + _des_key(z[14:21]), challenge8)
+    return des_encrypt_under(_des_keys(password_hash + b"\x00" * 5), challenge8)
 
 
 def lm_password_hash(password: str) -> bytes:

@@ -129,6 +129,12 @@ def test_des_key_spreads_seven_bits_per_octet_with_odd_parity(key7: bytes) -> No
     assert all(bin(octet).count("1") % 2 == 1 for octet in key)
 
 
+@given(st.binary(min_size=21, max_size=21))
+def test_three_des_keys_at_once_are_the_three_keys(key21: bytes) -> None:
+    thirds = (key21[0:7], key21[7:14], key21[14:21])
+    assert crypto._des_keys(key21) == b"".join(crypto._des_key(third) for third in thirds)
+
+
 def _many(backend: Backend, seed: int) -> bool:
     for n in range(300):
         message = os.urandom(seed + n % 40)
