@@ -4,8 +4,9 @@ OpenSSL 3 keeps both out of its default EVP provider, but its libcrypto still ex
 low-level ``DES_set_key_unchecked``, ``DES_ecb_encrypt`` and ``MD4`` (deprecated, not removed):
 no allocation, two calls for a DES block and one for an MD4 digest. Where the libcrypto at hand
 was built without them, or answers a known vector wrongly, the C libraries pycryptodome ships
-serve instead, called the way its own modules declare them (its Python classes spend 8-15 µs
-building an object per call). An MS-CHAPv2 request makes two MD4 digests and three DES blocks.
+serve instead, called the way its own modules declare them (its Python classes build objects
+per call that cost more than the digest or block itself). An MS-CHAPv2 request makes two MD4
+digests and three DES blocks (docs/benchmarks.md).
 """
 
 from __future__ import annotations
