@@ -14,6 +14,7 @@ import logging
 import threading
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,6 +39,7 @@ def housekeeping(settings: Settings, factory: sessionmaker[Session], stop: threa
     from aaa.radius.trace import prune_traces
     from aaa.subscribers.service import reenable_due
 
+    zone = ZoneInfo(settings.policy.timezone)
     a = settings.accounting
     while not stop.wait(settings.jobs.housekeeping_seconds):
         try:
@@ -47,7 +49,8 @@ def housekeeping(settings: Settings, factory: sessionmaker[Session], stop: threa
                 prune(session, a.change_retention_hours)
                 prune_traces(session, utcnow() - timedelta(days=1))
                 act_as(session, Actor("scheduler", "local"))
-                reenabled = reenable_due(session, utcnow().date())
+                # A re-enable date is the ISP's day: it starts at local midnight, not UTC's.
+                reenabled = reenable_due(session, utcnow().astimezone(zone).date())
             if reenabled:
                 log.info(
                     "re-enabled %d services at the end of a customer-requested suspension", len(reenabled)
@@ -149,8 +152,6 @@ def start_threads(settings: Settings, factory: sessionmaker[Session], stop: thre
 
 def start_routines(settings: Settings, factory: sessionmaker[Session]) -> Any:
     """The billing routines on their schedules (every node; each moment runs once)."""
-    from zoneinfo import ZoneInfo
-
     from billing_bridge.scheduler import RoutineScheduler
     from billing_bridge.sources import charge_source
 

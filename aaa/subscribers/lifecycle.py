@@ -7,7 +7,6 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from aaa.db.base import utcnow
 from aaa.errors import Conflict, Invalid
 from aaa.subscribers.migration import complete_migration
 from aaa.subscribers.service import set_status
@@ -57,7 +56,8 @@ def change_status(
     the audit, the RADIUS caches, the enforcement outbox and the status webhook (FLUSH_HOOKS).
 
     Enabling a service that awaits migration completes the migration; ``reenable_on`` is only
-    for a suspension the customer asked for (Bloqueio temporário).
+    for a suspension the customer asked for (Bloqueio temporário), and must come after ``today``:
+    the ISP's date (policy.timezone), which the caller gives with it.
     """
     if not reason or not reason.strip():
         raise Invalid("give a reason for the status change; it is kept in the service's history")
@@ -67,7 +67,9 @@ def change_status(
     if reenable_on is not None:
         if target is not ServiceStatus.SUSPENDED_REQUEST:
             raise Invalid("a re-enable date is only for a suspension on the customer's request")
-        if reenable_on <= (today or utcnow().date()):
+        if today is None:
+            raise TypeError("a re-enable date is checked against the ISP's today: pass today")
+        if reenable_on <= today:
             raise Invalid("the re-enable date must be in the future")
     if service.status is ServiceStatus.AWAITING_MIGRATION and target is ServiceStatus.ENABLED:
         return complete_migration(session, service, reason=reason)

@@ -121,6 +121,7 @@ def _suspend_request(desk: Desk, service: Service, v: dict[str, Any]) -> str:
         ServiceStatus.SUSPENDED_REQUEST,
         reason=v["motivo"],
         reenable_on=v["reativar_em"],
+        today=utcnow().astimezone(desk.zone).date(),
     )
     return "Bloqueio temporário aplicado."
 

@@ -140,13 +140,19 @@ def enable(
 
 @router.post("/services/{service_id}/suspend", response_model=ServiceOut)
 def suspend(
-    service_id: PathId, body: SuspendIn, scope: CityScope, session: Session = db("services.suspend")
+    service_id: PathId,
+    body: SuspendIn,
+    scope: CityScope,
+    zone: ZoneInfo = Depends(policy_zone),
+    session: Session = db("services.suspend"),
 ) -> ServiceOut:
-    """Suspend on the customer's request (optionally until a date), block manually, or reduce the
-    speed manually (Reduzido manual); the suspension routine never undoes any of these."""
+    """Suspend on the customer's request (optionally until a date, which must be after the ISP's
+    today), block manually, or reduce the speed manually (Reduzido manual); the suspension
+    routine never undoes any of these."""
     service = services.get_service_by_id(session, service_id, scope)
+    today = utcnow().astimezone(zone).date()
     changed = lifecycle.change_status(
-        session, service, body.status, reason=body.reason, reenable_on=body.reenable_on
+        session, service, body.status, reason=body.reason, reenable_on=body.reenable_on, today=today
     )
     return service_out(session, changed)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -12,10 +12,16 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from aaa.db.base import utcnow
+from aaa.errors import Invalid
+from aaa.subscribers.lifecycle import change_status
 from aaa.subscribers.service import reenable_due
 from aaa.tables.accounting import AcctSession, AuthLog, AuthResult
+from aaa.tables.subscribers import Service
+from aaa.vocabulary.subscribers import ServiceStatus
 from tests.api_client import CNPJ, CPF, CPF2, CPF3, Api, fixed_subnet, person
 from tests.dates import business_today
+
+SUSPENDED = ServiceStatus.SUSPENDED_REQUEST
 
 PLAN = {"name": "Fibra 100M", "price": "99.90", "download_kbps": 100_000, "upload_kbps": 50_000}
 
@@ -361,6 +367,24 @@ def test_service_creation_edit_and_password(api: Api) -> None:
     assert entry["changes"] == {"password": ["***", "***"]}
     assert api.get(f"/services?customer_id={service['customer_id']}")["total"] == 2
     assert api.get("/services?status=pending_install")["items"][0]["login"] == "maria2"
+
+
+def test_a_reenable_date_is_checked_against_the_isps_today(api: Api, factory: sessionmaker[Session]) -> None:
+    """At 21:00 in São Paulo on the 4th it is already the 5th in UTC: "until the 5th" is still
+    tomorrow for the ISP. The caller gives the ISP's today; without it the check refuses to guess."""
+    sid = setup_service(api)["id"]
+    fifth = date(2026, 12, 5)
+    with factory.begin() as session:
+        service = session.get(Service, sid)
+        assert service is not None
+        with pytest.raises(TypeError, match="pass today"):
+            change_status(session, service, SUSPENDED, reason="viagem", reenable_on=fifth)
+        with pytest.raises(Invalid, match="must be in the future"):
+            change_status(session, service, SUSPENDED, reason="viagem", reenable_on=fifth, today=fifth)
+        change_status(
+            session, service, SUSPENDED, reason="viagem", reenable_on=fifth, today=date(2026, 12, 4)
+        )
+        assert service.status is SUSPENDED and service.reenable_on == fifth
 
 
 def test_status_transitions(api: Api, factory: sessionmaker[Session]) -> None:
