@@ -208,6 +208,10 @@ def test_sighup_reloads_without_dropping_requests(tmp_path: Path) -> None:
         try:
             probe = rc.client(auth, acct, SECRET)
             assert wait_for(lambda: _accepts(probe, "maria", "maria-pass"), timeout=30, interval=0.3)
+            # A child names itself once its interpreter is up: on a loaded machine the enforcer or
+            # the second worker may not have yet when the first worker answers.
+            expected = {"aaa: radius worker 0", "aaa: radius worker 1", "aaa: enforcer"}
+            assert wait_for(lambda: _named(_children(proc.pid)) == expected, timeout=30)
             before = _children(proc.pid)
             intervals: list[int] = []
             failures: list[str] = []
@@ -241,7 +245,8 @@ def test_sighup_reloads_without_dropping_requests(tmp_path: Path) -> None:
             assert set(intervals) == {300, 120} and set(intervals[mark:]) == {120}
             # Every child replaced (a new one names itself once its interpreter is up). An old
             # worker may take up to its 10 s drain and then its exit: on a loaded machine, more.
-            assert wait_for(lambda: len(_children(proc.pid)) == len(before), timeout=40)
+            replaced = wait_for(lambda: len(_children(proc.pid)) == len(before), timeout=40)
+            assert replaced, (_titles(before), _titles(_children(proc.pid)))
             assert not set(_children(proc.pid)) & set(before)
             proc.terminate()
             assert proc.wait(30) == 0
@@ -262,6 +267,22 @@ def _children(pid: int) -> list[int]:
         except FileNotFoundError:  # gone meanwhile
             continue
     return found
+
+
+def _named(pids: list[int]) -> set[str]:
+    return {title.split(" ", 1)[1] for title in _titles(pids) if not title.endswith(" gone")}
+
+
+def _titles(pids: list[int]) -> list[str]:
+    """What each process calls itself (or that it is gone): for an assertion's message."""
+    titles = []
+    for p in pids:
+        try:
+            title = Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")[0].decode()
+            titles.append(f"{p} {title}")
+        except FileNotFoundError:
+            titles.append(f"{p} gone")
+    return titles
 
 
 def test_a_killed_supervisor_takes_its_workers_with_it(tmp_path: Path) -> None:
