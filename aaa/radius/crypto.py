@@ -98,24 +98,15 @@ def nt_password_hash(password: str) -> bytes:
 _WITH_ODD_PARITY = bytes(b | (bin(b).count("1") % 2 == 0) for b in range(256))
 
 
-def _des_key(key7: bytes) -> bytes:
-    """Spread 56 key bits over 8 octets (7 bits each), odd parity in the low bit.
-
-    Three mask-and-shift steps halve the groups (28, 14, 7 bits) into 32-, 16- and 8-bit
-    lanes, in about half the time of a loop over the eight groups."""
-    x = int.from_bytes(key7, "big")
-    x = (x & 0xFFFFFFF0000000) << 4 | (x & 0xFFFFFFF)
-    x = (x & 0x0FFFC0000FFFC000) << 2 | (x & 0x00003FFF00003FFF)
-    x = (x & 0x3F803F803F803F80) << 1 | (x & 0x007F007F007F007F)
-    return (x << 1).to_bytes(8, "big").translate(_WITH_ODD_PARITY)
-
-
 def _lanes(mask: int) -> int:
     """``mask`` repeated in three 64-bit lanes."""
     return mask | mask << 64 | mask << 128
 
 
 _M56 = (1 << 56) - 1
+# Three mask-and-shift steps halve the groups of a 56-bit key (28, 14, 7 bits) into 32-, 16- and
+# 8-bit lanes: about half the time of a loop over the eight groups. The masks cover three keys
+# side by side, 64 bits apart; a single key uses the lowest lane.
 _SPREAD = [
     (4, _lanes(0xFFFFFFF0000000), _lanes(0xFFFFFFF)),
     (2, _lanes(0x0FFFC0000FFFC000), _lanes(0x00003FFF00003FFF)),
@@ -123,14 +114,22 @@ _SPREAD = [
 ]
 
 
-def _des_keys(key21: bytes) -> bytes:
-    """``_des_key`` of each 7-octet third of ``key21``, joined: the three 56-bit groups go to
-    64-bit lanes of one integer, then the same three steps spread all of them at once."""
-    x = int.from_bytes(key21, "big")
-    x = (x >> 112 & _M56) << 128 | (x >> 56 & _M56) << 64 | (x & _M56)
+def _spread(x: int, octets: int) -> bytes:
     for shift, high, low in _SPREAD:
         x = (x & high) << shift | (x & low)
-    return (x << 1).to_bytes(24, "big").translate(_WITH_ODD_PARITY)
+    return (x << 1).to_bytes(octets, "big").translate(_WITH_ODD_PARITY)
+
+
+def _des_key(key7: bytes) -> bytes:
+    """Spread 56 key bits over 8 octets (7 bits each), odd parity in the low bit."""
+    return _spread(int.from_bytes(key7, "big"), 8)
+
+
+def _des_keys(key21: bytes) -> bytes:
+    """``_des_key`` of each 7-octet third of ``key21``, joined: the three 56-bit groups go to
+    64-bit lanes of one integer, and ``_spread`` does all of them at once."""
+    x = int.from_bytes(key21, "big")
+    return _spread((x >> 112 & _M56) << 128 | (x >> 56 & _M56) << 64 | (x & _M56), 24)
 
 
 def _des(key7: bytes, block: bytes) -> bytes:

@@ -65,8 +65,17 @@ def _check_lengths(keys: bytes, block: bytes) -> None:
         raise ValueError("DES takes 8-octet keys and an 8-octet block")
 
 
+class _LibCryptoScratch(threading.local):
+    """One thread's key schedule and output buffers, reused by its calls."""
+
+    def __init__(self) -> None:
+        self.schedule = _ffi.new("DES_key_schedule *")
+        self.blocks = _ffi.new("uint8_t[64]")
+        self.digest = _ffi.new("uint8_t[16]")
+
+
 class LibCrypto:
-    """OpenSSL's low-level functions. Each thread has its own key schedule and output buffers."""
+    """OpenSSL's low-level functions."""
 
     name = "openssl"
 
@@ -77,31 +86,18 @@ class LibCrypto:
         lib = _ffi.dlopen(path)
         # Looked up now: a libcrypto without them fails here, not on a request.
         self._set_key, self._ecb, self._md4 = lib.DES_set_key_unchecked, lib.DES_ecb_encrypt, lib.MD4
-        self._local = threading.local()
-
-    def _scratch(self) -> Any:
-        local = self._local
-        try:
-            return local.buffers
-        except AttributeError:
-            schedule, blocks, digest = (
-                _ffi.new("DES_key_schedule *"),
-                _ffi.new("uint8_t[64]"),
-                _ffi.new("uint8_t[16]"),
-            )
-            local.buffers = (schedule, blocks, digest)
-            return local.buffers
+        self._scratch = _LibCryptoScratch()
 
     def md4(self, data: bytes) -> bytes:
-        digest = self._scratch()[2]
+        digest = self._scratch.digest
         self._md4(data, len(data), digest)
         return _ffi.buffer(digest)[:]
 
     def des_encrypt_under(self, keys: bytes, block: bytes) -> bytes:
         _check_lengths(keys, block)
-        schedule, out, _ = self._scratch()
-        if len(keys) > 64:
-            out = _ffi.new("uint8_t[]", len(keys))
+        scratch = self._scratch
+        schedule = scratch.schedule
+        out = scratch.blocks if len(keys) <= 64 else _ffi.new("uint8_t[]", len(keys))
         set_key, ecb = self._set_key, self._ecb
         for at in range(0, len(keys), 8):
             set_key(keys[at : at + 8], schedule)
