@@ -211,7 +211,7 @@ def test_sighup_reloads_without_dropping_requests(tmp_path: Path) -> None:
             # A child names itself once its interpreter is up: on a loaded machine the enforcer or
             # the second worker may not have yet when the first worker answers.
             expected = {"aaa: radius worker 0", "aaa: radius worker 1", "aaa: enforcer"}
-            assert wait_for(lambda: _named(_children(proc.pid)) == expected, timeout=30)
+            assert wait_for(lambda: set(_children(proc.pid).values()) == expected, timeout=30)
             before = _children(proc.pid)
             intervals: list[int] = []
             failures: list[str] = []
@@ -246,7 +246,7 @@ def test_sighup_reloads_without_dropping_requests(tmp_path: Path) -> None:
             # Every child replaced (a new one names itself once its interpreter is up). An old
             # worker may take up to its 10 s drain and then its exit: on a loaded machine, more.
             replaced = wait_for(lambda: len(_children(proc.pid)) == len(before), timeout=40)
-            assert replaced, (_titles(before), _titles(_children(proc.pid)))
+            assert replaced, (before, _children(proc.pid))
             assert not set(_children(proc.pid)) & set(before)
             proc.terminate()
             assert proc.wait(30) == 0
@@ -255,34 +255,12 @@ def test_sighup_reloads_without_dropping_requests(tmp_path: Path) -> None:
                 proc.kill()
 
 
-def _children(pid: int) -> list[int]:
+def _children(pid: int) -> dict[int, str]:
     """The supervisor's worker and enforcer processes (not multiprocessing's resource tracker),
-    by the titles they give themselves."""
+    by the titles they give themselves: pid -> title."""
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-    found = []
-    for p in out:
-        try:
-            if Path(f"/proc/{p}/cmdline").read_bytes().startswith(b"aaa: "):
-                found.append(int(p))
-        except FileNotFoundError:  # gone meanwhile
-            continue
-    return found
-
-
-def _named(pids: list[int]) -> set[str]:
-    return {title.split(" ", 1)[1] for title in _titles(pids) if not title.endswith(" gone")}
-
-
-def _titles(pids: list[int]) -> list[str]:
-    """What each process calls itself (or that it is gone): for an assertion's message."""
-    titles = []
-    for p in pids:
-        try:
-            title = Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")[0].decode()
-            titles.append(f"{p} {title}")
-        except FileNotFoundError:
-            titles.append(f"{p} gone")
-    return titles
+    titles = {int(p): _title(int(p)) for p in out}
+    return {p: title for p, title in titles.items() if title.startswith("aaa: ")}  # not "gone"
 
 
 def test_a_killed_supervisor_takes_its_workers_with_it(tmp_path: Path) -> None:
