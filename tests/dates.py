@@ -4,13 +4,14 @@ and a charge due "yesterday" by the machine's date is not overdue yet in São Pa
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
+from aaa.db.base import today_in
 from aaa.settings import PolicySettings
 
 ZONE = ZoneInfo(PolicySettings().timezone)
 
 
 def business_today() -> date:
-    return datetime.now(ZONE).date()
+    return today_in(ZONE)

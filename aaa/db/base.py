@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, tzinfo
 from enum import StrEnum
 from typing import Any
 
@@ -54,6 +54,13 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def today_in(zone: tzinfo) -> date:
+    """Today's date where ``zone`` is: the ISP's day (policy.timezone), which a due date, a
+    re-enable date or a billing month means. Between 21:00 and midnight in São Paulo, UTC's
+    date is already the next one."""
+    return utcnow().astimezone(zone).date()
 
 
 def str_enum(cls: type[StrEnum], name: str) -> Enum:

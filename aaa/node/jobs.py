@@ -34,7 +34,7 @@ def housekeeping(settings: Settings, factory: sessionmaker[Session], stop: threa
     from aaa.accounting.store import reap
     from aaa.audit.log import Actor, act_as
     from aaa.changes.feed import prune
-    from aaa.db.base import utcnow
+    from aaa.db.base import today_in, utcnow
     from aaa.ipam.allocator import reap_leases
     from aaa.radius.trace import prune_traces
     from aaa.subscribers.service import reenable_due
@@ -50,7 +50,7 @@ def housekeeping(settings: Settings, factory: sessionmaker[Session], stop: threa
                 prune_traces(session, utcnow() - timedelta(days=1))
                 act_as(session, Actor("scheduler", "local"))
                 # A re-enable date is the ISP's day: it starts at local midnight, not UTC's.
-                reenabled = reenable_due(session, utcnow().astimezone(zone).date())
+                reenabled = reenable_due(session, today_in(zone))
             if reenabled:
                 log.info(
                     "re-enabled %d services at the end of a customer-requested suspension", len(reenabled)

@@ -16,7 +16,7 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from aaa.audit.log import actor_of
-from aaa.db.base import utcnow
+from aaa.db.base import today_in, utcnow
 from aaa.enforcement.kick import kick_service
 from aaa.errors import Forbidden
 from aaa.ipam.assignments import assign_fixed
@@ -121,7 +121,7 @@ def _suspend_request(desk: Desk, service: Service, v: dict[str, Any]) -> str:
         ServiceStatus.SUSPENDED_REQUEST,
         reason=v["motivo"],
         reenable_on=v["reativar_em"],
-        today=utcnow().astimezone(desk.zone).date(),
+        today=today_in(desk.zone),
     )
     return "Bloqueio temporário aplicado."
 

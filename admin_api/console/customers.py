@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from aaa.audit import history
-from aaa.db.base import utcnow
+from aaa.db.base import today_in
 from aaa.subscribers import customers
 from aaa.subscribers import service as services
 from admin_api.console.web import BASE, Desk, at
@@ -29,7 +29,7 @@ def customer_page(customer_id: PathId, desk: Desk = at("customers.read")) -> HTM
     entries = None
     if desk.can("audit.read"):
         entries, _ = history.of_customer(session, customer.id, limit=HISTORY_ROWS, offset=0)
-    today = utcnow().astimezone(desk.zone).date()
+    today = today_in(desk.zone)
     return desk.render(
         "customer.html",
         customer=data,

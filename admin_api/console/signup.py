@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from aaa.db.base import utcnow
+from aaa.db.base import today_in
 from aaa.errors import DomainError, Invalid
 from aaa.subscribers import customers, plans
 from aaa.subscribers import service as services
@@ -216,7 +216,7 @@ def _create(desk: Desk, form: FormData) -> tuple[Customer, Any, str, list[Any], 
             service,
             first_due=_date(form, "carne_vencimento", "Primeiro vencimento do carnê"),
             installments=_int(form, "carne_parcelas", "Mensalidades do carnê", 1, 36),
-            start=utcnow().astimezone(desk.zone).date(),
+            start=today_in(desk.zone),
         )
     desk.session.flush()
     return customer, service, password, fee, book

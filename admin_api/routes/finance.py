@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from aaa.db.base import utcnow
+from aaa.db.base import today_in
 from aaa.subscribers import customers
 from aaa.subscribers import service as services
 from admin_api import scoped
@@ -119,7 +119,7 @@ def list_charges(
     that the filters select."""
     of.check(session, scope)
     f = of.filters(status, due_after, due_before)
-    today = utcnow().astimezone(zone).date()
+    today = today_in(zone)
     found = lists.charges(session, scoped.visible_services(scope), f, today, limit=limit, offset=offset)
     return _page(found, charge_outs(session, found.rows), limit, offset)
 
@@ -234,7 +234,7 @@ def overdue_list(
     """Inadimplentes: each customer with overdue charges (the most owed first), its services,
     oldest due date, total open and days late. ``format=csv`` for a spreadsheet (pt-BR)."""
     f = lists.Filters(None, None, None, city, billing_method_id)
-    today = utcnow().astimezone(zone).date()
+    today = today_in(zone)
     found = lists.overdue(session, scoped.visible_services(scope), f, today, min_days=min_days)
     if format == "csv":
         buffer = io.StringIO()

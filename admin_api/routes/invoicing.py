@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from aaa.db.base import utcnow
+from aaa.db.base import today_in, utcnow
 from aaa.errors import Conflict, Invalid
 from aaa.subscribers import customers
 from aaa.subscribers import service as services
@@ -84,7 +84,7 @@ def next_invoice(
     """The monthly fee the billing run would generate for this contract, before it runs."""
     services.get_service_by_id(session, service_id, scope)
     zone = policy_zone(request)
-    month = competence or add_months(month_of(utcnow().astimezone(zone).date()), 1)
+    month = competence or add_months(month_of(today_in(zone)), 1)
     found = preview_contract(session, service_id, month, zone)
     if isinstance(found, Skip):
         return NextInvoiceOut(
@@ -244,7 +244,7 @@ def quote(
     """What settles the charges on a day: open amount − promotional discount + late fee + interest."""
     scoped.charges(session, ids, scope)
     zone = policy_zone(request)
-    day = on or utcnow().astimezone(zone).date()
+    day = on or today_in(zone)
     quotes = quote_of(session, ids, day, zone)
     items = [
         QuoteItemOut(

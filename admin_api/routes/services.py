@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
-from aaa.db.base import utcnow
+from aaa.db.base import today_in, utcnow
 from aaa.diagnostics import diagnose
 from aaa.subscribers import customers, lifecycle, migration, plans
 from aaa.subscribers import service as services
@@ -110,7 +110,7 @@ def update_service(
     updated = services.update_service(session, service, **changes)
     out = service_out(session, updated)
     if "due_day" in changes:  # the billing method's fee or credit for it (seed 004)
-        today = utcnow().astimezone(policy_zone(request)).date()
+        today = today_in(policy_zone(request))
         if note := due_day_changed(session, updated, before, today):
             out.notes.append(note)
     return out
@@ -150,7 +150,7 @@ def suspend(
     today), block manually, or reduce the speed manually (Reduzido manual); the suspension
     routine never undoes any of these."""
     service = services.get_service_by_id(session, service_id, scope)
-    today = utcnow().astimezone(zone).date()
+    today = today_in(zone)
     changed = lifecycle.change_status(
         session, service, body.status, reason=body.reason, reenable_on=body.reenable_on, today=today
     )
@@ -263,7 +263,7 @@ def transfer_to(
     longer hold the service."""
     previous = service.customer
     migration.transfer_ownership(session, service, target, reason=reason)
-    today = utcnow().astimezone(zone).date()
+    today = today_in(zone)
     moved = contracts.carry_transfer(session, service, previous, transfer_debts=transfer_debts, today=today)
     if not transfer_debts:
         settle(session, [service.id], today, zone, "overdue debt left with the previous owner")
