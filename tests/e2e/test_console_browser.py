@@ -270,3 +270,21 @@ def test_every_screen_labels_its_inputs_and_works_from_the_keyboard(node: Node, 
             assert page.evaluate(UNLABELLED) == [], path
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, (path, width, overflow)  # wide tables scroll inside their box
+
+
+def test_bloqueio_temporario_until_tomorrow_counts_the_isps_day(node: Node, page: Page) -> None:
+    """A "Reativar em" of tomorrow means tomorrow in the ISP's time zone. Between 21:00 and
+    midnight in São Paulo, UTC's date is already that day, and the date was refused as not in
+    the future."""
+    service = node.service("Paula Reis", "paula")
+    tomorrow = (business_today() + timedelta(days=1)).isoformat()
+    log_in(page, node)
+    page.goto(f"{node.url}/app/servicos/{service['id']}")
+    page.locator("summary").get_by_text("Bloqueio temporário", exact=True).click()
+    form = page.locator("#acao-bloqueio-temporario")
+    form.get_by_label("Motivo").fill("viagem do cliente")
+    form.get_by_label("Reativar em").fill(tomorrow)
+    form.get_by_role("button", name="Bloqueio temporário").click()
+    expect(page.get_by_role("status")).to_contain_text("Bloqueio temporário aplicado.")
+    stored = ok(node.api.get(f"/services/{service['id']}"))
+    assert stored["status"] == "suspended_request" and stored["reenable_on"] == tomorrow
