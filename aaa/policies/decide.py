@@ -45,10 +45,18 @@ class Line(Protocol):
     def nas_port_id(self) -> str | None: ...
 
 
-def cpe(line: Line) -> tuple[int, str | None, str | None]:
+Cpe = tuple[int, str | None, str | None]  # NAS, normalized MAC, NAS port
+
+
+def cpe(line: Line) -> Cpe:
     """The CPE behind a request or session: the same one redialling on the same NAS port
     replaces its old session (which the NAS stops itself)."""
-    return (line.nas_id, normalize_mac(line.calling_station_id), line.nas_port_id)
+    return cpe_at(line.nas_id, line.calling_station_id, line.nas_port_id)
+
+
+def cpe_at(nas_id: int, calling_station_id: str | None, nas_port_id: str | None) -> Cpe:
+    """``cpe`` of a request not yet made into facts."""
+    return (nas_id, normalize_mac(calling_station_id), nas_port_id)
 
 
 def normalize_mac(value: str | None) -> str | None:

@@ -34,7 +34,7 @@ from aaa.db.base import utcnow
 from aaa.ipam.allocator import NoSuchPool, PoolExhausted, lease
 from aaa.ipam.pools import load_pools
 from aaa.nas.directory import NasDirectory, NasEntry
-from aaa.policies.decide import decide, normalize_mac, reject
+from aaa.policies.decide import cpe_at, decide, normalize_mac, reject
 from aaa.policies.decision import Decision, Outcome, RejectReason
 from aaa.policies.inputs import IspPolicy, OpenSession, PlanSpeed, RequestFacts, Subscriber
 from aaa.radius import auth_methods
@@ -434,12 +434,14 @@ class RadiusWorker:
         elif not verdict.ok:
             decision = reject(RejectReason.WRONG_PASSWORD, f"{method} credentials do not match")
         else:
+            calling, port = req.text(c.CALLING_STATION_ID), req.text(c.NAS_PORT_ID)
+            here = cpe_at(nas.id, calling, port)
             facts = RequestFacts(
                 nas_id=nas.id,
-                calling_station_id=req.text(c.CALLING_STATION_ID),
-                nas_port_id=req.text(c.NAS_PORT_ID),
+                calling_station_id=calling,
+                nas_port_id=port,
                 interim_interval=nas.interim_interval or self.settings.radius.acct_interim_interval,
-                open_sessions=self.reservations.with_open(sub.login, sessions)
+                open_sessions=self.reservations.with_open(sub.login, sessions, here)
                 if sub.simultaneous_use
                 else sessions,
                 nas_pools=nas.pools,
@@ -447,8 +449,7 @@ class RadiusWorker:
             )
             decision = decide(sub, facts, utcnow(), self.policy)
             if decision.outcome is Outcome.ACCEPT and sub.simultaneous_use:
-                place = OpenSession(nas.id, "", facts.calling_station_id, facts.nas_port_id)
-                self.reservations.add(sub.login, place, sessions)
+                self.reservations.add(sub.login, here, sessions)
             if decision.reject is RejectReason.SIMULTANEOUS_USE and not fresh:
                 # Closed sessions are not announced (see accounting.store.apply_records): the
                 # cache may still count one, so confirm against the database before rejecting.
