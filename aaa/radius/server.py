@@ -435,20 +435,21 @@ class RadiusWorker:
             decision = reject(RejectReason.WRONG_PASSWORD, f"{method} credentials do not match")
         else:
             calling, port = req.text(c.CALLING_STATION_ID), req.text(c.NAS_PORT_ID)
-            here = cpe_at(nas.id, calling, port)
+            # The CPE that places are held for: only a login with a Simultaneous-Use limit has any.
+            here = cpe_at(nas.id, calling, port) if sub.simultaneous_use else None
             facts = RequestFacts(
                 nas_id=nas.id,
                 calling_station_id=calling,
                 nas_port_id=port,
                 interim_interval=nas.interim_interval or self.settings.radius.acct_interim_interval,
-                open_sessions=self.reservations.with_open(sub.login, sessions, here)
-                if sub.simultaneous_use
-                else sessions,
+                open_sessions=sessions
+                if here is None
+                else self.reservations.with_open(sub.login, sessions, here),
                 nas_pools=nas.pools,
                 nas_suspended_action=nas.suspended_action,
             )
             decision = decide(sub, facts, utcnow(), self.policy)
-            if decision.outcome is Outcome.ACCEPT and sub.simultaneous_use:
+            if decision.outcome is Outcome.ACCEPT and here is not None:
                 self.reservations.add(sub.login, here, sessions)
             if decision.reject is RejectReason.SIMULTANEOUS_USE and not fresh:
                 # Closed sessions are not announced (see accounting.store.apply_records): the
