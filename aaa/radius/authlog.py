@@ -6,14 +6,13 @@ written in batches by one background thread.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import logging
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,25 +29,21 @@ log = logging.getLogger(__name__)
 _ACTIVITY_SECONDS = 1.0  # the NAS counters are an operator's view: once a second is enough
 
 
-@dataclass(slots=True)
-class AuthLogRow:
-    """One Access-Request's outcome, as the auth_log table keeps it (field order = COPY order)."""
-
-    time: datetime
-    nas_id: int
-    login: str
-    service_id: int | None
-    method: str
-    mac: str | None
-    nas_port_id: str | None
-    result: str
-    reason: str
-    mac_differs: bool
-    interface_differs: bool
-    granted: str | None  # what the Accept granted (speed, addresses), as JSON text
-
-
-_COLUMNS = tuple(f.name for f in dataclasses.fields(AuthLogRow))
+# The auth_log columns in COPY order.
+_COLUMNS = (
+    "time",
+    "nas_id",
+    "login",
+    "service_id",
+    "method",
+    "mac",
+    "nas_port_id",
+    "result",
+    "reason",
+    "mac_differs",
+    "interface_differs",
+    "granted",
+)
 _NULL = "\\N"
 _BOOLEAN = {False: "f", True: "t"}
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -59,37 +54,56 @@ def _copy_text(value: str | None) -> str:
     (a login is whatever the NAS sent); None is NULL."""
     if value is None:
         return _NULL
-    return value if value.isprintable() and "\\" not in value else value.translate(_ESCAPES)
+    return value.translate(_ESCAPES)
 
 
-def copy_line(row: AuthLogRow) -> str:
-    """The row as one line of ``COPY auth_log (_COLUMNS) FROM STDIN`` text."""
-    service = _NULL if row.service_id is None else row.service_id
+def copy_line(time: str, row: dict[str, Any]) -> str:
+    """One line of ``COPY auth_log (_COLUMNS) FROM STDIN`` text, every text value escaped:
+    what a line whose values hold COPY's own syntax is made of (see AuthRecorder.log)."""
+    service = _NULL if row["service_id"] is None else row["service_id"]
     return (
-        f"{row.time.isoformat()}\t{row.nas_id}\t{_copy_text(row.login)}\t{service}\t{row.method}\t"
-        f"{_copy_text(row.mac)}\t{_copy_text(row.nas_port_id)}\t{row.result}\t{_copy_text(row.reason)}\t"
-        f"{_BOOLEAN[row.mac_differs]}\t{_BOOLEAN[row.interface_differs]}\t{_copy_text(row.granted)}\n"
+        f"{time}\t{row['nas_id']}\t{_copy_text(row['login'])}\t{service}\t{row['method']}\t"
+        f"{_copy_text(row['mac'])}\t{_copy_text(row['nas_port_id'])}\t{row['result']}\t"
+        f"{_copy_text(row['reason'])}\t{_BOOLEAN[row['mac_differs']]}\t{_BOOLEAN[row['interface_differs']]}\t"
+        f"{_copy_text(row['granted'])}\n"
     )
 
 
-# What the recorder keeps of a request: on PostgreSQL its COPY line (copy_line), made on the
-# request path; elsewhere the row.
-Logged = AuthLogRow | str
+class CopyClock:
+    """Now as COPY text for a timestamptz, in UTC to the microsecond: the date and time of
+    day are formatted once a second, the microseconds each call."""
+
+    __slots__ = ("_second", "_text")
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._text = ""
+
+    def now(self) -> str:
+        second, nanoseconds = divmod(time.time_ns(), 1_000_000_000)
+        if second != self._second:
+            self._second = second
+            self._text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%d %H:%M:%S.")
+        return f"{self._text}{nanoseconds // 1000:06d}+00"
+
+
+# What the recorder keeps of a request: on PostgreSQL its COPY line, made on the request
+# path; elsewhere the row's values for an INSERT.
+Logged = str | dict[str, Any]
 
 
 def write_auth_log(session: Session, rows: Sequence[Logged]) -> None:
     """PostgreSQL: one COPY of the rows' lines; SQLite: executemany."""
     connection = session.connection()
     if connection.dialect.name != "postgresql":
-        values = [dataclasses.asdict(row) for row in rows if isinstance(row, AuthLogRow)]
+        values = [row for row in rows if isinstance(row, dict)]
         assert len(values) == len(rows), "COPY lines are for PostgreSQL"
-        for value in values:  # the JSON column takes the value, not its text
-            value["granted"] = None if value["granted"] is None else json.loads(value["granted"])
         connection.execute(insert(AuthLog), values)
         return
     raw = connection.connection.driver_connection
     assert raw is not None  # a live psycopg connection inside the transaction
-    text = "".join(row if isinstance(row, str) else copy_line(row) for row in rows)
+    text = "".join(row for row in rows if isinstance(row, str))
+    assert len(text) >= len(rows), "rows are for SQLite"
     with raw.cursor() as cursor, cursor.copy(f"COPY auth_log ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
         copy.write(text)
 
@@ -109,6 +123,7 @@ class AuthRecorder:
         self._max_rows = max_rows
         bind = factory.kw.get("bind")
         self._as_line = bind is not None and bind.dialect.name == "postgresql"
+        self._clock = CopyClock()
         self._rows: list[Logged] = []
         self._macs: dict[str, str] = {}
         self._ma_seen: set[int] = set()
@@ -120,11 +135,59 @@ class AuthRecorder:
         # Like AcctWriter.database_down, for the workers that serve no accounting.
         self.database_down = False
 
-    def log(self, row: AuthLogRow) -> None:
+    def log(
+        self,
+        *,
+        nas_id: int,
+        login: str,
+        service_id: int | None,
+        method: str,
+        mac: str | None,
+        nas_port_id: str | None,
+        result: str,
+        reason: str,
+        mac_differs: bool,
+        interface_differs: bool,
+        granted: str | None,  # what the Accept granted (speed, addresses), as JSON text
+    ) -> None:
+        """One Access-Request's outcome, stamped now. On PostgreSQL the COPY line is made in
+        one step and checked once: only a line with a value holding COPY's own syntax (a
+        backslash, a tab, a newline or a carriage return, all rare) is made again with every
+        value escaped."""
         if len(self._rows) >= self._max_rows:
             metrics.AUTHLOG_DROPPED.inc()
             return
-        self._rows.append(copy_line(row) if self._as_line else row)
+        if self._as_line:
+            stamp = self._clock.now()
+            line = (
+                f"{stamp}\t{nas_id}\t{login}\t{_NULL if service_id is None else service_id}\t{method}\t"
+                f"{_NULL if mac is None else mac}\t{_NULL if nas_port_id is None else nas_port_id}\t"
+                f"{result}\t{reason}\t{_BOOLEAN[mac_differs]}\t{_BOOLEAN[interface_differs]}\t"
+                f"{_NULL if granted is None else granted}\n"
+            )
+            nulls = (service_id is None) + (mac is None) + (nas_port_id is None) + (granted is None)
+            plain = line.count("\t") == 11 and line.count("\n") == 1 and "\r" not in line
+            if plain and line.count("\\") == nulls:
+                self._rows.append(line)
+                return
+        values: dict[str, Any] = {
+            "nas_id": nas_id,
+            "login": login,
+            "service_id": service_id,
+            "method": method,
+            "mac": mac,
+            "nas_port_id": nas_port_id,
+            "result": result,
+            "reason": reason,
+            "mac_differs": mac_differs,
+            "interface_differs": interface_differs,
+            "granted": granted,
+        }
+        if self._as_line:
+            self._rows.append(copy_line(stamp, values))
+        else:  # the JSON column takes the value, not its text
+            values.update(time=datetime.now(UTC), granted=None if granted is None else json.loads(granted))
+            self._rows.append(values)
 
     def learn_mac(self, login: str, mac: str) -> None:
         self._macs.setdefault(login, mac)

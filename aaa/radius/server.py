@@ -41,7 +41,7 @@ from aaa.radius import auth_methods
 from aaa.radius import codec as c
 from aaa.radius.accounting import parse_record
 from aaa.radius.answers import Answers
-from aaa.radius.authlog import AuthLogRow, AuthRecorder
+from aaa.radius.authlog import AuthRecorder
 from aaa.radius.cache import Entry, SubscriberCache
 from aaa.radius.codec import Codec, DropPacket, Request
 from aaa.radius.dedup import PENDING, Key, ReplyCache
@@ -547,20 +547,17 @@ class RadiusWorker:
             sent = "Access-Accept" if decision.outcome is Outcome.ACCEPT else "Access-Reject"
             self.tracer.reply(req, sent, attributes, decision.reasons)
         self.recorder.log(
-            AuthLogRow(
-                time=utcnow(),
-                nas_id=nas.id,
-                login=login[:253],
-                service_id=sub.service_id if sub else None,
-                method=verdict.method,
-                mac=normalize_mac(req.text(c.CALLING_STATION_ID)),
-                nas_port_id=req.text(c.NAS_PORT_ID),
-                result=decision.outcome.value,
-                reason=decision.trace[:500],
-                mac_differs="mac_differs" in decision.flags,
-                interface_differs="interface_differs" in decision.flags,
-                granted=granted,
-            )
+            nas_id=nas.id,
+            login=login[:253],
+            service_id=sub.service_id if sub else None,
+            method=verdict.method,
+            mac=normalize_mac(req.text(c.CALLING_STATION_ID)),
+            nas_port_id=req.text(c.NAS_PORT_ID),
+            result=decision.outcome.value,
+            reason=decision.trace[:500],
+            mac_differs="mac_differs" in decision.flags,
+            interface_differs="interface_differs" in decision.flags,
+            granted=granted,
         )
         metrics.child(metrics.RADIUS_REQUESTS, "access", decision.outcome.value, nas.name).inc()
         delay = self.settings.radius.reject_delay if decision.outcome is Outcome.REJECT else 0
