@@ -619,6 +619,8 @@ class RadiusWorker:
                 self.replies.forget(key)
                 metrics.child(metrics.RADIUS_DROPPED, "internal_error").inc()
                 log.exception("accounting reply to %s failed", addr[0], extra=_correlation(req.raw, addr))
+        if self.acct_port is not None:  # the batch's replies, in one system call
+            self.acct_port.flush()
         outcome = "stored" if error is None else "not_stored"
         for name, count in answered.items():
             metrics.child(metrics.RADIUS_REQUESTS, "accounting", outcome, name).inc(count)

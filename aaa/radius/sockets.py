@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 
 from aaa import metrics
 from aaa.radius.codec import MAX_PACKET
+from aaa.radius.sendmany import Batch
 
 log = logging.getLogger(__name__)
 Address = tuple[str, int]
@@ -56,8 +57,11 @@ def steer_by_authenticator(sock: socket.socket, workers: int) -> bool:
 class DatagramPort:
     """A UDP socket served on the event loop. Every datagram already queued is read at one
     wake-up (asyncio's datagram transport reads one per loop pass: under load, a pass and an
-    epoll call per request), and replies go straight to the socket. A reply the kernel will not
-    take at once is dropped and counted; the NAS retransmits and meets the reply cache."""
+    epoll call per request). Replies wait in a batch (aaa.radius.sendmany) that goes out in
+    one system call at the end of the wake-up, or once it holds ``batch`` replies, or at the
+    loop's next turn for a reply sent from elsewhere (a commit's answers, a delayed reject).
+    A reply the kernel will not take is dropped and counted; the NAS retransmits and meets the
+    reply cache."""
 
     def __init__(
         self,
@@ -65,41 +69,60 @@ class DatagramPort:
         sock: socket.socket,
         handle: Callable[[bytes, Address], None],
         burst: int = 64,
+        batch: int = 16,
     ):
         self._loop = loop
         self._sock = sock
         self._handle = handle
         self._burst = burst  # then other callbacks (replies, timers) get their turn
+        self._replies = Batch(sock, _not_sent, capacity=batch)
+        self._flush_due = False
         self.closed = False
         loop.add_reader(sock.fileno(), self._readable)
 
     def _readable(self) -> None:
         recvfrom = self._sock.recvfrom
-        for _ in range(self._burst):
-            try:
-                # One octet more than a RADIUS packet may have, so an oversized one shows.
-                data, addr = recvfrom(MAX_PACKET + 1)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:  # an ICMP error from an earlier send, reported here
-                log.debug("UDP receive error: %s", exc)
-                continue
-            self._handle(data, addr)
+        try:
+            for _ in range(self._burst):
+                try:
+                    # One octet more than a RADIUS packet may have, so an oversized one shows.
+                    data, addr = recvfrom(MAX_PACKET + 1)
+                except (BlockingIOError, InterruptedError):
+                    return
+                except OSError as exc:  # an ICMP error from an earlier send, reported here
+                    log.debug("UDP receive error: %s", exc)
+                    continue
+                self._handle(data, addr)
+        finally:
+            self.flush()
 
     def sendto(self, data: bytes, addr: Address) -> None:
         if self.closed:
             return
-        try:
-            self._sock.sendto(data, addr)
-        except OSError as exc:  # the send buffer is full, or the route is gone
-            metrics.child(metrics.RADIUS_DROPPED, "reply_not_sent").inc()
-            log.debug("UDP reply to %s not sent: %s", addr[0], exc)
+        if self._replies.add(data, addr):
+            self._replies.send()
+        elif not self._flush_due:
+            self._flush_due = True
+            self._loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Send the replies waiting now."""
+        self._flush_due = False
+        if not self.closed:
+            self._replies.send()
 
     def close(self) -> None:
         if not self.closed:
+            self.flush()
             self.closed = True
             self._loop.remove_reader(self._sock.fileno())
             self._sock.close()
+
+
+def _not_sent(addr: Address, exc: OSError) -> None:
+    """The send buffer is full, or the route is gone."""
+    metrics.child(metrics.RADIUS_DROPPED, "reply_not_sent").inc()
+    log.debug("UDP reply to %s not sent: %s", addr[0], exc)
 
 
 class PortTaken(Exception):
