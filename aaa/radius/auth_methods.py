@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from aaa.radius import codec as c
@@ -20,6 +21,9 @@ PAP, CHAP, MSCHAP1, MSCHAP2, NONE = "pap", "chap", "mschapv1", "mschapv2", "none
 # FreeRADIUS rlm_mschap defaults: encryption allowed (1), 40- and 128-bit types (0x2 | 0x4).
 MPPE_POLICY = 1
 MPPE_TYPES = 6
+# Passwords whose MS-CHAP key material a worker keeps (about 300 octets each): a flap storm's
+# re-dials find theirs.
+NT_KEYS_CACHED = 65_536
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,22 +116,30 @@ def _mschap2_accept(success: bytes, send: bytes, recv: bytes, secret: bytes, aut
     return Verdict(MSCHAP2, True, accept_attributes=attributes, accept_encoded=encoded)
 
 
+@lru_cache(maxsize=NT_KEYS_CACHED)
+def _nt_keys(password: str | StoredHash) -> crypto.NtKeys | None:
+    """A password's NT key material, derived once for the many requests of its subscriber
+    (every PPPoE re-dial, on every NAS) instead of at each: two MD4 digests and the DES key
+    schedule input. Bounded: a base larger than the cache derives the rest as it goes."""
+    password_hash = nt_hash(password)
+    return None if password_hash is None else crypto.NtKeys.of(password_hash)
+
+
 def _mschap2(req: Request, password: Password, secret: bytes) -> Verdict:
     response = req.get(c.MS_CHAP2_RESPONSE) or b""
     auth_challenge = req.get(c.MS_CHAP_CHALLENGE) or b""
     if len(response) != 50 or len(auth_challenge) != 16:
         return Verdict(MSCHAP2, False, reject_attributes=_ms_error(response[0] if response else 0))
     ident, peer_challenge, nt_response = response[0], response[2:18], response[26:50]
-    password_hash = nt_hash(password) if password is not None else None
-    if password_hash is None:
+    keys = _nt_keys(password) if password is not None else None
+    if keys is None:
         return Verdict(MSCHAP2, False, reject_attributes=_ms_error(ident))
     # RFC 2759 §8: one NT hash and one challenge hash serve the check, S= and the MPPE keys.
     challenge = crypto.challenge_hash(peer_challenge, auth_challenge, req.get(c.USER_NAME) or b"")
-    if not crypto.constant_time_equal(crypto.challenge_response(challenge, password_hash), nt_response):
+    if not crypto.constant_time_equal(keys.challenge_response(challenge), nt_response):
         return Verdict(MSCHAP2, False, reject_attributes=_ms_error(ident))
-    hash_hash = crypto.md4(password_hash)
-    success = crypto.mschap2_authenticator_response(hash_hash, nt_response, challenge)
-    send, recv = crypto.mppe_server_keys(hash_hash, nt_response)
+    success = crypto.mschap2_authenticator_response(keys.hash_hash, nt_response, challenge)
+    send, recv = crypto.mppe_server_keys(keys.hash_hash, nt_response)
     return _mschap2_accept(bytes([ident]) + success, send, recv, secret, req.authenticator)
 
 
@@ -137,21 +149,15 @@ def _mschap1(req: Request, password: Password, secret: bytes) -> Verdict:
     if len(response) != 50 or len(challenge) != 8:
         return Verdict(MSCHAP1, False, reject_attributes=_ms_error(response[0] if response else 0))
     ident, use_nt, nt_response = response[0], response[1] & 1, response[26:50]
-    password_hash = nt_hash(password) if password is not None else None
+    nt = _nt_keys(password) if password is not None else None
     # LM-only responses (flags 0) are refused: the LM hash is broken beyond repair.
-    if (
-        password_hash is None
-        or not use_nt
-        or not crypto.constant_time_equal(crypto.challenge_response(challenge, password_hash), nt_response)
-    ):
+    if nt is None or not use_nt:
+        return Verdict(MSCHAP1, False, reject_attributes=_ms_error(ident))
+    if not crypto.constant_time_equal(nt.challenge_response(challenge), nt_response):
         return Verdict(MSCHAP1, False, reject_attributes=_ms_error(ident))
     # RFC 2548 §2.4.1: LM key + NT key; with only an NT hash the LM part is zeros, as
     # FreeRADIUS's rlm_mschap sends it.
-    plain = (
-        crypto.mschap1_mppe_keys(password)
-        if isinstance(password, str)
-        else b"\x00" * 8 + crypto.md4(password_hash)
-    )
+    plain = crypto.mschap1_mppe_keys(password) if isinstance(password, str) else b"\x00" * 8 + nt.hash_hash
     keys = crypto.hide_password(plain, secret, req.authenticator)
     return Verdict(
         MSCHAP1,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -139,6 +140,23 @@ def _des(key7: bytes, block: bytes) -> bytes:
 def challenge_response(challenge8: bytes, password_hash: bytes) -> bytes:
     """RFC 2759 §8.5 ChallengeResponse: three DES encryptions of the 8-octet challenge."""
     return des_encrypt_under(_des_keys(password_hash + b"\x00" * 5), challenge8)
+
+
+@dataclass(frozen=True, slots=True)
+class NtKeys:
+    """What MS-CHAP derives from a password's NT hash alone, the same at every request: the
+    hash, its hash (RFC 2759 §8.7, MPPE) and the three DES keys of ChallengeResponse (§8.5)."""
+
+    password_hash: bytes
+    hash_hash: bytes
+    des_keys: bytes
+
+    @classmethod
+    def of(cls, password_hash: bytes) -> NtKeys:
+        return cls(password_hash, md4(password_hash), _des_keys(password_hash + b"\x00" * 5))
+
+    def challenge_response(self, challenge8: bytes) -> bytes:
+        return des_encrypt_under(self.des_keys, challenge8)
 
 
 def lm_password_hash(password: str) -> bytes:

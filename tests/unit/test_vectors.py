@@ -117,6 +117,10 @@ def test_rfc2759_mschapv2() -> None:
     assert crypto.mschap2_authenticator_response(h(e["password_hash_hash"]), nt, h(e["challenge"])) == h(
         e["authenticator_response"]
     )
+    # What a worker keeps per password (auth_methods._nt_keys) gives the same answers.
+    keys = crypto.NtKeys.of(h(e["password_hash"]))
+    assert keys.hash_hash == h(e["password_hash_hash"])
+    assert keys.challenge_response(h(e["challenge"])) == h(e["nt_response"])
 
 
 def test_rfc2759_des_key_parity() -> None:
