@@ -102,10 +102,10 @@ def write_auth_log(session: Session, rows: Sequence[Logged]) -> None:
         return
     raw = connection.connection.driver_connection
     assert raw is not None  # a live psycopg connection inside the transaction
-    text = "".join(row for row in rows if isinstance(row, str))
-    assert len(text) >= len(rows), "rows are for SQLite"
+    lines = [row for row in rows if isinstance(row, str)]
+    assert len(lines) == len(rows), "rows are for SQLite"
     with raw.cursor() as cursor, cursor.copy(f"COPY auth_log ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
-        copy.write(text)
+        copy.write("".join(lines))
 
 
 class AuthRecorder:

@@ -137,9 +137,14 @@ def _des(key7: bytes, block: bytes) -> bytes:
     return des_encrypt_block(_des_key(key7), block)
 
 
+def _challenge_keys(password_hash: bytes) -> bytes:
+    """The three DES keys of ChallengeResponse: the hash padded to 21 octets, in thirds."""
+    return _des_keys(password_hash + b"\x00" * 5)
+
+
 def challenge_response(challenge8: bytes, password_hash: bytes) -> bytes:
     """RFC 2759 §8.5 ChallengeResponse: three DES encryptions of the 8-octet challenge."""
-    return des_encrypt_under(_des_keys(password_hash + b"\x00" * 5), challenge8)
+    return des_encrypt_under(_challenge_keys(password_hash), challenge8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +158,7 @@ class NtKeys:
 
     @classmethod
     def of(cls, password_hash: bytes) -> NtKeys:
-        return cls(password_hash, md4(password_hash), _des_keys(password_hash + b"\x00" * 5))
+        return cls(password_hash, md4(password_hash), _challenge_keys(password_hash))
 
     def challenge_response(self, challenge8: bytes) -> bytes:
         return des_encrypt_under(self.des_keys, challenge8)
