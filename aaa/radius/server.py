@@ -189,16 +189,17 @@ class RadiusWorker:
     # --- changes ------------------------------------------------------------------------
 
     def _published(self, changes: list[Change]) -> None:
-        """After one of our own commits, apply it here at once (the other workers learn it from
-        Redis, published by the composition root, or from the feed poll)."""
+        """After one of our own commits, apply it here without waiting for the feed (the other
+        workers learn it from Redis, published by the composition root, or from the feed poll),
+        in turn with the changes already delivered and as they are: a turn at a time."""
         loop = self._loop
         if loop is None or loop.is_closed():
             return
         if _running_loop() is loop:  # the accounting merge, answered on the loop: no wake-up
-            loop.call_soon(self.apply_changes, changes)
+            self.listener.deliver(changes)
             return
         with contextlib.suppress(RuntimeError):  # closed meanwhile: the worker has stopped
-            loop.call_soon_threadsafe(self.apply_changes, changes)
+            loop.call_soon_threadsafe(self.listener.deliver, changes)
 
     def apply_changes(self, changes: list[Change]) -> None:
         reload_registries = False
