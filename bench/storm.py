@@ -18,6 +18,7 @@ one open session per Start. Written to bench/results/storm.md (storm-overlap.md)
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
 import os
 import socket
@@ -61,13 +62,27 @@ def storm(kind: str, prefix: str, out: Any) -> None:
     )
 
 
+def arguments(argv: list[str]) -> argparse.Namespace:
+    """The storm to run; ``--help`` and unknown options stop here, before any storm starts."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.storm",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--overlap", action="store_true", help="the Access-Requests and the Starts at once")
+    which.add_argument("--flap", action="store_true", help="Stops for the online subscribers, then re-dials")
+    return parser.parse_args(argv)
+
+
 def main() -> None:
-    if "--flap" in sys.argv[1:]:
+    args = arguments(sys.argv[1:])
+    if args.flap:
         from bench import flap
 
         flap.main()
         return
-    overlap = "--overlap" in sys.argv[1:]
+    overlap = args.overlap
     url = dsn(OURS_DB).replace("postgresql://", "postgresql+psycopg://")
     if ensure_database(OURS_DB) or not loaded(OURS_DB, "service", dataset.SUBSCRIBERS):
         print("loading the data set ...", flush=True)
