@@ -17,6 +17,9 @@ from aaa.subscribers import reach
 from aaa.tables.accounting import AcctSession
 from aaa.tables.enforcement import Enforcement, EnforcementState
 
+# Services a query names at most where each is a placeholder (SQLite). PostgreSQL takes them
+# all as one array: a query a chunk there scanned every open session once per chunk (twenty
+# times for a plan edit reaching 200,000 services, 2.2 s against 0.4 s for one query).
 _CHUNK = 10_000
 
 
@@ -28,8 +31,9 @@ def after_flush(session: Session, flush_context: object) -> None:
     online: set[int] = set()
     waiting: set[int] = set()
     ids = sorted(causes)
-    for start in range(0, len(ids), _CHUNK):  # a routine may change more services than one IN list holds
-        chunk = ids[start : start + _CHUNK]
+    size = len(ids) if session.get_bind().dialect.name == "postgresql" else _CHUNK
+    for start in range(0, len(ids), size):  # a routine may change more services than one IN list holds
+        chunk = ids[start : start + size]
         found = session.scalars(
             select(AcctSession.service_id)
             .where(AcctSession.stop_time.is_(None), among(session, AcctSession.service_id, chunk))

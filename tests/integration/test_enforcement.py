@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 from pyrad import packet
-from sqlalchemy import select
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from aaa.audit.log import Actor, act_as
 from aaa.db.base import utcnow
+from aaa.enforcement import outbox as outbox_module
 from aaa.enforcement.enforcer import Enforcer
 from aaa.settings import Settings, load_settings
 from aaa.subscribers import overlays
@@ -571,3 +572,51 @@ def test_billing_method_reduction_edit_reaches_reduced_subscribers(
         found.reduction_percent = 10
     enforce(settings, factory)
     assert responder.received[-1].first("Mikrotik-Rate-Limit") == "5M/10M"
+
+
+def test_a_plan_edit_reaching_more_services_than_a_chunk_looks_them_up_once(
+    pg_database: str, pg_factory: sessionmaker[Session], responder: CoaResponder
+) -> None:
+    """PostgreSQL: the outbox finds the online services of a plan edit with one query whatever
+    their number (an array parameter); a query per 10,000 services scanned every open session
+    each time. Every online service on the plan gets its row, the offline ones none."""
+    count = outbox_module._CHUNK + 500
+    nas_id = add_nas(pg_factory, responder)
+    template = service(pg_factory, "template")
+    with pg_factory.begin() as s:
+        columns = [c.name for c in Service.__table__.columns if c.name not in ("id", "login")]
+        names = ", ".join(columns)
+        s.execute(
+            text(
+                f"INSERT INTO service (login, {names}) SELECT 'many' || n, {names} "
+                "FROM service, generate_series(1, :count) AS n WHERE service.id = :template"
+            ),
+            {"count": count, "template": template},
+        )
+        s.execute(  # every other copy online
+            text(
+                "INSERT INTO acct_session (nas_id, acct_session_id, login, service_id, start_time, "
+                "last_update, session_time, input_octets, output_octets, input_packets, output_packets) "
+                "SELECT :nas, 'm' || id, login, id, now(), now(), 0, 0, 0, 0, 0 FROM service "
+                "WHERE login LIKE 'many%' AND id % 2 = 0"
+            ),
+            {"nas": nas_id},
+        )
+        online = set(s.scalars(select(AcctSession.service_id).where(AcctSession.stop_time.is_(None))))
+    lookups: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "FROM acct_session" in statement and "DISTINCT" in statement.upper():
+            lookups.append(statement)
+
+    engine = pg_factory.kw["bind"]
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with pg_factory.begin() as s:
+            s.get(Service, template).plan.download_kbps = 200_000  # type: ignore[union-attr]
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len(lookups) == 1
+    with pg_factory() as s:
+        queued = set(s.scalars(select(Enforcement.service_id)))
+    assert len(online) == (count + 1) // 2 and queued == online
