@@ -45,7 +45,9 @@ def test_misses_that_arrive_together_are_one_query(
             threading.Thread(
                 target=lambda login=login: replies.append(
                     rc.send(
-                        client := rc.client(worker.auth_port, 0, SECRET),
+                        # They wait behind the lock for as long as starting 40 threads takes
+                        # (seconds on a loaded CI machine): more than a NAS's usual 2 s.
+                        client := rc.client(worker.auth_port, 0, SECRET, timeout=15.0),
                         rc.pap(client, login, f"{login}-pass"),
                     ).code
                 )
@@ -57,7 +59,7 @@ def test_misses_that_arrive_together_are_one_query(
         assert wait_for(lambda: worker.worker.misses.in_flight == len(LOGINS))
         locker.rollback()  # the loads run: the two held by the lock, then one for the rest
         for t in threads:
-            t.join(10)
+            t.join(20)
     assert replies == [packet.AccessAccept] * len(LOGINS)
     services = [s for s in loads.seen if "FROM service" in s]
     assert len(services) <= 3, services
