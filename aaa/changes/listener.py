@@ -20,8 +20,8 @@ log = logging.getLogger(__name__)
 # The reaper closing a dead NAS's sessions, an accounting wave, or a worker catching up after a
 # pause brings tens of thousands of changes at once. They are applied SLICE at a time, and a
 # turn of the event loop applies slices for at most TURN_SECONDS: the requests that arrive
-# meanwhile wait for one turn, not for the whole backlog (a fixed count of 500 a turn held
-# requests for 4-10 ms, more on a slower machine).
+# meanwhile wait for one turn, not for the whole backlog. A fixed count a turn held them for as
+# long as that count took on the machine at hand (docs/benchmarks.md, 2026-12-06).
 SLICE = 32
 TURN_SECONDS = 0.001
 

@@ -18,8 +18,8 @@ from aaa.tables.accounting import AcctSession
 from aaa.tables.enforcement import Enforcement, EnforcementState
 
 # Services a query names at most where each is a placeholder (SQLite). PostgreSQL takes them
-# all as one array: a query a chunk there scanned every open session once per chunk (twenty
-# times for a plan edit reaching 200,000 services, 2.2 s against 0.4 s for one query).
+# all as one array, and asks once: each query scans the open sessions, so a query a chunk
+# scanned them once per chunk.
 _CHUNK = 10_000
 
 

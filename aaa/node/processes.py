@@ -60,8 +60,8 @@ async def collect_young_every(interval: float) -> None:
     deallocations: a worker that frees an old object for each new one it keeps (the reply cache
     expiring answers as it stores new ones, most of all after an accounting wave filled it)
     holds the count near zero while the youngest generation grows. The collection that finally
-    comes then walks tens of thousands of objects while every request waits (20–60 ms measured
-    after an accounting wave); on a timer each one walks what a tenth of a second left."""
+    comes then walks tens of thousands of objects while every request waits (docs/benchmarks.md,
+    2026-12-06); on a timer each one walks what a tenth of a second left."""
     while True:
         await asyncio.sleep(interval)
         gc.collect(1)

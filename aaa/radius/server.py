@@ -190,8 +190,9 @@ class RadiusWorker:
 
     def _published(self, changes: list[Change]) -> None:
         """After one of our own commits, apply it here without waiting for the feed (the other
-        workers learn it from Redis, published by the composition root, or from the feed poll),
-        in turn with the changes already delivered and as they are: a turn at a time."""
+        workers learn it from Redis, published by the composition root, or from the feed poll).
+        Its changes queue behind those already delivered and are applied as they are, a turn
+        of the loop at a time (ChangeListener.deliver)."""
         loop = self._loop
         if loop is None or loop.is_closed():
             return
